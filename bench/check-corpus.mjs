@@ -1,0 +1,90 @@
+// Generates a 10,000-resource corpus (5k S3 Gateway endpoints, 5k buckets each with a
+// bucket policy that admits only its endpoint; cross-resource rules on) and times
+// `s3-vpce-guard check` on it: wall time and peak RSS, against a bare `node -e ""`.
+// Usage: npm run build && node bench/check-corpus.mjs [endpoints=5000]
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+
+const root = resolve(import.meta.dirname, "..");
+const cli = join(root, "dist/src/cli/main.js");
+if (!existsSync(cli)) throw new Error("build first: npm run build");
+const count = Number(process.argv[2] ?? 5000);
+const hex = (n, width) => n.toString(16).padStart(width, "0");
+
+function endpoint(i) {
+  const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
+  const bucket = `bench-bucket-${i}`;
+  return {
+    apiVersion: "ec2.aws.crossplane.io/v1alpha1",
+    kind: "VPCEndpoint",
+    metadata: { name: `s3-gw-${i}`, annotations: { "crossplane.io/external-name": `vpce-${hex(i, 17)}` } },
+    spec: {
+      forProvider: {
+        region,
+        serviceName: `com.amazonaws.${region}.s3`,
+        vpcId: `vpc-${hex(i, 17)}`,
+        routeTableIds: [`rtb-${hex(i, 17)}`],
+        policyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
+        }),
+      },
+    },
+  };
+}
+
+function bucket(i) {
+  const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
+  const name = `bench-bucket-${i}`;
+  return {
+    apiVersion: "s3.services.k8s.aws/v1alpha1",
+    kind: "Bucket",
+    metadata: { name, namespace: `team-${i % 50}`, annotations: { "services.k8s.aws/region": region } },
+    spec: {
+      name,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "DenyUnlessEndpoint",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
+            Condition: { StringNotEquals: { "aws:SourceVpce": `vpce-${hex(i, 17)}` } },
+          },
+          // Every 10th bucket carries a violation, so findings are produced too.
+          ...(i % 10 === 0 ? [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${name}/*`, Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] : []),
+        ],
+      }),
+    },
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "s3vg-bench-"));
+const files = 10;
+for (let f = 0; f < files; f++) {
+  const docs = [];
+  for (let i = f; i < count; i += files) docs.push(stringify(endpoint(i)), stringify(bucket(i)));
+  writeFileSync(join(dir, `corpus-${f}.yaml`), docs.join("---\n"));
+}
+
+function timed(args) {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const [wall, kb] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+  return { wall, rssMb: kb / 1024, code: r.status, stdout: r.stdout };
+}
+
+const baseline = timed(["-e", ""]);
+const runs = [1, 2, 3].map(() => timed([cli, "check", "-o", "json", dir]));
+const summary = JSON.parse(runs[0].stdout).summary;
+if (!process.env.KEEP_CORPUS) rmSync(dir, { recursive: true, force: true });
+else console.log(`corpus kept in ${dir}`);
+const best = runs.reduce((a, b) => (a.wall <= b.wall ? a : b));
+console.log(`node ${process.version}, ${count * 2} resources in ${files} files (${summary.resources} checked; ${summary.deny} deny, ${summary.warn} warn)`);
+console.log(`check wall time (best of 3): ${best.wall.toFixed(2)} s   [runs: ${runs.map((r) => r.wall.toFixed(2)).join(", ")}]`);
+console.log(`peak RSS: ${best.rssMb.toFixed(0)} MB; bare node: ${baseline.rssMb.toFixed(0)} MB; beyond node's start: ${(best.rssMb - baseline.rssMb).toFixed(0)} MB`);
+console.log(`goal: <= 2 s and <= 250 MB beyond node's start`);

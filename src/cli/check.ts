@@ -1,0 +1,49 @@
+import { defaultConfig, type Config } from "../config/schema.js";
+import { loadConfigFile } from "../config/load.js";
+import { checkObjects } from "../engine/check.js";
+import { render } from "../output/index.js";
+import { ALL_RULES } from "../rules/registry.js";
+import { VERSION } from "../version.js";
+import { loadInputs } from "./load.js";
+
+export interface CheckArgs {
+  paths: string[];
+  configPath: string | undefined;
+  output: string;
+}
+
+const FORMATS = ["text", "json", "sarif"] as const;
+type Format = (typeof FORMATS)[number];
+const isFormat = (s: string): s is Format => (FORMATS as readonly string[]).includes(s);
+
+/** `s3-vpce-guard check`: load, check with the shared engine, render; returns the exit code. */
+export async function runCheck(args: CheckArgs): Promise<number> {
+  if (!isFormat(args.output)) {
+    process.stderr.write(`s3-vpce-guard check: --output must be one of ${FORMATS.join(", ")}, not "${args.output}"\n`);
+    return 2;
+  }
+  if (args.paths.length === 0) {
+    process.stderr.write("s3-vpce-guard check: give at least one file, directory, or - for stdin\n");
+    return 2;
+  }
+  let config: Config = defaultConfig();
+  if (args.configPath) {
+    const loaded = await loadConfigFile(args.configPath);
+    if (!loaded.ok) {
+      for (const e of loaded.errors) process.stderr.write(`${e}\n`);
+      return 2;
+    }
+    config = loaded.config;
+  }
+  const { documents, errors } = await loadInputs(args.paths, { stdin: process.stdin });
+  const report = checkObjects(
+    documents.map((d) => ({ object: d.object, file: d.file, line: d.line })),
+    { config },
+  );
+  report.errors.unshift(...errors);
+  const color = args.output === "text" && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
+  process.stdout.write(render(args.output, report, { color, toolVersion: VERSION, rules }));
+  if (report.errors.length > 0) return 2;
+  return report.summary.deny > 0 ? 1 : 0;
+}

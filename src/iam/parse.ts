@@ -1,0 +1,413 @@
+/**
+ * parsePolicy: JSON string or plain object → typed PolicyDocument plus grammar issues.
+ * It never throws. It keeps every statement it can read, even when the policy has errors,
+ * so that rules can still inspect it; a statement that cannot be read at all (not an object,
+ * no usable Effect) is left out and reported.
+ *
+ * Element names are case-sensitive as in IAM (`statement` is not `Statement`); condition
+ * operator names are read case-insensitively with a warning (see conditions.ts).
+ */
+
+import { isS3Action } from "./actions.js";
+import { KNOWN_PARTITIONS, parseArn } from "./arn.js";
+import { conditionValueProblem, parseConditionOperator } from "./conditions.js";
+import { locateJsonError } from "./json-error.js";
+import type { Condition, Effect, ParsedPolicy, PolicyDocument, PolicyIssue, PolicyKind, Principal, PrincipalMap, Statement } from "./types.js";
+import { matchesWildcard } from "./wildcard.js";
+
+export const SUPPORTED_VERSIONS: readonly string[] = ["2012-10-17", "2008-10-17"];
+const TOP_LEVEL_ELEMENTS = ["Version", "Id", "Statement"] as const;
+const STATEMENT_ELEMENTS = ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"] as const;
+const PRINCIPAL_TYPES = ["AWS", "Service", "Federated", "CanonicalUser"] as const;
+/** S3 ARN resource types that carry a region and account (everything but buckets and objects). */
+const REGIONAL_S3_RESOURCES = ["accesspoint/", "job/", "storage-lens/", "storage-lens-group/", "access-grants/", "async-request/"];
+const ACTION_FORM = /^[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const UNIQUE_ID = /^A[A-Z0-9]{15,127}$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const EXAMPLE_POLICY = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::my-bucket/*"}]}`;
+
+type JsonObject = Record<string, unknown>;
+
+class IssueList {
+  readonly issues: PolicyIssue[] = [];
+  error(path: string, message: string): void {
+    this.issues.push({ path, message, severity: "error" });
+  }
+  warning(path: string, message: string): void {
+    this.issues.push({ path, message, severity: "warning" });
+  }
+}
+
+export function parsePolicy(input: unknown, kind: PolicyKind): ParsedPolicy {
+  try {
+    return parseChecked(input, kind);
+  } catch (error) {
+    // Only reachable on pathological input (e.g. nesting deep enough to exhaust the stack).
+    const reason = error instanceof Error ? error.message : String(error);
+    return { document: undefined, issues: [{ path: "", message: `policy could not be read (${reason}); simplify it to a plain IAM document such as ${EXAMPLE_POLICY}`, severity: "error" }] };
+  }
+}
+
+function parseChecked(input: unknown, kind: PolicyKind): ParsedPolicy {
+  const issues = new IssueList();
+  const root = readRoot(input, issues);
+  if (root === undefined) return { document: undefined, issues: issues.issues };
+  const document = readDocument(root, kind, issues);
+  return { document, issues: issues.issues };
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  return `a ${typeof value}`;
+}
+
+function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
+  let value = input;
+  if (typeof input === "string") {
+    const text = input.replace(/^\uFEFF/, "").trim();
+    if (text === "") {
+      issues.error("", `policy is empty; write an IAM policy document such as ${EXAMPLE_POLICY}`);
+      return undefined;
+    }
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      issues.error("", jsonErrorMessage(text, error));
+      return undefined;
+    }
+  }
+  if (!isObject(value)) {
+    issues.error("", `policy must be a JSON object, but it is ${describe(value)}; write a document such as ${EXAMPLE_POLICY}`);
+    return undefined;
+  }
+  return value;
+}
+
+function jsonErrorMessage(text: string, error: unknown): string {
+  const located = locateJsonError(text);
+  if (located) {
+    const { line, column } = lineAndColumn(text, located.offset);
+    return `policy is not valid JSON: ${located.problem} at line ${line} column ${column}; fix the syntax there (quote every key and string, no trailing commas)`;
+  }
+  // Our scanner found nothing (e.g. nesting too deep): fall back to V8's message, without its
+  // echo of the whole input.
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/, ".*" is not valid JSON$/s, "");
+  return `policy is not valid JSON: ${reason}; fix the syntax (quote every key and string, no trailing commas)`;
+}
+
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return { line, column };
+}
+
+/** `base.Name` for identifiers, `base["aws:SourceIp"]` otherwise. */
+function memberPath(base: string, name: string): string {
+  if (IDENTIFIER.test(name)) return base === "" ? name : `${base}.${name}`;
+  return `${base}[${JSON.stringify(name)}]`;
+}
+
+function keyPath(base: string, key: string): string {
+  return `${base}[${JSON.stringify(key)}]`;
+}
+
+function suggestion(name: string, known: readonly string[]): string {
+  const close = known.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+  return close ? ` (element names are case-sensitive: write "${close}")` : "";
+}
+
+function readDocument(root: JsonObject, kind: PolicyKind, issues: IssueList): PolicyDocument | undefined {
+  for (const name of Object.keys(root)) {
+    if (!(TOP_LEVEL_ELEMENTS as readonly string[]).includes(name)) {
+      issues.warning(memberPath("", name), `unknown top-level element "${name}"${suggestion(name, TOP_LEVEL_ELEMENTS)}; a policy has only Version, Id and Statement, so remove it or fix its name`);
+    }
+  }
+  const version = readVersion(root.Version, issues);
+  const id = readOptionalString(root.Id, "Id", issues);
+  const statements = readStatements(root, kind, issues);
+  if (statements === undefined) return undefined;
+  return { version, id, statements };
+}
+
+function readVersion(value: unknown, issues: IssueList): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string" && SUPPORTED_VERSIONS.includes(value)) return value;
+  issues.error("Version", `Version ${typeof value === "string" ? `"${value}"` : describe(value)} is not a policy language version; write "Version": "2012-10-17"`);
+  return typeof value === "string" ? value : undefined;
+}
+
+function readOptionalString(value: unknown, path: string, issues: IssueList): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  issues.error(path, `${path} must be a string, but it is ${describe(value)}; quote it`);
+  return undefined;
+}
+
+function readStatements(root: JsonObject, kind: PolicyKind, issues: IssueList): Statement[] | undefined {
+  const value = root.Statement;
+  if (value === undefined) {
+    issues.error("", `policy has no Statement; add "Statement": [ ... ] with at least one statement, e.g. ${EXAMPLE_POLICY}`);
+    return undefined;
+  }
+  let entries: { value: unknown; path: string; index: number }[];
+  if (Array.isArray(value)) {
+    entries = value.map((entry, index) => ({ value: entry, path: `Statement[${index}]`, index }));
+  } else if (isObject(value)) {
+    entries = [{ value, path: "Statement", index: 0 }];
+  } else {
+    issues.error("Statement", `Statement must be an object or an array of objects, but it is ${describe(value)}`);
+    return undefined;
+  }
+  if (entries.length === 0) {
+    issues.error("Statement", `Statement is empty; add at least one statement with Effect, Principal, Action and Resource`);
+    return undefined;
+  }
+  const statements = entries
+    .map((entry) => readStatement(entry.value, entry.path, entry.index, kind, issues))
+    .filter((statement): statement is Statement => statement !== undefined);
+  return statements.length > 0 ? statements : undefined;
+}
+
+function readStatement(value: unknown, path: string, index: number, kind: PolicyKind, issues: IssueList): Statement | undefined {
+  if (!isObject(value)) {
+    issues.error(path, `statement must be an object with Effect, Principal, Action and Resource, but it is ${describe(value)}; this statement is ignored`);
+    return undefined;
+  }
+  for (const name of Object.keys(value)) {
+    if (!(STATEMENT_ELEMENTS as readonly string[]).includes(name)) {
+      issues.error(memberPath(path, name), `unknown statement element "${name}"${suggestion(name, STATEMENT_ELEMENTS)}; a statement has only ${STATEMENT_ELEMENTS.join(", ")}, and AWS rejects others`);
+    }
+  }
+  const effect = readEffect(value.Effect, `${path}.Effect`, issues);
+  if (effect === undefined) return undefined;
+  const sid = readOptionalString(value.Sid, `${path}.Sid`, issues);
+
+  const principal = readPrincipal(value.Principal, `${path}.Principal`, issues);
+  const notPrincipal = readPrincipal(value.NotPrincipal, `${path}.NotPrincipal`, issues);
+  if (value.Principal !== undefined && value.NotPrincipal !== undefined) {
+    issues.error(path, `statement has both Principal and NotPrincipal; keep only one of them`);
+  }
+  if (kind === "bucket" && value.Principal === undefined && value.NotPrincipal === undefined) {
+    issues.error(path, `a bucket policy statement needs a Principal; add "Principal": "*" or e.g. {"AWS": "arn:aws:iam::123456789012:root"}`);
+  }
+
+  const action = readActions(value.Action, `${path}.Action`, issues);
+  const notAction = readActions(value.NotAction, `${path}.NotAction`, issues);
+  requireExactlyOne(value, "Action", "NotAction", path, `"Action": "s3:GetObject"`, issues);
+
+  const resource = readResources(value.Resource, `${path}.Resource`, issues);
+  const notResource = readResources(value.NotResource, `${path}.NotResource`, issues);
+  requireExactlyOne(value, "Resource", "NotResource", path, `"Resource": "arn:aws:s3:::my-bucket/*"`, issues);
+
+  const conditions = value.Condition === undefined ? [] : readConditions(value.Condition, `${path}.Condition`, issues);
+  return { index, path, sid, effect, principal, notPrincipal, action, notAction, resource, notResource, conditions };
+}
+
+function requireExactlyOne(statement: JsonObject, name: string, negated: string, path: string, example: string, issues: IssueList): void {
+  const hasPlain = statement[name] !== undefined;
+  const hasNegated = statement[negated] !== undefined;
+  if (hasPlain && hasNegated) issues.error(path, `statement has both ${name} and ${negated}; keep only one of them`);
+  if (!hasPlain && !hasNegated) issues.error(path, `statement has no ${name} (or ${negated}); add e.g. ${example}`);
+}
+
+function readEffect(value: unknown, path: string, issues: IssueList): Effect | undefined {
+  if (value === "Allow" || value === "Deny") return value;
+  if (typeof value === "string" && (value.toLowerCase() === "allow" || value.toLowerCase() === "deny")) {
+    const effect: Effect = value.toLowerCase() === "allow" ? "Allow" : "Deny";
+    issues.error(path, `Effect "${value}" is not valid (IAM is case-sensitive here); write "${effect}"`);
+    return effect;
+  }
+  const what = value === undefined ? "statement has no Effect" : `Effect ${typeof value === "string" ? `"${value}"` : describe(value)} is not valid`;
+  issues.error(path, `${what}; write "Effect": "Allow" or "Effect": "Deny" (this statement is ignored until then)`);
+  return undefined;
+}
+
+/**
+ * A string or an array of strings. Non-string entries are reported and dropped; a value of
+ * the wrong type altogether is reported and read as absent.
+ */
+function readStringList(
+  value: unknown,
+  path: string,
+  element: string,
+  issues: IssueList,
+  check: (entry: string, entryPath: string) => void = () => undefined,
+): { value: string; path: string }[] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string") {
+    check(value, path);
+    return [{ value, path }];
+  }
+  if (!Array.isArray(value)) {
+    issues.error(path, `${element} must be a string or an array of strings, but it is ${describe(value)}`);
+    return undefined;
+  }
+  if (value.length === 0) issues.error(path, `${element} is empty; list at least one value`);
+  const entries: { value: string; path: string }[] = [];
+  value.forEach((entry, index) => {
+    const entryPath = `${path}[${index}]`;
+    if (typeof entry === "string") {
+      check(entry, entryPath);
+      entries.push({ value: entry, path: entryPath });
+    } else issues.error(entryPath, `${element} entries must be strings, but this one is ${describe(entry)}; quote it or remove it`);
+  });
+  return entries;
+}
+
+function readActions(value: unknown, path: string, issues: IssueList): string[] | undefined {
+  const entries = readStringList(value, path, path.endsWith("NotAction") ? "NotAction" : "Action", issues, (action, actionPath) => {
+    if (action !== "*" && !ACTION_FORM.test(action)) {
+      issues.error(actionPath, `action "${action}" is not of the form service:Action; write e.g. "s3:GetObject" or "s3:*"`);
+    } else if (!isS3Action(action)) {
+      issues.warning(actionPath, `action ${action} is not an S3 action; it has no effect in an S3 endpoint or bucket policy, so remove it or use an s3: action`);
+    }
+  });
+  return entries?.map((entry) => entry.value);
+}
+
+function readResources(value: unknown, path: string, issues: IssueList): string[] | undefined {
+  const entries = readStringList(value, path, path.endsWith("NotResource") ? "NotResource" : "Resource", issues, (resource, resourcePath) => {
+    const problem = s3ResourceProblem(resource);
+    if (problem) issues.error(resourcePath, problem);
+  });
+  return entries?.map((entry) => entry.value);
+}
+
+/** Why a Resource entry is not a usable S3 ARN (with the fix), or undefined. */
+export function s3ResourceProblem(resource: string): string | undefined {
+  if (resource === "*") return undefined;
+  const quoted = JSON.stringify(resource);
+  if (/\s/.test(resource)) return `resource ${quoted} contains whitespace; remove it (ARNs have no spaces)`;
+  if (!resource.startsWith("arn:")) {
+    const bucket = resource.replace(/^s3:\/\//, "").replace(/\/.*$/, "") || "my-bucket";
+    return `resource ${quoted} is not an ARN; write "arn:aws:s3:::${bucket}" for the bucket or "arn:aws:s3:::${bucket}/*" for its objects`;
+  }
+  const arn = parseArn(resource);
+  if (!arn) return `resource ${quoted} is not a complete ARN; S3 ARNs look like arn:aws:s3:::bucket or arn:aws:s3:::bucket/key`;
+  if (!matchesWildcard(arn.service, "s3")) {
+    return `resource ${quoted} is a ${arn.service || "service-less"} ARN, not an S3 one; an S3 endpoint or bucket policy only governs S3 resources, so write arn:aws:s3:::bucket[/key]`;
+  }
+  if (!KNOWN_PARTITIONS.some((partition) => matchesWildcard(arn.partition, partition))) {
+    return `resource ${quoted} has unknown partition "${arn.partition}"; use one of ${KNOWN_PARTITIONS.join(", ")} (usually aws)`;
+  }
+  if (arn.region !== "" || arn.account !== "") {
+    if (REGIONAL_S3_RESOURCES.some((prefix) => arn.resource.startsWith(prefix))) return undefined;
+    return `resource ${quoted} has a region or account, but S3 bucket and object ARNs leave both empty; write arn:${arn.partition}:s3:::${arn.resource || "bucket"}`;
+  }
+  if (arn.resource === "" || arn.resource.startsWith("/")) {
+    return `resource ${quoted} names no bucket; write arn:${arn.partition}:s3:::bucket or arn:${arn.partition}:s3:::bucket/*`;
+  }
+  return undefined;
+}
+
+function readPrincipal(value: unknown, path: string, issues: IssueList): Principal | undefined {
+  if (value === undefined) return undefined;
+  if (value === "*") return "*";
+  if (typeof value === "string") {
+    issues.error(path, `${path.endsWith("NotPrincipal") ? "NotPrincipal" : "Principal"} must be "*" or an object such as {"AWS": "${value}"}; wrap the value in {"AWS": ...} (or {"Service": ...})`);
+    return { AWS: [value] };
+  }
+  if (!isObject(value)) {
+    issues.error(path, `Principal must be "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}, but it is ${describe(value)}`);
+    return undefined;
+  }
+  const map: PrincipalMap = {};
+  for (const [type, entries] of Object.entries(value)) {
+    const typePath = memberPath(path, type);
+    if (!(PRINCIPAL_TYPES as readonly string[]).includes(type)) {
+      issues.error(typePath, `unknown principal type "${type}"${suggestion(type, PRINCIPAL_TYPES)}; use AWS, Service, Federated or CanonicalUser`);
+      continue;
+    }
+    const check = type === "AWS" ? (entry: string, entryPath: string) => checkAwsPrincipal(entry, entryPath, issues) : undefined;
+    const list = readStringList(entries, typePath, `Principal ${type}`, issues, check);
+    if (!list) continue;
+    map[type as keyof PrincipalMap] = list.map((entry) => entry.value);
+  }
+  if (Object.keys(value).length === 0) issues.error(path, `Principal is empty; write "*" or e.g. {"AWS": "arn:aws:iam::123456789012:root"}`);
+  // {"AWS": "*"} is the same as "*": it names every principal.
+  if (map.AWS?.includes("*")) return "*";
+  return map;
+}
+
+function checkAwsPrincipal(entry: string, path: string, issues: IssueList): void {
+  if (entry === "*" || ACCOUNT_ID.test(entry) || UNIQUE_ID.test(entry)) return;
+  const arn = parseArn(entry);
+  if (arn && (arn.service === "iam" || arn.service === "sts")) return;
+  issues.error(path, `AWS principal "${entry}" is not an account id or IAM ARN; write e.g. "123456789012", "arn:aws:iam::123456789012:root" or "arn:aws:iam::123456789012:role/name"`);
+}
+
+function readConditions(value: unknown, path: string, issues: IssueList): Condition[] {
+  if (!isObject(value)) {
+    issues.error(path, `Condition must be an object such as {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, but it is ${describe(value)}`);
+    return [unreadableCondition("", "", path)];
+  }
+  const conditions: Condition[] = [];
+  for (const [operator, block] of Object.entries(value)) {
+    const operatorPath = memberPath(path, operator);
+    const parsed = parseConditionOperator(operator);
+    if (parsed.problem) issues.error(operatorPath, parsed.problem);
+    else if (parsed.canonical !== operator) issues.warning(operatorPath, `condition operator "${operator}" is spelled differently from the documentation; write "${parsed.canonical}"`);
+    if (!isObject(block)) {
+      issues.error(operatorPath, `${operator} must map condition keys to values, e.g. {"aws:SourceVpce": "vpce-1a2b3c4d"}, but it is ${describe(block)}`);
+      conditions.push(unreadableCondition(operator, "", operatorPath));
+      continue;
+    }
+    if (Object.keys(block).length === 0) {
+      issues.error(operatorPath, `${operator} has no condition keys; add a key such as "aws:SourceVpce" or remove the operator`);
+      conditions.push(unreadableCondition(operator, "", operatorPath));
+    }
+    for (const [key, rawValues] of Object.entries(block)) {
+      conditions.push(readCondition(operator, parsed, key, rawValues, keyPath(operatorPath, key), issues));
+    }
+  }
+  return conditions;
+}
+
+function unreadableCondition(operator: string, key: string, path: string): Condition {
+  return { operator, baseOperator: undefined, setOperator: undefined, ifExists: false, key, values: [], path, valid: false };
+}
+
+function readCondition(
+  operator: string,
+  parsed: ReturnType<typeof parseConditionOperator>,
+  key: string,
+  rawValues: unknown,
+  path: string,
+  issues: IssueList,
+): Condition {
+  let valid = parsed.problem === undefined;
+  if (key.trim() === "") {
+    issues.error(path, `condition key is empty; write a key such as "aws:SourceVpce"`);
+    valid = false;
+  }
+  const values: string[] = [];
+  const list = Array.isArray(rawValues) ? rawValues : [rawValues];
+  if (list.length === 0) {
+    issues.error(path, `condition ${operator} "${key}" has no values; list at least one value`);
+    valid = false;
+  }
+  list.forEach((raw, index) => {
+    const valuePath = Array.isArray(rawValues) ? `${path}[${index}]` : path;
+    if (typeof raw !== "string" && typeof raw !== "number" && typeof raw !== "boolean") {
+      issues.error(valuePath, `condition values must be strings, numbers or booleans, but this one is ${describe(raw)}`);
+      valid = false;
+      return;
+    }
+    const text = String(raw);
+    values.push(text);
+    const problem = parsed.baseOperator ? conditionValueProblem(parsed.baseOperator, text) : undefined;
+    if (problem) {
+      issues.error(valuePath, `${operator} "${key}": ${problem}`);
+      valid = false;
+    }
+  });
+  return { operator, baseOperator: parsed.baseOperator, setOperator: parsed.setOperator, ifExists: parsed.ifExists, key, values, path, valid };
+}

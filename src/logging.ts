@@ -1,0 +1,25 @@
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+
+export type { Logger };
+
+export interface LoggerSettings {
+  /** pino level: trace, debug, info, warn, error, fatal, silent. */
+  level?: string;
+  /** Where lines go; default stdout. Tests pass a stream to read the lines back. */
+  destination?: DestinationStream;
+}
+
+/**
+ * The product's structured JSON logger. One line per event, with stable keys; request
+ * bodies and policy documents are only ever logged at debug level.
+ */
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    name: "s3-vpce-guard",
+    level: settings.level ?? process.env.LOG_LEVEL ?? "info",
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}

@@ -1,0 +1,38 @@
+/**
+ * `--output json`: the SPEC §3 document, keys always in the same order so that output
+ * diffs cleanly between runs.
+ */
+import type { CheckReport, ReportedFinding } from "../model/report.js";
+
+export function renderJson(report: CheckReport): string {
+  const document = {
+    findings: report.findings.map(jsonFinding),
+    errors: report.errors.map((error) => ({ file: error.file, line: error.line, message: error.message })),
+    summary: {
+      resources: report.summary.resources,
+      deny: report.summary.deny,
+      warn: report.summary.warn,
+      audit: report.summary.audit,
+    },
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+function jsonFinding(finding: ReportedFinding) {
+  return {
+    rule: finding.rule,
+    action: finding.action,
+    message: finding.message,
+    fix: finding.fix,
+    guide: finding.guide,
+    path: finding.path,
+    resource: {
+      apiVersion: finding.resource.apiVersion,
+      kind: finding.resource.kind,
+      namespace: finding.resource.namespace,
+      name: finding.resource.name,
+    },
+    file: finding.file ?? null,
+    line: finding.line ?? null,
+  };
+}

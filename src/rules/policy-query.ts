@@ -1,0 +1,39 @@
+import type { Condition, PolicyDocument, Statement } from "../iam/types.js";
+
+export interface ConditionHit {
+  statement: Statement;
+  condition: Condition;
+}
+
+/** Every condition on one key (case-insensitive, as IAM compares keys). */
+export function conditionsOnKey(doc: PolicyDocument | undefined, key: string): ConditionHit[] {
+  if (!doc) return [];
+  const wanted = key.toLowerCase();
+  const hits: ConditionHit[] = [];
+  for (const statement of doc.statements) {
+    for (const condition of statement.conditions) {
+      if (condition.key.toLowerCase() === wanted) hits.push({ statement, condition });
+    }
+  }
+  return hits;
+}
+
+const NEGATED = new Set(["StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotEquals", "ArnNotLike"]);
+
+/** A Deny whose negated condition on an id means "deny unless the request comes from this id". */
+export function isDenyUnless(hit: ConditionHit): boolean {
+  return hit.statement.effect === "Deny" && hit.condition.baseOperator !== undefined && NEGATED.has(hit.condition.baseOperator);
+}
+
+export function hasWildcard(value: string): boolean {
+  return value.includes("*") || value.includes("?");
+}
+
+/** Ids named exactly (no wildcards) in conditions on a key, e.g. every aws:SourceVpce value. */
+export function exactValuesOnKey(doc: PolicyDocument | undefined, key: string): Set<string> {
+  const out = new Set<string>();
+  for (const hit of conditionsOnKey(doc, key)) {
+    for (const v of hit.condition.values) if (!hasWildcard(v)) out.add(v);
+  }
+  return out;
+}

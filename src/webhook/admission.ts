@@ -1,0 +1,226 @@
+/**
+ * AdmissionReview v1 in → AdmissionReview v1 out, around the engine. Pure and synchronous:
+ * no HTTP, no I/O, so it is tested without a server and can never wait on anything slow.
+ */
+import { adapt, type AdapterIssue } from "../adapters/index.js";
+import type { Config } from "../config/schema.js";
+import { adapterContext } from "../engine/check.js";
+import { review } from "../engine/engine.js";
+import type { Inventory } from "../inventory/inventory.js";
+import type { Finding } from "../model/findings.js";
+import { describeRef } from "../model/refs.js";
+import type { ModelObject, Operation } from "../model/types.js";
+
+export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
+/** kubectl prints each warning on one line; the API server shortens longer ones anyway. */
+export const MAX_WARNING_LENGTH = 120;
+
+export interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: GroupVersionKind;
+  operation: Operation;
+  namespace?: string;
+  name?: string;
+  object?: unknown;
+  oldObject?: unknown;
+  dryRun?: boolean;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason: string; message: string };
+  warnings?: string[];
+}
+
+export interface AdmissionReviewResponse {
+  apiVersion: typeof ADMISSION_API_VERSION;
+  kind: "AdmissionReview";
+  response: AdmissionResponse;
+}
+
+export type ParsedReview = { ok: true; request: AdmissionRequest } | { ok: false; message: string };
+
+const OPERATIONS: readonly Operation[] = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const optionalString = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** Checks the envelope; every message names the field at fault and what was expected. */
+export function parseAdmissionReview(body: unknown): ParsedReview {
+  if (!isRecord(body)) return { ok: false, message: "the request body must be a JSON object (an AdmissionReview)" };
+  if (body.apiVersion !== ADMISSION_API_VERSION || body.kind !== "AdmissionReview") {
+    return {
+      ok: false,
+      message: `expected apiVersion ${ADMISSION_API_VERSION} and kind AdmissionReview, got ${JSON.stringify(body.apiVersion ?? null)} ${JSON.stringify(body.kind ?? null)}; list only "v1" in the webhook's admissionReviewVersions`,
+    };
+  }
+  const request = body.request;
+  if (!isRecord(request)) return { ok: false, message: "AdmissionReview.request is missing or not an object" };
+  if (typeof request.uid !== "string" || request.uid === "") {
+    return { ok: false, message: "AdmissionReview.request.uid is missing; the API server always sends one" };
+  }
+  const kind = request.kind;
+  if (!isRecord(kind) || typeof kind.kind !== "string" || typeof kind.version !== "string") {
+    return { ok: false, message: "AdmissionReview.request.kind must be an object {group, version, kind}" };
+  }
+  const operation = request.operation;
+  if (typeof operation !== "string" || !OPERATIONS.includes(operation as Operation)) {
+    return { ok: false, message: `AdmissionReview.request.operation must be one of ${OPERATIONS.join(", ")}, got ${JSON.stringify(operation ?? null)}` };
+  }
+  return {
+    ok: true,
+    request: {
+      uid: request.uid,
+      kind: { group: typeof kind.group === "string" ? kind.group : "", version: kind.version, kind: kind.kind },
+      operation: operation as Operation,
+      namespace: optionalString(request.namespace),
+      name: optionalString(request.name),
+      object: request.object,
+      oldObject: request.oldObject,
+      dryRun: request.dryRun === true,
+    },
+  };
+}
+
+export interface AdmissionContext {
+  config: Config;
+  inventory: Inventory;
+  /** True once every informer has listed its kind (false with --no-kube). */
+  inventoryComplete: boolean;
+  now?: Date;
+}
+
+export type AdmissionDecision = "allowed" | "denied" | "warned";
+
+export interface AdmissionResult {
+  review: AdmissionReviewResponse;
+  decision: AdmissionDecision;
+  /** Every finding, audit ones included (for metrics). */
+  findings: Finding[];
+  /** Set when the object is ours; absent for kinds we do not check. */
+  subject?: ModelObject;
+}
+
+/** "ec2.aws.upbound.io/v1beta2" from the request's group/version. */
+function apiVersionOf(gvk: GroupVersionKind): string {
+  return gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+}
+
+/**
+ * The raw object with what the API server implies but may leave out: apiVersion/kind from
+ * request.kind, the namespace from the request. Copies only when something is missing.
+ */
+function withEnvelope(raw: unknown, request: AdmissionRequest): unknown {
+  if (!isRecord(raw)) return raw;
+  let object = raw;
+  if (typeof object.apiVersion !== "string" || typeof object.kind !== "string") {
+    object = { ...object, apiVersion: apiVersionOf(request.kind), kind: request.kind.kind };
+  }
+  const metadata = object.metadata;
+  if (request.namespace && isRecord(metadata) && typeof metadata.namespace !== "string") {
+    object = { ...object, metadata: { ...metadata, namespace: request.namespace } };
+  }
+  return object;
+}
+
+/** One line of `kubectl` output: ASCII arrows, the resource prefix dropped, ≤ 120 characters. */
+export function shortLine(text: string, max = MAX_WARNING_LENGTH): string {
+  const oneLine = text.replace(/\s*→\s*/g, " > ").replace(/\s+/g, " ").trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1).trimEnd()}…`;
+}
+
+function withoutResourcePrefix(finding: Finding): string {
+  const prefix = `${describeRef(finding.resource)}: `;
+  return finding.message.startsWith(prefix) ? finding.message.slice(prefix.length) : finding.message;
+}
+
+export function warningLine(finding: Finding): string {
+  const location = finding.path ? `${finding.path}: ` : "";
+  return shortLine(`[${finding.rule}] ${location}${withoutResourcePrefix(finding)}`);
+}
+
+function issueWarning(issue: AdapterIssue, checked: boolean): string {
+  const location = issue.path ? `${issue.path}: ` : "";
+  return shortLine(`[s3-vpce-guard] ${location}${issue.message}${checked ? "" : " (object not checked)"}`);
+}
+
+export function denyMessage(subjectName: string, denials: readonly Finding[]): string {
+  const lines = denials.map((f) => `[${f.rule}] ${f.path ? `${f.path}: ` : ""}${f.message} Fix: ${f.fix}`);
+  const count = denials.length === 1 ? "1 violation" : `${denials.length} violations`;
+  return `s3-vpce-guard denied ${subjectName} (${count} of the AWS guide "Endpoints for Amazon S3"):\n${lines.join("\n")}`;
+}
+
+function respond(request: AdmissionRequest, allowed: boolean, extra: Partial<AdmissionResponse> = {}): AdmissionReviewResponse {
+  return { apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response: { uid: request.uid, allowed, ...extra } };
+}
+
+function allow(request: AdmissionRequest, warnings: string[] = []): AdmissionResult {
+  return {
+    review: respond(request, true, warnings.length > 0 ? { warnings } : {}),
+    decision: warnings.length > 0 ? "warned" : "allowed",
+    findings: [],
+  };
+}
+
+/**
+ * Decides one AdmissionRequest. `deny` findings reject it (HTTP-403-style status listing
+ * each with its field path and fix), `warn` findings become kubectl warnings, `audit`
+ * findings change nothing here (they only reach metrics). dryRun requests are decided the
+ * same way: deciding has no side effects.
+ */
+export function decide(request: AdmissionRequest, ctx: AdmissionContext): AdmissionResult {
+  if (request.operation === "CONNECT") return allow(request);
+  const deleting = request.operation === "DELETE";
+  // DELETE carries the stored object in oldObject; `object` is null.
+  const raw = withEnvelope(deleting ? request.oldObject : request.object, request);
+  const adapterCtx = adapterContext(ctx.inventory, ctx.config);
+  const adapted = adapt(raw, adapterCtx);
+  if (adapted.status === "ignored") return allow(request);
+  if (adapted.status === "invalid") {
+    // Ours, but too broken to model (no name, spec not an object, …). The API server's
+    // schema validation is the judge of well-formedness, not this webhook: admit it, say
+    // why it was not checked, and let the CRD schema reject it if it must.
+    return allow(request, adapted.issues.map((issue) => issueWarning(issue, false)));
+  }
+  const subject = adapted.object;
+  let oldSubject: ModelObject | undefined;
+  if (request.operation === "UPDATE" && request.oldObject) {
+    const old = adapt(withEnvelope(request.oldObject, request), adapterCtx);
+    if (old.status === "adapted") oldSubject = old.object;
+  }
+  const findings = review(
+    {
+      subject,
+      ...(oldSubject ? { oldSubject } : {}),
+      operation: request.operation,
+      mode: "admission",
+      inventoryComplete: ctx.inventoryComplete,
+      ...(ctx.now ? { now: ctx.now } : {}),
+    },
+    { config: ctx.config, inventory: ctx.inventory },
+  );
+  const denials = findings.filter((f) => f.action === "deny");
+  const warnings = [
+    ...adapted.issues.map((issue) => issueWarning(issue, true)),
+    ...findings.filter((f) => f.action === "warn").map(warningLine),
+  ];
+  if (denials.length > 0) {
+    return {
+      review: respond(request, false, {
+        status: { code: 403, reason: "Forbidden", message: denyMessage(describeRef(subject.ref), denials) },
+        ...(warnings.length > 0 ? { warnings } : {}),
+      }),
+      decision: "denied",
+      findings,
+      subject,
+    };
+  }
+  return { ...allow(request, warnings), findings, subject };
+}

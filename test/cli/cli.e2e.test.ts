@@ -1,0 +1,130 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { GUIDE, bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
+
+const root = resolve(import.meta.dirname, "../..");
+const cli = join(root, "dist/src/cli/main.js");
+
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const yamlDocs = (...objects: unknown[]) => objects.map((o) => stringify(o)).join("---\n");
+const VPCE = "vpce-0a1b2c3d4e5f67890";
+const compliant = yamlDocs(
+  upjetEndpoint({ awsId: VPCE, policy: bucketGrant("my-secure-bucket") }),
+  upjetRouteTableAssociation({ endpointRef: "s3-gateway" }),
+  upjetBucket({}),
+  upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) }),
+);
+const violating = yamlDocs(upjetBucketPolicy({ name: "ip-policy", policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } }));
+
+let dir: string;
+beforeAll(() => {
+  if (!existsSync(cli)) {
+    const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+  }
+  dir = mkdtempSync(join(tmpdir(), "s3vg-cli-"));
+  writeFileSync(join(dir, "compliant.yaml"), compliant);
+  writeFileSync(join(dir, "violating.yaml"), violating);
+  mkdirSync(join(dir, "nested/deeper"), { recursive: true });
+  writeFileSync(join(dir, "nested/deeper/endpoint.json"), JSON.stringify(upjetEndpoint({ name: "json-endpoint", awsId: "vpce-1a2b3c4d", policy: GUIDE.bucketOnly })));
+  writeFileSync(join(dir, "broken.yaml"), "apiVersion: v1\nkind: [unclosed\n");
+  writeFileSync(join(dir, "README.txt"), "not yaml, ignored by extension");
+});
+
+describe("s3-vpce-guard check (spawned)", () => {
+  it("exits 0 with no findings on a compliant file", () => {
+    const r = run(["check", "--output", "json", join(dir, "compliant.yaml")]);
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout);
+    expect(out.findings).toEqual([]);
+    expect(out.summary).toEqual({ resources: 4, deny: 0, warn: 0, audit: 0 });
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 1 on a deny finding and prints the SPEC JSON shape", () => {
+    const r = run(["check", "-o", "json", join(dir, "violating.yaml")]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).sort()).toEqual(["errors", "findings", "summary"]);
+    const f = out.findings.find((x: { rule: string }) => x.rule === "source-ip-condition");
+    expect(f).toMatchObject({
+      action: "deny",
+      resource: { apiVersion: "s3.aws.upbound.io/v1beta1", kind: "BucketPolicy", namespace: null, name: "ip-policy" },
+      file: join(dir, "violating.yaml"),
+    });
+    for (const key of ["rule", "action", "message", "fix", "guide", "path", "resource", "file"]) expect(f).toHaveProperty(key);
+  });
+
+  it("walks directories, reports an unparsable file as file:line and still checks the rest (exit 2)", () => {
+    const r = run(["check", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/broken\.yaml:[23]: /);
+    expect(r.stdout).toContain("ip-policy");
+    expect(r.stdout).toContain("json-endpoint");
+    expect(r.stdout).toMatch(/resources checked/);
+  });
+
+  it("reads stdin", () => {
+    const r = run(["check", "-o", "json", "-"], violating);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).findings[0].file).toBe("-");
+  });
+
+  it("emits SARIF 2.1.0", () => {
+    const r = run(["check", "--output", "sarif", join(dir, "violating.yaml")]);
+    const sarif = JSON.parse(r.stdout);
+    expect(sarif.version).toBe("2.1.0");
+    expect(sarif.runs[0].results.length).toBeGreaterThan(0);
+    expect(r.code).toBe(1);
+  });
+
+  it("exits 2 on a bad config with one line per problem", () => {
+    writeFileSync(join(dir, "bad-config.yml.txt"), "rules:\n  ipv4-only: { action: maybe }\nawsFeatureLevel: newest\n");
+    const r = run(["check", "--config", join(dir, "bad-config.yml.txt"), join(dir, "compliant.yaml")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(2);
+    expect(r.stderr).toContain("rules.ipv4-only.action");
+  });
+
+  it("applies a config file", () => {
+    writeFileSync(join(dir, "off.yml.txt"), "rules:\n  source-ip-condition: { action: off }\n");
+    const r = run(["check", "-o", "json", "--config", join(dir, "off.yml.txt"), join(dir, "violating.yaml")]);
+    expect(r.code).toBe(0);
+  });
+
+  it("exits 2 on a missing path, an unknown flag, or a bad output format", () => {
+    expect(run(["check", join(dir, "does-not-exist.yaml")]).code).toBe(2);
+    expect(run(["check", "--frobnicate", dir]).code).toBe(2);
+    expect(run(["check", "--output", "xml", dir]).code).toBe(2);
+    expect(run(["nope"]).code).toBe(2);
+  });
+
+  it("lists the rule catalogue", () => {
+    const r = run(["rules", "--output", "json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((x: { id: string }) => x.id)).toContain("effective-access");
+  });
+});
+
+describe("bundled examples", () => {
+  it("flags the violating examples and passes the compliant ones", () => {
+    const r = run(["check", "-o", "json", "examples/"]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.errors).toEqual([]);
+    const files = new Set(out.findings.map((f: { file: string }) => f.file));
+    expect([...files].every((f) => String(f).includes("violating"))).toBe(true);
+    const rules = new Set(out.findings.map((f: { rule: string }) => f.rule));
+    for (const id of ["source-ip-condition", "vpce-condition-value", "endpoint-full-access", "cross-region", "ipv4-only", "gateway-without-route-tables", "object-arn-coverage", "unknown-endpoint-reference"]) {
+      expect(rules).toContain(id);
+    }
+  });
+});

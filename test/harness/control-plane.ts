@@ -1,0 +1,557 @@
+// A real Kubernetes control plane (etcd + kube-apiserver) for integration tests.
+// Binaries come from scripts/control-plane/build.sh; see scripts/control-plane/README.md.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants as fsConstants, createWriteStream, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import https from "node:https";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { describe } from "vitest";
+
+const execFileAsync = promisify(execFile);
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const versionsFile = path.join(repoRoot, "scripts/control-plane/versions.env");
+const prepareHint = "run scripts/control-plane/prepare.sh";
+
+export interface ControlPlaneVersions {
+  kubernetes: string;
+  etcd: string;
+  helm: string;
+  moto: string;
+}
+
+function readVersionsEnv(): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of readFileSync(versionsFile, "utf8").split("\n")) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] !== undefined && match[2] !== undefined) values[match[1]] = match[2];
+  }
+  return values;
+}
+
+export function controlPlaneVersions(): ControlPlaneVersions {
+  const env = readVersionsEnv();
+  const required = (key: string): string => {
+    const value = env[key];
+    if (!value) throw new Error(`${versionsFile}: ${key} is missing; add ${key}=<version>`);
+    return value;
+  };
+  return {
+    kubernetes: required("KUBERNETES_VERSION"),
+    etcd: required("ETCD_VERSION"),
+    helm: required("HELM_VERSION"),
+    moto: required("MOTO_VERSION"),
+  };
+}
+
+/** Same rule as build.sh: $S3VG_CACHE or ~/.cache/s3-vpce-guard. */
+export function cacheRoot(): string {
+  return process.env.S3VG_CACHE ?? path.join(os.homedir(), ".cache", "s3-vpce-guard");
+}
+
+/** The directory build.sh writes to for the pinned versions. */
+export function binDir(): string {
+  const v = controlPlaneVersions();
+  return path.join(cacheRoot(), "bin", `k8s-${v.kubernetes}_etcd-${v.etcd}_helm-${v.helm}`);
+}
+
+export function helmBinary(): string {
+  return path.join(binDir(), "helm");
+}
+
+export function motoServerBinary(): string {
+  return path.join(cacheRoot(), "moto-venv", "bin", "moto_server");
+}
+
+export interface BinariesStatus {
+  ok: boolean;
+  reason?: string;
+  binDir: string;
+}
+
+function missingExecutables(paths: string[]): string[] {
+  return paths.filter((p) => {
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** Whether etcd and kube-apiserver are built for the pinned versions. */
+export function binariesAvailable(): BinariesStatus {
+  const dir = binDir();
+  const missing = missingExecutables([path.join(dir, "etcd"), path.join(dir, "kube-apiserver")]);
+  if (missing.length === 0) return { ok: true, binDir: dir };
+  return { ok: false, binDir: dir, reason: `control plane binaries not built (missing ${missing.join(", ")}): ${prepareHint}` };
+}
+
+export type IntegrationNeed = "control-plane" | "helm" | "moto";
+
+function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
+  for (const need of needs) {
+    if (need === "control-plane") {
+      const status = binariesAvailable();
+      if (!status.ok) return status.reason;
+    } else if (need === "helm" && missingExecutables([helmBinary()]).length > 0) {
+      return `helm not built (missing ${helmBinary()}): ${prepareHint}`;
+    } else if (need === "moto" && missingExecutables([motoServerBinary()]).length > 0) {
+      return `moto_server not installed (missing ${motoServerBinary()}): ${prepareHint}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when the integration prerequisites are there. Otherwise prints one line
+ * and returns false, or throws when S3VG_REQUIRE_INTEGRATION=1 (CI), so a
+ * missing build can never pass as a green run.
+ */
+export function requireControlPlane(needs: readonly IntegrationNeed[] = ["control-plane"]): boolean {
+  const reason = unmetNeed(needs);
+  if (reason === undefined) return true;
+  if (process.env.S3VG_REQUIRE_INTEGRATION === "1") {
+    throw new Error(`S3VG_REQUIRE_INTEGRATION=1 but ${reason}`);
+  }
+  console.log(`skipping integration tests: ${reason}`);
+  return false;
+}
+
+/** `describe` that runs only when the prerequisites are built (see requireControlPlane). */
+export function describeIntegration(name: string, body: () => void, needs: readonly IntegrationNeed[] = ["control-plane"]): void {
+  describe.skipIf(!requireControlPlane(needs))(name, body);
+}
+
+// ---------------------------------------------------------------------------
+// Process bookkeeping: every child runs in its own process group so that a
+// kill of the group also reaches anything it forked. Live groups are killed on
+// exit and on SIGINT/SIGTERM; a shell watchdog per control plane kills them
+// even when this process dies by SIGKILL.
+
+const liveProcessGroups = new Set<number>();
+let exitHandlersInstalled = false;
+
+function killAllProcessGroups(): void {
+  for (const pgid of liveProcessGroups) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  liveProcessGroups.clear();
+}
+
+function installExitHandlers(): void {
+  if (exitHandlersInstalled) return;
+  exitHandlersInstalled = true;
+  process.on("exit", killAllProcessGroups);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAllProcessGroups();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly logFile: string;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export function spawnManaged(name: string, command: string, args: string[], logFile: string): ManagedProcess {
+  installExitHandlers();
+  const log = createWriteStream(logFile, { flags: "a" });
+  const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const pgid = child.pid;
+  if (pgid !== undefined) liveProcessGroups.add(pgid);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("error", () => resolve(null));
+    child.once("exit", (code) => {
+      if (pgid !== undefined) liveProcessGroups.delete(pgid);
+      resolve(code);
+    });
+  });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    if (pgid === undefined) return;
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    name,
+    child,
+    exited,
+    logFile,
+    async stop(timeoutMs = 10_000): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      signalGroup("SIGTERM");
+      const timer = setTimeout(() => signalGroup("SIGKILL"), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+      signalGroup("SIGKILL"); // grandchildren, if any
+      log.end();
+    },
+  };
+}
+
+function logTail(logFile: string, lines = 25): string {
+  try {
+    return readFileSync(logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not allocate a loopback port"));
+      });
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `probe` until it returns true; fails early with the process log when
+ * the process exits, or after `timeoutMs`.
+ */
+async function waitUntil(what: string, probe: () => Promise<boolean>, processes: ManagedProcess[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitedProcess: ManagedProcess | undefined;
+  for (const p of processes) void p.exited.then(() => (exitedProcess ??= p));
+  while (Date.now() < deadline) {
+    if (exitedProcess) {
+      throw new Error(`${exitedProcess.name} exited before ${what}; last log lines (${exitedProcess.logFile}):\n${logTail(exitedProcess.logFile)}`);
+    }
+    if (await probe().catch(() => false)) return;
+    await sleep(200);
+  }
+  const logs = processes.map((p) => `--- ${p.name} (${p.logFile}):\n${logTail(p.logFile)}`).join("\n");
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${logs}`);
+}
+
+// ---------------------------------------------------------------------------
+// Certificates (openssl CLI): one CA signs the serving cert and the admin
+// client cert; a separate RSA key pair signs service account tokens.
+
+export interface ControlPlaneCerts {
+  caPem: string;
+  caFile: string;
+  caKeyFile: string;
+  servingCertFile: string;
+  servingKeyFile: string;
+  adminCertPem: string;
+  adminKeyPem: string;
+  serviceAccountKeyFile: string;
+  serviceAccountPublicKeyFile: string;
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  try {
+    await execFileAsync("openssl", args, { cwd });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? String(error);
+    throw new Error(`openssl ${args[0]} failed in ${cwd}: ${stderr.trim()}`);
+  }
+}
+
+/** Issues a cert signed by ca.crt: `subject` like "/CN=x/O=y", `extensions` an openssl v3 ext section. */
+async function issueCert(dir: string, name: string, subject: string, extensions: string): Promise<void> {
+  writeFileSync(path.join(dir, `${name}.ext`), extensions);
+  await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
+  await openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
+  await openssl(
+    ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.crt`],
+    dir,
+  );
+}
+
+/** Creates ca.key / ca.crt in `dir` (the CA that issueServingCert and the admin cert use). */
+export async function createCertificateAuthority(dir: string, commonName = "s3vg-test-ca"): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
+  await openssl(
+    ["req", "-x509", "-new", "-key", "ca.key", "-subj", `/CN=${commonName}`, "-days", "2", "-sha256", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.crt"],
+    dir,
+  );
+  return readFile(path.join(dir, "ca.crt"), "utf8");
+}
+
+/** Issues `<name>.crt`/`<name>.key` for a TLS server, signed by the CA in `dir`. SANs like "IP:127.0.0.1", "DNS:localhost". */
+export async function issueServingCert(dir: string, name: string, subjectAltNames: string[]): Promise<{ certPem: string; keyPem: string }> {
+  await issueCert(
+    dir,
+    name,
+    `/CN=${name}`,
+    `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${subjectAltNames.join(",")}\n`,
+  );
+  return { certPem: await readFile(path.join(dir, `${name}.crt`), "utf8"), keyPem: await readFile(path.join(dir, `${name}.key`), "utf8") };
+}
+
+export async function generateCerts(dir: string): Promise<ControlPlaneCerts> {
+  await createCertificateAuthority(dir);
+  await issueServingCert(dir, "apiserver", ["IP:127.0.0.1", "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc", "IP:10.0.0.1"]);
+  // O=system:masters: bound to cluster-admin by the bootstrap RBAC policy.
+  await issueCert(dir, "admin", "/CN=s3vg-admin/O=system:masters", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+  await openssl(["genrsa", "-out", "sa.key", "2048"], dir);
+  await openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
+  const file = (name: string): string => path.join(dir, name);
+  return {
+    caPem: await readFile(file("ca.crt"), "utf8"),
+    caFile: file("ca.crt"),
+    caKeyFile: file("ca.key"),
+    servingCertFile: file("apiserver.crt"),
+    servingKeyFile: file("apiserver.key"),
+    adminCertPem: await readFile(file("admin.crt"), "utf8"),
+    adminKeyPem: await readFile(file("admin.key"), "utf8"),
+    serviceAccountKeyFile: file("sa.key"),
+    serviceAccountPublicKeyFile: file("sa.pub"),
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+export interface ControlPlaneOptions {
+  /** Extra kube-apiserver flags, appended after the defaults (a later flag wins). */
+  apiServerArgs?: string[];
+  /** false adds --watch-cache=false: every watch is served by etcd directly. Default true. */
+  watchCache?: boolean;
+  /** Time allowed for etcd and then kube-apiserver to become ready. Default 120 s. */
+  startTimeoutMs?: number;
+  /** Keep the temp dir (logs, certs, etcd data) after stop(); also env S3VG_KEEP_CONTROL_PLANE=1. */
+  keepDataDir?: boolean;
+}
+
+export interface ControlPlane {
+  /** Admin (system:masters) kubeconfig. */
+  kubeConfig: KubeConfig;
+  /** https://127.0.0.1:<port>; stays the same across restarts. */
+  server: string;
+  caPem: string;
+  /** Admin client certificate and key, for raw HTTPS requests. */
+  adminCertPem: string;
+  adminKeyPem: string;
+  etcdEndpoint: string;
+  dataDir: string;
+  /** Milliseconds from spawning kube-apiserver to /readyz = 200, for the last start. */
+  lastApiServerStartMs: number;
+  restartApiServer(): Promise<void>;
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
+  /** Compacts etcd to its current revision, so watches from older resource versions get 410 Gone. */
+  compactEtcd(): Promise<void>;
+  /** Etcd's current revision (the resourceVersion the next write builds on). */
+  etcdRevision(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface EtcdHeader {
+  header?: { revision?: string };
+}
+
+async function etcdPost(endpoint: string, apiPath: string, body: object): Promise<EtcdHeader> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${endpoint}${apiPath}`, { method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => {
+        if (response.statusCode !== 200) reject(new Error(`etcd ${apiPath} answered ${response.statusCode}: ${text}`));
+        else resolve(JSON.parse(text) as EtcdHeader);
+      });
+    });
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
+function httpStatus(url: string, options: https.RequestOptions = {}): Promise<number> {
+  const client = url.startsWith("https:") ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.get(url, { ...options, timeout: 2_000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", reject);
+  });
+}
+
+function startWatchdog(dataDir: string, pgidFile: string): ManagedProcess {
+  // Kills the recorded process groups once this Node process is gone, even by SIGKILL.
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for g in $(cat '${pgidFile}' 2>/dev/null); do kill -KILL -- -$g 2>/dev/null; done`;
+  return spawnManaged("watchdog", "sh", ["-c", script], path.join(dataDir, "watchdog.log"));
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const status = binariesAvailable();
+  if (!status.ok) throw new Error(status.reason);
+  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
+  const keepDataDir = options.keepDataDir ?? process.env.S3VG_KEEP_CONTROL_PLANE === "1";
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "s3vg-control-plane-"));
+  const pgidFile = path.join(dataDir, "process-groups");
+  const managed = new Set<ManagedProcess>();
+  const recordGroups = (): void => writeFileSync(pgidFile, [...managed].map((p) => p.child.pid ?? "").join("\n") + "\n");
+  const watchdog = startWatchdog(dataDir, pgidFile);
+
+  let etcd: ManagedProcess | undefined;
+  let apiServer: ManagedProcess | undefined;
+  const stopAll = async (): Promise<void> => {
+    await apiServer?.stop();
+    await etcd?.stop();
+    managed.clear();
+    await watchdog.stop(1_000);
+    if (!keepDataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+  const cleanupOnExit = (): void => {
+    if (!keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once("exit", cleanupOnExit);
+
+  try {
+    const certs = await generateCerts(path.join(dataDir, "pki"));
+    const [etcdPort, etcdPeerPort, securePort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+    const etcdEndpoint = `http://127.0.0.1:${etcdPort}`;
+    const server = `https://127.0.0.1:${securePort}`;
+    const bin = status.binDir;
+
+    etcd = spawnManaged(
+      "etcd",
+      path.join(bin, "etcd"),
+      [
+        "--name=s3vg",
+        `--data-dir=${path.join(dataDir, "etcd")}`,
+        `--listen-client-urls=${etcdEndpoint}`,
+        `--advertise-client-urls=${etcdEndpoint}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=s3vg=http://127.0.0.1:${etcdPeerPort}`,
+        "--unsafe-no-fsync=true",
+        "--log-level=warn",
+      ],
+      path.join(dataDir, "etcd.log"),
+    );
+    managed.add(etcd);
+    recordGroups();
+    const etcdProcess = etcd;
+    await waitUntil("etcd /health", async () => (await httpStatus(`${etcdEndpoint}/health`)) === 200, [etcdProcess], startTimeoutMs);
+
+    const apiServerArgs = [
+      `--etcd-servers=${etcdEndpoint}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${securePort}`,
+      `--cert-dir=${path.join(dataDir, "pki")}`,
+      `--tls-cert-file=${certs.servingCertFile}`,
+      `--tls-private-key-file=${certs.servingKeyFile}`,
+      `--client-ca-file=${certs.caFile}`,
+      "--authorization-mode=RBAC",
+      "--service-cluster-ip-range=10.0.0.0/24",
+      "--allow-privileged=true",
+      // As envtest: no controller-manager creates default service accounts here.
+      "--disable-admission-plugins=ServiceAccount",
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${certs.serviceAccountPublicKeyFile}`,
+      `--service-account-signing-key-file=${certs.serviceAccountKeyFile}`,
+      ...(options.watchCache === false ? ["--watch-cache=false"] : []),
+      ...(options.apiServerArgs ?? []),
+    ];
+    const adminTls = { ca: certs.caPem, cert: certs.adminCertPem, key: certs.adminKeyPem };
+
+    const controlPlane: ControlPlane = {
+      kubeConfig: adminKubeConfig(server, certs),
+      server,
+      caPem: certs.caPem,
+      adminCertPem: certs.adminCertPem,
+      adminKeyPem: certs.adminKeyPem,
+      etcdEndpoint,
+      dataDir,
+      lastApiServerStartMs: 0,
+      async startApiServer(): Promise<void> {
+        if (apiServer && apiServer.child.exitCode === null && apiServer.child.signalCode === null) return;
+        const startedAt = Date.now();
+        const started = spawnManaged("kube-apiserver", path.join(bin, "kube-apiserver"), apiServerArgs, path.join(dataDir, "kube-apiserver.log"));
+        apiServer = started;
+        managed.add(started);
+        recordGroups();
+        await waitUntil("kube-apiserver /readyz", async () => (await httpStatus(`${server}/readyz`, adminTls)) === 200, [started, etcdProcess], startTimeoutMs);
+        controlPlane.lastApiServerStartMs = Date.now() - startedAt;
+      },
+      async stopApiServer(): Promise<void> {
+        if (!apiServer) return;
+        await apiServer.stop();
+        managed.delete(apiServer);
+        recordGroups();
+        apiServer = undefined;
+      },
+      async restartApiServer(): Promise<void> {
+        await controlPlane.stopApiServer();
+        await controlPlane.startApiServer();
+      },
+      async etcdRevision(): Promise<number> {
+        const answer = await etcdPost(etcdEndpoint, "/v3/kv/range", { key: Buffer.from("/").toString("base64"), limit: 1 });
+        return Number(answer.header?.revision ?? 0);
+      },
+      async compactEtcd(): Promise<void> {
+        const revision = await controlPlane.etcdRevision();
+        await etcdPost(etcdEndpoint, "/v3/kv/compaction", { revision: String(revision), physical: true }).catch((error: unknown) => {
+          // Already compacted up to here (by us or by kube-apiserver's own compactor): nothing left to do.
+          if (!String(error).includes("has been compacted")) throw error;
+        });
+      },
+      async stop(): Promise<void> {
+        process.off("exit", cleanupOnExit);
+        await stopAll();
+      },
+    };
+    await controlPlane.startApiServer();
+    return controlPlane;
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    process.off("exit", cleanupOnExit);
+    throw error;
+  }
+}
+
+function adminKubeConfig(server: string, certs: ControlPlaneCerts): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  const b64 = (pem: string): string => Buffer.from(pem).toString("base64");
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: "s3vg-test", server, caData: b64(certs.caPem), skipTLSVerify: false }],
+    users: [{ name: "s3vg-admin", certData: b64(certs.adminCertPem), keyData: b64(certs.adminKeyPem) }],
+    contexts: [{ name: "s3vg-test", cluster: "s3vg-test", user: "s3vg-admin" }],
+    currentContext: "s3vg-test",
+  });
+  return kubeConfig;
+}
+
+/** Writes the admin kubeconfig to a file (for helm / kubectl). */
+export function writeKubeConfigFile(controlPlane: ControlPlane, file = path.join(controlPlane.dataDir, "kubeconfig")): string {
+  writeFileSync(file, controlPlane.kubeConfig.exportConfig(), { mode: 0o600 });
+  return file;
+}

@@ -1,0 +1,62 @@
+import { parseConfig } from "../../src/config/load.js";
+import type { Config } from "../../src/config/schema.js";
+import { adapt } from "../../src/adapters/index.js";
+import type { KubeObject } from "../../src/adapters/types.js";
+import { adapterContext, checkObjects } from "../../src/engine/check.js";
+import { review } from "../../src/engine/engine.js";
+import { Inventory } from "../../src/inventory/inventory.js";
+import type { Finding, RuleId } from "../../src/model/findings.js";
+import type { ModelObject, Operation } from "../../src/model/types.js";
+
+export function config(input: Record<string, unknown> = {}): Config {
+  const result = parseConfig(input);
+  if (!result.ok) throw new Error(result.errors.join("\n"));
+  return result.config;
+}
+
+/** CLI-style check: every object given is the inventory. */
+export function check(objects: KubeObject[], cfg: Record<string, unknown> = {}, rule?: RuleId): Finding[] {
+  const report = checkObjects(
+    objects.map((object, i) => ({ object, file: "test.yaml", line: i + 1 })),
+    { config: config(cfg) },
+  );
+  if (report.errors.length > 0) throw new Error(`input errors: ${JSON.stringify(report.errors)}`);
+  return rule ? report.findings.filter((f) => f.rule === rule) : report.findings;
+}
+
+function toModel(o: KubeObject, inventory: Inventory, cfg: Config): ModelObject {
+  const r = adapt(o, adapterContext(inventory, cfg));
+  if (r.status !== "adapted") throw new Error(`not adapted: ${JSON.stringify(r)}`);
+  return r.object;
+}
+
+export interface AdmissionCase {
+  object: KubeObject;
+  oldObject?: KubeObject;
+  operation: Operation;
+  /** Objects already in the cluster. */
+  cluster?: KubeObject[];
+  config?: Record<string, unknown>;
+  now?: Date;
+  inventoryComplete?: boolean;
+}
+
+/** Admission-style review through the engine API. */
+export function admit(c: AdmissionCase, rule?: RuleId): Finding[] {
+  const cfg = config(c.config);
+  const inventory = new Inventory();
+  for (const o of c.cluster ?? []) inventory.upsert(toModel(o, inventory, cfg));
+  const subject = toModel(c.object, inventory, cfg);
+  const findings = review(
+    {
+      subject,
+      ...(c.oldObject ? { oldSubject: toModel(c.oldObject, inventory, cfg) } : {}),
+      operation: c.operation,
+      mode: "admission",
+      inventoryComplete: c.inventoryComplete ?? true,
+      ...(c.now ? { now: c.now } : {}),
+    },
+    { config: cfg, inventory },
+  );
+  return rule ? findings.filter((f) => f.rule === rule) : findings;
+}

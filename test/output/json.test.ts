@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { renderJson } from "../../src/output/json.js";
+import { cleanReport, denyFinding, sampleReport, warnFinding } from "./sample-report.js";
+
+describe("renderJson", () => {
+  it("prints exactly the SPEC shape, in a stable key order", () => {
+    const parsed = JSON.parse(renderJson(sampleReport)) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(["findings", "errors", "summary"]);
+    const findings = parsed.findings as Record<string, unknown>[];
+    expect(findings).toHaveLength(4);
+    for (const finding of findings) {
+      expect(Object.keys(finding)).toEqual(["rule", "action", "message", "fix", "guide", "path", "resource", "file", "line"]);
+      expect(Object.keys(finding.resource as object)).toEqual(["apiVersion", "kind", "namespace", "name"]);
+    }
+    for (const error of parsed.errors as object[]) expect(Object.keys(error)).toEqual(["file", "line", "message"]);
+    expect(Object.keys(parsed.summary as object)).toEqual(["resources", "deny", "warn", "audit"]);
+  });
+
+  it("keeps the values, with null namespace for cluster-scoped objects and null line for whole-file errors", () => {
+    const parsed = JSON.parse(renderJson(sampleReport));
+    expect(parsed.findings[0]).toEqual({
+      rule: "endpoint-full-access",
+      action: "warn",
+      message: warnFinding.message,
+      fix: warnFinding.fix,
+      guide: warnFinding.guide,
+      path: "spec.forProvider.policy",
+      resource: { apiVersion: "ec2.aws.upbound.io/v1beta2", kind: "VPCEndpoint", namespace: null, name: "s3-gateway" },
+      file: "manifests/endpoints.yaml",
+      line: 1,
+    });
+    expect(parsed.findings[1].resource.namespace).toBe("team-a");
+    expect(parsed.findings[1].path).toBe(denyFinding.path);
+    expect(parsed.findings[3].file).toBe("-");
+    expect(parsed.errors).toEqual(sampleReport.errors);
+    expect(parsed.summary).toEqual({ resources: 12, deny: 1, warn: 2, audit: 1 });
+  });
+
+  it("does not leak extra fields a finding may carry", () => {
+    const extra = { ...warnFinding, resource: { ...warnFinding.resource, uid: "1234" }, internal: true };
+    const parsed = JSON.parse(renderJson({ ...cleanReport, findings: [extra] }));
+    expect(parsed.findings[0].resource).not.toHaveProperty("uid");
+    expect(parsed.findings[0]).not.toHaveProperty("internal");
+  });
+
+  it("writes null file and line for findings without a location", () => {
+    const { file: _file, line: _line, ...unlocated } = warnFinding;
+    const parsed = JSON.parse(renderJson({ ...cleanReport, findings: [unlocated] }));
+    expect(parsed.findings[0].file).toBeNull();
+    expect(parsed.findings[0].line).toBeNull();
+  });
+
+  it("is pretty-printed with two spaces and ends with one newline", () => {
+    const text = renderJson(cleanReport);
+    expect(text).toBe('{\n  "findings": [],\n  "errors": [],\n  "summary": {\n    "resources": 3,\n    "deny": 0,\n    "warn": 0,\n    "audit": 0\n  }\n}\n');
+  });
+});

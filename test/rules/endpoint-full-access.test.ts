@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { check } from "../helpers/check.js";
+import { GUIDE, ackEndpoint, bucketGrant, communityEndpoint, upjetEndpoint } from "../helpers/manifests.js";
+
+const rule = "endpoint-full-access" as const;
+const fullAccess = { Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }] };
+
+describe("endpoint-full-access", () => {
+  it.each([
+    ["upjet v1beta2", upjetEndpoint({}), "spec.forProvider.policy"],
+    ["upjet namespaced", upjetEndpoint({}, "namespaced"), "spec.forProvider.policy"],
+    ["community", communityEndpoint({}), "spec.forProvider.policyDocument"],
+    ["ack", ackEndpoint({}), "spec.policyDocument"],
+  ])("warns on an S3 endpoint without a policy (%s)", (_family, endpoint, path) => {
+    const findings = check([endpoint], {}, rule);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.action).toBe("warn");
+    expect(findings[0]!.path).toBe(path);
+    expect(findings[0]!.message).toMatch(/default policy/);
+  });
+
+  it("treats the community provider's empty policyDocument as the default policy", () => {
+    expect(check([communityEndpoint({ policy: "" })], {}, rule)).toHaveLength(1);
+  });
+
+  it("warns on an explicit allow-everything statement", () => {
+    const findings = check([upjetEndpoint({ policy: fullAccess })], {}, rule);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.path).toBe("spec.forProvider.policy → Statement[0]");
+  });
+
+  it("accepts s3:* on arn:aws:s3:::* only when a condition narrows it", () => {
+    const narrowed = {
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::*", Condition: { StringEquals: { "aws:PrincipalAccount": "111122223333" } } }],
+    };
+    const open = { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:*", Resource: "arn:aws:s3:::*" }] };
+    expect(check([upjetEndpoint({ policy: narrowed })], {}, rule)).toEqual([]);
+    expect(check([upjetEndpoint({ policy: open })], {}, rule)).toHaveLength(1);
+  });
+
+  it("passes the guide's restricted policies", () => {
+    expect(check([upjetEndpoint({ policy: GUIDE.bucketOnly })], {}, rule)).toEqual([]);
+    expect(check([upjetEndpoint({ policy: GUIDE.amazonLinuxRepos })], {}, rule)).toEqual([]);
+    expect(check([ackEndpoint({ policy: bucketGrant("b") })], {}, rule)).toEqual([]);
+  });
+
+  it("is only audit when the endpoint serves a consumer that needs full access", () => {
+    const e = upjetEndpoint({ annotations: { "s3-vpce-guard.io/consumers": "workspaces" } });
+    const findings = check([e], {}, rule);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.action).toBe("audit");
+    const byVpc = check([upjetEndpoint({ vpcId: "vpc-0123456789abcdef0" })], { consumers: [{ vpcIds: ["vpc-0123456789abcdef0"], services: ["workdocs"] }] }, rule);
+    expect(byVpc[0]!.action).toBe("audit");
+  });
+
+  it("ignores non-S3 endpoints and can be made deny", () => {
+    expect(check([upjetEndpoint({ serviceName: "com.amazonaws.us-east-1.ssm", type: "Interface" })], {}, rule)).toEqual([]);
+    expect(check([upjetEndpoint({})], { rules: { [rule]: { action: "deny" } } }, rule)[0]!.action).toBe("deny");
+  });
+});
