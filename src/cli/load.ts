@@ -3,6 +3,7 @@
  * file and line, and turns every unreadable or unparsable input into an InputError.
  * Never throws: one bad file must not hide the findings of the others.
  */
+import { createReadStream } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Composer, LineCounter, Parser, isMap, isNode, isSeq, type Document, type Node as YamlNode } from "yaml";
@@ -68,7 +69,7 @@ export async function loadInputs(paths: string[], opts: LoadOptions = {}): Promi
 // ---------------------------------------------------------------------------------------
 // Finding and reading the inputs
 
-/** A file given by name is read whatever its extension; inside directories only manifests. */
+/** A file given by name is read whatever its extension (and kind); inside directories only manifests. */
 async function listManifestFiles(path: string, errors: InputError[]): Promise<string[]> {
   try {
     const info = await stat(path);
@@ -77,8 +78,8 @@ async function listManifestFiles(path: string, errors: InputError[]): Promise<st
       await walkDirectory(path, files, new Set([await realpath(path)]), errors);
       return files;
     }
-    if (info.isFile()) return [path];
-    errors.push({ file: path, line: null, message: "cannot read: not a regular file or directory" });
+    // Pipes too: `check <(kubectl get vpcendpoints -o yaml)` passes /dev/fd/N.
+    return [path];
   } catch (error) {
     errors.push({ file: path, line: null, message: `cannot read: ${describeFsError(error)}` });
   }
@@ -112,9 +113,10 @@ async function walkDirectory(dir: string, files: string[], visited: Set<string>,
 
 async function readManifestFile(file: string, maxFileBytes: number, errors: InputError[]): Promise<string | undefined> {
   try {
-    const { size } = await stat(file);
-    if (size > maxFileBytes) {
-      errors.push({ file, line: null, message: tooLargeMessage(size, maxFileBytes) });
+    const info = await stat(file);
+    if (!info.isFile()) return await readStream(createReadStream(file), file, maxFileBytes, errors);
+    if (info.size > maxFileBytes) {
+      errors.push({ file, line: null, message: tooLargeMessage(info.size, maxFileBytes) });
       return undefined;
     }
     return stripByteOrderMark(await readFile(file, "utf8"));
@@ -133,29 +135,37 @@ async function readStdin(
     errors.push({ file: STDIN_PATH, line: null, message: "cannot read: no standard input was provided" });
     return undefined;
   }
-  if (typeof stdin === "string") {
-    const size = Buffer.byteLength(stdin, "utf8");
-    if (size > maxFileBytes) {
-      errors.push({ file: STDIN_PATH, line: null, message: tooLargeMessage(size, maxFileBytes) });
-      return undefined;
-    }
-    return stripByteOrderMark(stdin);
+  if (typeof stdin !== "string") return readStream(stdin, STDIN_PATH, maxFileBytes, errors);
+  const size = Buffer.byteLength(stdin, "utf8");
+  if (size > maxFileBytes) {
+    errors.push({ file: STDIN_PATH, line: null, message: tooLargeMessage(size, maxFileBytes) });
+    return undefined;
   }
+  return stripByteOrderMark(stdin);
+}
+
+/** Reads until the end or until the limit is passed, whichever comes first. */
+async function readStream(
+  stream: NodeJS.ReadableStream,
+  file: string,
+  maxFileBytes: number,
+  errors: InputError[],
+): Promise<string | undefined> {
   try {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of stdin) {
+    for await (const chunk of stream) {
       const buffer = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
       size += buffer.length;
       if (size > maxFileBytes) {
-        errors.push({ file: STDIN_PATH, line: null, message: tooLargeMessage(size, maxFileBytes, "at least ") });
+        errors.push({ file, line: null, message: tooLargeMessage(size, maxFileBytes, "at least ") });
         return undefined;
       }
       chunks.push(buffer);
     }
     return stripByteOrderMark(Buffer.concat(chunks).toString("utf8"));
   } catch (error) {
-    errors.push({ file: STDIN_PATH, line: null, message: `cannot read: ${describeFsError(error)}` });
+    errors.push({ file, line: null, message: `cannot read: ${describeFsError(error)}` });
     return undefined;
   }
 }
@@ -253,7 +263,9 @@ function readDocument(result: LoadResult, file: string, document: Document.Parse
     const message =
       error instanceof ReferenceError && /alias/i.test(error.message)
         ? `document expands more than ${MAX_ALIAS_COUNT} YAML aliases (an alias bomb?); write the repeated parts out or use fewer anchors`
-        : `cannot read document: ${error instanceof Error ? error.message : String(error)}`;
+        : error instanceof RangeError
+          ? TOO_DEEP_MESSAGE
+          : `cannot read document: ${error instanceof Error ? error.message : String(error)}`;
     result.errors.push({ file, line, message });
     return;
   }

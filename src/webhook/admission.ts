@@ -141,18 +141,29 @@ function withoutResourcePrefix(finding: Finding): string {
   return finding.message.startsWith(prefix) ? finding.message.slice(prefix.length) : finding.message;
 }
 
+/** "<path>: <message>", without repeating the path when the message already starts with it. */
+function locatedMessage(finding: Finding): string {
+  const message = withoutResourcePrefix(finding);
+  if (!finding.path || message.startsWith(finding.path)) return message;
+  return `${finding.path}: ${message}`;
+}
+
 export function warningLine(finding: Finding): string {
-  const location = finding.path ? `${finding.path}: ` : "";
-  return shortLine(`[${finding.rule}] ${location}${withoutResourcePrefix(finding)}`);
+  return shortLine(`[${finding.rule}] ${locatedMessage(finding)}`);
 }
 
 function issueWarning(issue: AdapterIssue, checked: boolean): string {
-  const location = issue.path ? `${issue.path}: ` : "";
-  return shortLine(`[s3-vpce-guard] ${location}${issue.message}${checked ? "" : " (object not checked)"}`);
+  const location = issue.path && !issue.message.startsWith(issue.path) ? `${issue.path}: ` : "";
+  // "not checked" first: the line is cut at 120 characters.
+  return shortLine(`[s3-vpce-guard]${checked ? "" : " not checked:"} ${location}${issue.message}`);
 }
 
 export function denyMessage(subjectName: string, denials: readonly Finding[]): string {
-  const lines = denials.map((f) => `[${f.rule}] ${f.path ? `${f.path}: ` : ""}${f.message} Fix: ${f.fix}`);
+  const lines = denials.map((f) => {
+    // Findings about another object (cross-resource rules) keep its name.
+    const about = describeRef(f.resource) === subjectName ? "" : `${describeRef(f.resource)}: `;
+    return `[${f.rule}] ${about}${locatedMessage(f)} Fix: ${f.fix}`;
+  });
   const count = denials.length === 1 ? "1 violation" : `${denials.length} violations`;
   return `s3-vpce-guard denied ${subjectName} (${count} of the AWS guide "Endpoints for Amazon S3"):\n${lines.join("\n")}`;
 }

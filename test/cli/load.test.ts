@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -62,6 +63,16 @@ describe("files", () => {
     const dir = await tree({ "manifest.txt": endpoint("a") });
     const result = await loadInputs([join(dir, "manifest.txt")], {});
     expect(summary(result).documents).toEqual([`${join(dir, "manifest.txt")}:1 VPCEndpoint/a`]);
+  });
+
+  it("reads a named pipe given by name, as from `check <(kubectl get … -o yaml)`", async () => {
+    const dir = await mkdtemp(join(root, "fifo-"));
+    const fifo = join(dir, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const writer = writeFile(fifo, endpoint("piped"));
+    const result = await loadInputs([fifo], {});
+    await writer;
+    expect(summary(result)).toEqual({ documents: [`${fifo}:1 VPCEndpoint/piped`], errors: [] });
   });
 
   it("reads a file given twice (or also through its folder) once", async () => {

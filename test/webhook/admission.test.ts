@@ -1,0 +1,294 @@
+import { describe, expect, it } from "vitest";
+import { adapt } from "../../src/adapters/index.js";
+import type { KubeObject } from "../../src/adapters/types.js";
+import { adapterContext } from "../../src/engine/check.js";
+import { Inventory } from "../../src/inventory/inventory.js";
+import type { Operation } from "../../src/model/types.js";
+import {
+  decide,
+  MAX_WARNING_LENGTH,
+  parseAdmissionReview,
+  shortLine,
+  type AdmissionRequest,
+} from "../../src/webhook/admission.js";
+import { config } from "../helpers/check.js";
+import {
+  ackBucket,
+  ackEndpoint,
+  bucketGrant,
+  communityBucketPolicy,
+  communityEndpoint,
+  denyUnlessEndpoint,
+  namespace,
+  upjetBucketPolicy,
+  upjetEndpoint,
+} from "../helpers/manifests.js";
+
+const sourceIpPolicy = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::my-secure-bucket/*",
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+    },
+  ],
+};
+
+interface ReviewOptions {
+  operation?: Operation;
+  oldObject?: KubeObject;
+  dryRun?: boolean;
+  uid?: string;
+}
+
+/** The AdmissionReview body the API server sends for `object`. */
+function admissionReview(object: KubeObject | null, options: ReviewOptions = {}): Record<string, unknown> {
+  const operation = options.operation ?? "CREATE";
+  const subject = object ?? options.oldObject!;
+  const [group, version] = subject.apiVersion.includes("/") ? subject.apiVersion.split("/") : ["", subject.apiVersion];
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: options.uid ?? "705ab4f5-6393-11e8-b7cc-42010a800002",
+      kind: { group, version, kind: subject.kind },
+      resource: { group, version, resource: `${subject.kind.toLowerCase()}s` },
+      requestKind: { group, version, kind: subject.kind },
+      name: subject.metadata.name,
+      ...(subject.metadata.namespace ? { namespace: subject.metadata.namespace } : {}),
+      operation,
+      userInfo: { username: "admin", groups: ["system:masters"] },
+      object,
+      oldObject: options.oldObject ?? null,
+      dryRun: options.dryRun ?? false,
+      options: { apiVersion: "meta.k8s.io/v1", kind: operation === "DELETE" ? "DeleteOptions" : "CreateOptions" },
+    },
+  };
+}
+
+function requestOf(body: unknown): AdmissionRequest {
+  const parsed = parseAdmissionReview(body);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.request;
+}
+
+interface Setup {
+  cluster?: KubeObject[];
+  config?: Record<string, unknown>;
+  inventoryComplete?: boolean;
+  now?: Date;
+}
+
+function run(object: KubeObject | null, options: ReviewOptions = {}, setup: Setup = {}) {
+  const cfg = config(setup.config);
+  const inventory = new Inventory();
+  const ctx = adapterContext(inventory, cfg);
+  for (const o of setup.cluster ?? []) {
+    const r = adapt(o, ctx);
+    if (r.status === "adapted") inventory.upsert(r.object);
+  }
+  inventory.complete = setup.inventoryComplete ?? true;
+  const before = [...inventory.all()];
+  const result = decide(requestOf(admissionReview(object, options)), {
+    config: cfg,
+    inventory,
+    inventoryComplete: inventory.complete,
+    now: setup.now ?? new Date("2026-03-04T10:00:00Z"),
+  });
+  // Deciding never changes the inventory (the engine only overlays the object while rules run).
+  expect([...inventory.all()]).toEqual(before);
+  return result;
+}
+
+describe("parseAdmissionReview", () => {
+  it("accepts a v1 AdmissionReview", () => {
+    const request = requestOf(admissionReview(upjetEndpoint()));
+    expect(request).toMatchObject({ uid: "705ab4f5-6393-11e8-b7cc-42010a800002", operation: "CREATE", kind: { group: "ec2.aws.upbound.io", version: "v1beta2", kind: "VPCEndpoint" } });
+  });
+
+  it.each([
+    [null, /JSON object/],
+    [[1, 2], /JSON object/],
+    [{ apiVersion: "admission.k8s.io/v1beta1", kind: "AdmissionReview", request: {} }, /admission\.k8s\.io\/v1.*admissionReviewVersions/],
+    [{ apiVersion: "admission.k8s.io/v1", kind: "Pod" }, /kind AdmissionReview/],
+    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" }, /request is missing/],
+    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { kind: { group: "", version: "v1", kind: "X" }, operation: "CREATE" } }, /uid/],
+    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u", operation: "CREATE" } }, /request\.kind/],
+    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u", kind: { group: "", version: "v1", kind: "X" }, operation: "PATCH" } }, /operation must be one of/],
+  ])("rejects %j with a message naming the field", (body, message) => {
+    const parsed = parseAdmissionReview(body);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(message);
+  });
+});
+
+describe("decide", () => {
+  it("denies a violating Upjet BucketPolicy with a 403 listing each deny finding with its path and fix", () => {
+    const result = run(upjetBucketPolicy({ policy: sourceIpPolicy }));
+    expect(result.decision).toBe("denied");
+    const response = result.review.response;
+    expect(response.uid).toBe("705ab4f5-6393-11e8-b7cc-42010a800002");
+    expect(response.allowed).toBe(false);
+    expect(response.status?.code).toBe(403);
+    expect(response.status?.message).toContain("s3-vpce-guard denied BucketPolicy my-secure-bucket-policy");
+    expect(response.status?.message).toContain('[source-ip-condition] spec.forProvider.policy → Statement[0].Condition.IpAddress["aws:SourceIp"]');
+    expect(response.status?.message).toMatch(/Fix: .*aws:SourceVpc/);
+    expect(result.review).toMatchObject({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" });
+  });
+
+  it("denies in every family: community BucketPolicy, namespaced Upjet, ACK Bucket", () => {
+    for (const object of [
+      communityBucketPolicy({ rawPolicy: sourceIpPolicy }),
+      upjetBucketPolicy({ policy: sourceIpPolicy, namespaced: true }),
+      ackBucket({ policy: sourceIpPolicy }),
+    ]) {
+      const result = run(object);
+      expect(result.decision, object.apiVersion).toBe("denied");
+      expect(result.review.response.status?.message).toContain("[source-ip-condition]");
+    }
+  });
+
+  it("admits a warn-only violation with one short warning line per warn finding", () => {
+    const result = run(upjetEndpoint({ name: "open-endpoint" }), { operation: "UPDATE", oldObject: upjetEndpoint({ name: "open-endpoint" }) });
+    expect(result.decision).toBe("warned");
+    expect(result.review.response.allowed).toBe(true);
+    expect(result.review.response.status).toBeUndefined();
+    const warnings = result.review.response.warnings ?? [];
+    expect(warnings.some((w) => w.startsWith("[endpoint-full-access] "))).toBe(true);
+    for (const w of warnings) {
+      expect(w.length).toBeLessThanOrEqual(MAX_WARNING_LENGTH);
+      expect(w).not.toContain("\n");
+      expect(w).not.toContain("→");
+    }
+  });
+
+  it("allows a compliant endpoint with neither status nor warnings", () => {
+    const object = communityEndpoint({ policy: bucketGrant("my-secure-bucket") });
+    const result = run(object, { operation: "UPDATE", oldObject: object });
+    expect(result.decision).toBe("allowed");
+    expect(result.review.response).toEqual({ uid: "705ab4f5-6393-11e8-b7cc-42010a800002", allowed: true });
+  });
+
+  it("audit findings have no admission effect but are reported for metrics", () => {
+    const result = run(upjetEndpoint(), { operation: "UPDATE", oldObject: upjetEndpoint() }, { config: { rules: { "endpoint-full-access": { action: "audit" } } } });
+    expect(result.review.response.warnings ?? []).not.toContainEqual(expect.stringContaining("endpoint-full-access"));
+    expect(result.findings).toContainEqual(expect.objectContaining({ rule: "endpoint-full-access", action: "audit" }));
+  });
+
+  it("takes rule actions from config", () => {
+    const result = run(upjetEndpoint(), { operation: "UPDATE", oldObject: upjetEndpoint() }, { config: { rules: { "endpoint-full-access": { action: "deny" } } } });
+    expect(result.decision).toBe("denied");
+    expect(result.review.response.status?.message).toContain("[endpoint-full-access]");
+  });
+
+  it("honours namespace exemptions", () => {
+    const object = upjetBucketPolicy({ policy: sourceIpPolicy, namespaced: true, namespace: "sandbox" });
+    expect(run(object, {}, { config: { exemptions: [{ namespaces: ["sandbox"] }] } }).decision).toBe("allowed");
+    expect(run(object, {}, { config: { exemptions: [{ namespaces: ["other"] }] } }).decision).toBe("denied");
+  });
+
+  it("honours the exemption annotation only when allowResourceExemptions is on", () => {
+    const object = upjetBucketPolicy({ policy: sourceIpPolicy, annotations: { "s3-vpce-guard.io/exempt": "source-ip-condition" } });
+    expect(run(object).decision).toBe("denied");
+    expect(run(object, {}, { config: { allowResourceExemptions: true } }).decision).toBe("allowed");
+  });
+
+  it("warns about deleting an S3 gateway endpoint (object null, oldObject set)", () => {
+    const result = run(null, { operation: "DELETE", oldObject: upjetEndpoint({ policy: bucketGrant("b") }) });
+    expect(result.decision).toBe("warned");
+    expect(result.review.response.warnings).toEqual([expect.stringMatching(/^\[endpoint-change-disruption\] spec: deleting this S3 Gateway endpoint/)]);
+  });
+
+  it("denies deleting a gateway endpoint outside change windows unless acknowledged", () => {
+    const windows = { changeWindows: [{ days: ["Sat"], start: "02:00", end: "06:00" }] };
+    const old = upjetEndpoint({ policy: bucketGrant("b") });
+    const denied = run(null, { operation: "DELETE", oldObject: old }, { config: windows });
+    expect(denied.decision).toBe("denied");
+    expect(denied.review.response.status?.message).toContain("[endpoint-change-disruption]");
+    const acknowledged = upjetEndpoint({ policy: bucketGrant("b"), annotations: { "s3-vpce-guard.io/disruption-acknowledged": "true" } });
+    expect(run(null, { operation: "DELETE", oldObject: acknowledged }, { config: windows }).decision).toBe("warned");
+  });
+
+  it("does not warn about an UPDATE that only changes tags", () => {
+    const old = upjetEndpoint({ policy: bucketGrant("b") });
+    const tagged = structuredClone(old);
+    (tagged.spec as { forProvider: Record<string, unknown> }).forProvider.tags = { team: "a" };
+    const result = run(tagged, { operation: "UPDATE", oldObject: old });
+    expect(result.findings.filter((f) => f.rule === "endpoint-change-disruption")).toEqual([]);
+  });
+
+  it("warns about an UPDATE that moves the endpoint to another VPC", () => {
+    const old = upjetEndpoint({ policy: bucketGrant("b") });
+    const moved = upjetEndpoint({ policy: bucketGrant("b"), vpcId: "vpc-0fffffffffffffff0" });
+    const result = run(moved, { operation: "UPDATE", oldObject: old });
+    expect(result.review.response.warnings).toContainEqual(expect.stringMatching(/^\[endpoint-change-disruption\].*VPC/));
+  });
+
+  it("answers a dryRun request exactly like the real one", () => {
+    const object = upjetBucketPolicy({ policy: sourceIpPolicy });
+    expect(run(object, { dryRun: true }).review).toEqual(run(object).review);
+  });
+
+  it("allows kinds it does not know, with no warnings", () => {
+    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default" }, spec: {} };
+    expect(run(pod).review.response).toEqual({ uid: "705ab4f5-6393-11e8-b7cc-42010a800002", allowed: true });
+    const future = { ...upjetEndpoint(), apiVersion: "ec2.aws.upbound.io/v1beta9" };
+    expect(run(future).review.response.warnings).toBeUndefined();
+  });
+
+  it("allows an invalid object of ours with a warning saying it was not checked", () => {
+    const broken = { ...upjetBucketPolicy({ policy: sourceIpPolicy }), spec: "not-an-object" } as KubeObject;
+    const result = run(broken);
+    expect(result.review.response.allowed).toBe(true);
+    expect(result.review.response.warnings).toEqual([expect.stringMatching(/^\[s3-vpce-guard\] not checked: spec must be an object/)]);
+  });
+
+  it("skips inventory-dependent rules until the first sync, then applies them", () => {
+    // The bucket is in us-east-1, its policy requires an endpoint that the inventory knows in eu-west-1.
+    const cluster = [communityEndpoint({ name: "eu", region: "eu-west-1", awsId: "vpce-0123456789abcdef0" })];
+    const policy = upjetBucketPolicy({ bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0123456789abcdef0") });
+    const unknownId = upjetBucketPolicy({ bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0fedcba98765432f0") });
+    expect(run(unknownId, {}, { cluster, inventoryComplete: false }).findings.filter((f) => f.rule === "unknown-endpoint-reference")).toEqual([]);
+    expect(run(unknownId, {}, { cluster, inventoryComplete: true }).findings.filter((f) => f.rule === "unknown-endpoint-reference")).not.toEqual([]);
+    const synced = run(policy, {}, { cluster, inventoryComplete: true });
+    expect(synced.decision).toBe("denied");
+    expect(synced.review.response.status?.message).toContain("[cross-region]");
+  });
+
+  it("resolves an ACK object's region from its namespace in the inventory", () => {
+    const endpoint = ackEndpoint({ namespace: "team-eu", annotations: {}, serviceName: "com.amazonaws.eu-west-1.s3", policy: bucketGrant("b") });
+    delete endpoint.metadata.annotations!["services.k8s.aws/region"];
+    const inEu = run(endpoint, { operation: "UPDATE", oldObject: endpoint }, { cluster: [namespace("team-eu", "eu-west-1")] });
+    expect(inEu.findings.filter((f) => f.rule === "cross-region")).toEqual([]);
+    const inUs = run(endpoint, { operation: "UPDATE", oldObject: endpoint }, { cluster: [namespace("team-eu", "us-east-1")] });
+    expect(inUs.findings.filter((f) => f.rule === "cross-region")).not.toEqual([]);
+  });
+
+  it("fills the namespace from the request when the object omits it", () => {
+    const object = upjetBucketPolicy({ policy: sourceIpPolicy, namespaced: true, namespace: "sandbox" });
+    const body = admissionReview(object) as { request: { object: KubeObject } };
+    delete body.request.object.metadata.namespace;
+    const result = decide(requestOf(body), { config: config({ exemptions: [{ namespaces: ["sandbox"] }] }), inventory: new Inventory(), inventoryComplete: false });
+    expect(result.decision).toBe("allowed");
+  });
+
+  it("allows CONNECT without review", () => {
+    const body = admissionReview(upjetEndpoint(), { operation: "CONNECT" });
+    expect(decide(requestOf(body), { config: config(), inventory: new Inventory(), inventoryComplete: true }).decision).toBe("allowed");
+  });
+});
+
+describe("shortLine", () => {
+  it("keeps short lines, makes ASCII arrows and one line", () => {
+    expect(shortLine("a → b\n c")).toBe("a > b c");
+  });
+
+  it("truncates to 120 characters with an ellipsis", () => {
+    const line = shortLine("x".repeat(300));
+    expect(line).toHaveLength(MAX_WARNING_LENGTH);
+    expect(line.endsWith("…")).toBe(true);
+  });
+});
