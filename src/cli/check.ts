@@ -1,4 +1,5 @@
 import { defaultConfig, type Config } from "../config/schema.js";
+import { prepareCliAws } from "../aws/cli.js";
 import { loadConfigFile } from "../config/load.js";
 import { checkObjects } from "../engine/check.js";
 import { render } from "../output/index.js";
@@ -10,6 +11,10 @@ export interface CheckArgs {
   paths: string[];
   configPath: string | undefined;
   output: string;
+  /** `--aws`: look ids, regions and VPC CIDRs up in EC2 (default credential chain). */
+  aws?: boolean;
+  /** `--ec2-endpoint URL` (emulators); AWS_ENDPOINT_URL_EC2 otherwise. */
+  ec2Endpoint?: string | undefined;
 }
 
 const FORMATS = ["text", "json", "sarif"] as const;
@@ -35,12 +40,16 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     }
     config = loaded.config;
   }
-  const { documents, errors } = await loadInputs(args.paths, { stdin: process.stdin });
-  const report = checkObjects(
-    documents.map((d) => ({ object: d.object, file: d.file, line: d.line })),
-    { config },
-  );
-  report.errors.unshift(...errors);
+  const loaded = await loadInputs(args.paths, { stdin: process.stdin });
+  const aws = args.aws ? await prepareCliAws(loaded.documents.map((d) => d.object), { config, endpointFlag: args.ec2Endpoint }) : undefined;
+  if (aws && !aws.ok) {
+    process.stderr.write(`s3-vpce-guard check: ${aws.error}\n`);
+    return 2;
+  }
+  if (aws?.notice) process.stderr.write(`s3-vpce-guard check: ${aws.notice}\n`);
+  const report = checkObjects(loaded.documents.splice(0), { config, ...(aws ? { inventory: aws.inventory } : {}) });
+  aws?.close();
+  report.errors.unshift(...loaded.errors);
   const color = args.output === "text" && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
   process.stdout.write(render(args.output, report, { color, toolVersion: VERSION, rules }));

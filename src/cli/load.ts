@@ -6,6 +6,7 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { parseSources } from "./parse-pool.js";
 import { Composer, LineCounter, Parser, isMap, isNode, isSeq, type Document, type Node as YamlNode } from "yaml";
 import type { KubeObject } from "../adapters/types.js";
 import type { InputError } from "../model/report.js";
@@ -23,6 +24,8 @@ export interface LoadOptions {
   stdin?: NodeJS.ReadableStream | string;
   /** Files (and stdin) larger than this are reported, not read. Default 32 MiB. */
   maxFileBytes?: number;
+  /** Parse workers for large inputs (default: one per core, at most 4; 0 = parse in this thread). */
+  parseWorkers?: number;
 }
 
 export interface LoadResult {
@@ -47,12 +50,13 @@ export async function loadInputs(paths: string[], opts: LoadOptions = {}): Promi
   const seenFiles = new Set<string>();
   let stdinRead = false;
 
+  const sources: SourceText[] = [];
   for (const path of paths) {
     if (path === STDIN_PATH) {
       if (stdinRead) continue;
       stdinRead = true;
       const text = await readStdin(opts.stdin, maxFileBytes, result.errors);
-      if (text !== undefined) parseSafely(result, STDIN_PATH, text, "yaml");
+      if (text !== undefined) sources.push({ file: STDIN_PATH, text, syntax: "yaml" });
       continue;
     }
     for (const file of await listManifestFiles(path, result.errors)) {
@@ -60,9 +64,27 @@ export async function loadInputs(paths: string[], opts: LoadOptions = {}): Promi
       if (seenFiles.has(identity)) continue;
       seenFiles.add(identity);
       const text = await readManifestFile(file, maxFileBytes, result.errors);
-      if (text !== undefined) parseSafely(result, file, text, /\.json$/i.test(file) ? "json" : "yaml");
+      if (text !== undefined) sources.push({ file, text, syntax: /\.json$/i.test(file) ? "json" : "yaml" });
     }
   }
+  for (const parsed of await parseSources(sources, opts.parseWorkers)) {
+    result.documents.push(...parsed.documents);
+    result.errors.push(...parsed.errors);
+  }
+  return result;
+}
+
+/** One input's text, ready to parse. */
+export interface SourceText {
+  file: string;
+  text: string;
+  syntax: "yaml" | "json";
+}
+
+/** Parses one input; never throws. Runs in the main thread or in a parse worker. */
+export function parseSource(source: SourceText): LoadResult {
+  const result: LoadResult = { documents: [], errors: [] };
+  parseSafely(result, source.file, source.text, source.syntax);
   return result;
 }
 

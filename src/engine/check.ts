@@ -16,6 +16,7 @@ export function adapterContext(inventory: Inventory, config: Config): AdapterCon
 }
 
 export interface SourcedObject {
+  /** Released (set to undefined) once adapted: a large check keeps only the model. */
   object: unknown;
   file: string;
   line: number;
@@ -36,7 +37,8 @@ function isNamespace(o: unknown): boolean {
 
 /**
  * Offline check of a set of manifests: everything given is the inventory (so cross-resource
- * rules see every object), and each object is reviewed as in an audit.
+ * rules see every object), and each object is reviewed as in an audit. The raw objects are
+ * consumed: each is dropped once adapted.
  */
 export function checkObjects(inputs: readonly SourcedObject[], options: CheckOptions): CheckReport {
   const { config } = options;
@@ -49,6 +51,7 @@ export function checkObjects(inputs: readonly SourcedObject[], options: CheckOpt
   const ordered = [...inputs.filter((i) => isNamespace(i.object)), ...inputs.filter((i) => !isNamespace(i.object))];
   for (const source of ordered) {
     const result = adapt(source.object, ctx);
+    source.object = undefined;
     if (result.status === "ignored") continue;
     if (result.status === "invalid") {
       for (const issue of result.issues) {

@@ -96,14 +96,28 @@ function headSegmentSource(segment: string): string {
  * short ARNs with wildcards in resource policies and never matches them otherwise).
  */
 export function arnMatches(pattern: string, arn: string): boolean {
-  if (pattern === "*") return true;
-  if (pattern === arn) return true;
-  return compileArnPattern(pattern).test(arn);
+  return arnMatcher(pattern)(arn);
+}
+
+/**
+ * Most policy resources are literal ARNs or end in a single `*` (`arn:aws:s3:::bucket/*`):
+ * those match by equality or prefix, with no RegExp to compile. Every bucket has its own
+ * ARNs, so compiling each one would dominate a large audit.
+ */
+function literalOrPrefix(pattern: string): ((arn: string) => boolean) | undefined {
+  if (pattern.includes("?") || pattern.includes("${")) return undefined;
+  const star = pattern.indexOf("*");
+  if (star < 0) return (arn) => arn === pattern;
+  if (star !== pattern.length - 1) return undefined;
+  const prefix = pattern.slice(0, -1);
+  return (arn) => arn.startsWith(prefix);
 }
 
 /** arnMatches with the pattern fixed, compiled once (for the evaluator's hot path). */
 export function arnMatcher(pattern: string): (arn: string) => boolean {
   if (pattern === "*") return () => true;
+  const fast = literalOrPrefix(pattern);
+  if (fast) return fast;
   const regex = compileArnPattern(pattern);
   return (arn) => arn === pattern || regex.test(arn);
 }

@@ -1,4 +1,5 @@
 import type { RuleId } from "../model/findings.js";
+import { awsDrift } from "./aws-drift.js";
 import { crossRegion } from "./cross-region.js";
 import { effectiveAccess } from "./effective-access.js";
 import { endpointChangeDisruption } from "./endpoint-change-disruption.js";
@@ -13,7 +14,7 @@ import { sourceIpCondition } from "./source-ip-condition.js";
 import { unknownEndpointReference } from "./unknown-endpoint-reference.js";
 import { vpceConditionValue } from "./vpce-condition-value.js";
 
-/** Every rule, in the order of SPEC §2. aws-drift joins with AWS verification. */
+/** Every rule, in the order of SPEC §2 (aws-drift reports only when AWS verification is on). */
 export const ALL_RULES: readonly Rule[] = [
   policyInvalid,
   endpointFullAccess,
@@ -27,6 +28,7 @@ export const ALL_RULES: readonly Rule[] = [
   endpointChangeDisruption,
   unknownEndpointReference,
   effectiveAccess,
+  awsDrift,
 ];
 
 export function ruleById(id: RuleId): Rule | undefined {

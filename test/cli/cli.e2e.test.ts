@@ -9,8 +9,8 @@ import { GUIDE, bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy,
 const root = resolve(import.meta.dirname, "../..");
 const cli = join(root, "dist/src/cli/main.js");
 
-function run(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+function run(args: string[], input?: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: "1", ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -111,6 +111,26 @@ describe("s3-vpce-guard check (spawned)", () => {
     const r = run(["rules", "--output", "json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).map((x: { id: string }) => x.id)).toContain("effective-access");
+  });
+});
+
+describe("large inputs", () => {
+  it("parses big inputs in worker threads with the same result as in one thread", () => {
+    const big = mkdtempSync(join(tmpdir(), "s3vg-big-"));
+    for (let f = 0; f < 3; f++) {
+      const docs = [];
+      for (let i = 0; i < 400; i++) {
+        const n = f * 1000 + i;
+        docs.push(upjetEndpoint({ name: `e${n}`, awsId: `vpce-${n.toString(16).padStart(17, "0")}`, policy: bucketGrant(`bucket-${n}-${"x".repeat(400)}`) }));
+        docs.push(upjetBucketPolicy({ name: `p${n}`, bucket: `bucket-${n}`, policy: denyUnlessEndpoint(`bucket-${n}`, `vpce-${(n + 1).toString(16).padStart(17, "0")}`) }));
+      }
+      writeFileSync(join(big, `part-${f}.yaml`), yamlDocs(...docs));
+    }
+    const parallel = run(["check", "-o", "json", big], undefined, { S3VG_PARSE_WORKERS: "2" });
+    const serial = run(["check", "-o", "json", big], undefined, { S3VG_PARSE_WORKERS: "0" });
+    expect(parallel.stderr).toBe("");
+    expect(parallel.stdout).toBe(serial.stdout);
+    expect(JSON.parse(parallel.stdout).summary.resources).toBe(2400);
   });
 });
 

@@ -465,6 +465,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--etcd-servers=${etcdEndpoint}`,
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
+      // No endpoint reconciler: it refuses a loopback advertise address, and there are no nodes anyway.
+      "--endpoint-reconciler-type=none",
       `--secure-port=${securePort}`,
       `--cert-dir=${path.join(dataDir, "pki")}`,
       `--tls-cert-file=${certs.servingCertFile}`,
@@ -501,6 +503,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         recordGroups();
         await waitUntil("kube-apiserver /readyz", async () => (await httpStatus(`${server}/readyz`, adminTls)) === 200, [started, etcdProcess], startTimeoutMs);
         controlPlane.lastApiServerStartMs = Date.now() - startedAt;
+        await waitForCustomResourcesServed(controlPlane.kubeConfig, startTimeoutMs);
       },
       async stopApiServer(): Promise<void> {
         if (!apiServer) return;
@@ -548,6 +551,66 @@ function adminKubeConfig(server: string, certs: ControlPlaneCerts): KubeConfig {
     currentContext: "s3vg-test",
   });
   return kubeConfig;
+}
+
+export interface RawResponse {
+  statusCode: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One HTTPS request to the API server with the kubeconfig's credentials, body
+ * sent as-is. For what the typed clients hide or mangle: response headers
+ * (Warning), server-side apply, and raw CRD YAML (client-node's serializer
+ * drops `x-kubernetes-*` keys of objects that are not its own model instances).
+ */
+export async function rawKubeRequest(
+  kubeConfig: KubeConfig,
+  request: { method: string; path: string; body?: unknown; contentType?: string },
+): Promise<RawResponse> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error("kubeconfig has no current cluster");
+  const options: https.RequestOptions = { method: request.method, headers: { accept: "application/json" } };
+  await kubeConfig.applyToHTTPSOptions(options);
+  const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+  if (payload !== undefined) options.headers = { ...options.headers, "content-type": request.contentType ?? "application/json" };
+  return new Promise((resolve, reject) => {
+    const outgoing = https.request(`${cluster.server}${request.path}`, options, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    outgoing.on("error", reject);
+    outgoing.end(payload);
+  });
+}
+
+interface CrdList {
+  items: Array<{ spec: { group: string; names: { plural: string }; versions: Array<{ name: string; served: boolean }> } }>;
+}
+
+/**
+ * /readyz does not wait for custom resources: until a CRD's handler and watch
+ * cache are up, its lists answer 404/429/503. Polls a one-item list of every
+ * served version of every CRD until it answers 200.
+ */
+export async function waitForCustomResourcesServed(kubeConfig: KubeConfig, timeoutMs = 60_000): Promise<void> {
+  const crds = await rawKubeRequest(kubeConfig, { method: "GET", path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions" });
+  if (crds.statusCode !== 200) throw new Error(`listing CRDs answered HTTP ${crds.statusCode}: ${crds.body}`);
+  const paths = (JSON.parse(crds.body) as CrdList).items.flatMap((crd) =>
+    crd.spec.versions.filter((v) => v.served).map((v) => `/apis/${crd.spec.group}/${v.name}/${crd.spec.names.plural}?limit=1`),
+  );
+  const deadline = Date.now() + timeoutMs;
+  for (const collection of paths) {
+    for (;;) {
+      const response = await rawKubeRequest(kubeConfig, { method: "GET", path: collection });
+      if (response.statusCode === 200) break;
+      if (Date.now() > deadline) throw new Error(`${collection} still answers HTTP ${response.statusCode} after ${timeoutMs} ms: ${response.body}`);
+      await sleep(100);
+    }
+  }
 }
 
 /** Writes the admin kubeconfig to a file (for helm / kubectl). */

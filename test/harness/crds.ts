@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiextensionsV1Api, type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { repoRoot } from "./control-plane.js";
+import { rawKubeRequest, repoRoot, waitForCustomResourcesServed } from "./control-plane.js";
 
 export const sharedCrdsDir = path.resolve(repoRoot, "../shared/crds");
 export const testCrdsDir = path.join(repoRoot, "test/crds");
@@ -51,20 +51,18 @@ function readCrds(file: string): V1CustomResourceDefinition[] {
   return crds;
 }
 
-function httpStatusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "number" ? code : undefined;
-}
-
-async function createOrReplace(api: ApiextensionsV1Api, crd: V1CustomResourceDefinition): Promise<void> {
+/** Server-side apply of the CRD exactly as written (creates or updates). */
+async function apply(kubeConfig: KubeConfig, crd: V1CustomResourceDefinition): Promise<void> {
   const name = crd.metadata?.name;
   if (!name) throw new Error(`CRD for ${crd.spec.group}/${crd.spec.names.kind} has no metadata.name`);
-  try {
-    await api.createCustomResourceDefinition({ body: crd });
-  } catch (error) {
-    if (httpStatusOf(error) !== 409) throw new Error(`creating CRD ${name} failed: ${String(error)}`);
-    const existing = await api.readCustomResourceDefinition({ name });
-    await api.replaceCustomResourceDefinition({ name, body: { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+  const response = await rawKubeRequest(kubeConfig, {
+    method: "PATCH",
+    path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=s3vg-test-harness&force=true`,
+    body: crd,
+    contentType: "application/apply-patch+yaml",
+  });
+  if (response.statusCode !== 200 && response.statusCode !== 201) {
+    throw new Error(`applying CRD ${name} failed with HTTP ${response.statusCode}: ${response.body}`);
   }
 }
 
@@ -97,8 +95,9 @@ export async function installCrds(kubeConfig: KubeConfig, options: { upstream?: 
   const files = crdFiles(source);
   const crds = files.flatMap(readCrds);
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  for (const crd of crds) await createOrReplace(api, crd);
+  for (const crd of crds) await apply(kubeConfig, crd);
   await Promise.all(crds.map((crd) => waitEstablished(api, crd.metadata?.name ?? "", options.timeoutMs ?? 60_000)));
+  await waitForCustomResourcesServed(kubeConfig, options.timeoutMs ?? 60_000);
   return { source, files, crds };
 }
 

@@ -1,0 +1,5 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { parseSource, type SourceText } from "./load.js";
+
+// One batch per worker: parse, send the plain results back, exit.
+parentPort?.postMessage((workerData as SourceText[]).map(parseSource));
