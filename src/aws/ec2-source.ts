@@ -44,6 +44,7 @@ export interface SdkEc2SourceOptions {
   retry?: RetryPolicy;
   rateLimit?: RateLimit;
   onRequest?: RequestHook;
+  /** The retry backoff's sleep (the rate limiter always waits in real time). */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   /** Items per page; AWS accepts 5..1000 (DescribeRouteTables: 5..100). */
@@ -123,7 +124,8 @@ export class SdkEc2Source implements Ec2FactSource {
     let limiter = this.limiters.get(region);
     if (!limiter) {
       const rate = this.options.rateLimit ?? DEFAULT_RATE_LIMIT;
-      limiter = new TokenBucket({ capacity: rate.capacity, refillPerSecond: rate.refillPerSecond, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) });
+      // Real time on purpose: `sleep` is the retry backoff's (tests make it instant).
+      limiter = new TokenBucket({ capacity: rate.capacity, refillPerSecond: rate.refillPerSecond });
       this.limiters.set(region, limiter);
     }
     return limiter;

@@ -66,12 +66,9 @@ export class AwsFacts implements ExternalFacts {
   }
 
   vpc(id: string): VpcFact | undefined {
-    for (const [, hit] of this.liveSnapshots()) {
-      const vpc = hit.value.vpcs.get(id);
-      if (vpc) return vpc;
-    }
-    this.scheduleMissLookup();
-    return undefined;
+    const found = this.findVpc(id);
+    if (!found) this.scheduleMissLookup();
+    return found;
   }
 
   *vpcs(): Iterable<VpcFact> {
@@ -107,6 +104,7 @@ export class AwsFacts implements ExternalFacts {
     });
     const work = Promise.all(regions.map((region) => this.listRegion(region))).then(() => undefined);
     if (options.budgetMs === undefined) return work;
+    if (options.budgetMs <= 0) return;
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.budgetMs)));
     await Promise.race([work, budget]);

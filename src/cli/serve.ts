@@ -2,6 +2,7 @@
  * `s3-vpce-guard serve`: the admission webhook (HTTPS), its metrics port, and — unless
  * --no-kube — the informer-fed inventory that cross-resource rules read.
  */
+import { readFile } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { adapt } from "../adapters/index.js";
 import { loadConfigFile } from "../config/load.js";
@@ -61,13 +62,33 @@ async function loadConfig(path: string | undefined): Promise<Config> {
   return loaded.config;
 }
 
+/** JSON files (one object or a List) are read with JSON.parse: a 10k-object List is too big for a YAML parse. */
+async function readPreload(paths: string[], logger: Logger): Promise<unknown[]> {
+  const objects: unknown[] = [];
+  const yamlPaths: string[] = [];
+  for (const path of paths) {
+    if (!path.endsWith(".json")) {
+      yamlPaths.push(path);
+      continue;
+    }
+    const parsed = JSON.parse(await readFile(path, "utf8")) as { kind?: unknown; items?: unknown };
+    if (parsed.kind === "List" && Array.isArray(parsed.items)) objects.push(...(parsed.items as unknown[]));
+    else objects.push(parsed);
+  }
+  if (yamlPaths.length > 0) {
+    const { documents, errors } = await loadInputs(yamlPaths);
+    for (const e of errors) logger.warn({ file: e.file, line: e.line, reason: e.message }, "preload: input not read");
+    objects.push(...documents.map((d) => d.object));
+  }
+  return objects;
+}
+
 async function preload(inventory: Inventory, config: Config, paths: string[], logger: Logger): Promise<void> {
-  const { documents, errors } = await loadInputs(paths);
-  for (const e of errors) logger.warn({ file: e.file, line: e.line, reason: e.message }, "preload: input not read");
+  const objects = await readPreload(paths, logger);
+  const isNamespace = (o: unknown) => (o as { kind?: unknown } | null)?.kind === "Namespace";
   const ctx = adapterContext(inventory, config);
   // Namespaces first: ACK objects read their default region from them.
-  const ordered = [...documents.filter((d) => d.object.kind === "Namespace"), ...documents.filter((d) => d.object.kind !== "Namespace")];
-  for (const { object } of ordered) {
+  for (const object of [...objects.filter(isNamespace), ...objects.filter((o) => !isNamespace(o))]) {
     const result = adapt(object, ctx);
     if (result.status === "adapted") inventory.upsert(result.object);
   }

@@ -110,8 +110,8 @@ describe("SdkEc2Source error paths (aws-sdk-client-mock)", () => {
     ec2
       .on(DescribeVpcEndpointsCommand)
       .rejectsOnce(awsError("RequestLimitExceeded", 503))
-      .resolvesOnce({ VpcEndpoints: [{ VpcEndpointId: "vpce-11111111", VpcId: "vpc-11111111", State: "available" }], NextToken: "page-2" })
-      .resolvesOnce({ VpcEndpoints: [{ VpcEndpointId: "vpce-22222222", VpcId: "vpc-11111111", State: "available" }] });
+      .resolvesOnce({ VpcEndpoints: [{ VpcEndpointId: "vpce-11111111", VpcId: "vpc-11111111", State: "Available" }], NextToken: "page-2" })
+      .resolvesOnce({ VpcEndpoints: [{ VpcEndpointId: "vpce-22222222", VpcId: "vpc-11111111", State: "Available" }] });
     const snapshot = await source.listRegion("eu-west-1");
     expect([...snapshot.endpoints.keys()]).toEqual(["vpce-11111111", "vpce-22222222"]);
     const endpointCalls = ec2.commandCalls(DescribeVpcEndpointsCommand);
@@ -125,6 +125,22 @@ describe("SdkEc2Source error paths (aws-sdk-client-mock)", () => {
     await expect(source.listRegion("eu-west-1")).rejects.toMatchObject({ name: "UnauthorizedOperation" });
     expect(ec2.commandCalls(DescribeVpcEndpointsCommand)).toHaveLength(1);
     expect(rec.calls).toContainEqual(["DescribeVpcEndpoints", "error"]);
+  });
+
+  it("paces each region with its own token bucket", async () => {
+    ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+    const limited = new SdkEc2Source({ credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "example" }, endpoint: "http://127.0.0.1:9", rateLimit: { capacity: 1, refillPerSecond: 10 } });
+    try {
+      const start = performance.now();
+      await Promise.all([limited.listRegion("us-east-1"), limited.listRegion("eu-west-1")]);
+      const elapsed = performance.now() - start;
+      // Three calls per region at 10/s after a burst of one: two waits of 100 ms per region, the
+      // regions in parallel (one shared bucket would need five waits: 500 ms).
+      expect(elapsed).toBeGreaterThanOrEqual(190);
+      expect(elapsed).toBeLessThan(450);
+    } finally {
+      limited.destroy();
+    }
   });
 
   it("stops when a server repeats a NextToken", async () => {

@@ -359,8 +359,11 @@ export interface ControlPlane {
   dataDir: string;
   /** Milliseconds from spawning kube-apiserver to /readyz = 200, for the last start. */
   lastApiServerStartMs: number;
+  /** stopApiServer + startApiServer; same port, same etcd, same credentials. */
   restartApiServer(): Promise<void>;
+  /** SIGTERM, SIGKILL after 3 s. Open watches end; etcd keeps running. */
   stopApiServer(): Promise<void>;
+  /** Resolves when /readyz is 200 and every CRD's resources answer lists again. */
   startApiServer(): Promise<void>;
   /** Compacts etcd to its current revision, so watches from older resource versions get 410 Gone. */
   compactEtcd(): Promise<void>;
@@ -402,9 +405,10 @@ function httpStatus(url: string, options: https.RequestOptions = {}): Promise<nu
   });
 }
 
-function startWatchdog(dataDir: string, pgidFile: string): ManagedProcess {
+function startWatchdog(dataDir: string, pgidFile: string, keepDataDir: boolean): ManagedProcess {
   // Kills the recorded process groups once this Node process is gone, even by SIGKILL.
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for g in $(cat '${pgidFile}' 2>/dev/null); do kill -KILL -- -$g 2>/dev/null; done`;
+  const removeDir = keepDataDir ? "" : `; rm -rf '${dataDir}'`;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for g in $(cat '${pgidFile}' 2>/dev/null); do kill -9 -$g 2>/dev/null; done${removeDir}`;
   return spawnManaged("watchdog", "sh", ["-c", script], path.join(dataDir, "watchdog.log"));
 }
 
@@ -417,12 +421,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const pgidFile = path.join(dataDir, "process-groups");
   const managed = new Set<ManagedProcess>();
   const recordGroups = (): void => writeFileSync(pgidFile, [...managed].map((p) => p.child.pid ?? "").join("\n") + "\n");
-  const watchdog = startWatchdog(dataDir, pgidFile);
+  const watchdog = startWatchdog(dataDir, pgidFile, keepDataDir);
 
   let etcd: ManagedProcess | undefined;
   let apiServer: ManagedProcess | undefined;
   const stopAll = async (): Promise<void> => {
-    await apiServer?.stop();
+    await apiServer?.stop(3_000);
     await etcd?.stop();
     managed.clear();
     await watchdog.stop(1_000);
@@ -507,7 +511,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       },
       async stopApiServer(): Promise<void> {
         if (!apiServer) return;
-        await apiServer.stop();
+        // SIGTERM, then SIGKILL after 3 s: with a client connection open, a
+        // graceful shutdown can take 10 s+, and tests only need the server gone.
+        await apiServer.stop(3_000);
         managed.delete(apiServer);
         recordGroups();
         apiServer = undefined;

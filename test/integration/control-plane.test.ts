@@ -49,6 +49,10 @@ interface WatchOutcome {
   doneError?: { statusCode?: number; message?: string } | null;
 }
 
+const sawError = (outcome: WatchOutcome): boolean => outcome.events.some((event) => event.type === "ERROR");
+const sawAdded = (name: string) => (outcome: WatchOutcome): boolean =>
+  outcome.events.some((event) => event.type === "ERROR" || (event.type === "ADDED" && event.object.metadata?.name === name));
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -81,15 +85,15 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
    * right after an API server (re)start a CRD's watch cache is still
    * initialising and answers "too many requests", as reflectors expect.
    */
-  const watchFor = async (path: string, resourceVersion: string, windowMs: number): Promise<WatchOutcome> => {
+  const watchFor = async (path: string, resourceVersion: string, windowMs: number, enough: (outcome: WatchOutcome) => boolean = () => false): Promise<WatchOutcome> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const outcome = await watchOnce(path, resourceVersion, windowMs);
+      const outcome = await watchOnce(path, resourceVersion, windowMs, enough);
       if (outcome.doneError?.statusCode !== 429 || Date.now() > deadline) return outcome;
       await sleep(250);
     }
   };
-  const watchOnce = async (path: string, resourceVersion: string, windowMs: number): Promise<WatchOutcome> => {
+  const watchOnce = async (path: string, resourceVersion: string, windowMs: number, enough: (outcome: WatchOutcome) => boolean): Promise<WatchOutcome> => {
     const outcome: WatchOutcome = { events: [] };
     let finished = false;
     const controller = await new Watch(controlPlane.kubeConfig).watch(
@@ -102,7 +106,7 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       },
     );
     const deadline = Date.now() + windowMs;
-    while (!finished && Date.now() < deadline) await sleep(50);
+    while (!finished && !enough(outcome) && Date.now() < deadline) await sleep(50);
     controller.abort();
     return outcome;
   };
@@ -189,14 +193,14 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
     // The watch cache keeps recent history in memory; a restart drops it, so
     // the stale version can only be served by the (compacted) etcd.
     await controlPlane.restartApiServer();
-    const stale = await watchFor(path, staleVersion, 5_000);
+    const stale = await watchFor(path, staleVersion, 5_000, sawError);
     const goneEvent = stale.events.find((event) => event.type === "ERROR");
     const goneCode = goneEvent?.object.code ?? stale.doneError?.statusCode;
     expect(goneCode, JSON.stringify(stale)).toBe(410);
 
     const relisted = await listObjects(upjetBucket);
     expect(relisted.items.map((item) => item.metadata.name)).toEqual(expect.arrayContaining(["after-compaction-1", "after-compaction-3"]));
-    const fresh = watchFor(path, relisted.metadata.resourceVersion, 10_000);
+    const fresh = watchFor(path, relisted.metadata.resourceVersion, 10_000, sawAdded("after-relist"));
     await sleep(500);
     await createBucket("after-relist");
     const outcome = await fresh;
@@ -248,7 +252,7 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
     await controlPlane.restartApiServer();
     await until("the watch to end with the old API server", () => ended);
 
-    const resumed = watchFor(path, lastVersion, 8_000);
+    const resumed = watchFor(path, lastVersion, 8_000, sawAdded("after-watch-restart"));
     await sleep(500);
     await createBucket("after-watch-restart");
     const outcome = await resumed;
@@ -260,7 +264,7 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       expect(first.object.code, JSON.stringify(first.object)).toBe(410);
       const relisted = await listObjects(upjetBucket);
       expect(relisted.items.map((item) => item.metadata.name)).toEqual(expect.arrayContaining(["before-watch-restart", "after-watch-restart"]));
-      const next = watchFor(path, relisted.metadata.resourceVersion, 8_000);
+      const next = watchFor(path, relisted.metadata.resourceVersion, 8_000, sawAdded("after-watch-relist"));
       await sleep(500);
       await createBucket("after-watch-relist");
       const events = (await next).events.map((event) => `${event.type} ${event.object.metadata?.name}`);

@@ -4,7 +4,10 @@ import { checkObjects } from "../../src/engine/check.js";
 import type { EndpointFact, ExternalFacts, VpcFact } from "../../src/inventory/facts.js";
 import { Inventory } from "../../src/inventory/inventory.js";
 import type { Finding } from "../../src/model/findings.js";
-import { admit, config } from "../helpers/check.js";
+import { adapt } from "../../src/adapters/index.js";
+import { adapterContext } from "../../src/engine/check.js";
+import { review } from "../../src/engine/engine.js";
+import { config } from "../helpers/check.js";
 import { ackEndpoint, bucketGrant, communityEndpoint, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 
 const rule = "aws-drift" as const;
@@ -120,6 +123,17 @@ describe("aws-drift", () => {
     expect(drift([upjet(), association()], undefined)).toEqual([]);
     expect(drift([upjetEndpoint({ policy: GRANT }), association()], different)).toEqual([]);
     expect(drift([upjet({ serviceName: "com.amazonaws.us-east-1.dynamodb" }), association()], different)).toEqual([]);
-    expect(admit({ object: upjet(), operation: "UPDATE", oldObject: upjet() }, rule)).toEqual([]);
+  });
+
+  it("stays out of admission: an object under review differs from AWS by design", () => {
+    const inventory = new Inventory();
+    inventory.facts = facts([inAws({ vpcId: "vpc-99999999" })]);
+    const cfg = config();
+    const adapted = adapt(upjet(), adapterContext(inventory, cfg));
+    if (adapted.status !== "adapted") throw new Error("not adapted");
+    const run = (mode: "admission" | "audit") =>
+      review({ subject: adapted.object, mode, inventoryComplete: true, ...(mode === "admission" ? { operation: "UPDATE" as const, oldSubject: adapted.object } : {}) }, { config: cfg, inventory }).filter((f) => f.rule === rule);
+    expect(run("admission")).toEqual([]);
+    expect(run("audit").map((f) => f.path)).toContain("spec.forProvider.vpcId");
   });
 });

@@ -1,0 +1,361 @@
+// Load test of `s3-vpce-guard serve` (POST /validate over HTTPS) with a 10,000-resource
+// inventory, side by side with a bare Node HTTPS server that answers one fixed
+// AdmissionReview (the ceiling of this machine: TLS + HTTP + JSON, no work).
+//
+// Measures, in one run:
+//   1. maximum throughput of both servers (autocannon, keep-alive connections) → ratio;
+//   2. latency p50/p99 at half of our maximum rate (open-loop paced client, so a slow
+//      answer cannot hide later ones: coordinated omission is accounted for);
+//   3. RSS of the webhook process sampled every second across a long run of N requests
+//      (default 100k; --requests 1000000 for the note) with its trend.
+//
+// Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
+//        [--connections 10] [--dist dist] [--mix all|light]
+// The webhook runs as shipped: --no-kube with the hidden --preload-file (the inventory is
+// complete, so cross-resource rules run), info-level JSON logs to a file.
+import { spawn, execSync } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { Agent, request } from "node:https";
+import { tmpdir, cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: "string", default: "100000" },
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "10" },
+    dist: { type: "string", default: "dist" },
+    // "light": only the cheapest review (a Bucket without policy), to separate the cost of
+    // the server (TLS, HTTP, JSON, logs, metrics) from the cost of the rules.
+    mix: { type: "string", default: "all" },
+  },
+});
+const root = resolve(import.meta.dirname, "..");
+const dist = resolve(root, args.dist);
+const cli = join(dist, "src/cli/main.js");
+if (!existsSync(cli)) throw new Error(`build first (npm run build), or pass --dist DIR: ${cli} is missing`);
+const { generateCertificates, writeCertificates } = await import(join(dist, "src/webhook/certificates.js"));
+const totalRequests = Number(args.requests);
+const seconds = Number(args.seconds);
+const connections = Number(args.connections);
+const hex = (n, width) => n.toString(16).padStart(width, "0");
+const vpce = (i) => `vpce-${hex(i, 17)}`;
+
+// --- the 10k-resource inventory -----------------------------------------------------
+function endpoint(i) {
+  const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
+  return {
+    apiVersion: "ec2.aws.crossplane.io/v1alpha1",
+    kind: "VPCEndpoint",
+    metadata: { name: `s3-gw-${i}`, annotations: { "crossplane.io/external-name": vpce(i) } },
+    spec: {
+      forProvider: {
+        region,
+        serviceName: `com.amazonaws.${region}.s3`,
+        vpcId: `vpc-${hex(i, 17)}`,
+        routeTableIds: [`rtb-${hex(i, 17)}`],
+        policyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::bench-bucket-${i}`, `arn:aws:s3:::bench-bucket-${i}/*`] }],
+        }),
+      },
+    },
+  };
+}
+const denyUnless = (bucket, id) => ({
+  Version: "2012-10-17",
+  Statement: [{ Sid: "DenyUnlessEndpoint", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { StringNotEquals: { "aws:SourceVpce": id } } }],
+});
+function inventoryObjects() {
+  const items = [];
+  for (let i = 0; i < 5000; i++) items.push(endpoint(i));
+  for (let i = 0; i < 2500; i++) {
+    const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
+    items.push({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { name: `bench-bucket-${i}` }, spec: { forProvider: { region } } });
+    items.push({
+      apiVersion: "s3.aws.upbound.io/v1beta1",
+      kind: "BucketPolicy",
+      metadata: { name: `bench-bucket-${i}-policy` },
+      spec: { forProvider: { region, bucket: `bench-bucket-${i}`, policy: JSON.stringify(denyUnless(`bench-bucket-${i}`, vpce(i))) } },
+    });
+  }
+  return items;
+}
+
+// --- realistic AdmissionReviews: a mix of kinds, policies from 2 KB to 20 KB ----------
+/** A bucket policy of at least `bytes` characters: one Deny-unless-endpoint plus grants per prefix. */
+function sizedPolicy(bucket, bytes, extra = {}) {
+  const policy = denyUnless(bucket, vpce(1));
+  for (let j = 0; JSON.stringify(policy).length < bytes; j++) {
+    policy.Statement.push({
+      Sid: `ReadPrefix${j}`,
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: `arn:aws:s3:::${bucket}/team-${j}/*`,
+      Condition: { StringEquals: { "aws:SourceVpce": vpce(1) }, ...extra },
+    });
+  }
+  return policy;
+}
+function admissionReview(object, operation = "CREATE", oldObject = null) {
+  const subject = object ?? oldObject;
+  const [group, version] = subject.apiVersion.split("/");
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10",
+      kind: { group, version, kind: subject.kind },
+      resource: { group, version, resource: `${subject.kind.toLowerCase()}s` },
+      name: subject.metadata.name,
+      ...(subject.metadata.namespace ? { namespace: subject.metadata.namespace } : {}),
+      operation,
+      userInfo: { username: "system:serviceaccount:crossplane-system:crossplane", groups: ["system:serviceaccounts"] },
+      object,
+      oldObject,
+      dryRun: false,
+    },
+  });
+}
+function corpus() {
+  const upjetPolicy = (name, bytes, extra, namespaced) => ({
+    apiVersion: namespaced ? "s3.aws.m.upbound.io/v1beta1" : "s3.aws.upbound.io/v1beta1",
+    kind: "BucketPolicy",
+    metadata: { name, ...(namespaced ? { namespace: "team-a" } : {}) },
+    spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(sizedPolicy("bench-bucket-1", bytes, extra)) } },
+  });
+  const gateway = endpoint(1);
+  const moved = structuredClone(gateway);
+  moved.spec.forProvider.tags = { team: "a" };
+  return [
+    { name: "upjet BucketPolicy 2 KB (allowed)", body: admissionReview(upjetPolicy("p2k", 2_000)) },
+    { name: "upjet BucketPolicy 5 KB (denied: private aws:SourceIp)", body: admissionReview(upjetPolicy("p5k", 5_000, { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } })) },
+    { name: "upjet .m BucketPolicy 10 KB", body: admissionReview(upjetPolicy("p10k", 10_000, {}, true)) },
+    {
+      name: "community BucketPolicy rawPolicy 20 KB",
+      body: admissionReview({
+        apiVersion: "s3.aws.crossplane.io/v1alpha3",
+        kind: "BucketPolicy",
+        metadata: { name: "p20k" },
+        spec: { forProvider: { region: "us-east-1", bucketName: "bench-bucket-1", rawPolicy: JSON.stringify(sizedPolicy("bench-bucket-1", 20_000)) } },
+      }),
+    },
+    {
+      name: "ACK Bucket with 5 KB policy",
+      body: admissionReview({
+        apiVersion: "s3.services.k8s.aws/v1alpha1",
+        kind: "Bucket",
+        metadata: { name: "ack-5k", namespace: "team-a", annotations: { "services.k8s.aws/region": "us-east-1" } },
+        spec: { name: "bench-bucket-1", policy: JSON.stringify(sizedPolicy("bench-bucket-1", 5_000)) },
+      }),
+    },
+    { name: "community VPCEndpoint UPDATE (tags only)", body: admissionReview(moved, "UPDATE", gateway) },
+    { name: "community VPCEndpoint DELETE (warned)", body: admissionReview(null, "DELETE", gateway) },
+    { name: "upjet Bucket CREATE", body: admissionReview({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { name: "new-bucket" }, spec: { forProvider: { region: "eu-west-1" } } }) },
+  ];
+}
+
+// --- processes ---------------------------------------------------------------------
+const work = mkdtempSync(join(tmpdir(), "s3vg-webhook-bench-"));
+const cleanup = [];
+process.on("exit", () => {
+  for (const fn of cleanup) fn();
+  rmSync(work, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(130));
+
+const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
+const files = await writeCertificates(join(work, "pki"), bundle);
+const inventoryFile = join(work, "inventory.json");
+writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: inventoryObjects() }));
+const requests = args.mix === "light" ? corpus().filter((r) => r.name === "upjet Bucket CREATE") : corpus();
+const bareResponse = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true } });
+
+function startProcess(name, argv, env = {}) {
+  const log = join(work, `${name}.log`);
+  const fd = openSync(log, "w");
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
+  cleanup.push(() => child.kill("SIGKILL"));
+  return new Promise((resolvePort, reject) => {
+    const deadline = Date.now() + 120_000;
+    const poll = () => {
+      const text = readFileSync(log, "utf8");
+      const match = /"msg":"ports","port":(\d+)(?:,"metricsPort":(\d+))?/.exec(text);
+      if (match) return resolvePort({ child, port: Number(match[1]), metricsPort: Number(match[2] ?? 0), log });
+      if (child.exitCode !== null) return reject(new Error(`${name} exited: ${text}`));
+      if (Date.now() > deadline) return reject(new Error(`${name} did not start: ${text}`));
+      setTimeout(poll, 100);
+    };
+    poll();
+  });
+}
+
+const bareScript = `
+const https = require("node:https"); const fs = require("node:fs");
+const body = ${JSON.stringify(bareResponse)};
+const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(files.cert)}), key: fs.readFileSync(${JSON.stringify(files.key)}), minVersion: "TLSv1.2" }, (req, res) => {
+  const chunks = []; req.on("data", (c) => chunks.push(c));
+  req.on("end", () => { JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body); });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
+`;
+
+const rssMiB = (pid) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+};
+
+// --- measurements ------------------------------------------------------------------
+function cannon(port, options) {
+  return new Promise((resolveRun, reject) => {
+    autocannon(
+      {
+        url: `https://127.0.0.1:${port}`,
+        connections,
+        pipelining: 1,
+        requests: requests.map((r) => ({ method: "POST", path: "/validate", headers: { "content-type": "application/json" }, body: r.body })),
+        ...options,
+      },
+      (error, result) => (error ? reject(error) : resolveRun(result)),
+    );
+  });
+}
+
+/** Open loop at `rate` requests/s for `durationS`, across keep-alive connections; latency from the scheduled send time. */
+async function pacedLatency(port, rate, durationS) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections * 4, ca: bundle.caPem });
+  const latencies = [];
+  let errors = 0;
+  const total = Math.floor(rate * durationS);
+  const start = performance.now() + 50;
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = requests[i % requests.length].body;
+    pending.push(
+      new Promise((done) => {
+        const req = request({ host: "127.0.0.1", port, method: "POST", path: "/validate", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode === 200) latencies.push(performance.now() - scheduled);
+            else errors++;
+            done();
+          });
+        });
+        req.on("error", () => {
+          errors++;
+          done();
+        });
+        req.end(body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { rate, requests: total, errors, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1] };
+}
+
+/** V8 heap in use (MiB), from the webhook's own metrics port. */
+async function heapMiB(metricsPort) {
+  const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
+}
+
+async function longRun(service, amount) {
+  const samples = [];
+  const started = Date.now();
+  const sample = async () => samples.push({ t: (Date.now() - started) / 1000, rss: rssMiB(service.child.pid), heap: await heapMiB(service.metricsPort) });
+  const timer = setInterval(() => void sample(), 1000);
+  await sample();
+  const result = await cannon(service.port, { amount });
+  clearInterval(timer);
+  await sample();
+  // Trend over the second half (after warm-up): least-squares slope in MiB per minute.
+  const half = samples.slice(Math.floor(samples.length / 2));
+  const n = half.length;
+  const mt = half.reduce((s, x) => s + x.t, 0) / n;
+  const mr = half.reduce((s, x) => s + x.rss, 0) / n;
+  const slope = half.reduce((s, x) => s + (x.t - mt) * (x.rss - mr), 0) / Math.max(1e-9, half.reduce((s, x) => s + (x.t - mt) ** 2, 0));
+  const quarter = Math.max(1, Math.floor(samples.length / 4));
+  const avg = (xs) => xs.reduce((s, x) => s + x.rss, 0) / xs.length;
+  return {
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    seconds: result.duration,
+    rps: result.requests.average,
+    rssStart: samples[0].rss,
+    rssFirstQuarter: avg(samples.slice(0, quarter)),
+    rssLastQuarter: avg(samples.slice(-quarter)),
+    rssMax: Math.max(...samples.map((s) => s.rss)),
+    slopeMiBPerMin: slope * 60,
+    heapFirstQuarter: samples.slice(0, quarter).reduce((s, x) => s + x.heap, 0) / quarter,
+    heapLastQuarter: samples.slice(-quarter).reduce((s, x) => s + x.heap, 0) / quarter,
+    heapMax: Math.max(...samples.map((s) => s.heap)),
+    samples: samples.length,
+  };
+}
+
+const fmt = (n, d = 1) => (typeof n === "number" ? n.toFixed(d) : String(n));
+const otherLoad = () => {
+  try {
+    return execSync("ps -eo pcpu,comm --sort=-pcpu | head -8", { encoding: "utf8" }).trim();
+  } catch {
+    return "(ps unavailable)";
+  }
+};
+
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`other processes at start (top CPU):\n${otherLoad()}`);
+console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => `${(r.body.length / 1024).toFixed(1)} KB`).join(", ")}`);
+
+const service = await startProcess("webhook", [cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
+const bare = await startProcess("bare", ["-e", bareScript]);
+console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
+
+// Sanity: each corpus entry gets a well-formed answer.
+for (const r of requests) {
+  const reply = await new Promise((done, reject) => {
+    const req = request({ host: "127.0.0.1", port: service.port, method: "POST", path: "/validate", ca: bundle.caPem, headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => done({ status: res.statusCode, body: JSON.parse(text) }));
+    });
+    req.on("error", reject);
+    req.end(r.body);
+  });
+  const response = reply.body.response ?? {};
+  console.log(`  ${r.name}: HTTP ${reply.status}, allowed=${response.allowed}, warnings=${response.warnings?.length ?? 0}`);
+}
+
+await cannon(service.port, { duration: 3 }); // warm-up (JIT)
+await cannon(bare.port, { duration: 3 });
+const ours = await cannon(service.port, { duration: seconds });
+const ceiling = await cannon(bare.port, { duration: seconds });
+console.log(`\nmax throughput (${connections} connections, ${seconds}s each):`);
+console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms)`);
+console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}`);
+console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7)`);
+
+const halfRate = Math.max(1, Math.floor(ours.requests.average / 2));
+const oursPaced = await pacedLatency(service.port, halfRate, seconds);
+const barePaced = await pacedLatency(bare.port, halfRate, seconds);
+console.log(`\nlatency at half our max rate (${halfRate} req/s open loop, ${seconds}s):`);
+console.log(`  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`);
+console.log(`  bare server:   p50 ${fmt(barePaced.p50, 2)} ms, p99 ${fmt(barePaced.p99, 2)} ms, max ${fmt(barePaced.max, 1)} ms`);
+
+const long = await longRun(service, totalRequests);
+console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
+console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
+console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
+console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
+console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+process.exit(0);
