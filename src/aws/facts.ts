@@ -86,6 +86,13 @@ export class AwsFacts implements ExternalFacts {
     return regions.length > 0 && regions.every((region) => this.snapshots.get(region) !== undefined);
   }
 
+  /** Like endpointAbsent, for VPC ids: every candidate region listed and the VPC in none. */
+  vpcAbsent(id: string): boolean {
+    if (this.findVpc(id)) return false;
+    const regions = this.candidateRegions();
+    return regions.length > 0 && regions.every((region) => this.snapshots.get(region) !== undefined);
+  }
+
   /** The endpoint as AWS lists it, whatever its state (aws-drift tells "deleted" apart). */
   endpointAnyState(id: string): EndpointFact | undefined {
     return this.findEndpoint(id);

@@ -23,4 +23,10 @@ export interface ExternalFacts {
   vpc(id: string): VpcFact | undefined;
   /** Every VPC whose CIDRs are known (source-ip-condition: a range inside a VPC is private). */
   vpcs(): Iterable<VpcFact>;
+  /**
+   * True only when AWS was asked and the id is not there. A source without these methods
+   * answers every miss as absent; one with them lets a cold cache say "not asked yet".
+   */
+  endpointAbsent?(id: string): boolean;
+  vpcAbsent?(id: string): boolean;
 }

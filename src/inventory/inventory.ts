@@ -45,6 +45,8 @@ function refTargetKey(owner: ResourceRef, targetKind: string, ref: RefValue["ref
   return `${groupOf(owner.apiVersion)}/${targetKind}/${namespace}/${ref.name}`;
 }
 
+export type IdStatus = "known" | "unknown" | "undetermined";
+
 export type InventoryKind = "Endpoint" | "Bucket" | "BucketPolicy" | "RouteTableAssociation" | "SubnetAssociation" | "Namespace";
 
 /**
@@ -161,11 +163,26 @@ export class Inventory {
 
   /** Is this vpce id known, in the cluster or (with AWS verification) in AWS? */
   knowsEndpointId(id: string): boolean {
-    return this.endpointsByAwsId.has(id) || this.facts?.endpoint(id) !== undefined;
+    return this.endpointIdStatus(id) === "known";
   }
 
   knowsVpcId(id: string): boolean {
-    return this.endpointsByVpc.has(id) || this.facts?.vpc(id) !== undefined;
+    return this.vpcIdStatus(id) === "known";
+  }
+
+  /** "undetermined" while AWS verification has not yet listed the regions that could hold it. */
+  endpointIdStatus(id: string): IdStatus {
+    if (this.endpointsByAwsId.has(id)) return "known";
+    if (!this.facts) return "unknown";
+    if (this.facts.endpoint(id) !== undefined) return "known";
+    return (this.facts.endpointAbsent?.(id) ?? true) ? "unknown" : "undetermined";
+  }
+
+  vpcIdStatus(id: string): IdStatus {
+    if (this.endpointsByVpc.has(id)) return "known";
+    if (!this.facts) return "unknown";
+    if (this.facts.vpc(id) !== undefined) return "known";
+    return (this.facts.vpcAbsent?.(id) ?? true) ? "unknown" : "undetermined";
   }
 
   /** Region of an endpoint id: from the cluster, else from AWS facts. */

@@ -23,7 +23,9 @@ export const unknownEndpointReference: Rule = {
     if (!view) return [];
     const findings: RuleFinding[] = [];
     for (const key of ["aws:SourceVpce", "aws:SourceVpc"] as const) {
-      const known = (id: string) => (key === "aws:SourceVpce" ? ctx.inventory.knowsEndpointId(id) : ctx.inventory.knowsVpcId(id));
+      // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
+      const known = (id: string) =>
+        (key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id)) !== "unknown";
       for (const hit of conditionsOnKey(view.field.document, key)) {
         const path = policyPath(view.field, hit.condition.path);
         for (const id of hit.condition.values) {

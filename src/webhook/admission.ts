@@ -132,7 +132,8 @@ function withEnvelope(raw: unknown, request: AdmissionRequest): unknown {
 
 /** One line of `kubectl` output: ASCII arrows, the resource prefix dropped, ≤ 120 characters. */
 export function shortLine(text: string, max = MAX_WARNING_LENGTH): string {
-  const oneLine = text.replace(/\s*→\s*/g, " > ").replace(/\s+/g, " ").trim();
+  const ascii = text.includes("→") ? text.replace(/\s*→\s*/g, " > ") : text;
+  const oneLine = /\s\s|[\n\r\t]/.test(ascii) ? ascii.replace(/\s+/g, " ").trim() : ascii.trim();
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1).trimEnd()}…`;
 }
 

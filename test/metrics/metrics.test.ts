@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { createMetrics } from "../../src/metrics/metrics.js";
+
+/** SPEC §3 "Metrics": name → [type, label names]. */
+const SPEC: Record<string, [string, string[]]> = {
+  s3_vpce_guard_violations: ["gauge", ["rule", "action", "kind", "namespace"]],
+  s3_vpce_guard_admission_requests_total: ["counter", ["kind", "operation", "decision"]],
+  s3_vpce_guard_admission_duration_seconds: ["histogram", ["kind", "operation"]],
+  s3_vpce_guard_admission_findings_total: ["counter", ["rule", "action"]],
+  s3_vpce_guard_audit_duration_seconds: ["histogram", []],
+  s3_vpce_guard_audit_last_success_timestamp_seconds: ["gauge", []],
+  s3_vpce_guard_inventory_resources: ["gauge", ["kind"]],
+  s3_vpce_guard_watch_restarts_total: ["counter", ["kind", "reason"]],
+  s3_vpce_guard_aws_requests_total: ["counter", ["operation", "outcome"]],
+  s3_vpce_guard_leader: ["gauge", []],
+};
+
+describe("createMetrics", () => {
+  it("registers every SPEC metric with exactly its type and labels", async () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const registered = await metrics.registry.getMetricsAsJSON();
+    const ours = Object.fromEntries(registered.map((m) => [m.name, m.type]));
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(SPEC).sort());
+    for (const [name, [type]] of Object.entries(SPEC)) expect(ours[name], name).toBe(type);
+    const labelsOf = (name: string) => (metrics.registry.getSingleMetric(name) as unknown as { labelNames: string[] }).labelNames;
+    for (const [name, [, labels]] of Object.entries(SPEC)) expect(labelsOf(name), name).toEqual(labels);
+  });
+
+  it("refuses labels the SPEC does not define", () => {
+    const metrics = createMetrics({ processMetrics: false });
+    expect(() => metrics.admissionRequests.inc({ kind: "Bucket", operation: "CREATE", decision: "allowed", extra: "x" } as never)).toThrow();
+  });
+
+  it("adds the default process metrics on the same registry, and nothing to the global one", async () => {
+    const metrics = createMetrics();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain("process_cpu_seconds_total");
+    expect(text).toContain("nodejs_heap_size_used_bytes");
+    const { register } = await import("prom-client");
+    expect(register.getSingleMetric("s3_vpce_guard_leader")).toBeUndefined();
+  });
+
+  it("reads the inventory size per kind on every scrape", async () => {
+    let counts: [string, number][] = [["Endpoint", 2]];
+    const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => counts });
+    expect(await metrics.registry.metrics()).toContain('s3_vpce_guard_inventory_resources{kind="Endpoint"} 2');
+    counts = [["Bucket", 5]];
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('s3_vpce_guard_inventory_resources{kind="Bucket"} 5');
+    expect(text).not.toContain('kind="Endpoint"');
+  });
+});
