@@ -15,9 +15,13 @@
 // complete, so cross-resource rules run), info-level JSON logs to a file.
 import { spawn, execSync } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { Buffer } from "node:buffer";
+import { get as httpGet } from "node:http";
 import { Agent, request } from "node:https";
 import { tmpdir, cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 
@@ -128,7 +132,7 @@ function corpus() {
     spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(sizedPolicy("bench-bucket-1", bytes, extra)) } },
   });
   const gateway = endpoint(1);
-  const moved = structuredClone(gateway);
+  const moved = JSON.parse(JSON.stringify(gateway));
   moved.spec.forProvider.tags = { team: "a" };
   return [
     { name: "upjet BucketPolicy 2 KB (allowed)", body: admissionReview(upjetPolicy("p2k", 2_000)) },
@@ -265,7 +269,13 @@ async function pacedLatency(port, rate, durationS) {
 
 /** V8 heap in use (MiB), from the webhook's own metrics port. */
 async function heapMiB(metricsPort) {
-  const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+  const text = await new Promise((done, reject) => {
+    httpGet({ host: "127.0.0.1", port: metricsPort, path: "/metrics" }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => done(body));
+    }).on("error", reject);
+  });
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
 }
 
