@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/node24.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
-if [ -z "${S3VG_SKIP_PREPARE:-}" ] && [ -x scripts/control-plane/prepare.sh ]; then
-  scripts/control-plane/prepare.sh
+if [ -z "${S3VG_SKIP_PREPARE:-}" ]; then
+  # Needs Go (kube-apiserver, etcd, helm) and Python (moto). Without them the integration
+  # tests skip with one line each, unless S3VG_REQUIRE_INTEGRATION=1 (CI) makes that fatal.
+  if ! bash scripts/control-plane/prepare.sh; then
+    [ -n "${S3VG_REQUIRE_INTEGRATION:-}" ] && exit 1
+    echo "test.sh: control-plane binaries or moto could not be prepared: integration tests will skip" >&2
+  fi
 fi
 npm test

@@ -207,8 +207,10 @@ export class ClusterInventory {
     const object = result.object;
     const previous = this.inventory.upsert(object);
     entry.known.set(name, object.ref);
-    if (object.type === "Namespace" && previous?.type === "Namespace" && previous.defaultRegion !== object.defaultRegion) {
-      this.relistAckKinds(object.name);
+    if (object.type === "Namespace") {
+      const before = previous?.type === "Namespace" ? previous.defaultRegion : undefined;
+      // Also when the namespace is new to us: its ACK objects may have been listed first.
+      if (before !== object.defaultRegion) this.relistAckKinds(object.name);
     }
     this.emit(previous ? { type: "upsert", object, previous } : { type: "upsert", object });
   }

@@ -213,7 +213,7 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
     expect(reply.body).toContain(vpce);
   });
 
-  it("keeps the inventory through etcd compaction and an API server restart (410 Gone → relist)", async () => {
+  it("keeps the inventory through etcd compaction and an API server restart (relist or resume)", async () => {
     const before = await metricsText();
     await controlPlane.compactEtcd();
     await controlPlane.restartApiServer();
