@@ -13,4 +13,14 @@ if [ -z "${S3VG_SKIP_PREPARE:-}" ]; then
     echo "test.sh: control-plane binaries or moto could not be prepared: integration tests will skip" >&2
   fi
 fi
-npm test
+report="$(mktemp -t s3vg-vitest-XXXXXX.json)"
+status=0
+npm test -- --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+# One plain closing line that any CI can read.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report" || echo "test.sh: no test report was written" >&2
+rm -f "$report"
+exit "$status"

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { runCert } from "./cert.js";
 import { runCheck } from "./check.js";
+import { RECONCILE_USAGE, runReconcile } from "./reconcile.js";
 import { printRules } from "./rules.js";
 import { runServe } from "./serve.js";
 import { VERSION } from "../version.js";
@@ -15,7 +16,7 @@ const USAGE = `Usage:
       --aws looks endpoint ids, VPCs and their regions and CIDRs up in EC2 (default AWS
       credential chain; --ec2-endpoint or AWS_ENDPOINT_URL_EC2 for emulators).
       Exit code: 0 no deny finding, 1 at least one deny finding, 2 unreadable input or bad config.
-  s3-vpce-guard rules [--output text|json]
+${RECONCILE_USAGE}  s3-vpce-guard rules [--output text|json]
       List the rules, their default actions and guide sections.
   s3-vpce-guard --version | --help
 `;
@@ -101,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
           preloadPaths: values["preload-file"],
         });
       }
+      case "reconcile":
+        return await runReconcile(rest);
       case "cert": {
         const { values } = parseArgs({
           args: rest,

@@ -57,6 +57,8 @@ export class ClusterInventory {
   private discoveryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
   private discovering: Promise<void> | undefined;
+  /** group/kind → consecutive discoveries that did not list it. */
+  private readonly missing = new Map<string, number>();
   private readonly kinds: readonly WatchedKind[];
 
   constructor(private readonly options: ClusterInventoryOptions) {
@@ -145,7 +147,19 @@ export class ClusterInventory {
     const wanted = chooseVersions(this.kinds, served);
     for (const [key, current] of this.watched) {
       const next = wanted.get(key);
-      if (next && next.version === current.kind.version) continue;
+      if (next && next.version === current.kind.version) {
+        this.missing.delete(key);
+        continue;
+      }
+      // A kind absent from one discovery may be a hiccup (an aggregated API timing out):
+      // dropping its objects would make cross-resource rules report false findings. Only
+      // the second discovery in a row without it counts as "CRD removed".
+      if (!next) {
+        const misses = (this.missing.get(key) ?? 0) + 1;
+        this.missing.set(key, misses);
+        if (misses < 2) continue;
+      }
+      this.missing.delete(key);
       await current.informer.stop();
       this.watched.delete(key);
       if (next) {

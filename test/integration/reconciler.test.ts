@@ -1,0 +1,321 @@
+// The reconciler behind a real kube-apiserver: objects of every family become PolicyReport
+// results, Events and gauge values; fixes and deletions take them away; an API server
+// restart changes nothing; a Lease elects exactly one writer and hands over when it stops.
+import { request as httpRequest } from "node:http";
+import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { WATCHED_KINDS } from "../../src/adapters/index.js";
+import type { KubeObject } from "../../src/adapters/types.js";
+import { defaultConfig } from "../../src/config/schema.js";
+import { Inventory } from "../../src/inventory/inventory.js";
+import { ClusterInventory } from "../../src/kube/cluster-inventory.js";
+import { createLogger } from "../../src/logging.js";
+import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
+import { startMetricsServer, type MetricsServer } from "../../src/metrics/server.js";
+import type { PolicyReportObject } from "../../src/reconciler/policy-reports.js";
+import { Reconciler } from "../../src/reconciler/reconciler.js";
+import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
+import { installCrds } from "../harness/crds.js";
+import {
+  ackBucket,
+  ackEndpoint,
+  bucketGrant,
+  communityEndpoint,
+  denyUnlessEndpoint,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  upjetRouteTableAssociation,
+} from "../helpers/manifests.js";
+
+const team = "s3vg-audit";
+const VPCE = "vpce-0a1b2c3d4e5f67890";
+const LEASE = { name: "s3-vpce-guard", namespace: "default", leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
+
+const privateSourceIp = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::my-secure-bucket/*",
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+    },
+  ],
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+    await sleep(100);
+  }
+}
+
+interface Replica {
+  identity: string;
+  cluster: ClusterInventory;
+  reconciler: Reconciler;
+  metrics: Metrics;
+  metricsServer: MetricsServer;
+  stop(): Promise<void>;
+}
+
+describeIntegration("reconciler against a real API server", () => {
+  let controlPlane: ControlPlane;
+  let a: Replica;
+  let b: Replica | undefined;
+  const logger = createLogger({ level: process.env.S3VG_IT_LOG_LEVEL ?? "warn" });
+
+  async function startReplica(identity: string): Promise<Replica> {
+    const inventory = new Inventory();
+    const config = defaultConfig();
+    const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
+    const cluster = new ClusterInventory({
+      kubeConfig: controlPlane.kubeConfig,
+      inventory,
+      config,
+      logger,
+      metrics,
+      discoveryIntervalMs: 1_000,
+      informer: { backoff: { initialMs: 100, maxMs: 1_000 }, watchdogMs: 60_000 },
+    });
+    const reconciler = new Reconciler({
+      kubeConfig: controlPlane.kubeConfig,
+      clusterInventory: cluster,
+      config,
+      logger,
+      metrics,
+      identity,
+      lease: LEASE,
+      debounceMs: 100,
+      auditIntervalMs: 60_000,
+    });
+    reconciler.start();
+    const metricsServer = await startMetricsServer(metrics.registry, 0, "127.0.0.1");
+    return {
+      identity,
+      cluster,
+      reconciler,
+      metrics,
+      metricsServer,
+      async stop() {
+        await reconciler.stop();
+        await cluster.stop();
+        await metricsServer.close();
+      },
+    };
+  }
+
+  const pathOf = (o: KubeObject, name?: string): string => {
+    const [group, version] = o.apiVersion.split("/");
+    const kind = WATCHED_KINDS.find((k) => k.group === group && k.version === version && k.kind === o.kind);
+    if (!kind) throw new Error(`not a watched kind: ${o.apiVersion} ${o.kind}`);
+    const ns = kind.namespaced ? `/namespaces/${o.metadata.namespace}` : "";
+    return `/apis/${group}/${version}${ns}/${kind.plural}${name ? `/${name}` : ""}`;
+  };
+
+  async function request(method: string, path: string, body?: unknown, contentType?: string): Promise<string> {
+    const response = await rawKubeRequest(controlPlane.kubeConfig, { method, path, body, ...(contentType ? { contentType } : {}) });
+    if (response.statusCode >= 300) throw new Error(`${method} ${path} answered HTTP ${response.statusCode}: ${response.body}`);
+    return response.body;
+  }
+  const create = (o: KubeObject) => request("POST", pathOf(o), o);
+  const remove = (o: KubeObject) => request("DELETE", pathOf(o, o.metadata.name));
+  const replace = async (o: KubeObject) => {
+    const current = JSON.parse(await request("GET", pathOf(o, o.metadata.name))) as KubeObject;
+    await request("PUT", pathOf(o, o.metadata.name), { ...o, metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion } });
+  };
+
+  async function report(namespace: string | null): Promise<PolicyReportObject | undefined> {
+    const path = namespace
+      ? `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports/s3-vpce-guard`
+      : "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/s3-vpce-guard";
+    const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path });
+    if (response.statusCode === 404) return undefined;
+    if (response.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${response.statusCode} ${response.body}`);
+    return JSON.parse(response.body) as PolicyReportObject;
+  }
+
+  /** "kind/name rule result" of every result, sorted. */
+  const entries = (r: PolicyReportObject | undefined): string[] =>
+    (r?.results ?? []).map((x) => `${x.resources[0]!.kind}/${x.resources[0]!.name} ${x.rule} ${x.result}`).sort();
+  const rulesFor = (r: PolicyReportObject | undefined, name: string): string[] =>
+    (r?.results ?? []).filter((x) => x.resources[0]!.name === name).map((x) => x.rule).sort();
+
+  const scrape = (port: number): Promise<string> =>
+    new Promise((resolve, reject) => {
+      httpRequest({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve(text));
+      })
+        .on("error", reject)
+        .end();
+    });
+  const gaugeValue = (text: string, labels: string): number | undefined => {
+    const line = text.split("\n").find((l) => l.startsWith(`s3_vpce_guard_violations{${labels}}`));
+    return line === undefined ? undefined : Number(line.split(" ").at(-1));
+  };
+
+  async function eventsFor(name: string, namespace: string): Promise<CoreV1Event[]> {
+    const core = controlPlane.kubeConfig.makeApiClient(CoreV1Api);
+    const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+    return list.items.filter((e) => e.source?.component === "s3-vpce-guard");
+  }
+
+  // Objects of every family.
+  const upjetOpen = upjetEndpoint({ name: "upjet-open" }); // no policy: endpoint-full-access; no RTA: gateway-without-route-tables
+  const upjetRestricted = upjetEndpoint({ name: "upjet-restricted", awsId: VPCE, policy: bucketGrant("my-secure-bucket") });
+  const upjetRta = upjetRouteTableAssociation({ name: "upjet-restricted-rtb", endpointRef: "upjet-restricted" });
+  const upjetLocked = upjetBucketPolicy({ name: "upjet-locked", bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", VPCE) });
+  const namespacedPrivateIp = upjetBucketPolicy({ name: "m-private-ip", policy: privateSourceIp, namespaced: true, namespace: team });
+  const communityOpen = communityEndpoint({ name: "community-open" });
+  const ackClean = ackEndpoint({ name: "ack-restricted", namespace: team, policy: bucketGrant("my-secure-bucket") });
+  const ackPrivateIp = ackBucket({ name: "ack-private-ip", namespace: team, region: "us-east-1", policy: privateSourceIp });
+
+  beforeAll(async () => {
+    controlPlane = await startControlPlane();
+    await installCrds(controlPlane.kubeConfig);
+    const core = controlPlane.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: team } } });
+    a = await startReplica("replica-a");
+    await a.cluster.synced;
+    await until("replica-a to lead", () => a.reconciler.isLeader);
+  }, 300_000);
+
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await controlPlane?.stop();
+  });
+
+  it("reports violating objects of every family within seconds, and counts compliant ones as pass", async () => {
+    for (const o of [upjetOpen, upjetRestricted, upjetRta, upjetLocked, namespacedPrivateIp, communityOpen, ackClean, ackPrivateIp]) await create(o);
+    await until("the ClusterPolicyReport", async () => {
+      const r = await report(null);
+      return rulesFor(r, "upjet-open").length === 2 && rulesFor(r, "community-open").length > 0 && (r?.summary.pass ?? 0) >= 2;
+    }, 10_000);
+    const cluster = await report(null);
+    expect(rulesFor(cluster, "upjet-open")).toEqual(["endpoint-full-access", "gateway-without-route-tables"]);
+    expect(rulesFor(cluster, "community-open")).toEqual(["endpoint-full-access"]);
+    // Compliant: the restricted endpoint with its association, and the bucket policy that admits it.
+    expect(rulesFor(cluster, "upjet-restricted")).toEqual([]);
+    expect(rulesFor(cluster, "upjet-locked")).toEqual([]);
+    expect(cluster!.summary).toMatchObject({ pass: 2, warn: 3, fail: 0 });
+    const warn = cluster!.results.find((x) => x.resources[0]!.name === "community-open")!;
+    expect(warn).toMatchObject({ policy: "s3-vpce-guard", result: "warn", severity: "medium", properties: { action: "warn" } });
+    expect(warn.resources[0]!.uid).toMatch(/[0-9a-f-]{36}/);
+
+    await until("the namespace PolicyReport", async () => entries(await report(team)).length === 2, 10_000);
+    const namespaced = await report(team);
+    expect(entries(namespaced)).toEqual(["Bucket/ack-private-ip source-ip-condition fail", "BucketPolicy/m-private-ip source-ip-condition fail"]);
+    expect(namespaced!.summary).toMatchObject({ pass: 1, fail: 2 });
+    expect(namespaced!.results[0]!.properties.path).toContain("aws:SourceIp");
+
+    await until("an Event on the offending object", async () => (await eventsFor("ack-private-ip", team)).length === 1, 10_000);
+    const [event] = await eventsFor("ack-private-ip", team);
+    expect(event).toMatchObject({ type: "Warning", reason: "source-ip-condition", involvedObject: { kind: "Bucket", name: "ack-private-ip", namespace: team } });
+  });
+
+  it("exports the violations gauge from the current results", async () => {
+    const text = await scrape(a.metricsServer.port);
+    expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`)).toBe(1);
+    expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="BucketPolicy",namespace="${team}"`)).toBe(1);
+    expect(gaugeValue(text, `rule="endpoint-full-access",action="warn",kind="VPCEndpoint",namespace=""`)).toBe(2);
+    expect(text).toMatch(/^s3_vpce_guard_leader 1$/m);
+    expect(text).toMatch(/^s3_vpce_guard_audit_last_success_timestamp_seconds \d+/m);
+  });
+
+  it("fixing an object removes its failure and lowers the gauge; deleting one removes its result", async () => {
+    await replace(ackBucket({ name: "ack-private-ip", namespace: team, region: "us-east-1" }));
+    await until("the fixed bucket's failure to go", async () => rulesFor(await report(team), "ack-private-ip").length === 0, 10_000);
+    expect((await report(team))!.summary).toMatchObject({ pass: 2, fail: 1 });
+    const text = await scrape(a.metricsServer.port);
+    expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`)).toBeUndefined();
+    expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="BucketPolicy",namespace="${team}"`)).toBe(1);
+
+    await remove(namespacedPrivateIp);
+    await until("the deleted policy's result to go", async () => entries(await report(team)).length === 0, 10_000);
+    expect((await report(team))!.summary).toMatchObject({ pass: 2, fail: 0 });
+  });
+
+  it("deleting the endpoint a bucket policy requires brings unknown-endpoint-reference on the policy", async () => {
+    await remove(upjetRestricted);
+    await until("unknown-endpoint-reference", async () => rulesFor(await report(null), "upjet-locked").includes("unknown-endpoint-reference"), 10_000);
+    const result = (await report(null))!.results.find((x) => x.resources[0]!.name === "upjet-locked")!;
+    expect(result.message).toContain(VPCE);
+    await create(upjetRestricted);
+    await until("the policy to be clean again", async () => rulesFor(await report(null), "upjet-locked").length === 0, 10_000);
+  });
+
+  it("converges after an API server restart with no duplicate and no lost result", async () => {
+    const before = { cluster: entries(await report(null)), namespaced: entries(await report(team)) };
+    const eventsBefore = await eventsFor("upjet-open", "default");
+    await controlPlane.restartApiServer();
+    // A change made right after the restart must arrive too.
+    const late = upjetEndpoint({ name: "after-restart" });
+    await until("the API server to take writes", async () => {
+      await create(late);
+      return true;
+    });
+    await until("the new object's result", async () => rulesFor(await report(null), "after-restart").length === 2, 20_000);
+    const after = { cluster: entries(await report(null)), namespaced: entries(await report(team)) };
+    expect(after.cluster).toEqual([...before.cluster, "VPCEndpoint/after-restart endpoint-full-access warn", "VPCEndpoint/after-restart gateway-without-route-tables warn"].sort());
+    expect(after.namespaced).toEqual(before.namespaced);
+    expect(new Set(after.cluster).size).toBe(after.cluster.length);
+    expect((await eventsFor("upjet-open", "default")).length).toBe(eventsBefore.length);
+    const text = await scrape(a.metricsServer.port);
+    expect(gaugeValue(text, `rule="endpoint-full-access",action="warn",kind="VPCEndpoint",namespace=""`)).toBe(3);
+    await remove(late);
+  });
+
+  it("with two replicas exactly one leads; when it stops the other takes over and keeps the reports", async () => {
+    b = await startReplica("replica-b");
+    await b.cluster.synced;
+    await sleep(LEASE.leaseDurationMs);
+    expect([a.reconciler.isLeader, b.reconciler.isLeader]).toEqual([true, false]);
+    expect(await scrape(b.metricsServer.port)).toMatch(/^s3_vpce_guard_leader 0$/m);
+    const lease = JSON.parse(await request("GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/s3-vpce-guard")) as { spec: { holderIdentity: string } };
+    expect(lease.spec.holderIdentity).toBe("replica-a");
+
+    const reportBefore = entries(await report(null));
+    const stoppedAt = Date.now();
+    await a.stop();
+    await until("replica-b to lead", () => b!.reconciler.isLeader, LEASE.leaseDurationMs + 2_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(LEASE.leaseDurationMs + 2_000);
+
+    // The new leader audits, finds the reports right, and keeps handling changes.
+    await create(ackBucket({ name: "ack-again", namespace: team, region: "us-east-1", policy: privateSourceIp }));
+    await until("the new leader to report a new violation", async () => rulesFor(await report(team), "ack-again").length === 1, 10_000);
+    expect(entries(await report(null))).toEqual(reportBefore);
+    const text = await scrape(b.metricsServer.port);
+    expect(text).toMatch(/^s3_vpce_guard_leader 1$/m);
+    expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`)).toBe(1);
+  });
+
+  it("a leader that crashes (no release) is replaced within the lease duration", async () => {
+    const c = await startReplica("replica-c");
+    try {
+      await c.cluster.synced;
+      expect(b!.reconciler.isLeader).toBe(true);
+      // As a crash: stop renewing without giving the lease up.
+      const crashedAt = Date.now();
+      await b!.reconciler.stop({ releaseLease: false });
+      await until("replica-c to lead", () => c.reconciler.isLeader, LEASE.leaseDurationMs * 2 + 2_000);
+      const took = Date.now() - crashedAt;
+      expect(took).toBeGreaterThanOrEqual(LEASE.leaseDurationMs - 1_000);
+      expect(took).toBeLessThan(LEASE.leaseDurationMs + LEASE.retryPeriodMs * 3 + 1_000);
+    } finally {
+      await c.stop();
+    }
+  });
+});
