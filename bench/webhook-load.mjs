@@ -267,16 +267,37 @@ async function pacedLatency(port, rate, durationS) {
   return { rate, requests: total, errors, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1] };
 }
 
-/** V8 heap in use (MiB), from the webhook's own metrics port. */
-async function heapMiB(metricsPort) {
-  const text = await new Promise((done, reject) => {
+function scrape(metricsPort) {
+  return new Promise((done, reject) => {
     httpGet({ host: "127.0.0.1", port: metricsPort, path: "/metrics" }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => done(body));
     }).on("error", reject);
   });
+}
+
+/** V8 heap in use (MiB), from the webhook's own metrics port. */
+async function heapMiB(metricsPort) {
+  const text = await scrape(metricsPort);
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
+}
+
+/** Cumulative admission_duration_seconds buckets (le → count), summed over kinds and operations. */
+async function durationBuckets(metricsPort) {
+  const buckets = new Map();
+  for (const m of (await scrape(metricsPort)).matchAll(/^s3_vpce_guard_admission_duration_seconds_bucket\{le="([^"]+)",[^}]*\} (\d+)/gm)) {
+    buckets.set(m[1], (buckets.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return buckets;
+}
+
+/** Upper bucket bound holding quantile q of the requests between two scrapes (server-side time). */
+function bucketQuantile(before, after, q) {
+  const rows = [...after].map(([le, n]) => [le === "+Inf" ? Infinity : Number(le), n - (before.get(le) ?? 0)]).sort((a, b) => a[0] - b[0]);
+  const total = rows.at(-1)[1];
+  const row = rows.find(([, n]) => n >= q * total);
+  return row[0] === Infinity ? "> 2.5 s" : `≤ ${row[0] * 1000} ms`;
 }
 
 async function longRun(service, amount) {
@@ -356,10 +377,13 @@ console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${
 console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7)`);
 
 const halfRate = Math.max(1, Math.floor(ours.requests.average / 2));
+const bucketsBefore = await durationBuckets(service.metricsPort);
 const oursPaced = await pacedLatency(service.port, halfRate, seconds);
+const bucketsAfter = await durationBuckets(service.metricsPort);
 const barePaced = await pacedLatency(bare.port, halfRate, seconds);
 console.log(`\nlatency at half our max rate (${halfRate} req/s open loop, ${seconds}s):`);
 console.log(`  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`);
+console.log(`  s3-vpce-guard server-side time (admission_duration_seconds buckets): p50 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.5)}, p99 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.99)}`);
 console.log(`  bare server:   p50 ${fmt(barePaced.p50, 2)} ms, p99 ${fmt(barePaced.p99, 2)} ms, max ${fmt(barePaced.max, 1)} ms`);
 
 const long = await longRun(service, totalRequests);

@@ -28,6 +28,8 @@ export interface AuditorOptions {
   rules?: readonly Rule[];
   /** Called for every evaluated object: its findings, or undefined when it left the audit. */
   onEvaluated?: (ref: ResourceRef, findings: readonly Finding[] | undefined) => void;
+  /** A rule threw on an object (a bug): its previous result stays; the audit goes on. */
+  onError?: (ref: ResourceRef, error: unknown) => void;
   /** Called after each batch (incremental or full) that changed the results. */
   onResultsChanged?: () => void;
   now?: () => Date;
@@ -160,10 +162,16 @@ export class Auditor {
       if (results.delete(key)) this.options.onEvaluated?.(ref, undefined);
       return;
     }
-    const findings = review(
-      { subject, mode: "audit", inventoryComplete: inventory.complete, ...(this.options.now ? { now: this.options.now() } : {}) },
-      { config, inventory, ...(this.options.rules ? { rules: this.options.rules } : {}) },
-    );
+    let findings: Finding[];
+    try {
+      findings = review(
+        { subject, mode: "audit", inventoryComplete: inventory.complete, ...(this.options.now ? { now: this.options.now() } : {}) },
+        { config, inventory, ...(this.options.rules ? { rules: this.options.rules } : {}) },
+      );
+    } catch (error) {
+      this.options.onError?.(subject.ref, error);
+      return;
+    }
     results.set(key, subject.ref, findings);
     this.options.onEvaluated?.(subject.ref, findings);
   }

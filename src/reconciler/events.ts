@@ -149,14 +149,15 @@ export class EventRecorder {
     for (const event of this.dedup.observe(ref, findings)) {
       if (this.queue.has(event.id)) continue;
       if (this.queue.size >= (this.options.maxQueued ?? 2000)) {
-        this.dropped++;
+        if (this.dropped++ === 0) {
+          this.logger.warn(
+            { maxQueued: this.options.maxQueued ?? 2000, ratePerSecond: this.options.ratePerSecond ?? 20 },
+            "reconciler: too many Events at once; leaving some out for now (sent after a later full audit)",
+          );
+        }
         continue;
       }
       this.queue.set(event.id, event);
-    }
-    if (this.dropped > 0) {
-      this.logger.warn({ dropped: this.dropped }, "reconciler: too many Events at once; the rest are sent after the next full audit");
-      this.dropped = 0;
     }
     void this.pump();
   }
@@ -204,9 +205,16 @@ export class EventRecorder {
         const wait = interval - (Date.now() - started);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
+      if (this.dropped > 0) this.reportDropped();
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** One line per burst (with the count), not per dropped Event. */
+  private reportDropped(): void {
+    this.logger.info({ dropped: this.dropped }, "reconciler: Event burst sent; the ones left out are sent after a later full audit");
+    this.dropped = 0;
   }
 
   private async send(event: PendingEvent): Promise<void> {

@@ -86,6 +86,8 @@ export class Reconciler {
         else this.events.forget(ref);
       },
       onResultsChanged: () => this.publish(),
+      onError: (ref, error) =>
+        logger.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "reconciler: a rule failed on this object; please report this (its previous result is kept)"),
     });
     this.elector =
       options.lease === false
@@ -151,6 +153,10 @@ export class Reconciler {
   async auditNow(): Promise<FullAuditStats | undefined> {
     if (!this.leading || !this.synced) return undefined;
     const term = this.term;
+    // Compare with what is really on the server once per pass: a report deleted or edited
+    // by hand is put right within one audit interval.
+    this.writer.reset();
+    this.reportsPrimed = false;
     const stats = await this.auditor.fullAudit();
     if (term !== this.term) return stats;
     this.lastAudit = stats;

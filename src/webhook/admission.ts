@@ -14,6 +14,11 @@ import type { ModelObject, Operation } from "../model/types.js";
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 /** kubectl prints each warning on one line; the API server shortens longer ones anyway. */
 export const MAX_WARNING_LENGTH = 120;
+/**
+ * The API server caps the total size of warnings per request (and truncates beyond it); a
+ * policy with hundreds of statements must not produce hundreds of lines either.
+ */
+export const MAX_WARNINGS = 25;
 
 export interface GroupVersionKind {
   group: string;
@@ -173,6 +178,14 @@ function respond(request: AdmissionRequest, allowed: boolean, extra: Partial<Adm
   return { apiVersion: ADMISSION_API_VERSION, kind: "AdmissionReview", response: { uid: request.uid, allowed, ...extra } };
 }
 
+/** Duplicates dropped, at most MAX_WARNINGS lines, the last one saying how many were left out. */
+export function limitWarnings(lines: readonly string[]): string[] {
+  const unique = [...new Set(lines)];
+  if (unique.length <= MAX_WARNINGS) return unique;
+  const shown = unique.slice(0, MAX_WARNINGS - 1);
+  return [...shown, `[s3-vpce-guard] ${unique.length - shown.length} more warnings; run "s3-vpce-guard check" on the manifest to see them all`];
+}
+
 function allow(request: AdmissionRequest, warnings: string[] = []): AdmissionResult {
   return {
     review: respond(request, true, warnings.length > 0 ? { warnings } : {}),
@@ -199,7 +212,7 @@ export function decide(request: AdmissionRequest, ctx: AdmissionContext): Admiss
     // Ours, but too broken to model (no name, spec not an object, …). The API server's
     // schema validation is the judge of well-formedness, not this webhook: admit it, say
     // why it was not checked, and let the CRD schema reject it if it must.
-    return allow(request, adapted.issues.map((issue) => issueWarning(issue, false)));
+    return allow(request, limitWarnings(adapted.issues.map((issue) => issueWarning(issue, false))));
   }
   const subject = adapted.object;
   let oldSubject: ModelObject | undefined;
@@ -219,10 +232,10 @@ export function decide(request: AdmissionRequest, ctx: AdmissionContext): Admiss
     { config: ctx.config, inventory: ctx.inventory },
   );
   const denials = findings.filter((f) => f.action === "deny");
-  const warnings = [
+  const warnings = limitWarnings([
     ...adapted.issues.map((issue) => issueWarning(issue, true)),
     ...findings.filter((f) => f.action === "warn").map(warningLine),
-  ];
+  ]);
   if (denials.length > 0) {
     return {
       review: respond(request, false, {

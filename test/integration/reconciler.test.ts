@@ -44,6 +44,9 @@ const privateSourceIp = {
   ],
 };
 
+/** What the last report read looked like, for timeout messages. */
+let lastSeen = "";
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -55,7 +58,9 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}${lastSeen ? `; last seen: ${lastSeen}` : ""}`);
+    }
     await sleep(100);
   }
 }
@@ -73,7 +78,17 @@ describeIntegration("reconciler against a real API server", () => {
   let controlPlane: ControlPlane;
   let a: Replica;
   let b: Replica | undefined;
-  const logger = createLogger({ level: process.env.S3VG_IT_LOG_LEVEL ?? "warn" });
+  let d: Replica | undefined;
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: process.env.S3VG_IT_LOG_LEVEL ?? "warn",
+    destination: {
+      write(line: string) {
+        logLines.push(line);
+        if (process.env.S3VG_IT_LOG_LEVEL) process.stdout.write(line);
+      },
+    },
+  });
 
   async function startReplica(identity: string): Promise<Replica> {
     const inventory = new Inventory();
@@ -140,9 +155,12 @@ describeIntegration("reconciler against a real API server", () => {
       ? `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports/s3-vpce-guard`
       : "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/s3-vpce-guard";
     const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path });
+    lastSeen = `${path}: HTTP ${response.statusCode}`;
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${response.statusCode} ${response.body}`);
-    return JSON.parse(response.body) as PolicyReportObject;
+    const parsed = JSON.parse(response.body) as PolicyReportObject;
+    lastSeen = `${path}: ${JSON.stringify({ summary: parsed.summary, results: entries(parsed) })}`;
+    return parsed;
   }
 
   /** "kind/name rule result" of every result, sorted. */
@@ -174,7 +192,12 @@ describeIntegration("reconciler against a real API server", () => {
 
   // Objects of every family.
   const upjetOpen = upjetEndpoint({ name: "upjet-open" }); // no policy: endpoint-full-access; no RTA: gateway-without-route-tables
-  const upjetRestricted = upjetEndpoint({ name: "upjet-restricted", awsId: VPCE, policy: bucketGrant("my-secure-bucket") });
+  const upjetRestricted = upjetEndpoint({
+    name: "upjet-restricted",
+    // status is a subresource: the AWS id comes from the external-name annotation.
+    annotations: { "crossplane.io/external-name": VPCE },
+    policy: bucketGrant("my-secure-bucket"),
+  });
   const upjetRta = upjetRouteTableAssociation({ name: "upjet-restricted-rtb", endpointRef: "upjet-restricted" });
   const upjetLocked = upjetBucketPolicy({ name: "upjet-locked", bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", VPCE) });
   const namespacedPrivateIp = upjetBucketPolicy({ name: "m-private-ip", policy: privateSourceIp, namespaced: true, namespace: team });
@@ -193,6 +216,7 @@ describeIntegration("reconciler against a real API server", () => {
   }, 300_000);
 
   afterAll(async () => {
+    await d?.stop();
     await b?.stop();
     await a?.stop();
     await controlPlane?.stop();
@@ -215,13 +239,21 @@ describeIntegration("reconciler against a real API server", () => {
     expect(warn).toMatchObject({ policy: "s3-vpce-guard", result: "warn", severity: "medium", properties: { action: "warn" } });
     expect(warn.resources[0]!.uid).toMatch(/[0-9a-f-]{36}/);
 
-    await until("the namespace PolicyReport", async () => entries(await report(team)).length === 2, 10_000);
+    // A private aws:SourceIp range in an Allow: deny-level (never matches through an endpoint)
+    // and warn-level (grants nothing to endpoint traffic).
+    await until("the namespace PolicyReport", async () => entries(await report(team)).length === 4, 10_000);
     const namespaced = await report(team);
-    expect(entries(namespaced)).toEqual(["Bucket/ack-private-ip source-ip-condition fail", "BucketPolicy/m-private-ip source-ip-condition fail"]);
-    expect(namespaced!.summary).toMatchObject({ pass: 1, fail: 2 });
+    expect(entries(namespaced)).toEqual([
+      "Bucket/ack-private-ip source-ip-condition fail",
+      "Bucket/ack-private-ip source-ip-condition warn",
+      "BucketPolicy/m-private-ip source-ip-condition fail",
+      "BucketPolicy/m-private-ip source-ip-condition warn",
+    ]);
+    expect(namespaced!.summary).toMatchObject({ pass: 1, fail: 2, warn: 2 });
+    expect(namespaced!.results[0]).toMatchObject({ result: "fail", severity: "high", properties: { action: "deny" } });
     expect(namespaced!.results[0]!.properties.path).toContain("aws:SourceIp");
 
-    await until("an Event on the offending object", async () => (await eventsFor("ack-private-ip", team)).length === 1, 10_000);
+    await until("an Event per finding on the offending object", async () => (await eventsFor("ack-private-ip", team)).length === 2, 10_000);
     const [event] = await eventsFor("ack-private-ip", team);
     expect(event).toMatchObject({ type: "Warning", reason: "source-ip-condition", involvedObject: { kind: "Bucket", name: "ack-private-ip", namespace: team } });
   });
@@ -238,14 +270,14 @@ describeIntegration("reconciler against a real API server", () => {
   it("fixing an object removes its failure and lowers the gauge; deleting one removes its result", async () => {
     await replace(ackBucket({ name: "ack-private-ip", namespace: team, region: "us-east-1" }));
     await until("the fixed bucket's failure to go", async () => rulesFor(await report(team), "ack-private-ip").length === 0, 10_000);
-    expect((await report(team))!.summary).toMatchObject({ pass: 2, fail: 1 });
+    expect((await report(team))!.summary).toMatchObject({ pass: 2, fail: 1, warn: 1 });
     const text = await scrape(a.metricsServer.port);
     expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`)).toBeUndefined();
     expect(gaugeValue(text, `rule="source-ip-condition",action="deny",kind="BucketPolicy",namespace="${team}"`)).toBe(1);
 
     await remove(namespacedPrivateIp);
     await until("the deleted policy's result to go", async () => entries(await report(team)).length === 0, 10_000);
-    expect((await report(team))!.summary).toMatchObject({ pass: 2, fail: 0 });
+    expect((await report(team))!.summary).toMatchObject({ pass: 2, fail: 0, warn: 0 });
   });
 
   it("deleting the endpoint a bucket policy requires brings unknown-endpoint-reference on the policy", async () => {
@@ -260,6 +292,7 @@ describeIntegration("reconciler against a real API server", () => {
   it("converges after an API server restart with no duplicate and no lost result", async () => {
     const before = { cluster: entries(await report(null)), namespaced: entries(await report(team)) };
     const eventsBefore = await eventsFor("upjet-open", "default");
+    expect(eventsBefore.map((e) => e.reason).sort()).toEqual(["endpoint-full-access", "gateway-without-route-tables"]);
     await controlPlane.restartApiServer();
     // A change made right after the restart must arrive too.
     const late = upjetEndpoint({ name: "after-restart" });
@@ -295,7 +328,7 @@ describeIntegration("reconciler against a real API server", () => {
 
     // The new leader audits, finds the reports right, and keeps handling changes.
     await create(ackBucket({ name: "ack-again", namespace: team, region: "us-east-1", policy: privateSourceIp }));
-    await until("the new leader to report a new violation", async () => rulesFor(await report(team), "ack-again").length === 1, 10_000);
+    await until("the new leader to report a new violation", async () => rulesFor(await report(team), "ack-again").length === 2, 10_000);
     expect(entries(await report(null))).toEqual(reportBefore);
     const text = await scrape(b.metricsServer.port);
     expect(text).toMatch(/^s3_vpce_guard_leader 1$/m);
@@ -313,9 +346,42 @@ describeIntegration("reconciler against a real API server", () => {
       await until("replica-c to lead", () => c.reconciler.isLeader, LEASE.leaseDurationMs * 2 + 2_000);
       const took = Date.now() - crashedAt;
       expect(took).toBeGreaterThanOrEqual(LEASE.leaseDurationMs - 1_000);
-      expect(took).toBeLessThan(LEASE.leaseDurationMs + LEASE.retryPeriodMs * 3 + 1_000);
+      // Lease duration after the last renewal, plus at most a retry period (with jitter) to notice, plus slack for a loaded machine.
+      expect(took).toBeLessThan(LEASE.leaseDurationMs + LEASE.retryPeriodMs * 3 + 2_000);
     } finally {
       await c.stop();
     }
+  });
+
+  it("a report deleted by hand is back after the next full audit", async () => {
+    // The earlier leaders are gone (stopped, crashed): a fresh replica takes over.
+    const leader = await startReplica("replica-d");
+    d = leader;
+    await until("replica-d to lead", () => leader.reconciler.isLeader, LEASE.leaseDurationMs * 2 + 2_000);
+    await until("replica-d's first audit", () => leader.reconciler.lastFullAudit !== undefined);
+    const before = entries(await report(null));
+    await request("DELETE", "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/s3-vpce-guard");
+    expect(await report(null)).toBeUndefined();
+    await leader.reconciler.auditNow();
+    await until("the report to be back", async () => entries(await report(null)).length === before.length, 10_000);
+    expect(entries(await report(null))).toEqual(before);
+  });
+
+  it("without the PolicyReport CRDs it says so once and keeps Events and metrics going", async () => {
+    const leader = d!;
+    expect(leader.reconciler.isLeader).toBe(true);
+    for (const crd of ["policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"]) {
+      await request("DELETE", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
+    }
+    await until("the CRDs to be gone", async () => (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: "/apis/wgpolicyk8s.io/v1alpha2/policyreports" })).statusCode === 404);
+    for (let n = 0; n < 3; n++) await create(ackBucket({ name: `no-crd-${n}`, namespace: team, region: "us-east-1", policy: privateSourceIp }));
+    await until("Events for the new violations", async () => (await eventsFor("no-crd-2", team)).length === 2, 10_000);
+    await until("the gauge to count them", async () =>
+      gaugeValue(await scrape(leader.metricsServer.port), `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`) === 4,
+    );
+    await leader.reconciler.auditNow();
+    await sleep(500);
+    const missing = logLines.filter((l) => l.includes("PolicyReport CRDs") && l.includes("not installed"));
+    expect(missing).toHaveLength(1);
   });
 });

@@ -105,7 +105,7 @@ describe("violations gauge", () => {
     await auditor.fullAudit();
     setViolationsGauge(metrics, results);
     const value = async (labels: Record<string, string>) =>
-      (await metrics.violations.get()).values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+      (await metrics.violations.get()).values.find((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, string | number | undefined>)[k] === l))?.value;
     expect(await value({ rule: "endpoint-full-access", kind: "VPCEndpoint", namespace: "" })).toBe(2);
     expect(await value({ rule: "endpoint-full-access", kind: "VPCEndpoint", namespace: "team-a" })).toBe(1);
     setViolationsGauge(metrics, results);
@@ -120,5 +120,31 @@ describe("violations gauge", () => {
     expect(await value({ rule: "endpoint-full-access", namespace: "team-a" })).toBeUndefined();
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/s3_vpce_guard_violations\{rule="endpoint-full-access",action="warn",kind="VPCEndpoint",namespace=""\} 1/);
+  });
+});
+
+describe("Auditor and failing rules", () => {
+  it("a rule that throws on one object keeps that object's previous result and audits the rest", async () => {
+    const cluster = new TestCluster();
+    const results = new ResultStore();
+    const failed: string[] = [];
+    const throwing = {
+      id: "ipv4-only" as const,
+      defaultAction: "warn" as const,
+      guide: "g",
+      description: "d",
+      appliesTo: ["Endpoint" as const],
+      check(subject: { ref: { name: string } }) {
+        if (subject.ref.name === "bad") throw new Error("rule bug");
+        return [];
+      },
+    };
+    const auditor = new Auditor({ inventory: cluster.inventory, config: cluster.config, results, rules: [throwing], onError: (ref) => failed.push(ref.name) });
+    cluster.apply(upjetEndpoint({ name: "bad" }));
+    cluster.apply(upjetEndpoint({ name: "good" }));
+    const stats = await auditor.fullAudit();
+    expect(stats.objects).toBe(2);
+    expect(failed).toEqual(["bad"]);
+    expect(results.has("ec2.aws.upbound.io/VPCEndpoint//good")).toBe(true);
   });
 });

@@ -6,7 +6,9 @@ import { Inventory } from "../../src/inventory/inventory.js";
 import type { Operation } from "../../src/model/types.js";
 import {
   decide,
+  limitWarnings,
   MAX_WARNING_LENGTH,
+  MAX_WARNINGS,
   parseAdmissionReview,
   shortLine,
   type AdmissionRequest,
@@ -278,6 +280,29 @@ describe("decide", () => {
   it("allows CONNECT without review", () => {
     const body = admissionReview(upjetEndpoint(), { operation: "CONNECT" });
     expect(decide(requestOf(body), { config: config(), inventory: new Inventory(), inventoryComplete: true }).decision).toBe("allowed");
+  });
+});
+
+describe("limitWarnings", () => {
+  it("drops duplicates and caps the count with a last line saying how many were left out", () => {
+    expect(limitWarnings(["a", "a", "b"])).toEqual(["a", "b"]);
+    const many = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const limited = limitWarnings(many);
+    expect(limited).toHaveLength(MAX_WARNINGS);
+    expect(limited.at(-1)).toMatch(/^\[s3-vpce-guard\] 16 more warnings; run "s3-vpce-guard check"/);
+  });
+
+  it("applies to a policy with many warn-level statements", () => {
+    const statements = Array.from({ length: 60 }, (_, i) => ({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::my-secure-bucket/p${i}/*`,
+      Condition: { IpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+    }));
+    const result = run(upjetBucketPolicy({ policy: { Version: "2012-10-17", Statement: statements } }));
+    expect(result.review.response.warnings!.length).toBeLessThanOrEqual(MAX_WARNINGS);
+    expect(result.findings.filter((f) => f.action === "warn").length).toBeGreaterThan(MAX_WARNINGS);
   });
 });
 

@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# s3-vpce-guard: one image for the CLI (check, rules, cert) and the in-cluster server
+# (serve: admission webhook + reconciler). Build: docker build -t s3-vpce-guard .
+
+# ---- build: compile TypeScript with the dev dependencies --------------------------------
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- production dependencies only (no compiler, no test tools) --------------------------
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+
+# ---- runtime: Node 24 slim, without npm, as a non-root user ------------------------------
+FROM node:24-slim AS runtime
+# Nothing installs packages at run time: drop the package managers.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+WORKDIR /app
+ENV NODE_ENV=production
+# package.json: the version the binary reports (src/version.ts reads it).
+COPY --from=deps /app/package.json ./package.json
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+# Files stay root-owned (read-only for the app). uid 65532: the "nonroot" convention, not the
+# image's uid-1000 "node" user. The Helm chart sets the same uid, runAsNonRoot and a
+# read-only root filesystem (/tmp is an emptyDir).
+USER 65532:65532
+EXPOSE 8443 9090
+# A small young generation keeps peak memory down (see src/cli/main.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/src/cli/main.js"]
+CMD ["--help"]

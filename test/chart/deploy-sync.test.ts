@@ -1,0 +1,42 @@
+// deploy/ is generated from the chart by scripts/render-deploy.sh: CI fails when someone
+// changes the chart and forgets to regenerate it.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { describeIntegration, helmBinary, repoRoot } from "../harness/control-plane.js";
+import { deployDir, findDoc, parseManifests, renderChart } from "./render.js";
+
+const GENERATED = ["grafana-dashboard.json", "prometheus-rules.yaml", "s3-vpce-guard.yaml"];
+
+describeIntegration(
+  "deploy/ matches the chart",
+  () => {
+    const outDir = mkdtempSync(path.join(os.tmpdir(), "s3vg-render-deploy-"));
+    afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+    const run = spawnSync("bash", [path.join(repoRoot, "scripts/render-deploy.sh"), outDir], { encoding: "utf8", env: { ...process.env, HELM: helmBinary() } });
+
+    it("scripts/render-deploy.sh renders into a fresh directory", () => {
+      expect(run.status, run.stderr).toBe(0);
+      expect(readdirSync(outDir).sort()).toEqual(GENERATED);
+    });
+
+    for (const file of GENERATED) {
+      it(`deploy/${file} is what scripts/render-deploy.sh makes today`, () => {
+        const committed = readFileSync(path.join(deployDir, file), "utf8");
+        const fresh = readFileSync(path.join(outDir, file), "utf8");
+        expect(committed === fresh, `deploy/${file} is out of date: run scripts/render-deploy.sh`).toBe(true);
+      });
+    }
+
+    it("deploy/s3-vpce-guard.yaml is the default rendering plus its Namespace, with a placeholder certificate", () => {
+      const deployed = parseManifests(readFileSync(path.join(deployDir, "s3-vpce-guard.yaml"), "utf8"));
+      expect(deployed[0]).toMatchObject({ kind: "Namespace", metadata: { name: "s3-vpce-guard" } });
+      const strip = (docs: typeof deployed) => docs.filter((d) => d.kind !== "Secret" && d.kind !== "ValidatingWebhookConfiguration" && d.kind !== "Namespace");
+      expect(strip(deployed)).toEqual(strip(renderChart()));
+      expect(findDoc(deployed, "Secret").metadata.annotations?.["s3-vpce-guard.io/certificate-source"]).toBe("placeholder");
+    });
+  },
+  ["helm"],
+);
