@@ -7,7 +7,7 @@ import { runCert } from "./cert.js";
 import { runCheck } from "./check.js";
 import { RECONCILE_USAGE, runReconcile } from "./reconcile.js";
 import { printRules } from "./rules.js";
-import { runServe } from "./serve.js";
+import { parseServeArgs, runServe, SERVE_USAGE } from "./serve.js";
 import { VERSION } from "../version.js";
 
 const USAGE = `Usage:
@@ -16,7 +16,7 @@ const USAGE = `Usage:
       --aws looks endpoint ids, VPCs and their regions and CIDRs up in EC2 (default AWS
       credential chain; --ec2-endpoint or AWS_ENDPOINT_URL_EC2 for emulators).
       Exit code: 0 no deny finding, 1 at least one deny finding, 2 unreadable input or bad config.
-${RECONCILE_USAGE}  s3-vpce-guard rules [--output text|json]
+${SERVE_USAGE}${RECONCILE_USAGE}  s3-vpce-guard rules [--output text|json]
       List the rules, their default actions and guide sections.
   s3-vpce-guard --version | --help
 `;
@@ -56,52 +56,8 @@ async function main(argv: string[]): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { output: { type: "string", short: "o", default: "text" } } });
         return printRules(values.output ?? "text");
       }
-      case "serve": {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            "tls-cert": { type: "string" },
-            "tls-key": { type: "string" },
-            port: { type: "string", default: "8443" },
-            "metrics-port": { type: "string", default: "9090" },
-            host: { type: "string", default: "0.0.0.0" },
-            config: { type: "string", short: "c" },
-            "no-kube": { type: "boolean", default: false },
-            "ready-without-sync": { type: "boolean", default: false },
-            "body-limit": { type: "string" },
-            "time-budget-ms": { type: "string" },
-            // Hidden: fills the inventory from manifests (benchmarks, demos; needs --no-kube).
-            "preload-file": { type: "string", multiple: true },
-          },
-        });
-        const port = (flag: string, value: string | undefined): number => {
-          const n = Number(value);
-          if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${flag} must be a port number 0-65535, got "${value}"`);
-          return n;
-        };
-        const positive = (flag: string, value: string | undefined): number | undefined => {
-          if (value === undefined) return undefined;
-          const n = Number(value);
-          if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a positive whole number, got "${value}"`);
-          return n;
-        };
-        if (!values["tls-cert"] || !values["tls-key"]) {
-          throw new Error("serve needs --tls-cert FILE and --tls-key FILE (s3-vpce-guard cert --out DIR makes a pair)");
-        }
-        return await runServe({
-          tlsCert: values["tls-cert"],
-          tlsKey: values["tls-key"],
-          port: port("port", values.port),
-          metricsPort: port("metrics-port", values["metrics-port"]),
-          host: values.host ?? "0.0.0.0",
-          configPath: values.config,
-          noKube: values["no-kube"] ?? false,
-          readyWithoutSync: values["ready-without-sync"] ?? false,
-          bodyLimitBytes: positive("body-limit", values["body-limit"]),
-          timeBudgetMs: positive("time-budget-ms", values["time-budget-ms"]),
-          preloadPaths: values["preload-file"],
-        });
-      }
+      case "serve":
+        return await runServe(parseServeArgs(rest));
       case "reconcile":
         return await runReconcile(rest);
       case "cert": {

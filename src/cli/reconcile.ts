@@ -3,15 +3,11 @@
  * metrics port and /healthz, /readyz on a health port. Several replicas may run: a Lease
  * elects the one that writes PolicyReports and Events.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { parseDurationMs } from "../aws/duration.js";
-import { loadConfigFile } from "../config/load.js";
-import { defaultConfig, type Config } from "../config/schema.js";
+import { loadConfigOrDefault } from "../config/load.js";
 import { Inventory } from "../inventory/inventory.js";
 import { ClusterInventory } from "../kube/cluster-inventory.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
@@ -19,27 +15,18 @@ import { createLogger, type Logger } from "../logging.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
+import { LEASE_ARG_OPTIONS, LEASE_USAGE, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
 
-const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-export const RECONCILE_USAGE = `  s3-vpce-guard reconcile [--config F] [--metrics-port 9090] [--health-port 8081] [--lease-name s3-vpce-guard]
-                          [--lease-namespace NS] [--identity ID] [--lease-duration 15s] [--renew-deadline 10s]
-                          [--retry-period 2s] [--no-leader-election]
+export const RECONCILE_USAGE = `  s3-vpce-guard reconcile [--config F] [--metrics-port 9090] [--health-port 8081]
+                          ${LEASE_USAGE}
       Audit the cluster continuously into PolicyReports, Events and metrics (no webhook).
 `;
 
-export interface ReconcileOptions {
+export interface ReconcileOptions extends LeaseFlags {
   configPath?: string;
   metricsPort: number;
   healthPort: number;
   host: string;
-  leaseName: string;
-  leaseNamespace: string;
-  identity: string;
-  leaderElection: boolean;
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
 }
 
 export interface RunningReconciler {
@@ -48,28 +35,6 @@ export interface RunningReconciler {
   metricsServer: MetricsServer;
   healthPort: number;
   stop(): Promise<void>;
-}
-
-function defaultNamespace(): string {
-  if (process.env.POD_NAMESPACE) return process.env.POD_NAMESPACE;
-  if (existsSync(SERVICE_ACCOUNT_NAMESPACE)) return readFileSync(SERVICE_ACCOUNT_NAMESPACE, "utf8").trim();
-  return "default";
-}
-
-function defaultIdentity(): string {
-  return process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
-}
-
-function portOf(flag: string, value: string | undefined): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${flag} must be a port number 0-65535, got "${value}"`);
-  return n;
-}
-
-function durationOf(flag: string, value: string | undefined): number {
-  const ms = value === undefined ? undefined : parseDurationMs(value);
-  if (ms === undefined || ms <= 0) throw new Error(`--${flag} must be a duration such as "15s" or "500ms", got "${value}"`);
-  return ms;
 }
 
 /** Parses the command line; throws an Error naming the flag on bad input. */
@@ -81,13 +46,7 @@ export function parseReconcileArgs(args: string[]): ReconcileOptions {
       "metrics-port": { type: "string", default: "9090" },
       "health-port": { type: "string", default: "8081" },
       host: { type: "string", default: "0.0.0.0" },
-      "lease-name": { type: "string", default: "s3-vpce-guard" },
-      "lease-namespace": { type: "string" },
-      identity: { type: "string" },
-      "lease-duration": { type: "string", default: "15s" },
-      "renew-deadline": { type: "string", default: "10s" },
-      "retry-period": { type: "string", default: "2s" },
-      "no-leader-election": { type: "boolean", default: false },
+      ...LEASE_ARG_OPTIONS,
     },
   });
   const options: ReconcileOptions = {
@@ -95,29 +54,11 @@ export function parseReconcileArgs(args: string[]): ReconcileOptions {
     metricsPort: portOf("metrics-port", values["metrics-port"]),
     healthPort: portOf("health-port", values["health-port"]),
     host: values.host ?? "0.0.0.0",
-    leaseName: values["lease-name"] ?? "s3-vpce-guard",
-    leaseNamespace: values["lease-namespace"] ?? defaultNamespace(),
-    identity: values.identity ?? defaultIdentity(),
-    leaderElection: !values["no-leader-election"],
-    leaseDurationMs: durationOf("lease-duration", values["lease-duration"]),
-    renewDeadlineMs: durationOf("renew-deadline", values["renew-deadline"]),
-    retryPeriodMs: durationOf("retry-period", values["retry-period"]),
+    ...leaseFlags(values),
   };
-  if (options.renewDeadlineMs >= options.leaseDurationMs) {
-    throw new Error(`--renew-deadline (${values["renew-deadline"]}) must be shorter than --lease-duration (${values["lease-duration"]})`);
-  }
-  if (options.retryPeriodMs >= options.renewDeadlineMs) {
-    throw new Error(`--retry-period (${values["retry-period"]}) must be shorter than --renew-deadline (${values["renew-deadline"]})`);
-  }
   return options;
 }
 
-async function loadConfig(path: string | undefined): Promise<Config> {
-  if (!path) return defaultConfig();
-  const loaded = await loadConfigFile(path);
-  if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
-  return loaded.config;
-}
 
 function startHealthServer(port: number, host: string, ready: () => { ready: boolean; reason?: string }): Promise<Server> {
   const server = createServer((req, res) => {
@@ -143,7 +84,7 @@ function startHealthServer(port: number, host: string, ready: () => { ready: boo
 /** Starts the reconciler with its ports; resolves once they listen (not waiting for the sync). */
 export async function startReconcile(options: ReconcileOptions, env: { logger?: Logger; kubeConfig?: KubeConfig } = {}): Promise<RunningReconciler> {
   const logger = env.logger ?? createLogger();
-  const config = await loadConfig(options.configPath);
+  const config = await loadConfigOrDefault(options.configPath);
   const kubeConfig = env.kubeConfig ?? loadKubeConfig();
   const inventory = new Inventory();
   const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });
@@ -155,15 +96,7 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
     logger,
     metrics,
     identity: options.identity,
-    lease: options.leaderElection
-      ? {
-          name: options.leaseName,
-          namespace: options.leaseNamespace,
-          leaseDurationMs: options.leaseDurationMs,
-          renewDeadlineMs: options.renewDeadlineMs,
-          retryPeriodMs: options.retryPeriodMs,
-        }
-      : false,
+    lease: leaseOption(options),
   });
   const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host);
   const health = await startHealthServer(options.healthPort, options.host, () =>
@@ -215,17 +148,6 @@ export async function runReconcile(args: string[]): Promise<number> {
   }
   // Tests and scripts that ask for port 0 read the bound ports from here.
   process.stdout.write(`${JSON.stringify({ msg: "ports", metricsPort: running.metricsServer.port, healthPort: running.healthPort })}\n`);
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, "reconcile: shutting down (releasing the lease)");
-      void running.stop().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, "reconcile: error while shutting down");
-        resolve();
-      });
-    };
-    process.once("SIGTERM", shutdown);
-    process.once("SIGINT", shutdown);
-  });
-  logger.info("reconcile: stopped");
+  await runUntilSignal("reconcile", logger, () => running.stop());
   return 0;
 }

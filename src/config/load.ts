@@ -48,3 +48,11 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
   }
   return parseConfigText(text, path);
 }
+
+/** For long-running commands: the config file, or the defaults without one; throws one Error listing every problem. */
+export async function loadConfigOrDefault(path: string | undefined): Promise<Config> {
+  if (!path) return configSchema.parse({});
+  const loaded = await loadConfigFile(path);
+  if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+  return loaded.config;
+}
