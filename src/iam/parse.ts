@@ -40,6 +40,31 @@ class IssueList {
 }
 
 export function parsePolicy(input: unknown, kind: PolicyKind): ParsedPolicy {
+  if (typeof input !== "string") return parseUncached(input, kind);
+  // The same policy text arrives again and again (every UPDATE of an object, every relist,
+  // every audit): parse it once. Results are never mutated after parsing, so they are shared.
+  const key = `${kind}\u0000${input}`;
+  const cached = parsedByText.get(key);
+  if (cached) {
+    // Refresh recency: Map iteration order is insertion order.
+    parsedByText.delete(key);
+    parsedByText.set(key, cached);
+    return cached;
+  }
+  const parsed = parseUncached(input, kind);
+  if (input.length <= MAX_CACHED_POLICY_CHARS) {
+    if (parsedByText.size >= MAX_CACHED_POLICIES) parsedByText.delete(parsedByText.keys().next().value as string);
+    parsedByText.set(key, parsed);
+  }
+  return parsed;
+}
+
+/** Bounded LRU of parsed policy texts (AWS caps bucket policies at 20 KB). */
+const MAX_CACHED_POLICIES = 4096;
+const MAX_CACHED_POLICY_CHARS = 32 * 1024;
+const parsedByText = new Map<string, ParsedPolicy>();
+
+function parseUncached(input: unknown, kind: PolicyKind): ParsedPolicy {
   try {
     return parseChecked(input, kind);
   } catch (error) {

@@ -335,3 +335,16 @@ describe("robustness", () => {
     expect(parsePolicy(deep, "bucket").document).toBeUndefined();
   });
 });
+
+describe("parse cache", () => {
+  it("parses a policy text once per kind and shares the result", () => {
+    const text = JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::cache-test/*" }] });
+    const asEndpoint = parsePolicy(text, "endpoint");
+    expect(parsePolicy(text, "endpoint")).toBe(asEndpoint);
+    // The kind decides the grammar (a bucket policy needs Principal), so it is part of the key.
+    const asBucket = parsePolicy(text, "bucket");
+    expect(asBucket).not.toBe(asEndpoint);
+    expect(asBucket.issues.some((i) => i.severity === "error")).toBe(true);
+    expect(asEndpoint.issues.filter((i) => i.severity === "error")).toEqual([]);
+  });
+});
