@@ -1,5 +1,4 @@
 import { defaultConfig, type Config } from "../config/schema.js";
-import { prepareCliAws } from "../aws/cli.js";
 import { loadConfigFile } from "../config/load.js";
 import { checkObjects } from "../engine/check.js";
 import { render } from "../output/index.js";
@@ -41,7 +40,8 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     config = loaded.config;
   }
   const loaded = await loadInputs(args.paths, { stdin: process.stdin });
-  const aws = args.aws ? await prepareCliAws(loaded.documents.map((d) => d.object), { config, endpointFlag: args.ec2Endpoint }) : undefined;
+  // The AWS SDK is large: load it only when --aws asks for it.
+  const aws = args.aws ? await (await import("../aws/cli.js")).prepareCliAws(loaded.documents.map((d) => d.object), { config, endpointFlag: args.ec2Endpoint }) : undefined;
   if (aws && !aws.ok) {
     process.stderr.write(`s3-vpce-guard check: ${aws.error}\n`);
     return 2;

@@ -15,12 +15,10 @@ import { createLogger, type Logger } from "../logging.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
-import { LEASE_ARG_OPTIONS, LEASE_USAGE, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
+import { RECONCILE_USAGE } from "./reconcile-usage.js";
+import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
 
-export const RECONCILE_USAGE = `  s3-vpce-guard reconcile [--config F] [--metrics-port 9090] [--health-port 8081]
-                          ${LEASE_USAGE}
-      Audit the cluster continuously into PolicyReports, Events and metrics (no webhook).
-`;
+export { RECONCILE_USAGE } from "./reconcile-usage.js";
 
 export interface ReconcileOptions extends LeaseFlags {
   configPath?: string;

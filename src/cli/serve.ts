@@ -20,16 +20,8 @@ import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import { startWebhookServer, type WebhookServer } from "../webhook/server.js";
 import { loadInputs } from "./load.js";
-import { LEASE_ARG_OPTIONS, LEASE_USAGE, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
+import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
 
-export const SERVE_USAGE = `  s3-vpce-guard serve --tls-cert F --tls-key F [--port 8443] [--metrics-port 9090] [--host 0.0.0.0] [--config F]
-                          [--no-kube] [--no-reconciler] [--ready-without-sync] [--body-limit BYTES] [--time-budget-ms MS]
-                          ${LEASE_USAGE}
-      Admission webhook (POST /validate, /healthz, /readyz over HTTPS) and, with a cluster, the
-      reconciler (leader-elected audit into PolicyReports, Events and metrics).
-  s3-vpce-guard cert --out DIR [--dns NAME ...] [--days N]
-      Write a self-signed CA and a serving certificate (ca.crt, tls.crt, tls.key).
-`;
 
 export interface ServeOptions extends Partial<LeaseFlags> {
   tlsCert: string;
