@@ -7,37 +7,14 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist/src/cli/main.js");
 if (!existsSync(cli)) throw new Error("build first: npm run build");
 const count = Number(process.argv[2] ?? 5000);
-const hex = (n, width) => n.toString(16).padStart(width, "0");
-
-function endpoint(i) {
-  const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
-  const bucket = `bench-bucket-${i}`;
-  return {
-    apiVersion: "ec2.aws.crossplane.io/v1alpha1",
-    kind: "VPCEndpoint",
-    metadata: { name: `s3-gw-${i}`, annotations: { "crossplane.io/external-name": `vpce-${hex(i, 17)}` } },
-    spec: {
-      forProvider: {
-        region,
-        serviceName: `com.amazonaws.${region}.s3`,
-        vpcId: `vpc-${hex(i, 17)}`,
-        routeTableIds: [`rtb-${hex(i, 17)}`],
-        policyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
-        }),
-      },
-    },
-  };
-}
-
 function bucket(i) {
-  const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
+  const region = regionOf(i);
   const name = `bench-bucket-${i}`;
   return {
     apiVersion: "s3.services.k8s.aws/v1alpha1",
@@ -48,14 +25,7 @@ function bucket(i) {
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          {
-            Sid: "DenyUnlessEndpoint",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
-            Condition: { StringNotEquals: { "aws:SourceVpce": `vpce-${hex(i, 17)}` } },
-          },
+          ...denyUnlessEndpoint(name, vpce(i)).Statement,
           // Every 10th bucket carries a violation, so findings are produced too.
           ...(i % 10 === 0 ? [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${name}/*`, Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] : []),
         ],
@@ -68,7 +38,7 @@ const dir = mkdtempSync(join(tmpdir(), "s3vg-bench-"));
 const files = 10;
 for (let f = 0; f < files; f++) {
   const docs = [];
-  for (let i = f; i < count; i += files) docs.push(stringify(endpoint(i)), stringify(bucket(i)));
+  for (let i = f; i < count; i += files) docs.push(stringify(endpointManifest(i)), stringify(bucket(i)));
   writeFileSync(join(dir, `corpus-${f}.yaml`), docs.join("---\n"));
 }
 

@@ -24,6 +24,7 @@ import { performance } from "node:perf_hooks";
 import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -44,45 +45,19 @@ const { generateCertificates, writeCertificates } = await import(join(dist, "src
 const totalRequests = Number(args.requests);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
-const hex = (n, width) => n.toString(16).padStart(width, "0");
-const vpce = (i) => `vpce-${hex(i, 17)}`;
 
 // --- the 10k-resource inventory -----------------------------------------------------
-function endpoint(i) {
-  const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
-  return {
-    apiVersion: "ec2.aws.crossplane.io/v1alpha1",
-    kind: "VPCEndpoint",
-    metadata: { name: `s3-gw-${i}`, annotations: { "crossplane.io/external-name": vpce(i) } },
-    spec: {
-      forProvider: {
-        region,
-        serviceName: `com.amazonaws.${region}.s3`,
-        vpcId: `vpc-${hex(i, 17)}`,
-        routeTableIds: [`rtb-${hex(i, 17)}`],
-        policyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::bench-bucket-${i}`, `arn:aws:s3:::bench-bucket-${i}/*`] }],
-        }),
-      },
-    },
-  };
-}
-const denyUnless = (bucket, id) => ({
-  Version: "2012-10-17",
-  Statement: [{ Sid: "DenyUnlessEndpoint", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { StringNotEquals: { "aws:SourceVpce": id } } }],
-});
 function inventoryObjects() {
   const items = [];
-  for (let i = 0; i < 5000; i++) items.push(endpoint(i));
+  for (let i = 0; i < 5000; i++) items.push(endpointManifest(i));
   for (let i = 0; i < 2500; i++) {
-    const region = i % 3 === 0 ? "eu-west-1" : "us-east-1";
+    const region = regionOf(i);
     items.push({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { name: `bench-bucket-${i}` }, spec: { forProvider: { region } } });
     items.push({
       apiVersion: "s3.aws.upbound.io/v1beta1",
       kind: "BucketPolicy",
       metadata: { name: `bench-bucket-${i}-policy` },
-      spec: { forProvider: { region, bucket: `bench-bucket-${i}`, policy: JSON.stringify(denyUnless(`bench-bucket-${i}`, vpce(i))) } },
+      spec: { forProvider: { region, bucket: `bench-bucket-${i}`, policy: JSON.stringify(denyUnlessEndpoint(`bench-bucket-${i}`, vpce(i))) } },
     });
   }
   return items;
@@ -91,7 +66,7 @@ function inventoryObjects() {
 // --- realistic AdmissionReviews: a mix of kinds, policies from 2 KB to 20 KB ----------
 /** A bucket policy of at least `bytes` characters: one Deny-unless-endpoint plus grants per prefix. */
 function sizedPolicy(bucket, bytes, extra = {}) {
-  const policy = denyUnless(bucket, vpce(1));
+  const policy = denyUnlessEndpoint(bucket, vpce(1));
   for (let j = 0; JSON.stringify(policy).length < bytes; j++) {
     policy.Statement.push({
       Sid: `ReadPrefix${j}`,
@@ -131,7 +106,7 @@ function corpus() {
     metadata: { name, ...(namespaced ? { namespace: "team-a" } : {}) },
     spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(sizedPolicy("bench-bucket-1", bytes, extra)) } },
   });
-  const gateway = endpoint(1);
+  const gateway = endpointManifest(1);
   const moved = JSON.parse(JSON.stringify(gateway));
   moved.spec.forProvider.tags = { team: "a" };
   return [

@@ -268,3 +268,17 @@ export function denyUnlessEndpoint(bucket: string, vpce: string, key = "aws:Sour
     ],
   };
 }
+
+/** A bucket policy whose only grant relies on a private aws:SourceIp range (a source-ip-condition deny). */
+export const PRIVATE_SOURCE_IP_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::my-secure-bucket/*",
+      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
+    },
+  ],
+};

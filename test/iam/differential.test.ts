@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { evaluatePolicy, type Decision } from "../../src/iam/index.js";
 import { ACCOUNT, policyArbitrary, REQUESTER, requestArbitrary, type GeneratedRequest, type JsonPolicy } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";
+import { GUIDE } from "../helpers/manifests.js";
 
 const ORACLE_DECISIONS: Readonly<Record<string, Decision>> = {
   Allowed: "Allow",
@@ -54,14 +55,7 @@ describe("differential: iam-simulate agrees on generated bucket policies", () =>
       Version: "2012-10-17",
       Statement: [
         { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::my_secure_bucket", "arn:aws:s3:::my_secure_bucket/*"] },
-        {
-          Sid: "Access-to-specific-VPCE-only",
-          Principal: "*",
-          Action: "s3:*",
-          Effect: "Deny",
-          Resource: ["arn:aws:s3:::my_secure_bucket", "arn:aws:s3:::my_secure_bucket/*"],
-          Condition: { StringNotEquals: { "aws:sourceVpce": "vpce-1a2b3c4d" } },
-        },
+        ...GUIDE.specificEndpoint.Statement,
       ],
     };
     const contexts: Record<string, string>[] = [{ "aws:SourceVpce": "vpce-1a2b3c4d" }, { "aws:SourceVpce": "vpce-99999999" }, {}];

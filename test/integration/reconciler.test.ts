@@ -24,25 +24,14 @@ import {
   denyUnlessEndpoint,
   upjetBucketPolicy,
   upjetEndpoint,
-  upjetRouteTableAssociation,
+  upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY
 } from "../helpers/manifests.js";
 
 const team = "s3vg-audit";
 const VPCE = "vpce-0a1b2c3d4e5f67890";
 const LEASE = { name: "s3-vpce-guard", namespace: "default", leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
 
-const privateSourceIp = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Effect: "Allow",
-      Principal: "*",
-      Action: "s3:GetObject",
-      Resource: "arn:aws:s3:::my-secure-bucket/*",
-      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
-    },
-  ],
-};
+const privateSourceIp = PRIVATE_SOURCE_IP_POLICY;
 
 /** What the last report read looked like, for timeout messages. */
 let lastSeen = "";

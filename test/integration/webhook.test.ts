@@ -16,24 +16,13 @@ import { generateCertificates, writeCertificates } from "../../src/webhook/certi
 import { describeIntegration, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds } from "../harness/crds.js";
 import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
-import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 
 const team = "s3vg-it";
 const sandbox = "sandbox";
 const webhookName = "s3-vpce-guard-it";
 
-const privateSourceIp = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Effect: "Allow",
-      Principal: "*",
-      Action: "s3:GetObject",
-      Resource: "arn:aws:s3:::my-secure-bucket/*",
-      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
-    },
-  ],
-};
+const privateSourceIp = PRIVATE_SOURCE_IP_POLICY;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

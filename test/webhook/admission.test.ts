@@ -23,21 +23,10 @@ import {
   denyUnlessEndpoint,
   namespace,
   upjetBucketPolicy,
-  upjetEndpoint,
+  upjetEndpoint, PRIVATE_SOURCE_IP_POLICY
 } from "../helpers/manifests.js";
 
-const sourceIpPolicy = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Effect: "Allow",
-      Principal: "*",
-      Action: "s3:GetObject",
-      Resource: "arn:aws:s3:::my-secure-bucket/*",
-      Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } },
-    },
-  ],
-};
+const sourceIpPolicy = PRIVATE_SOURCE_IP_POLICY;
 
 interface ReviewOptions {
   operation?: Operation;
