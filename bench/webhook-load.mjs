@@ -323,7 +323,9 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${p
 console.log(`other processes at start (top CPU):\n${otherLoad()}`);
 console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => `${(r.body.length / 1024).toFixed(1)} KB`).join(", ")}`);
 
-const service = await startProcess("webhook", [cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
+// WEBHOOK_PROFILE_DIR=/tmp/x writes a CPU profile of the webhook process (stopped with SIGTERM at the end).
+const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
+const service = await startProcess("webhook", [...profileArgs, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
 const bare = await startProcess("bare", ["-e", bareScript]);
 console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
 
@@ -367,4 +369,8 @@ console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(lon
 console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
 console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+if (profileArgs.length > 0) {
+  service.child.kill("SIGTERM");
+  await new Promise((done) => service.child.once("exit", done));
+}
 process.exit(0);

@@ -348,11 +348,18 @@ describeIntegration("reconciler against a real API server", () => {
     d = leader;
     await until("replica-d to lead", () => leader.reconciler.isLeader, LEASE.leaseDurationMs * 2 + 2_000);
     await until("replica-d's first audit", () => leader.reconciler.lastFullAudit !== undefined);
-    const before = entries(await report(null));
+    const uidOf = (r: PolicyReportObject | undefined) => (r?.metadata as { uid?: string } | undefined)?.uid;
+    const original = await report(null);
+    const before = entries(original);
+    // request() throws unless the DELETE succeeded. The leader may write the report back at
+    // any moment after it (a change, a full audit), so "gone" is proven by a new uid instead.
     await request("DELETE", "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/s3-vpce-guard");
-    expect(await report(null)).toBeUndefined();
     await leader.reconciler.auditNow();
-    await until("the report to be back", async () => entries(await report(null)).length === before.length, 10_000);
+    await until("the report to be back", async () => {
+      const current = await report(null);
+      return current !== undefined && uidOf(current) !== uidOf(original) && entries(current).length === before.length;
+    }, 10_000);
+    expect(uidOf(original)).toBeDefined();
     expect(entries(await report(null))).toEqual(before);
   });
 
