@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { startAwsService, type AwsService } from "../aws/service.js";
 import { loadConfigOrDefault } from "../config/load.js";
 import { Inventory } from "../inventory/inventory.js";
 import { ClusterInventory } from "../kube/cluster-inventory.js";
@@ -104,6 +105,11 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
     throw error;
   });
   reconciler.start();
+  // With aws.enabled, aws-drift and the AWS-backed look-ups run in the audit (cache refreshed in the background).
+  const aws: Promise<AwsService | undefined> = startAwsService({ config, inventory, metrics, logger }).catch((error: unknown) => {
+    logger.error({ err: error }, "aws: verification failed to start; AWS checks are off");
+    return undefined;
+  });
   logger.info(
     { metricsPort: metricsServer.port, healthPort: (health.address() as AddressInfo).port, identity: options.identity, leaderElection: options.leaderElection, lease: `${options.leaseNamespace}/${options.leaseName}` },
     "reconcile: started",
@@ -117,6 +123,7 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
     stop() {
       stopping ??= (async () => {
         await reconciler.stop();
+        (await aws)?.stop();
         await cluster.stop();
         await Promise.all([metricsServer.close(), new Promise<void>((resolve) => health.close(() => resolve()))]);
       })();

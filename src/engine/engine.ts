@@ -69,5 +69,6 @@ export function review(input: ReviewInput, options: EngineOptions): Finding[] {
     }
     return findings;
   };
-  return deleting ? inventory.withoutObject(subject.ref, run) : inventory.withObject(subject, run);
+  // A DELETE is reviewed only by admission-only rules, which read the inventory as stored.
+  return deleting ? run() : inventory.withObject(subject, run);
 }

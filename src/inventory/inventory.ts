@@ -87,9 +87,9 @@ export class Inventory {
   upsert(object: ModelObject): ModelObject | undefined {
     const key = objectKey(object.ref);
     const previous = this.objects.get(key);
-    if (previous) this.unindex(key, previous);
+    if (previous === object) return previous;
     this.objects.set(key, object);
-    this.index(key, object);
+    this.reindex(key, previous, object);
     return previous;
   }
 
@@ -97,34 +97,28 @@ export class Inventory {
     const key = objectKey(ref);
     const previous = this.objects.get(key);
     if (previous) {
-      this.unindex(key, previous);
+      this.reindex(key, previous, undefined);
       this.objects.delete(key);
     }
     return previous;
   }
 
   /**
-   * Runs `fn` with `object` in place of its stored version (admission: rules must see the
-   * object under review, not the stored one), then restores the inventory. Rules are
-   * synchronous, so nothing else can observe the temporary state.
+   * Runs `fn` with `object` in place of its stored version (admission of an UPDATE: rules
+   * must not see the stale copy), then restores the stored one. Rules are synchronous, so
+   * nothing else can observe the temporary state. An object the inventory does not hold
+   * (CREATE) is not added: rules receive the subject itself, and look-ups compare objects by
+   * key. Adding and removing the same key on every review would also leave deleted entries
+   * in V8's hash chains that slow every later look-up of that key.
    */
   withObject<T>(object: ModelObject, fn: () => T): T {
-    const previous = this.upsert(object);
+    const stored = this.objects.get(objectKey(object.ref));
+    if (stored === undefined || stored === object) return fn();
+    this.upsert(object);
     try {
       return fn();
     } finally {
-      if (previous) this.upsert(previous);
-      else this.remove(object.ref);
-    }
-  }
-
-  /** Likewise, with an object absent (admission of a DELETE). */
-  withoutObject<T>(ref: ResourceRef, fn: () => T): T {
-    const previous = this.remove(ref);
-    try {
-      return fn();
-    } finally {
-      if (previous) this.upsert(previous);
+      this.upsert(stored);
     }
   }
 
@@ -238,7 +232,7 @@ export class Inventory {
     for (const k of this.policiesByBucketRef.get(objectKey(bucket.ref))) keys.add(k);
     for (const k of this.policiesBySelector) {
       const p = this.objects.get(k);
-      if (p?.type === "BucketPolicy" && this.resolveBucket(p).some((b) => b === bucket)) keys.add(k);
+      if (p?.type === "BucketPolicy" && selects(p.ref, p.bucket, bucket)) keys.add(k);
     }
     return this.typed(keys, "BucketPolicy");
   }
@@ -250,7 +244,7 @@ export class Inventory {
     for (const k of this.rtasByEndpointRef.get(objectKey(endpoint.ref))) keys.add(k);
     for (const k of this.rtasBySelector) {
       const a = this.objects.get(k);
-      if (a?.type === "RouteTableAssociation" && this.resolveEndpoint(a.ref, a.endpoint).some((e) => e === endpoint)) {
+      if (a?.type === "RouteTableAssociation" && selects(a.ref, a.endpoint, endpoint)) {
         keys.add(k);
       }
     }
@@ -266,46 +260,74 @@ export class Inventory {
     return out;
   }
 
-  private index(key: string, o: ModelObject): void {
-    this.counts.set(o.type, (this.counts.get(o.type) ?? 0) + 1);
-    this.forEachIndexEntry(key, o, (index, value) => index.add(value, key), (set) => set.add(key));
+  /**
+   * Moves an object's index entries from `before` to `after` (either may be absent),
+   * touching only the entries that change: an update that keeps its ids costs nothing.
+   */
+  private reindex(key: string, before: ModelObject | undefined, after: ModelObject | undefined): void {
+    if (before) this.counts.set(before.type, (this.counts.get(before.type) ?? 1) - 1);
+    if (after) this.counts.set(after.type, (this.counts.get(after.type) ?? 0) + 1);
+    const old = before ? this.indexEntries(before) : [];
+    const next = after ? this.indexEntries(after) : [];
+    const same = (a: IndexEntry, b: IndexEntry) => a[0] === b[0] && a[1] === b[1];
+    for (const entry of old) if (!next.some((n) => same(n, entry))) removeEntry(entry, key);
+    for (const entry of next) if (!old.some((o) => same(o, entry))) addEntry(entry, key);
   }
 
-  private unindex(key: string, o: ModelObject): void {
-    this.counts.set(o.type, (this.counts.get(o.type) ?? 1) - 1);
-    this.forEachIndexEntry(key, o, (index, value) => index.remove(value, key), (set) => set.delete(key));
-  }
-
-  private forEachIndexEntry(
-    key: string,
-    o: ModelObject,
-    onIndex: (index: Index, value: string | undefined) => void,
-    onScanSet: (set: Set<string>) => void,
-  ): void {
+  /** Where an object is indexed: (index, key) pairs, or scan sets for selector-only references. */
+  private indexEntries(o: ModelObject): IndexEntry[] {
     switch (o.type) {
       case "Endpoint":
-        onIndex(this.endpointsByAwsId, o.awsId);
-        onIndex(this.endpointsByVpc, o.vpc?.value);
-        break;
+        return [
+          [this.endpointsByAwsId, o.awsId],
+          [this.endpointsByVpc, o.vpc?.value],
+        ];
       case "Bucket":
-        onIndex(this.bucketsByName, o.name?.value);
-        break;
+        return [[this.bucketsByName, o.name?.value]];
       case "BucketPolicy":
-        onIndex(this.policiesByBucketName, o.bucket.value);
-        onIndex(this.policiesByBucketRef, o.bucket.value ? undefined : refTargetKey(o.ref, "Bucket", o.bucket.ref));
-        if (!o.bucket.value && !o.bucket.ref && o.bucket.selector) onScanSet(this.policiesBySelector);
-        break;
+        return [
+          [this.policiesByBucketName, o.bucket.value],
+          [this.policiesByBucketRef, o.bucket.value ? undefined : refTargetKey(o.ref, "Bucket", o.bucket.ref)],
+          [this.policiesBySelector, !o.bucket.value && !o.bucket.ref && o.bucket.selector ? SCAN : undefined],
+        ];
       case "RouteTableAssociation":
-        onIndex(this.rtasByEndpointId, o.endpoint.value);
-        onIndex(this.rtasByEndpointRef, o.endpoint.value ? undefined : refTargetKey(o.ref, "VPCEndpoint", o.endpoint.ref));
-        if (!o.endpoint.value && !o.endpoint.ref && o.endpoint.selector) onScanSet(this.rtasBySelector);
-        break;
+        return [
+          [this.rtasByEndpointId, o.endpoint.value],
+          [this.rtasByEndpointRef, o.endpoint.value ? undefined : refTargetKey(o.ref, "VPCEndpoint", o.endpoint.ref)],
+          [this.rtasBySelector, !o.endpoint.value && !o.endpoint.ref && o.endpoint.selector ? SCAN : undefined],
+        ];
       case "SubnetAssociation":
       case "Namespace":
-        break;
+        return [];
     }
-    void key;
   }
+}
+
+/** An index and the value an object is filed under; scan sets (selectors) use SCAN. */
+type IndexEntry = [Index | Set<string>, string | undefined];
+const SCAN = "scan";
+
+function addEntry([index, value]: IndexEntry, key: string): void {
+  if (value === undefined) return;
+  if (index instanceof Index) index.add(value, key);
+  else index.add(key);
+}
+
+function removeEntry([index, value]: IndexEntry, key: string): void {
+  if (value === undefined) return;
+  if (index instanceof Index) index.remove(value, key);
+  else index.delete(key);
+}
+
+/**
+ * Does a selector-only reference pick this target? Matched against the target itself, so it
+ * also works for an object under review that the inventory does not hold yet.
+ */
+function selects(owner: ResourceRef, value: RefValue, target: ModelObject): boolean {
+  if (!value.selector || groupOf(target.ref.apiVersion) !== groupOf(owner.apiVersion)) return false;
+  const namespace = value.selector.namespace ?? owner.namespace;
+  if (namespace !== null && target.ref.namespace !== namespace) return false;
+  return target.type !== "Namespace" && matchesSelector(target.labels, { matchLabels: value.selector.matchLabels });
 }
 
 export type { SubnetAssociation };

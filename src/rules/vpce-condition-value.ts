@@ -15,7 +15,7 @@ const ID_KINDS: IdKind[] = [
   { key: "aws:SourceVpc", prefix: "vpc-", what: "a VPC id" },
 ];
 
-const HEX_ID = (prefix: string) => new RegExp(`^${prefix}([0-9a-f]{8}|[0-9a-f]{17})$`);
+const HEX_IDS: Record<IdKind["prefix"], RegExp> = { "vpce-": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/, "vpc-": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/ };
 const LIKE_OPERATORS = new Set(["StringLike", "StringNotLike"]);
 
 /** A wildcard pattern that can still match a well-formed id: prefix, then hex digits or wildcards. */
@@ -30,7 +30,7 @@ function problemWith(value: string, kind: IdKind, hit: ConditionHit): string | u
     if (!like) return `"${value}" contains a wildcard, but ${hit.condition.operator} compares literally; wildcards work only with StringLike or StringNotLike`;
     return plausiblePattern(value, kind.prefix) ? undefined : `"${value}" cannot match ${kind.what} (${kind.prefix} followed by 8 or 17 hex digits)`;
   }
-  if (HEX_ID(kind.prefix).test(value)) return undefined;
+  if (HEX_IDS[kind.prefix].test(value)) return undefined;
   if (value.startsWith("arn:")) return `"${value}" is an ARN; ${kind.key} takes ${kind.what} such as ${kind.prefix}1a2b3c4d, not an ARN`;
   return `"${value}" is not ${kind.what} (${kind.prefix} followed by 8 or 17 lower-case hex digits)`;
 }

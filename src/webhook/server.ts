@@ -131,8 +131,11 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
     metrics.admissionRequests.inc({ kind, operation, decision: result.decision });
     metrics.admissionDuration.observe({ kind, operation }, seconds);
     for (const finding of result.findings) metrics.admissionFindings.inc({ rule: finding.rule, action: finding.action });
-    // Never the object or its policies at info level: ids, decision and rule ids only.
-    logger.info(
+    // Never the object or its policies at info level: ids, decision and rule ids only. A clean
+    // "allowed" is the common case and logged at debug: at thousands of reviews a second the
+    // log line would cost more than the review (as Gatekeeper logs only denies by default).
+    const log = result.findings.length > 0 || result.decision !== "allowed" ? logger.info.bind(logger) : logger.debug.bind(logger);
+    log(
       {
         uid: request.uid,
         kind,

@@ -32,4 +32,13 @@ describe("gateway-without-route-tables", () => {
   it("ignores Interface endpoints", () => {
     expect(check([upjetEndpoint({ type: "Interface" })], {}, rule)).toEqual([]);
   });
+
+  it("finds an association that selects the endpoint by labels, also for an endpoint being created", () => {
+    const bySelector = upjetRouteTableAssociation({ name: "by-labels" });
+    const forProvider = (bySelector.spec as { forProvider: Record<string, unknown> }).forProvider;
+    forProvider.vpcEndpointIdSelector = { matchLabels: { route: "main" } };
+    const labelled = upjetEndpoint({ labels: { route: "main" } });
+    expect(admit({ object: labelled, operation: "CREATE", cluster: [bySelector] }, rule)).toEqual([]);
+    expect(admit({ object: upjetEndpoint({ labels: { route: "other" } }), operation: "CREATE", cluster: [bySelector] }, rule)).toHaveLength(1);
+  });
 });
