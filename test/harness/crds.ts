@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiextensionsV1Api, type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
+import { WATCHED_KINDS } from "../../src/adapters/index.js";
 import { rawKubeRequest, repoRoot, waitForCustomResourcesServed } from "./control-plane.js";
 
 export const sharedCrdsDir = path.resolve(repoRoot, "../shared/crds");
@@ -122,6 +123,14 @@ export function servedKinds(crds: V1CustomResourceDefinition[]): ServedKind[] {
 export function collectionPath(kind: ServedKind, namespace?: string): string {
   const ns = kind.namespaced && namespace ? `/namespaces/${namespace}` : "";
   return `/apis/${kind.group}/${kind.version}${ns}/${kind.plural}`;
+}
+
+/** REST path of a watched kind's object (or of its collection, without `name`). */
+export function objectPath(o: { apiVersion: string; kind: string; metadata: { namespace?: string } }, name?: string): string {
+  const [group, version] = o.apiVersion.split("/");
+  const kind = WATCHED_KINDS.find((k) => k.group === group && k.version === version && k.kind === o.kind);
+  if (!kind) throw new Error(`not a watched kind: ${o.apiVersion} ${o.kind}`);
+  return `${collectionPath(kind, o.metadata.namespace)}${name ? `/${name}` : ""}`;
 }
 
 const examplePolicy = JSON.stringify({

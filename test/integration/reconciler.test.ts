@@ -4,7 +4,6 @@
 import { request as httpRequest } from "node:http";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
 import type { KubeObject } from "../../src/adapters/types.js";
 import { defaultConfig } from "../../src/config/schema.js";
 import { Inventory } from "../../src/inventory/inventory.js";
@@ -15,7 +14,7 @@ import { startMetricsServer, type MetricsServer } from "../../src/metrics/server
 import type { PolicyReportObject } from "../../src/reconciler/policy-reports.js";
 import { Reconciler } from "../../src/reconciler/reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
-import { installCrds } from "../harness/crds.js";
+import { installCrds, objectPath } from "../harness/crds.js";
 import {
   ackBucket,
   ackEndpoint,
@@ -119,13 +118,7 @@ describeIntegration("reconciler against a real API server", () => {
     };
   }
 
-  const pathOf = (o: KubeObject, name?: string): string => {
-    const [group, version] = o.apiVersion.split("/");
-    const kind = WATCHED_KINDS.find((k) => k.group === group && k.version === version && k.kind === o.kind);
-    if (!kind) throw new Error(`not a watched kind: ${o.apiVersion} ${o.kind}`);
-    const ns = kind.namespaced ? `/namespaces/${o.metadata.namespace}` : "";
-    return `/apis/${group}/${version}${ns}/${kind.plural}${name ? `/${name}` : ""}`;
-  };
+  const pathOf = objectPath;
 
   async function request(method: string, path: string, body?: unknown, contentType?: string): Promise<string> {
     const response = await rawKubeRequest(controlPlane.kubeConfig, { method, path, body, ...(contentType ? { contentType } : {}) });

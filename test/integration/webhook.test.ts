@@ -14,7 +14,7 @@ import { startService, type RunningService } from "../../src/cli/serve.js";
 import { createLogger } from "../../src/logging.js";
 import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
 import { describeIntegration, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
-import { installCrds } from "../harness/crds.js";
+import { installCrds, objectPath } from "../harness/crds.js";
 import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
 import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 
@@ -65,14 +65,7 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
       req.end(body ? JSON.stringify(body) : undefined);
     });
 
-  /** REST path of an object's collection (or of the object, with `name`). */
-  const pathOf = (o: KubeObject, name?: string): string => {
-    const [group, version] = o.apiVersion.split("/");
-    const kind = WATCHED_KINDS.find((k) => k.group === group && k.version === version && k.kind === o.kind);
-    if (!kind) throw new Error(`not a watched kind: ${o.apiVersion} ${o.kind}`);
-    const ns = kind.namespaced ? `/namespaces/${o.metadata.namespace}` : "";
-    return `/apis/${group}/${version}${ns}/${kind.plural}${name ? `/${name}` : ""}`;
-  };
+  const pathOf = objectPath;
   const create = (o: KubeObject) => raw("POST", pathOf(o), o);
 
   const metricsText = (): Promise<string> =>
