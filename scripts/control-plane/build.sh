@@ -23,21 +23,13 @@ export GOWORK=off
 export GOTOOLCHAIN=local
 
 log() { printf '[control-plane build] %s\n' "$*" >&2; }
-fail() { log "FAILED at step '$1': $2"; exit 1; }
+step_log_prefix="$work_root/"
+# shellcheck source=../lib/build-steps.sh
+source "$script_dir/../lib/build-steps.sh"
 
 command -v go >/dev/null 2>&1 || fail "toolchain" "go not found (expected /usr/local/go/bin/go, Go >= 1.26)"
 mkdir -p "$bin_dir" "$work_root"
 
-# Runs "$@" with output captured to a log; on failure prints the log tail and
-# names the step.
-run_step() {
-  local step="$1"; shift
-  local step_log="$work_root/${step// /_}.log"
-  if ! "$@" >"$step_log" 2>&1; then
-    tail -n 40 "$step_log" >&2 || true
-    fail "$step" "command '$*' exited non-zero (full log: $step_log)"
-  fi
-}
 
 # Creates a throwaway wrapper module in $1 whose go.mod requires $2@$3 plus
 # any extra lines given on stdin, then resolves the graph for the package $4.
@@ -52,12 +44,6 @@ prepare_wrapper_module() {
   printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >"$dir/tools.go"
 }
 
-timed() {
-  local start end; start=$(date +%s)
-  "$@"
-  end=$(date +%s)
-  log "  took $((end - start))s"
-}
 
 kubernetes_replaces() {
   # k8s.io/kubernetes replaces every staging module with ./staging/src/...;

@@ -25,23 +25,11 @@ export GOWORK=off
 export GOTOOLCHAIN=local
 
 log() { printf '[promql-check build] %s\n' "$*" >&2; }
-fail() { log "FAILED at step '$1': $2"; exit 1; }
+step_log_prefix="$work_dir."
+# shellcheck source=../lib/build-steps.sh
+source "$script_dir/../lib/build-steps.sh"
 
-run_step() {
-  local step="$1"; shift
-  local step_log="$work_dir.${step// /_}.log"
-  if ! "$@" >"$step_log" 2>&1; then
-    tail -n 40 "$step_log" >&2 || true
-    fail "$step" "command '$*' exited non-zero (full log: $step_log)"
-  fi
-}
 
-timed() {
-  local start end; start=$(date +%s)
-  "$@"
-  end=$(date +%s)
-  log "  took $((end - start))s"
-}
 
 if [[ -x "$binary" ]]; then
   log "cached: $binary"
