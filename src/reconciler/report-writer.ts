@@ -34,6 +34,8 @@ export class PolicyReportWriter {
   /** scope → content hash of the report as it is on the server (absent = no report). */
   private readonly onServer = new Map<ReportScope, string>();
   private loaded = false;
+  /** Bumped by reset(): a listing that started before it must not count as fresh. */
+  private generation = 0;
   private missingLogged = false;
 
   constructor(
@@ -45,6 +47,7 @@ export class PolicyReportWriter {
 
   /** Forget what is on the server (new leadership term): the next call lists it again. */
   reset(): void {
+    this.generation++;
     this.loaded = false;
     this.onServer.clear();
   }
@@ -98,11 +101,15 @@ export class PolicyReportWriter {
   private async load(): Promise<boolean> {
     if (this.loaded) return true;
     const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+    const generation = this.generation;
     try {
       const [cluster, namespaced] = await Promise.all([
         this.api.listClusterCustomObject({ group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: "clusterpolicyreports", labelSelector }),
         this.api.listClusterCustomObject({ group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: "policyreports", labelSelector }),
       ]);
+      // reset() ran while this list was on the wire (a full audit asked for a fresh look, e.g.
+      // after a report was deleted by hand): what it saw may be stale, so list again.
+      if (generation !== this.generation) return this.load();
       this.onServer.clear();
       for (const item of ((cluster as { items?: ListedReport[] }).items ?? [])) {
         if (item.metadata?.name === REPORT_NAME) this.onServer.set(CLUSTER_SCOPE, item.metadata.annotations?.[HASH_ANNOTATION] ?? "");
