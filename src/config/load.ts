@@ -36,7 +36,14 @@ export function parseConfigText(text: string, source: string): ConfigResult {
       errors: doc.errors.map((e) => `${source}:${e.linePos?.[0]?.line ?? 1}: ${e.message.split("\n")[0]}`),
     };
   }
-  return parseConfig(doc.toJS({ maxAliasCount: 100 }), source);
+  let value: unknown;
+  try {
+    // toJS() throws on what the parser lets through: an alias with no anchor, an alias bomb.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return { ok: false, errors: [`${source}: ${(error as Error).message}; write the configuration as plain YAML`] };
+  }
+  return parseConfig(value, source);
 }
 
 export async function loadConfigFile(path: string): Promise<ConfigResult> {

@@ -72,3 +72,13 @@ aws: { enabled: false, cacheTtl: 5m }
     expect(missing.ok ? "" : missing.errors[0]).toMatch(/cannot read config/);
   });
 });
+
+describe("config: YAML the parser accepts but cannot resolve", () => {
+  it("reports an alias without anchor and an alias bomb as errors, not exceptions", () => {
+    const noAnchor = parseConfigText("*-", "c.yaml");
+    expect(noAnchor.ok ? "" : noAnchor.errors[0]).toMatch(/^c\.yaml: .*alias/i);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join("\n");
+    const bombed = parseConfigText(bomb, "c.yaml");
+    expect(bombed.ok).toBe(false);
+  });
+});
