@@ -1,7 +1,7 @@
 import { defaultConfig, type Config } from "../config/schema.js";
 import { loadConfigFile } from "../config/load.js";
 import { checkObjects } from "../engine/check.js";
-import { render } from "../output/index.js";
+import { isOutputFormat, OUTPUT_FORMATS, render } from "../output/index.js";
 import { ALL_RULES } from "../rules/registry.js";
 import { VERSION } from "../version.js";
 import { loadInputs } from "./load.js";
@@ -16,14 +16,11 @@ export interface CheckArgs {
   ec2Endpoint?: string | undefined;
 }
 
-const FORMATS = ["text", "json", "sarif"] as const;
-type Format = (typeof FORMATS)[number];
-const isFormat = (s: string): s is Format => (FORMATS as readonly string[]).includes(s);
 
 /** `s3-vpce-guard check`: load, check with the shared engine, render; returns the exit code. */
 export async function runCheck(args: CheckArgs): Promise<number> {
-  if (!isFormat(args.output)) {
-    process.stderr.write(`s3-vpce-guard check: --output must be one of ${FORMATS.join(", ")}, not "${args.output}"\n`);
+  if (!isOutputFormat(args.output)) {
+    process.stderr.write(`s3-vpce-guard check: --output must be one of ${OUTPUT_FORMATS.join(", ")}, not "${args.output}"\n`);
     return 2;
   }
   if (args.paths.length === 0) {

@@ -17,9 +17,7 @@ import { createMetrics } from "../metrics/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import { RECONCILE_USAGE } from "./reconcile-usage.js";
-import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
-
-export { RECONCILE_USAGE } from "./reconcile-usage.js";
+import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
 
 export interface ReconcileOptions extends LeaseFlags {
   configPath?: string;
@@ -141,18 +139,8 @@ export async function runReconcile(args: string[]): Promise<number> {
     process.stderr.write(`s3-vpce-guard reconcile: ${(error as Error).message}\n\nUsage:\n${RECONCILE_USAGE}`);
     return 2;
   }
-  const logger = createLogger();
-  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection (kept running); please report this"));
-  let running: RunningReconciler;
-  try {
-    running = await startReconcile(options, { logger });
-  } catch (error) {
-    logger.fatal({ err: error }, "reconcile: could not start");
-    process.stderr.write(`s3-vpce-guard reconcile: ${(error as Error).message}\n`);
-    return 2;
-  }
-  // Tests and scripts that ask for port 0 read the bound ports from here.
-  process.stdout.write(`${JSON.stringify({ msg: "ports", metricsPort: running.metricsServer.port, healthPort: running.healthPort })}\n`);
-  await runUntilSignal("reconcile", logger, () => running.stop());
-  return 0;
+  return runService("reconcile", async (logger) => {
+    const running = await startReconcile(options, { logger });
+    return { ports: { metricsPort: running.metricsServer.port, healthPort: running.healthPort }, stop: () => running.stop() };
+  });
 }

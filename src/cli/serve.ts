@@ -6,11 +6,10 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { adapt } from "../adapters/index.js";
 import { startAwsService, type AwsService } from "../aws/service.js";
 import { loadConfigOrDefault } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { adapterContext } from "../engine/check.js";
+import { fillInventory } from "../engine/check.js";
 import { Inventory } from "../inventory/inventory.js";
 import { ClusterInventory, type ClusterInventoryOptions } from "../kube/cluster-inventory.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
@@ -20,10 +19,9 @@ import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import { startWebhookServer, type WebhookServer } from "../webhook/server.js";
 import { loadInputs } from "./load.js";
-import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runUntilSignal, type LeaseFlags } from "./service-flags.js";
+import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
 
-
-export interface ServeOptions extends Partial<LeaseFlags> {
+export interface ServeOptions {
   tlsCert: string;
   tlsKey: string;
   port: number;
@@ -33,6 +31,8 @@ export interface ServeOptions extends Partial<LeaseFlags> {
   noKube: boolean;
   /** Admission only: no audit, reports or events (another deployment runs `reconcile`). */
   noReconciler?: boolean;
+  /** Leader election for the reconciler; absent = the flags' defaults. */
+  lease?: LeaseFlags;
   readyWithoutSync: boolean;
   bodyLimitBytes?: number;
   timeBudgetMs?: number;
@@ -88,13 +88,7 @@ async function readPreload(paths: string[], logger: Logger): Promise<unknown[]> 
 
 async function preload(inventory: Inventory, config: Config, paths: string[], logger: Logger): Promise<void> {
   const objects = await readPreload(paths, logger);
-  const isNamespace = (o: unknown) => (o as { kind?: unknown } | null)?.kind === "Namespace";
-  const ctx = adapterContext(inventory, config);
-  // Namespaces first: ACK objects read their default region from them.
-  for (const object of [...objects.filter(isNamespace), ...objects.filter((o) => !isNamespace(o))]) {
-    const result = adapt(object, ctx);
-    if (result.status === "adapted") inventory.upsert(result.object);
-  }
+  fillInventory(objects.map((object) => ({ object })), inventory, config);
   inventory.complete = true;
   logger.info({ objects: inventory.size }, "preload: inventory filled from files");
 }
@@ -110,9 +104,10 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     if (!options.noKube) throw new Error("--preload-file only works with --no-kube");
     await preload(inventory, config, options.preloadPaths, logger);
   }
-  if (!options.noKube) {
+  const kubeConfig = options.noKube ? undefined : (env.kubeConfig ?? loadKubeConfig());
+  if (kubeConfig) {
     cluster = new ClusterInventory({
-      kubeConfig: env.kubeConfig ?? loadKubeConfig(),
+      kubeConfig,
       inventory,
       config,
       logger,
@@ -122,18 +117,10 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     });
   }
   let reconciler: Reconciler | undefined;
-  if (cluster && !options.noReconciler) {
-    const lease = leaseFlags({
-      "lease-name": options.leaseName,
-      "lease-namespace": options.leaseNamespace,
-      identity: options.identity,
-      "no-leader-election": options.leaderElection === false,
-      "lease-duration": `${options.leaseDurationMs ?? 15_000}ms`,
-      "renew-deadline": `${options.renewDeadlineMs ?? 10_000}ms`,
-      "retry-period": `${options.retryPeriodMs ?? 2_000}ms`,
-    });
+  if (kubeConfig && cluster && !options.noReconciler) {
+    const lease = options.lease ?? leaseFlags({});
     reconciler = new Reconciler({
-      kubeConfig: env.kubeConfig ?? loadKubeConfig(),
+      kubeConfig,
       clusterInventory: cluster,
       config,
       logger,
@@ -206,20 +193,10 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
 
 /** The `serve` command: runs until SIGTERM/SIGINT, then shuts down gracefully. Exit code. */
 export async function runServe(options: ServeOptions): Promise<number> {
-  const logger = createLogger();
-  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection (kept running); please report this"));
-  let service: RunningService;
-  try {
-    service = await startService(options, { logger });
-  } catch (error) {
-    logger.fatal({ err: error }, "serve: could not start");
-    process.stderr.write(`s3-vpce-guard serve: ${(error as Error).message}\n`);
-    return 2;
-  }
-  // Tests and scripts that ask for port 0 read the bound ports from here.
-  process.stdout.write(`${JSON.stringify({ msg: "ports", port: service.webhook.port, metricsPort: service.metricsServer.port })}\n`);
-  await runUntilSignal("serve", logger, () => service.stop());
-  return 0;
+  return runService("serve", async (logger) => {
+    const service = await startService(options, { logger });
+    return { ports: { port: service.webhook.port, metricsPort: service.metricsServer.port }, stop: () => service.stop() };
+  });
 }
 
 /** Parses `serve`'s command line; throws an Error naming the flag on bad input. */
@@ -265,6 +242,6 @@ export function parseServeArgs(args: string[]): ServeOptions {
     bodyLimitBytes: positive("body-limit", values["body-limit"]),
     timeBudgetMs: positive("time-budget-ms", values["time-budget-ms"]),
     ...(values["preload-file"] ? { preloadPaths: values["preload-file"] } : {}),
-    ...leaseFlags(values),
+    lease: leaseFlags(values),
   };
 }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseDurationMs } from "../aws/duration.js";
-import type { Logger } from "../logging.js";
+import { createLogger, type Logger } from "../logging.js";
 
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -62,16 +62,16 @@ export function durationOf(flag: string, value: string | undefined): number {
   return ms;
 }
 
-/** Lease settings from parsed flags; throws an Error naming the flag on bad input. */
+/** Lease settings from parsed flags (absent flags take their defaults); throws an Error naming the flag on bad input. */
 export function leaseFlags(values: LeaseValues): LeaseFlags {
   const flags: LeaseFlags = {
-    leaseName: values["lease-name"] ?? "s3-vpce-guard",
+    leaseName: values["lease-name"] ?? LEASE_ARG_OPTIONS["lease-name"].default,
     leaseNamespace: values["lease-namespace"] ?? defaultNamespace(),
     identity: values.identity ?? defaultIdentity(),
     leaderElection: !values["no-leader-election"],
-    leaseDurationMs: durationOf("lease-duration", values["lease-duration"]),
-    renewDeadlineMs: durationOf("renew-deadline", values["renew-deadline"]),
-    retryPeriodMs: durationOf("retry-period", values["retry-period"]),
+    leaseDurationMs: durationOf("lease-duration", values["lease-duration"] ?? LEASE_ARG_OPTIONS["lease-duration"].default),
+    renewDeadlineMs: durationOf("renew-deadline", values["renew-deadline"] ?? LEASE_ARG_OPTIONS["renew-deadline"].default),
+    retryPeriodMs: durationOf("retry-period", values["retry-period"] ?? LEASE_ARG_OPTIONS["retry-period"].default),
   };
   if (flags.renewDeadlineMs >= flags.leaseDurationMs) {
     throw new Error(`--renew-deadline (${values["renew-deadline"]}) must be shorter than --lease-duration (${values["lease-duration"]})`);
@@ -112,4 +112,28 @@ export async function runUntilSignal(command: string, logger: Logger, stop: () =
     process.once("SIGINT", shutdown);
   });
   logger.info(`${command}: stopped`);
+}
+
+/**
+ * The shared life of `serve` and `reconcile`: start (exit code 2 with the reason when that
+ * fails), print the bound ports as one JSON line (tests and scripts that ask for port 0 read
+ * them), then run until a signal. Exit code.
+ */
+export async function runService(
+  command: string,
+  start: (logger: Logger) => Promise<{ ports: Record<string, number>; stop(): Promise<void> }>,
+): Promise<number> {
+  const logger = createLogger();
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection (kept running); please report this"));
+  let running: Awaited<ReturnType<typeof start>>;
+  try {
+    running = await start(logger);
+  } catch (error) {
+    logger.fatal({ err: error }, `${command}: could not start`);
+    process.stderr.write(`s3-vpce-guard ${command}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  process.stdout.write(`${JSON.stringify({ msg: "ports", ...running.ports })}\n`);
+  await runUntilSignal(command, logger, running.stop);
+  return 0;
 }

@@ -1,5 +1,5 @@
 import { adapt } from "../adapters/index.js";
-import type { AdapterContext, KubeObject } from "../adapters/types.js";
+import type { AdaptResult, AdapterContext, KubeObject } from "../adapters/types.js";
 import type { Config } from "../config/schema.js";
 import { Inventory } from "../inventory/inventory.js";
 import type { CheckReport, InputError, ReportedFinding } from "../model/report.js";
@@ -13,6 +13,26 @@ export function adapterContext(inventory: Inventory, config: Config): AdapterCon
     namespaceDefaultRegion: (ns) => inventory.namespace(ns)?.defaultRegion,
     defaultRegion: config.defaults.region,
   };
+}
+
+/**
+ * Adapts every object and files the adapted ones in the inventory, Namespaces first (ACK
+ * objects take their default region from them). The raw objects are consumed: each is
+ * dropped once adapted, so a large input keeps only the model.
+ */
+export function fillInventory<T extends { object: unknown }>(
+  items: readonly T[],
+  inventory: Inventory,
+  config: Config,
+): { item: T; result: AdaptResult }[] {
+  const ctx = adapterContext(inventory, config);
+  const ordered = [...items.filter((i) => isNamespace(i.object)), ...items.filter((i) => !isNamespace(i.object))];
+  return ordered.map((item) => {
+    const result = adapt(item.object, ctx);
+    item.object = undefined;
+    if (result.status === "adapted") inventory.upsert(result.object);
+    return { item, result };
+  });
 }
 
 export interface SourcedObject {
@@ -44,23 +64,15 @@ export function checkObjects(inputs: readonly SourcedObject[], options: CheckOpt
   const { config } = options;
   const inventory = options.inventory ?? new Inventory();
   const errors: InputError[] = [];
-  const ctx = adapterContext(inventory, config);
   const adapted: { model: ModelObject; source: SourcedObject }[] = [];
-
-  // Namespaces first: ACK objects take their default region from them.
-  const ordered = [...inputs.filter((i) => isNamespace(i.object)), ...inputs.filter((i) => !isNamespace(i.object))];
-  for (const source of ordered) {
-    const result = adapt(source.object, ctx);
-    source.object = undefined;
-    if (result.status === "ignored") continue;
+  for (const { item: source, result } of fillInventory(inputs, inventory, config)) {
     if (result.status === "invalid") {
       for (const issue of result.issues) {
         errors.push({ file: source.file, line: source.line, message: `${issue.path}: ${issue.message}` });
       }
-      continue;
+    } else if (result.status === "adapted" && result.object.type !== "Namespace") {
+      adapted.push({ model: result.object, source });
     }
-    inventory.upsert(result.object);
-    if (result.object.type !== "Namespace") adapted.push({ model: result.object, source });
   }
   inventory.complete = true;
 
