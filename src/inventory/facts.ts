@@ -29,4 +29,6 @@ export interface ExternalFacts {
    */
   endpointAbsent?(id: string): boolean;
   vpcAbsent?(id: string): boolean;
+  /** The endpoint whatever its state (`endpoint` hides deleted ones), to say "deleted" rather than "not found". */
+  endpointAnyState?(id: string): EndpointFact | undefined;
 }

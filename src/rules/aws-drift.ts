@@ -1,10 +1,11 @@
 import { parsePolicy, policiesEquivalent } from "../iam/index.js";
 import type { PolicyDocument } from "../iam/types.js";
-import type { EndpointFact, ExternalFacts } from "../inventory/facts.js";
+import type { EndpointFact } from "../inventory/facts.js";
 import { describeRef } from "../model/refs.js";
 import type { Endpoint, Family } from "../model/types.js";
 import { isGateway, isS3Endpoint } from "./policy-views.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
+import { ENDPOINT_POLICY_PATH, ENDPOINT_ROUTE_TABLES_PATH } from "./endpoint-fields.js";
 
 /** What AWS applies to an endpoint created without a policy. */
 const DEFAULT_ENDPOINT_POLICY = JSON.stringify({
@@ -14,38 +15,11 @@ const DEFAULT_ENDPOINT_POLICY = JSON.stringify({
 
 const FIX = "Let the provider reconcile the endpoint (check its Synced and Ready conditions and the controller's logs); if the change in AWS was intended, put it into the custom resource.";
 
-/**
- * Fact sources that can tell "AWS does not have it" from "not looked up yet" (src/aws's
- * AwsFacts can). With a plain ExternalFacts, an unknown id counts as absent.
- */
-interface AbsenceAwareFacts extends ExternalFacts {
-  endpointAbsent(id: string): boolean;
-  endpointAnyState?(id: string): EndpointFact | undefined;
-}
-
-function isAbsenceAware(facts: ExternalFacts): facts is AbsenceAwareFacts {
-  return typeof (facts as Partial<AbsenceAwareFacts>).endpointAbsent === "function";
-}
-
 const ID_PATH: Record<Family, string> = {
   upjet: "status.atProvider.id",
   "upjet-namespaced": "status.atProvider.id",
   community: 'metadata.annotations["crossplane.io/external-name"]',
   ack: "status.vpcEndpointID",
-};
-
-const POLICY_PATH: Record<Family, string> = {
-  upjet: "spec.forProvider.policy",
-  "upjet-namespaced": "spec.forProvider.policy",
-  community: "spec.forProvider.policyDocument",
-  ack: "spec.policyDocument",
-};
-
-const ROUTE_TABLES_PATH: Record<Family, string> = {
-  upjet: "spec",
-  "upjet-namespaced": "spec",
-  community: "spec.forProvider.routeTableIds",
-  ack: "spec.routeTableIDs",
 };
 
 /** The route tables the cluster declares for a Gateway endpoint, or undefined when they cannot be known yet. */
@@ -64,7 +38,7 @@ function declaredRouteTables(e: Endpoint, ctx: RuleContext): { ids: string[]; pa
   }
   if (!e.routeTableSelector) {
     const ids = e.routeTables.map((r) => r.value);
-    if (ids.every((id): id is string => id !== undefined)) return { ids, path: e.routeTables[0]?.path ?? ROUTE_TABLES_PATH[e.family], source: "declared" };
+    if (ids.every((id): id is string => id !== undefined)) return { ids, path: e.routeTables[0]?.path ?? ENDPOINT_ROUTE_TABLES_PATH[e.family], source: "declared" };
   }
   return observed;
 }
@@ -118,7 +92,7 @@ function compare(e: Endpoint, fact: EndpointFact, ctx: RuleContext): RuleFinding
   const wanted = e.policy ? e.policy.document : document(undefined);
   const actual = document(fact.policy);
   if (wanted && actual && !policiesEquivalent(wanted, actual)) {
-    const path = e.policy?.path ?? POLICY_PATH[e.family];
+    const path = e.policy?.path ?? ENDPOINT_POLICY_PATH[e.family];
     findings.push({
       message: `${who}: ${e.policy ? `the policy in ${path}` : `no policy is set (${path}), which means AWS's default full-access policy, but`} ${e.policy ? "differs from the policy of" : "a different policy is set on"} ${where}.`,
       fix: FIX,
@@ -145,8 +119,9 @@ export const awsDrift: Rule = {
     const id = subject.awsId;
     const fact = facts.endpoint(id);
     if (fact) return compare(subject, fact, ctx);
-    if (isAbsenceAware(facts) && !facts.endpointAbsent(id)) return [];
-    const state = isAbsenceAware(facts) ? facts.endpointAnyState?.(id)?.state : undefined;
+    // Not looked up yet is not absent (a source that cannot tell answers every miss as absent).
+    if (facts.endpointAbsent && !facts.endpointAbsent(id)) return [];
+    const state = facts.endpointAnyState?.(id)?.state;
     const path = ID_PATH[subject.family];
     return [
       {

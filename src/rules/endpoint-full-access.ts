@@ -1,6 +1,7 @@
 import type { Principal, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import { consumerNeedsFullAccess } from "./consumers.js";
+import { ENDPOINT_POLICY_PATH } from "./endpoint-fields.js";
 import { isS3Endpoint } from "./policy-views.js";
 import type { Rule, RuleFinding } from "./rule.js";
 
@@ -44,7 +45,7 @@ export const endpointFullAccess: Rule = {
     const fix =
       "Attach an endpoint policy that allows only the buckets this VPC uses (both arn:aws:s3:::bucket and arn:aws:s3:::bucket/*) and the actions it needs.";
     if (!subject.policy) {
-      const where = subject.family === "upjet" || subject.family === "upjet-namespaced" ? "spec.forProvider.policy" : subject.family === "ack" ? "spec.policyDocument" : "spec.forProvider.policyDocument";
+      const where = ENDPOINT_POLICY_PATH[subject.family];
       return [
         {
           message: `${describeRef(subject.ref)}: no endpoint policy (${where} is unset), so AWS applies the default policy: any credentials from any account can reach any S3 bucket through this endpoint${because}.`,

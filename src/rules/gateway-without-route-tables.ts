@@ -1,4 +1,5 @@
 import { describeRef } from "../model/refs.js";
+import { ENDPOINT_ROUTE_TABLES_PATH } from "./endpoint-fields.js";
 import { isGateway, isS3Endpoint } from "./policy-views.js";
 import type { Rule } from "./rule.js";
 
@@ -25,7 +26,7 @@ export const gatewayWithoutRouteTables: Rule = {
       : subject.family === "ack"
         ? "List the route tables in spec.routeTableIDs or spec.routeTableRefs."
         : "List the route tables in spec.forProvider.routeTableIds, routeTableIdRefs or routeTableIdSelector.";
-    const path = upjet ? "spec" : subject.family === "ack" ? "spec.routeTableIDs" : "spec.forProvider.routeTableIds";
+    const path = ENDPOINT_ROUTE_TABLES_PATH[subject.family];
     return [
       {
         message: `${describeRef(subject.ref)}: S3 Gateway endpoint with no route tables${upjet ? " (no VPCEndpointRouteTableAssociation points at it)" : ` (${path} is empty)`}: it routes no traffic.`,
