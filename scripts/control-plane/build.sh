@@ -15,13 +15,6 @@ version_key="k8s-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_helm-${HELM_VERSION}
 bin_dir="$cache_root/bin/$version_key"
 work_root="$cache_root/build"
 
-export PATH="$PATH:/usr/local/go/bin"
-export GOFLAGS="-trimpath"
-export CGO_ENABLED=0
-# Never pick up a go.work or go.mod of the repo we are called from.
-export GOWORK=off
-export GOTOOLCHAIN=local
-
 log() { printf '[control-plane build] %s\n' "$*" >&2; }
 step_log_prefix="$work_root/"
 # shellcheck source=../lib/build-steps.sh

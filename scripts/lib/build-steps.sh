@@ -1,6 +1,14 @@
 # Shared by the Go build scripts. Before sourcing, define `log` (prints with the script's
 # prefix) and set `step_log_prefix` (where each step's output is kept).
 
+# The Go environment of every build: static, reproducible paths, and never the go.work or
+# go.mod of the repository we are called from.
+export PATH="$PATH:/usr/local/go/bin"
+export GOFLAGS="-trimpath"
+export CGO_ENABLED=0
+export GOWORK=off
+export GOTOOLCHAIN=local
+
 fail() { log "FAILED at step '$1': $2"; exit 1; }
 
 # Runs "$@" with its output captured to a log; on failure prints the log tail and names

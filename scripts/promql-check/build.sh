@@ -17,13 +17,6 @@ bin_dir="$cache_root/bin/promql-check_${PROMETHEUS_VERSION}_${source_hash}"
 binary="$bin_dir/promql-check"
 work_dir="$cache_root/build/promql-check-$PROMETHEUS_VERSION"
 
-export PATH="$PATH:/usr/local/go/bin"
-export GOFLAGS="-trimpath"
-export CGO_ENABLED=0
-# Never pick up a go.work or go.mod of the repo we are called from.
-export GOWORK=off
-export GOTOOLCHAIN=local
-
 log() { printf '[promql-check build] %s\n' "$*" >&2; }
 step_log_prefix="$work_dir."
 # shellcheck source=../lib/build-steps.sh
