@@ -13,18 +13,18 @@
 //        [--connections 10] [--dist dist] [--mix all|light]
 // The webhook runs as shipped: --no-kube with the hidden --preload-file (the inventory is
 // complete, so cross-resource rules run), info-level JSON logs to a file.
-import { spawn, execSync } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
-import { get as httpGet } from "node:http";
 import { Agent, request } from "node:https";
-import { tmpdir, cpus, loadavg } from "node:os";
-import { join, resolve } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
+import { admissionReviewFor, builtCli, heapMiB, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,11 +37,7 @@ const { values: args } = parseArgs({
     mix: { type: "string", default: "all" },
   },
 });
-const root = resolve(import.meta.dirname, "..");
-const dist = resolve(root, args.dist);
-const cli = join(dist, "src/cli/main.js");
-if (!existsSync(cli)) throw new Error(`build first (npm run build), or pass --dist DIR: ${cli} is missing`);
-const { generateCertificates, writeCertificates } = await import(join(dist, "src/webhook/certificates.js"));
+const { cli, generateCertificates, writeCertificates } = await builtCli(args.dist);
 const totalRequests = Number(args.requests);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
@@ -80,24 +76,7 @@ function sizedPolicy(bucket, bytes, extra = {}) {
   return policy;
 }
 function admissionReview(object, operation = "CREATE", oldObject = null) {
-  const subject = object ?? oldObject;
-  const [group, version] = subject.apiVersion.split("/");
-  return JSON.stringify({
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: {
-      uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10",
-      kind: { group, version, kind: subject.kind },
-      resource: { group, version, resource: `${subject.kind.toLowerCase()}s` },
-      name: subject.metadata.name,
-      ...(subject.metadata.namespace ? { namespace: subject.metadata.namespace } : {}),
-      operation,
-      userInfo: { username: "system:serviceaccount:crossplane-system:crossplane", groups: ["system:serviceaccounts"] },
-      object,
-      oldObject,
-      dryRun: false,
-    },
-  });
+  return JSON.stringify(admissionReviewFor(object, operation, oldObject));
 }
 function corpus() {
   const upjetPolicy = (name, bytes, extra, namespaced) => ({
@@ -138,39 +117,14 @@ function corpus() {
 }
 
 // --- processes ---------------------------------------------------------------------
-const work = mkdtempSync(join(tmpdir(), "s3vg-webhook-bench-"));
-const cleanup = [];
-process.on("exit", () => {
-  for (const fn of cleanup) fn();
-  rmSync(work, { recursive: true, force: true });
-});
-for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(130));
+const work = scratch("s3vg-webhook-bench-");
 
 const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
-const files = await writeCertificates(join(work, "pki"), bundle);
-const inventoryFile = join(work, "inventory.json");
+const files = await writeCertificates(join(work.dir, "pki"), bundle);
+const inventoryFile = join(work.dir, "inventory.json");
 writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: inventoryObjects() }));
 const requests = args.mix === "light" ? corpus().filter((r) => r.name === "upjet Bucket CREATE") : corpus();
 const bareResponse = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true } });
-
-function startProcess(name, argv, env = {}) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "w");
-  const child = spawn(process.execPath, argv, { stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
-  cleanup.push(() => child.kill("SIGKILL"));
-  return new Promise((resolvePort, reject) => {
-    const deadline = Date.now() + 120_000;
-    const poll = () => {
-      const text = readFileSync(log, "utf8");
-      const match = /"msg":"ports","port":(\d+)(?:,"metricsPort":(\d+))?/.exec(text);
-      if (match) return resolvePort({ child, port: Number(match[1]), metricsPort: Number(match[2] ?? 0), log });
-      if (child.exitCode !== null) return reject(new Error(`${name} exited: ${text}`));
-      if (Date.now() > deadline) return reject(new Error(`${name} did not start: ${text}`));
-      setTimeout(poll, 100);
-    };
-    poll();
-  });
-}
 
 const bareScript = `
 const https = require("node:https"); const fs = require("node:fs");
@@ -182,11 +136,6 @@ const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(files
 server.keepAliveTimeout = 65000;
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
 `;
-
-const rssMiB = (pid) => {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
-};
 
 // --- measurements ------------------------------------------------------------------
 function cannon(port, options) {
@@ -240,22 +189,6 @@ async function pacedLatency(port, rate, durationS) {
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
   return { rate, requests: total, errors, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1] };
-}
-
-function scrape(metricsPort) {
-  return new Promise((done, reject) => {
-    httpGet({ host: "127.0.0.1", port: metricsPort, path: "/metrics" }, (res) => {
-      let body = "";
-      res.on("data", (c) => (body += c));
-      res.on("end", () => done(body));
-    }).on("error", reject);
-  });
-}
-
-/** V8 heap in use (MiB), from the webhook's own metrics port. */
-async function heapMiB(metricsPort) {
-  const text = await scrape(metricsPort);
-  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
 }
 
 /** Cumulative admission_duration_seconds buckets (le → count), summed over kinds and operations. */
@@ -325,8 +258,8 @@ console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => 
 
 // WEBHOOK_PROFILE_DIR=/tmp/x writes a CPU profile of the webhook process (stopped with SIGTERM at the end).
 const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
-const service = await startProcess("webhook", [...profileArgs, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
-const bare = await startProcess("bare", ["-e", bareScript]);
+const service = await startProcess(work, "webhook", [...profileArgs, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
+const bare = await startProcess(work, "bare", ["-e", bareScript]);
 console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
 
 // Sanity: each corpus entry gets a well-formed answer.

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { adapt, findKind, WATCHED_KINDS } from "../../src/adapters/index.js";
 import { normaliseS3Region, parseServiceName } from "../../src/adapters/common.js";
 import { ctx } from "./helpers.js";
+import { fuzzSettings } from "../helpers/fuzz.js";
 
 describe("registry", () => {
   it("lists every served version of SPEC §1", () => {
@@ -168,7 +169,7 @@ describe("adapt on bad input", () => {
         expect(["adapted", "ignored", "invalid"]).toContain(result.status);
         if (result.status === "invalid") expect(result.issues.every((i) => !i.message.includes("internal error"))).toBe(true);
       }),
-      { numRuns: 2000 },
+      fuzzSettings(171, 2000),
     );
   });
 });

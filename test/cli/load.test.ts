@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstJsonErrorOffset, loadInputs, type LoadResult } from "../../src/cli/load.js";
+import { fuzzSettings } from "../helpers/fuzz.js";
 
 let root: string;
 
@@ -401,7 +402,7 @@ describe("JSON files", () => {
         }
         expect(firstJsonErrorOffset(text) > text.length).toBe(valid);
       }),
-      { numRuns: 5000 },
+      fuzzSettings(404, 5000),
     );
     // Both outcomes must be common, or the property says little.
     expect(invalidSeen).toBeGreaterThan(1000);

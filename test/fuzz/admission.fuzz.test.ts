@@ -1,4 +1,4 @@
-// Fuzzing the admission path with fixed seeds (a longer run: raise FUZZ_RUNS). Properties:
+// Fuzzing the admission path with fixed seeds (a longer run: bench/fuzz-long.sh). Properties:
 // never a throw, and always a well-formed AdmissionReview answer or a clear parse error.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -6,8 +6,8 @@ import { Inventory } from "../../src/inventory/inventory.js";
 import { decide, parseAdmissionReview } from "../../src/webhook/admission.js";
 import { config } from "../helpers/check.js";
 import { ackBucket, communityBucketPolicy, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import { fuzzSettings } from "../helpers/fuzz.js";
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const cfg = config();
 const inventory = new Inventory();
 inventory.complete = true;
@@ -56,7 +56,7 @@ function answerIsWellFormed(body: unknown): void {
 
 describe("admission fuzzing (fixed seed)", () => {
   it("answers any JSON body without throwing", () => {
-    fc.assert(fc.property(fc.jsonValue(), (body) => answerIsWellFormed(body)), { seed: 42, numRuns: RUNS });
+    fc.assert(fc.property(fc.jsonValue(), (body) => answerIsWellFormed(body)), fuzzSettings(42, 300));
   });
 
   it("answers mutated real AdmissionReviews without throwing", () => {
@@ -72,7 +72,7 @@ describe("admission fuzzing (fixed seed)", () => {
         const extra = operation === "DELETE" || operation === "UPDATE" ? { oldObject: object, object: operation === "DELETE" ? null : object } : {};
         answerIsWellFormed(review(object, operation, extra));
       }),
-      { seed: 7, numRuns: RUNS },
+      fuzzSettings(7, 300),
     );
   });
 });

@@ -5,8 +5,8 @@ import { stringify } from "yaml";
 import { loadInputs } from "../../src/cli/load.js";
 import { parseConfig, parseConfigText } from "../../src/config/load.js";
 import { parsePolicy, serializePolicy } from "../../src/iam/index.js";
+import { fuzzSettings } from "../helpers/fuzz.js";
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
 describe("input fuzzing (fixed seed)", () => {
   it("config: any document gives a config or errors that name a field, never a throw", () => {
@@ -15,9 +15,9 @@ describe("input fuzzing (fixed seed)", () => {
         const result = parseConfig(doc);
         if (!result.ok) for (const e of result.errors) expect(e).toMatch(/^config: /);
       }),
-      { seed: 1, numRuns: RUNS },
+      fuzzSettings(1, 300),
     );
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => void parseConfigText(text, "c.yaml")), { seed: 2, numRuns: RUNS });
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => void parseConfigText(text, "c.yaml")), fuzzSettings(2, 300));
   });
 
   it("CLI loader: arbitrary text from stdin never throws, and errors carry a line", async () => {
@@ -26,7 +26,7 @@ describe("input fuzzing (fixed seed)", () => {
         const { errors } = await loadInputs(["-"], { stdin: text });
         for (const e of errors) expect(e.file).toBe("-");
       }),
-      { seed: 3, numRuns: RUNS },
+      fuzzSettings(3, 300),
     );
   });
 
@@ -38,7 +38,7 @@ describe("input fuzzing (fixed seed)", () => {
         const again = parsePolicy(serializePolicy(first.document), "bucket");
         expect(again.document).toEqual(first.document);
       }),
-      { seed: 4, numRuns: RUNS },
+      fuzzSettings(4, 300),
     );
   });
 });

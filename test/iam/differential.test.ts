@@ -14,6 +14,7 @@ import { evaluatePolicy, type Decision } from "../../src/iam/index.js";
 import { ACCOUNT, policyArbitrary, REQUESTER, requestArbitrary, type GeneratedRequest, type JsonPolicy } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";
 import { GUIDE } from "../helpers/manifests.js";
+import { fuzzSettings } from "../helpers/fuzz.js";
 
 const ORACLE_DECISIONS: Readonly<Record<string, Decision>> = {
   Allowed: "Allow",
@@ -46,7 +47,7 @@ describe("differential: iam-simulate agrees on generated bucket policies", () =>
       fc.asyncProperty(policyArbitrary, requestArbitrary, async (policy, request) => {
         expect(ourDecision(policy, request)).toBe(await oracleDecision(policy, request));
       }),
-      { seed: 4_242, numRuns: 300 },
+      fuzzSettings(4_242, 300),
     );
   });
 

@@ -4,8 +4,9 @@ import { locateJsonError } from "../../src/iam/json-error.js";
 import { actionMatches, arnMatches, escapeWildcard, evaluatePolicy, matchesWildcard, parsePolicy, serializePolicy } from "../../src/iam/index.js";
 import { policyArbitrary, REQUESTER, requestArbitrary, statementArbitrary, type JsonStatement } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";
+import { fuzzSettings } from "../helpers/fuzz.js";
 
-const SETTINGS = { seed: 20_251_117, numRuns: 300 };
+const SETTINGS = fuzzSettings(20_251_117, 300);
 
 describe("evaluation properties", () => {
   it("a matching explicit Deny always wins over any Allow", () => {
@@ -67,7 +68,7 @@ describe("parse and serialise", () => {
         const parsed = parsePolicy(input, "bucket");
         if (parsed.document === undefined) expect(parsed.issues.some((issue) => issue.severity === "error")).toBe(true);
       }),
-      { ...SETTINGS, numRuns: 1000 },
+      fuzzSettings(20_251_117, 1000),
     );
   });
 });
@@ -122,7 +123,7 @@ describe("JSON error location", () => {
         }
         expect(locateJsonError(text) === undefined).toBe(valid);
       }),
-      { ...SETTINGS, numRuns: 1000 },
+      fuzzSettings(20_251_117, 1000),
     );
   });
 });

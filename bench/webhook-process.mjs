@@ -1,0 +1,97 @@
+// Shared by the webhook benchmarks: a scratch directory, the built CLI and its TLS files,
+// `serve` (and other Node programs) as child processes, RSS and /metrics readings, and the
+// AdmissionReview envelope the API server sends.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { get as httpGet } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const root = resolve(import.meta.dirname, "..");
+
+/** A scratch directory removed at exit, and the child processes killed with it. */
+export function scratch(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const children = [];
+  process.on("exit", () => {
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(130));
+  return { dir, adopt: (child) => children.push(child) };
+}
+
+/** The built CLI and its certificate helpers; `dist` relative to the repository. */
+export async function builtCli(dist = "dist") {
+  const distDir = resolve(root, dist);
+  const cli = join(distDir, "src/cli/main.js");
+  if (!existsSync(cli)) throw new Error(`build first (npm run build), or pass --dist DIR: ${cli} is missing`);
+  const { generateCertificates, writeCertificates } = await import(join(distDir, "src/webhook/certificates.js"));
+  return { cli, generateCertificates, writeCertificates };
+}
+
+/**
+ * Starts `node argv…` with its output in <dir>/<name>.log and resolves once it logged its
+ * ports ({"msg":"ports","port":…,"metricsPort":…}), as `serve` does.
+ */
+export function startProcess(work, name, argv, env = {}) {
+  const log = join(work.dir, `${name}.log`);
+  const fd = openSync(log, "w");
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
+  work.adopt(child);
+  return new Promise((resolvePort, reject) => {
+    const deadline = Date.now() + 120_000;
+    const poll = () => {
+      const text = readFileSync(log, "utf8");
+      const match = /"msg":"ports","port":(\d+)(?:,"metricsPort":(\d+))?/.exec(text);
+      if (match) return resolvePort({ child, port: Number(match[1]), metricsPort: Number(match[2] ?? 0), log });
+      if (child.exitCode !== null) return reject(new Error(`${name} exited: ${text}`));
+      if (Date.now() > deadline) return reject(new Error(`${name} did not start: ${text}`));
+      setTimeout(poll, 100);
+    };
+    poll();
+  });
+}
+
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+export function scrape(metricsPort, path = "/metrics") {
+  return new Promise((done, reject) => {
+    httpGet({ host: "127.0.0.1", port: metricsPort, path }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => done(body));
+    }).on("error", reject);
+  });
+}
+
+/** V8 heap in use (MiB), from a webhook's own metrics port. */
+export async function heapMiB(metricsPort) {
+  const text = await scrape(metricsPort);
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
+}
+
+/** The AdmissionReview v1 the API server would send for `object` (or `oldObject` on DELETE). */
+export function admissionReviewFor(object, operation = "CREATE", oldObject = null, uid = "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10") {
+  const subject = object ?? oldObject;
+  const [group, version] = subject.apiVersion.split("/");
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group, version, kind: subject.kind },
+      resource: { group, version, resource: `${subject.kind.toLowerCase()}s` },
+      name: subject.metadata.name,
+      ...(subject.metadata.namespace ? { namespace: subject.metadata.namespace } : {}),
+      operation,
+      userInfo: { username: "system:serviceaccount:crossplane-system:crossplane", groups: ["system:serviceaccounts"] },
+      object,
+      oldObject,
+      dryRun: false,
+    },
+  };
+}
