@@ -100,7 +100,7 @@ const fuzzedBody = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.tuple(fc.nat(seedObjects.length - 1), policyText).map(([i, text]) => {
-      const object = structuredClone(seedObjects[i]);
+      const object = JSON.parse(JSON.stringify(seedObjects[i]));
       const holder = object.kind === "Bucket" && object.apiVersion.startsWith("s3.services") ? object.spec : object.spec.forProvider;
       holder[policyPath(object)[0]] = text;
       return { kind: "policy", review: admissionReviewFor(object) };
