@@ -5,6 +5,7 @@ import type { Config } from "../config/schema.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { Logger } from "../logging.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { WATCHED_KINDS } from "../adapters/registry.js";
 import { decide, parseAdmissionReview, type AdmissionRequest } from "./admission.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";
 
@@ -52,6 +53,21 @@ const sendJson = (res: Response, status: number, body: unknown): void => {
   if (res.headersSent) return;
   res.status(status).json(body);
 };
+
+const KIND_LABELS: ReadonlySet<string> = new Set(WATCHED_KINDS.map((k) => k.kind));
+const OPERATION_LABELS: ReadonlySet<string> = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+
+/**
+ * Metric labels come from the request, which anyone reaching the port can write: a kind or
+ * operation we do not know becomes "other", so the number of series (and the memory and
+ * scrape size they cost) stays bounded whatever is sent.
+ */
+export function metricLabels(request: Pick<AdmissionRequest, "kind" | "operation">): { kind: string; operation: string } {
+  return {
+    kind: KIND_LABELS.has(request.kind.kind) ? request.kind.kind : "other",
+    operation: OPERATION_LABELS.has(request.operation) ? request.operation : "other",
+  };
+}
 
 /** The express app: POST /validate, GET /healthz, GET /readyz. No TLS here (see startWebhookServer). */
 export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDown: boolean } = { shuttingDown: false }): express.Express {
@@ -110,8 +126,7 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
       return sendJson(res, 400, { message: parsed.message });
     }
     const request: AdmissionRequest = parsed.request;
-    const kind = request.kind.kind;
-    const operation = request.operation;
+    const { kind, operation } = metricLabels(request);
     let result;
     try {
       result = decide(request, {
@@ -124,8 +139,8 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
       // The engine and adapters never throw on bad input; reaching this is a bug. Answer
       // 500 and let the webhook's failurePolicy decide, rather than guess allowed/denied.
       recordError(kind, operation, elapsed());
-      logger.error({ err: error, uid: request.uid, kind, operation, namespace: request.namespace, name: request.name }, "admission: internal error while reviewing");
-      return sendJson(res, 500, { message: `s3-vpce-guard internal error while reviewing ${kind} ${request.name ?? ""}: ${(error as Error)?.message ?? String(error)}` });
+      logger.error({ err: error, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name }, "admission: internal error while reviewing");
+      return sendJson(res, 500, { message: `s3-vpce-guard internal error while reviewing ${request.kind.kind} ${request.name ?? ""}: ${(error as Error)?.message ?? String(error)}` });
     }
     const seconds = elapsed();
     metrics.admissionRequests.inc({ kind, operation, decision: result.decision });
@@ -138,11 +153,11 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
     log(
       {
         uid: request.uid,
-        kind,
+        kind: request.kind.kind,
         apiVersion: request.kind.group ? `${request.kind.group}/${request.kind.version}` : request.kind.version,
         namespace: request.namespace ?? null,
         name: request.name ?? result.subject?.ref.name ?? null,
-        operation,
+        operation: request.operation,
         dryRun: request.dryRun === true,
         decision: result.decision,
         rules: result.findings.length > 0 ? result.findings.map((f) => `${f.rule}:${f.action}`) : undefined,

@@ -130,6 +130,20 @@ describe("webhook server over HTTPS", () => {
     expect(logText).not.toContain("TopSecretStatementMarker");
   });
 
+  it("keeps metric labels bounded: a kind we do not watch counts as other", async () => {
+    for (let i = 0; i < 20; i++) {
+      const body = JSON.parse(review(upjetEndpoint(), `label-${i}`)) as { request: { kind: { kind: string } } };
+      body.request.kind.kind = `Fuzzed${i}`;
+      expect((await call("POST", "/validate", JSON.stringify(body))).status).toBe(200);
+    }
+    const text = await new Promise<string>((resolve, reject) => {
+      httpRequest({ host: "127.0.0.1", port: metricsServer.port, path: "/metrics" }, (res) => collect(res).then((r) => resolve(r.body), reject)).on("error", reject).end();
+    });
+    expect(text).not.toContain("Fuzzed");
+    const counted = [...text.matchAll(/^s3_vpce_guard_admission_requests_total\{kind="other",operation="CREATE",decision="\w+"\} (\d+)/gm)];
+    expect(counted.reduce((sum, m) => sum + Number(m[1]), 0)).toBe(20);
+  });
+
   it("refuses bodies over the limit with 413 and a JSON message", async () => {
     const huge = Buffer.alloc(3 * 1024 * 1024 + 10, 0x20);
     const reply = await call("POST", "/validate", huge);
