@@ -66,11 +66,15 @@ export function checkObjects(inputs: readonly SourcedObject[], options: CheckOpt
   const errors: InputError[] = [];
   const adapted: { model: ModelObject; source: SourcedObject }[] = [];
   for (const { item: source, result } of fillInventory(inputs, inventory, config)) {
-    if (result.status === "invalid") {
+    // A field of the wrong shape on an object that still adapted: the webhook admits it with a
+    // warning (the API server's schema is the judge there); offline nothing else will catch
+    // it, so check reports it as an input error, as the CRD schema would refuse it at apply.
+    if (result.status === "invalid" || result.status === "adapted") {
       for (const issue of result.issues) {
         errors.push({ file: source.file, line: source.line, message: `${issue.path}: ${issue.message}` });
       }
-    } else if (result.status === "adapted" && result.object.type !== "Namespace") {
+    }
+    if (result.status === "adapted" && result.object.type !== "Namespace") {
       adapted.push({ model: result.object, source });
     }
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { admit, check } from "../helpers/check.js";
+import { checkObjects } from "../../src/engine/check.js";
+import { admit, check, config } from "../helpers/check.js";
 import { GUIDE, ackEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, bucketGrant, denyUnlessEndpoint } from "../helpers/manifests.js";
 
 describe("engine: actions and exemptions", () => {
@@ -63,5 +64,15 @@ describe("engine: actions and exemptions", () => {
       expect(f.guide.length).toBeGreaterThan(5);
       expect(f.path).toMatch(/^(spec|metadata)/);
     }
+  });
+});
+
+describe("check: fields of the wrong shape", () => {
+  it("reports them as input errors with file, line and path, and still checks the object", () => {
+    const endpoint = upjetEndpoint();
+    (endpoint.spec as { forProvider: Record<string, unknown> }).forProvider.vpcEndpointType = ["Gateway"];
+    const report = checkObjects([{ object: endpoint, file: "net.yaml", line: 7 }], { config: config() });
+    expect(report.errors).toEqual([expect.objectContaining({ file: "net.yaml", line: 7, message: expect.stringMatching(/^spec\.forProvider\.vpcEndpointType: .*must be a string/) })]);
+    expect(report.summary.resources).toBe(1);
   });
 });
