@@ -73,7 +73,10 @@ export class SdkEc2Source implements Ec2FactSource {
         region,
         // Our retry policy is the only one: each HTTP attempt is counted once and the backoff is testable.
         maxAttempts: 1,
-        requestHandler: { requestTimeout: this.options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
+        // throwOnRequestTimeout: without it, @smithy/node-http-handler 4.x only logs a warning when
+        // requestTimeout passes, and a call that never gets an answer keeps its listing (and every
+        // refresh that joins it) pending forever.
+        requestHandler: { requestTimeout: this.options.requestTimeoutMs ?? 10_000, throwOnRequestTimeout: true, connectionTimeout: 3_000 },
         ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
         ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
       });
