@@ -31,6 +31,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  // `COMMAND --help` anywhere before a "--": the usage on stdout, exit 0 (not an unknown flag).
+  const end = rest.indexOf("--");
+  if ((end === -1 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
+    const usage: Record<string, string> = { serve: SERVE_USAGE, reconcile: RECONCILE_USAGE };
+    process.stdout.write(usage[command] !== undefined ? `Usage:\n${usage[command]}` : USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case "check": {

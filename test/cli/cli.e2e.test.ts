@@ -107,6 +107,16 @@ describe("s3-vpce-guard check (spawned)", () => {
     expect(run(["nope"]).code).toBe(2);
   });
 
+  it("answers COMMAND --help with that command's usage on stdout, exit 0", () => {
+    const serve = run(["serve", "--help"]);
+    expect(serve).toMatchObject({ code: 0, stderr: "" });
+    expect(serve.stdout).toContain("s3-vpce-guard serve --tls-cert");
+    expect(run(["reconcile", "-h"]).stdout).toContain("s3-vpce-guard reconcile");
+    const check = run(["check", "--help"]);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain("s3-vpce-guard check");
+  });
+
   it("lists the rule catalogue", () => {
     const r = run(["rules", "--output", "json"]);
     expect(r.code).toBe(0);
