@@ -73,14 +73,41 @@ export function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/** The `message` of the API server's Status body of an ApiException (its `body` is the response text). */
+function apiStatusMessage(error: unknown): string | undefined {
+  let body = (error as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  const message = typeof body === "object" && body !== null ? (body as { message?: unknown }).message : undefined;
+  return typeof message === "string" && message !== "" ? message : undefined;
+}
+
+/** Appended to every 403: what to change, and where. */
+export const FORBIDDEN_FIX =
+  "fix: grant that verb on that resource to this process's service account (the chart's ClusterRole; for leases its leader-election Role: charts/s3-vpce-guard/templates/rbac.yaml)";
+
 /**
  * One line for routine connection failures (API server restarts, network cuts): a stack
- * trace per watch per retry would drown the logs. ApiException bodies are cut short.
+ * trace per watch per retry would drown the logs. An API error is its HTTP status and the
+ * API server's own message (for a 403 that names the user, the verb and the resource), plus
+ * the fix for a 403. `request` ("watch /apis/…") names what was asked when the error cannot
+ * (a watch's error carries only the status text).
  */
-export function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown, request?: string): string {
   if (!(error instanceof Error)) return String(error);
+  const status = statusOf(error);
+  const apiMessage = apiStatusMessage(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message.split("\n")[0]}${cause}`.slice(0, 300);
+  const reason =
+    status !== undefined && apiMessage !== undefined
+      ? `HTTP ${status}: ${apiMessage}`
+      : `${status !== undefined && request ? `HTTP ${status} on ${request}: ` : ""}${error.message.split("\n")[0]}${cause}`;
+  return `${reason.slice(0, 300)}${status === 403 ? `; ${FORBIDDEN_FIX}` : ""}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -163,7 +190,7 @@ export class ResourceInformer {
       } catch (error) {
         if (this.stopped) return;
         const status = statusOf(error);
-        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error), failures: this.failures + 1 }, "watch: listing failed; retrying with backoff");
+        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.failures + 1 }, "watch: listing failed; retrying with backoff");
         this.options.onRestart?.(status === 410 ? "expired" : "error");
         needList = true;
         await this.backoff();
@@ -247,7 +274,7 @@ export class ResourceInformer {
             const status = statusOf(error);
             if (status === 410) return finish("expired");
             if ((error as ErrorWithStatus).name === "TimeoutError") return finish("stalled");
-            this.log.warn({ resource: this.client.label, status, reason: reasonOf(error) }, "watch: connection failed; retrying with backoff");
+            this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: connection failed; retrying with backoff");
             finish("error");
           },
         )
@@ -257,7 +284,7 @@ export class ResourceInformer {
             if (settled) c.abort();
           },
           (error: unknown) => {
-            this.log.warn({ resource: this.client.label, reason: reasonOf(error) }, "watch: could not start; retrying with backoff");
+            this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: could not start; retrying with backoff");
             finish("error");
           },
         );

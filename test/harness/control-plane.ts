@@ -170,10 +170,11 @@ export interface ManagedProcess {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-export function spawnManaged(name: string, command: string, args: string[], logFile: string): ManagedProcess {
+/** `env` replaces the child's environment (default: this process's). */
+export function spawnManaged(name: string, command: string, args: string[], logFile: string, options: { env?: NodeJS.ProcessEnv } = {}): ManagedProcess {
   installExitHandlers();
   const log = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], ...(options.env ? { env: options.env } : {}) });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const pgid = child.pid;

@@ -156,8 +156,7 @@ describeIntegration(
       const yes: Array<[string, string, string, string?]> = [
         ["list", "ec2.aws.upbound.io", "vpcendpoints"],
         ["watch", "s3.services.k8s.aws", "buckets", "team-a"],
-        ["get", "", "namespaces"],
-        ["watch", "apiextensions.k8s.io", "customresourcedefinitions"],
+        ["list", "", "namespaces"],
         ["patch", "wgpolicyk8s.io", "policyreports", "team-a"],
         ["delete", "wgpolicyk8s.io", "clusterpolicyreports"],
         ["create", "", "events", "team-a"],
@@ -173,6 +172,7 @@ describeIntegration(
         ["delete", "coordination.k8s.io", "leases", NAMESPACE],
         ["patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations"],
         ["delete", "", "events", "team-a"],
+        ["watch", "apiextensions.k8s.io", "customresourcedefinitions"],
       ];
       for (const [verb, group, resource, namespace] of yes) expect(await allowed(verb, group, resource, namespace), `${verb} ${group}/${resource}`).toBe(true);
       for (const [verb, group, resource, namespace] of no) expect(await allowed(verb, group, resource, namespace), `${verb} ${group}/${resource}`).toBe(false);
