@@ -73,6 +73,12 @@ export function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/** A failed request's HTTP status as a metric label, or "network" when none came back. */
+export function errorCode(error: unknown): string {
+  const status = statusOf(error);
+  return status === undefined ? "network" : String(status);
+}
+
 /** The `message` of the API server's Status body of an ApiException (its `body` is the response text). */
 function apiStatusMessage(error: unknown): string | undefined {
   let body = (error as { body?: unknown }).body;

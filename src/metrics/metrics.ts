@@ -19,7 +19,11 @@ export interface Metrics {
   readonly watchRestarts: Counter<"kind" | "reason">;
   readonly awsRequests: Counter<"operation" | "outcome">;
   readonly leader: Gauge;
+  readonly kubeWriteErrors: Counter<"resource" | "code">;
 }
+
+/** What the reconciler writes to the API server, for s3_vpce_guard_kube_write_errors_total. */
+export type KubeWriteResource = "policyreports" | "events" | "leases";
 
 export interface MetricsOptions {
   /** Adds the default Node.js process metrics (CPU, memory, event loop lag, GC). Default true. */
@@ -105,6 +109,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     leader: new Gauge({
       name: "s3_vpce_guard_leader",
       help: "1 while this replica holds the leader lease, else 0.",
+      registers,
+    }),
+    // Not in the SPEC's table: without it a missing RBAC grant or a failing API server shows
+    // only in logs (audits still "succeed"), and nothing pages.
+    kubeWriteErrors: new Counter({
+      name: "s3_vpce_guard_kube_write_errors_total",
+      help: "Failed writes to the Kubernetes API, by resource (policyreports, events, leases) and code (HTTP status, or network).",
+      labelNames: ["resource", "code"],
       registers,
     }),
   };

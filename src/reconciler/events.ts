@@ -124,6 +124,8 @@ export interface EventRecorderOptions extends DeduplicatorOptions {
   ratePerSecond?: number;
   /** Events waiting to be sent at most; more are dropped and retried at the next full audit. Default 2000. */
   maxQueued?: number;
+  /** Told of every Event that could not be written (for the write-errors metric). */
+  onWriteError?: (error: unknown) => void;
 }
 
 /** Sends the deduplicator's events through the API, rate-limited, never throwing. */
@@ -200,6 +202,7 @@ export class EventRecorder {
           this.dedup.sent(id);
         } catch (error) {
           // Not recorded as sent: the next full audit observes the finding again.
+          this.options.onWriteError?.(error);
           this.logger.warn({ event: event.name, namespace: event.namespace, reason: reasonOf(error) }, "reconciler: could not record an Event");
         }
         const wait = interval - (Date.now() - started);

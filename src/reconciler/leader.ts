@@ -28,6 +28,8 @@ export interface LeaseSettings {
 export interface LeaderCallbacks {
   onStartedLeading(): void;
   onStoppedLeading(): void;
+  /** A read or write of the Lease failed (for the write-errors metric). */
+  onRequestError?(error: unknown): void;
 }
 
 const toMs = (t: Date | string | undefined): number | undefined => (t === undefined ? undefined : new Date(t).getTime());
@@ -105,6 +107,7 @@ export class LeaderElector {
     try {
       acquired = await this.tryAcquireOrRenew();
     } catch (error) {
+      this.callbacks.onRequestError?.(error);
       this.logger.warn({ lease: this.leaseLabel, reason: reasonOf(error) }, "lease: could not read or write the lease");
     }
     if (!this.running) return;

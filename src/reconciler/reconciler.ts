@@ -9,9 +9,9 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { parseDurationMs } from "../aws/duration.js";
 import type { Config } from "../config/schema.js";
 import type { ClusterInventory } from "../kube/cluster-inventory.js";
-import { reasonOf } from "../kube/informer.js";
+import { errorCode, reasonOf } from "../kube/informer.js";
 import type { Logger } from "../logging.js";
-import type { Metrics } from "../metrics/metrics.js";
+import type { KubeWriteResource, Metrics } from "../metrics/metrics.js";
 import { Auditor, type FullAuditStats } from "./audit.js";
 import { EventRecorder, type EventRecorderOptions } from "./events.js";
 import { LeaderElector, type LeaseSettings } from "./leader.js";
@@ -69,12 +69,15 @@ export class Reconciler {
   /** Reports of this term listed and reconciled once (stale ones deleted). */
   private reportsPrimed = false;
   private lastAudit: FullAuditStats | undefined;
+  private readonly countReportError: (error: unknown) => void;
 
   constructor(private readonly options: ReconcilerOptions) {
     const { config, logger, kubeConfig } = options;
     this.intervalMs = options.auditIntervalMs ?? parseDurationMs(config.audit.interval) ?? 300_000;
     this.writer = new PolicyReportWriter(kubeConfig, logger);
-    this.events = new EventRecorder(kubeConfig, logger, { ...options.events, identity: options.identity });
+    const countWriteError = (resource: KubeWriteResource) => (error: unknown) => options.metrics.kubeWriteErrors.inc({ resource, code: errorCode(error) });
+    this.countReportError = countWriteError("policyreports");
+    this.events = new EventRecorder(kubeConfig, logger, { ...options.events, identity: options.identity, onWriteError: countWriteError("events") });
     this.auditor = new Auditor({
       inventory: options.clusterInventory.inventory,
       config,
@@ -95,7 +98,7 @@ export class Reconciler {
         : new LeaderElector(
             kubeConfig,
             { ...options.lease, identity: options.identity },
-            { onStartedLeading: () => this.setLeading(true), onStoppedLeading: () => this.setLeading(false) },
+            { onStartedLeading: () => this.setLeading(true), onStoppedLeading: () => this.setLeading(false), onRequestError: countWriteError("leases") },
             logger,
           );
     options.metrics.leader.set(0);
@@ -244,6 +247,7 @@ export class Reconciler {
         this.reportsPrimed = true;
       }
     } catch (error) {
+      this.countReportError(error);
       log.warn({ reason: reasonOf(error) }, "reconciler: could not list PolicyReports; retrying");
       this.retryLater();
       return;
@@ -264,6 +268,7 @@ export class Reconciler {
           if (outcome !== "unchanged") log.debug({ scope: scope || "(cluster)", outcome }, "reconciler: report synced");
         } catch (error) {
           failed = true;
+          this.countReportError(error);
           this.results.markDirty([scope]);
           log.warn({ scope: scope || "(cluster)", reason: reasonOf(error) }, "reconciler: could not write a PolicyReport; retrying");
         }

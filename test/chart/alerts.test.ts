@@ -70,7 +70,7 @@ describeWithPromqlCheck("alert rules and dashboard queries", () => {
     expect(unknownMetrics([good as PromqlResult], new Set(["other"]))).toHaveLength(1);
   });
 
-  it("has the five alerts, each with severity, summary, description and a runbook link", () => {
+  it("has the six alerts, each with severity, summary, description and a runbook link", () => {
     const rules = alertRules();
     expect(rules.map((r) => r.alert)).toEqual([
       "S3VpceGuardDenyViolations",
@@ -78,6 +78,7 @@ describeWithPromqlCheck("alert rules and dashboard queries", () => {
       "S3VpceGuardWebhookErrors",
       "S3VpceGuardAwsErrors",
       "S3VpceGuardNoLeader",
+      "S3VpceGuardKubeWriteErrors",
     ]);
     const anchors = runbookAnchors();
     for (const rule of rules) {
@@ -97,6 +98,7 @@ describeWithPromqlCheck("alert rules and dashboard queries", () => {
     expect(byName.get("S3VpceGuardWebhookErrors")).toMatchObject({ for: "10m", expr: expect.stringMatching(/decision="error".*> 0\.01$/s) });
     expect(byName.get("S3VpceGuardAwsErrors")?.expr).toContain('s3_vpce_guard_aws_requests_total{outcome!="success"}');
     expect(byName.get("S3VpceGuardNoLeader")).toMatchObject({ for: "5m", expr: "max(s3_vpce_guard_leader) < 1 or absent(s3_vpce_guard_leader)" });
+    expect(byName.get("S3VpceGuardKubeWriteErrors")).toMatchObject({ for: "15m", expr: expect.stringContaining("rate(s3_vpce_guard_kube_write_errors_total[10m])") });
   });
 
   it("alert expressions parse and select only registered metrics", () => {
@@ -110,6 +112,7 @@ describeWithPromqlCheck("alert rules and dashboard queries", () => {
         "s3_vpce_guard_admission_requests_total",
         "s3_vpce_guard_aws_requests_total",
         "s3_vpce_guard_leader",
+        "s3_vpce_guard_kube_write_errors_total",
       ]),
     );
   });

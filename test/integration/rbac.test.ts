@@ -438,6 +438,7 @@ describeIntegration(
       for (const text of [serveMetrics, reconcileMetrics]) {
         expect(text).toMatch(/^s3_vpce_guard_inventory_resources\{kind="Endpoint"\} \d+/m);
         expect(text).not.toMatch(/^s3_vpce_guard_watch_restarts_total\{[^}]*reason="error"/m);
+        expect(text).not.toMatch(/^s3_vpce_guard_kube_write_errors_total\{/m);
       }
     });
 
@@ -472,7 +473,11 @@ describeIntegration(
       await until("a second attempt at the reports", () => forbiddenLines(negative).length >= 2, 20_000, negative.tail);
       expect(negative.alive()).toBe(true);
       expect((await get(`http://127.0.0.1:${negative.ports.healthPort}/healthz`)).status).toBe(200);
-      expect(await scrape(negative)).toMatch(/^s3_vpce_guard_leader 1$/m);
+      const negativeMetrics = await scrape(negative);
+      expect(negativeMetrics).toMatch(/^s3_vpce_guard_leader 1$/m);
+      // What S3VpceGuardKubeWriteErrors pages on; Events still go through.
+      expect(negativeMetrics).toMatch(/^s3_vpce_guard_kube_write_errors_total\{resource="policyreports",code="403"\} [1-9]/m);
+      expect(negativeMetrics).not.toMatch(/^s3_vpce_guard_kube_write_errors_total\{resource="events"/m);
       expect(await report(TEAM).then((r) => rulesFor(r, "ack-negative"))).toEqual([]);
       expect(await stopCli(negative)).toBe(0);
     });

@@ -13,6 +13,8 @@ const SPEC: Record<string, [string, string[]]> = {
   s3_vpce_guard_watch_restarts_total: ["counter", ["kind", "reason"]],
   s3_vpce_guard_aws_requests_total: ["counter", ["operation", "outcome"]],
   s3_vpce_guard_leader: ["gauge", []],
+  // Ours, beyond the SPEC's table: failed writes to the API server.
+  s3_vpce_guard_kube_write_errors_total: ["counter", ["resource", "code"]],
 };
 
 describe("createMetrics", () => {

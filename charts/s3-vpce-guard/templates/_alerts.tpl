@@ -71,4 +71,16 @@ groups:
             No replica is leader (or none is scraped), so nothing audits the cluster or writes
             PolicyReports and Events. Admission may still work.
           runbook_url: {{ printf "%s#s3vpceguardnoleader" $runbook }}
+      - alert: S3VpceGuardKubeWriteErrors
+        expr: sum by (resource, code) (rate(s3_vpce_guard_kube_write_errors_total[10m])) > 0
+        for: {{ $alerts.kubeWriteErrors.for }}
+        labels:
+          severity: {{ $alerts.kubeWriteErrors.severity }}
+        annotations:
+          summary: "s3-vpce-guard cannot write {{`{{ $labels.resource }}`}} (HTTP {{`{{ $labels.code }}`}})"
+          description: >-
+            Writes of {{`{{ $labels.resource }}`}} to the Kubernetes API keep failing with
+            {{`{{ $labels.code }}`}} ({{`{{ $value | humanize }}`}}/s). Audits still run, but
+            PolicyReports, Events or leadership fall behind the cluster.
+          runbook_url: {{ printf "%s#s3vpceguardkubewriteerrors" $runbook }}
 {{- end }}
