@@ -193,10 +193,18 @@ export class ClusterInventory {
         ...this.options.informer,
         logger: this.log,
         onRestart: (reason: RestartReason) => this.options.metrics?.watchRestarts.inc({ kind: client.label, reason }),
+        onRecovered: () => this.retryOthersNow(entry),
       },
     );
     entry.informer.start();
     return entry;
+  }
+
+  /** One watch reached the API server again: the others stop waiting out their backoff. */
+  private retryOthersNow(recovered: Watched): void {
+    for (const w of [...this.watched.values(), ...(this.namespaces ? [this.namespaces] : [])]) {
+      if (w !== recovered) w.informer.retryNow();
+    }
   }
 
   private replace(entry: Watched, items: RawObject[]): void {

@@ -54,6 +54,11 @@ export interface InformerOptions {
   /** Server-side watch timeout range in seconds (spread so watches do not restart together). */
   watchTimeoutSeconds?: readonly [number, number];
   onRestart?: (reason: RestartReason) => void;
+  /**
+   * A list or watch went through after failures: the API server is back. The owner wakes its
+   * other informers (retryNow) so that none sits out the rest of a backoff of up to 30 s.
+   */
+  onRecovered?: () => void;
 }
 
 type WatchOutcome = RestartReason | "stopped";
@@ -163,6 +168,16 @@ export class ResourceInformer {
     await this.running;
   }
 
+  /**
+   * Cuts a running backoff short and starts the ramp again from its first step: another
+   * informer just reached the API server, so this one probably can too.
+   */
+  retryNow(): void {
+    if (!this.wake) return;
+    this.failures = 0;
+    this.wake();
+  }
+
   /** Lists again at the next opportunity (e.g. when something the adapters read changed). */
   relist(): void {
     this.relistRequested = true;
@@ -221,6 +236,7 @@ export class ResourceInformer {
     } while (continueToken);
     this.resourceVersion = resourceVersion;
     this.safely(() => this.handlers.replace(items));
+    if (this.failures > 0) this.options.onRecovered?.();
     this.failures = 0;
     if (!this.synced) {
       this.synced = true;
@@ -287,7 +303,10 @@ export class ResourceInformer {
         .then(
           (c) => {
             controller = c;
-            if (settled) c.abort();
+            if (settled) return c.abort();
+            // Connected. failures stays as it is until an event arrives, so a watch that
+            // connects and fails at once still backs off; the others may go now.
+            if (this.failures > 0) this.options.onRecovered?.();
           },
           (error: unknown) => {
             this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: could not start; retrying with backoff");

@@ -41,10 +41,11 @@ interface Recorder {
   events: string[];
   restarts: RestartReason[];
   logs: string[];
+  recoveries: number;
 }
 
 function startInformer({ api }: { api: FakeApi }, options: { watchdogMs?: number } = {}): { informer: ResourceInformer; seen: Recorder } {
-  const seen: Recorder = { replaces: [], events: [], restarts: [], logs: [] };
+  const seen: Recorder = { replaces: [], events: [], restarts: [], logs: [], recoveries: 0 };
   const logStream = new PassThrough();
   logStream.on("data", (c: Buffer) => seen.logs.push(c.toString()));
   const informer = new ResourceInformer(
@@ -60,6 +61,7 @@ function startInformer({ api }: { api: FakeApi }, options: { watchdogMs?: number
       backoff: { initialMs: 20, maxMs: 100 },
       watchdogMs: options.watchdogMs ?? 60_000,
       onRestart: (reason) => seen.restarts.push(reason),
+      onRecovered: () => seen.recoveries++,
     },
   );
   informers.push(informer);
@@ -167,6 +169,7 @@ describe("ResourceInformer", () => {
     expect(c.lists).toHaveLength(4);
     expect(seen.restarts).toEqual(["error", "error", "error"]);
     expect(seen.replaces).toEqual([["ok"]]);
+    expect(seen.recoveries).toBe(1);
     expect(seen.logs.join("")).toContain("listing failed; retrying with backoff");
   });
 
@@ -197,6 +200,35 @@ describe("ResourceInformer", () => {
     informer.start();
     await until("the second event", () => events.includes("fine"));
     expect(logs).toContain("event handler failed");
+  });
+
+  it("retryNow() cuts a long backoff short (and the woken informer does not echo a recovery)", async () => {
+    const fake = await fakeApi();
+    const { c } = fake;
+    let down = true;
+    c.onList = (_req, res) => {
+      if (down) res.writeHead(503).end(JSON.stringify({ kind: "Status", code: 503, message: "apiserver restarting" }));
+      else res.end(JSON.stringify({ items: [bucket("back", "9")], metadata: { resourceVersion: "9" } }));
+    };
+    let recoveries = 0;
+    const informer = new ResourceInformer(
+      fake.api.kubeConfig,
+      customResourceClient(fake.api.kubeConfig, bucketKind),
+      { replace: () => undefined, event: () => undefined },
+      { logger: createLogger({ destination: new PassThrough() }), backoff: { initialMs: 60_000, maxMs: 60_000 }, onRecovered: () => recoveries++ },
+    );
+    informers.push(informer);
+    informer.start();
+    await until("a failed list", () => c.lists.length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.lists).toHaveLength(1); // waiting out a 60 s backoff
+    down = false;
+    const woken = Date.now();
+    informer.retryNow();
+    await informer.firstSync;
+    expect(Date.now() - woken).toBeLessThan(5_000);
+    expect(c.lists).toHaveLength(2);
+    expect(recoveries).toBe(0);
   });
 
   it("stop() ends the watch loop promptly, even while backing off", async () => {
