@@ -10,14 +10,7 @@ import { createMetrics } from "../../src/metrics/metrics.js";
 import { describeIntegration } from "../harness/control-plane.js";
 import { motoCredentials, startMoto, type Moto } from "../harness/moto.js";
 import { config } from "../helpers/check.js";
-
-const until = async (what: string, test: () => boolean, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { until } from "../harness/wait.js";
 
 describeIntegration(
   "AWS verification in the long-running service",

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { collectionPath, installCrds, minimalObject, servedKinds, upstreamCrdsAvailable, type ServedKind } from "../harness/crds.js";
 import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook, webhookServingCert } from "../harness/webhook-registration.js";
+import { sleep, until } from "../harness/wait.js";
 
 const namespace = "s3vg-it";
 
@@ -52,16 +53,6 @@ interface WatchOutcome {
 const sawError = (outcome: WatchOutcome): boolean => outcome.events.some((event) => event.type === "ERROR");
 const sawAdded = (name: string) => (outcome: WatchOutcome): boolean =>
   outcome.events.some((event) => event.type === "ERROR" || (event.type === "ADDED" && event.object.metadata?.name === name));
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describeIntegration("test control plane (kube-apiserver + etcd)", () => {
   let controlPlane: ControlPlane;

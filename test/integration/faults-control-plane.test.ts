@@ -39,6 +39,7 @@ import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
 import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
 import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
+import { sleep, until } from "../harness/wait.js";
 
 const team = "s3vg-faults";
 const webhookName = "s3-vpce-guard-faults";
@@ -58,24 +59,6 @@ const CONVERGE_GOAL_MS = 30_000;
 /** Direct AdmissionReviews are paced like a busy but not saturated API server would send them. */
 const ADMISSION_GAP_MS = 20;
 const BASELINE_REQUESTS = 200;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<number> {
-  const started = Date.now();
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return Date.now() - started;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}`);
-    }
-    await sleep(100);
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Direct AdmissionReviews to the webhook's HTTPS port (no API server in the path).

@@ -40,18 +40,10 @@ import { percentile, recordFaultMeasurement } from "../harness/fault-results.js"
 import { motoCredentials, startMoto, type Moto } from "../harness/moto.js";
 import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
 import { denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
+import { sleep, until } from "../harness/wait.js";
 
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 function requireBuild(): void {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
@@ -163,7 +155,6 @@ async function startServe(name: string, workDir: string, args: string[], env: Re
       return reply?.status === 200;
     },
     60_000,
-    200,
   );
   return { name, process: managed, port, metricsPort, logFile };
 }
@@ -400,7 +391,7 @@ describeIntegration(
         const args = ["--tls-cert", path.join(pki, `${name}.crt`), "--tls-key", path.join(pki, `${name}.key`), "--lease-name", "s3vg-fault", "--lease-namespace", "kube-system", "--identity", name];
         serves.push(await startServe(name, work, args, { KUBECONFIG: kubeconfig, POD_NAME: name, POD_NAMESPACE: "kube-system" }));
       }
-      for (const serve of serves) await until(`${serve.name} to be ready (first inventory sync)`, async () => (await readyz(serve)) === 200, 60_000, 200);
+      for (const serve of serves) await until(`${serve.name} to be ready (first inventory sync)`, async () => (await readyz(serve)) === 200, 60_000);
       proxy = await startRoundRobinProxy(serves.map((s) => ({ name: s.name, port: s.port })));
       const groups = new Map<string, Set<string>>();
       for (const k of WATCHED_KINDS) groups.set(k.group, (groups.get(k.group) ?? new Set()).add(k.plural));
@@ -686,7 +677,7 @@ describeIntegration(
       let n = 0;
       let newEndpoint: string | undefined;
       try {
-        await until("the AWS endpoint to be known through EC2", async () => (await probe(serve, agent, knownEndpoint, n++)).state === "known", 60_000, 200);
+        await until("the AWS endpoint to be known through EC2", async () => (await probe(serve, agent, knownEndpoint, n++)).state === "known", 60_000);
         // Direct admission load: 2 clients, each alternating the two probes.
         const worker = async (): Promise<void> => {
           while (!stopping) {
@@ -722,7 +713,6 @@ describeIntegration(
               return convergedAt > 0;
             },
             90_000,
-            50,
           );
           const convergeMs = convergedAt - faultOff;
           await sleep(1_000);

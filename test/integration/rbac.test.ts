@@ -42,6 +42,7 @@ import {
   upjetEndpoint,
   upjetRouteTableAssociation,
 } from "../helpers/manifests.js";
+import { until } from "../harness/wait.js";
 
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
 const FIELD_MANAGER = "s3vg-rbac-test";
@@ -55,24 +56,6 @@ const RECONCILE_POD = "s3-vpce-guard-reconcile-0";
 const NEGATIVE_SA = "s3vg-no-reports";
 const NEGATIVE_POD = "s3vg-no-reports-0";
 const REPORTS = "/apis/wgpolicyk8s.io/v1alpha2";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000, detail: () => string = () => ""): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}\n${detail()}`);
-    }
-    await sleep(200);
-  }
-}
 
 /** REST path of the RBAC objects the chart renders. */
 function rbacPath(doc: KubeDoc): string {

@@ -25,6 +25,7 @@ import {
   upjetEndpoint,
   upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY
 } from "../helpers/manifests.js";
+import { sleep, until as waitUntil } from "../harness/wait.js";
 
 const team = "s3vg-audit";
 const VPCE = "vpce-0a1b2c3d4e5f67890";
@@ -35,23 +36,8 @@ const privateSourceIp = PRIVATE_SOURCE_IP_POLICY;
 /** What the last report read looked like, for timeout messages. */
 let lastSeen = "";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}${lastSeen ? `; last seen: ${lastSeen}` : ""}`);
-    }
-    await sleep(100);
-  }
-}
+const until = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+  waitUntil(what, condition, timeoutMs, () => (lastSeen ? `last seen: ${lastSeen}` : ""));
 
 interface Replica {
   identity: string;

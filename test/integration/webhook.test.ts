@@ -17,22 +17,13 @@ import { describeIntegration, startControlPlane, type ControlPlane } from "../ha
 import { installCrds, objectPath } from "../harness/crds.js";
 import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
 import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
+import { until } from "../harness/wait.js";
 
 const team = "s3vg-it";
 const sandbox = "sandbox";
 const webhookName = "s3-vpce-guard-it";
 
 const privateSourceIp = PRIVATE_SOURCE_IP_POLICY;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface RawReply {
   statusCode: number;
