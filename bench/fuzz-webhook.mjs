@@ -10,6 +10,8 @@
 // the 3 MiB limit.
 //
 // Usage: npm run build && node bench/fuzz-webhook.mjs [--requests 1000000] [--concurrency 16] [--seed 8]
+//        [--inventory 1000] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
+//        memory.limit_in_bytes / memory.max = the chart's 512Mi limit: an OOM kill is a crash)
 import { Buffer } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
@@ -28,6 +30,9 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "8" },
     chunk: { type: "string", default: "5000" },
     dist: { type: "string", default: "dist" },
+    "memory-cgroup": { type: "string" },
+    // Endpoints preloaded into serve's inventory (the webhook-load benchmark uses 10,000 objects).
+    inventory: { type: "string", default: "1000" },
   },
 });
 const total = Number(args.requests);
@@ -139,8 +144,8 @@ const { cli, generateCertificates, writeCertificates } = await builtCli(args.dis
 const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
 const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
-writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: 1000 }, (_, i) => endpointManifest(i)) }));
-const service = await startProcess(work, "webhook", [cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
+writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }));
+const service = await startProcess(work, "webhook", [cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile], {}, args["memory-cgroup"]);
 let crashed = false;
 service.child.on("exit", (code, signal) => {
   crashed = true;

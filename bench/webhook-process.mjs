@@ -2,7 +2,7 @@
 // `serve` (and other Node programs) as child processes, RSS and /metrics readings, and the
 // AdmissionReview envelope the API server sends.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,13 +32,16 @@ export async function builtCli(dist = "dist") {
 
 /**
  * Starts `node argv…` with its output in <dir>/<name>.log and resolves once it logged its
- * ports ({"msg":"ports","port":…,"metricsPort":…}), as `serve` does.
+ * ports ({"msg":"ports","port":…,"metricsPort":…}), as `serve` does. `memoryCgroup`: a memory
+ * cgroup directory (v1 or v2, made by the caller) the process is moved into at once, so it
+ * runs under a container's memory limit (Node sizes its heap from that limit).
  */
-export function startProcess(work, name, argv, env = {}) {
+export function startProcess(work, name, argv, env = {}, memoryCgroup = undefined) {
   const log = join(work.dir, `${name}.log`);
   const fd = openSync(log, "w");
   const child = spawn(process.execPath, argv, { stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
   work.adopt(child);
+  if (memoryCgroup) writeFileSync(join(memoryCgroup, "cgroup.procs"), String(child.pid));
   return new Promise((resolvePort, reject) => {
     const deadline = Date.now() + 120_000;
     const poll = () => {

@@ -32,7 +32,7 @@ interface Webhook {
 }
 interface Container {
   args: string[];
-  env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
   securityContext: Record<string, unknown>;
   livenessProbe: { httpGet: { path: string; port: string; scheme: string } };
   readinessProbe: { httpGet: { path: string; port: string; scheme: string } };
@@ -210,6 +210,15 @@ describeIntegration(
       const serviceAccount = { kind: "ServiceAccount", name: "s3-vpce-guard", namespace: NAMESPACE };
       expect(subjects(findDoc(defaults, "ClusterRoleBinding"))).toEqual([serviceAccount]);
       expect(subjects(findDoc(defaults, "RoleBinding"))).toEqual([serviceAccount]);
+    });
+
+    it("caps the V8 heap below the memory limit (3/8 of it unless heapLimitMiB says otherwise)", () => {
+      const nodeOptions = (docs: KubeDoc[]) => containerOf(docs).env?.find((e) => e.name === "NODE_OPTIONS")?.value;
+      expect(nodeOptions(defaults)).toBe("--max-old-space-size=192");
+      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=1Gi"]))).toBe("--max-old-space-size=384");
+      expect(nodeOptions(renderChart(["--set", "heapLimitMiB=300"]))).toBe("--max-old-space-size=300");
+      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=null"]))).toBeUndefined();
+      expect(helmTemplate(["--set", "heapLimitMiB=8"]).status).not.toBe(0);
     });
 
     it("runs two hardened replicas of `serve` with probes, a writable /tmp and spread over nodes", () => {

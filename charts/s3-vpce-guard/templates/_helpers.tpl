@@ -1,4 +1,19 @@
 {{/*
+V8's old-space cap: heapLimitMiB, else 3/8 of a Mi/Gi memory limit, else nothing (Node sizes
+the heap from the container limit itself).
+*/}}
+{{- define "s3-vpce-guard.heapLimitMiB" -}}
+{{- $memory := toString (dig "limits" "memory" "" .Values.resources) -}}
+{{- if .Values.heapLimitMiB -}}
+{{- int .Values.heapLimitMiB -}}
+{{- else if hasSuffix "Gi" $memory -}}
+{{- div (mul (trimSuffix "Gi" $memory | int) 1024 3) 8 -}}
+{{- else if hasSuffix "Mi" $memory -}}
+{{- div (mul (trimSuffix "Mi" $memory | int) 3) 8 -}}
+{{- end -}}
+{{- end }}
+
+{{/*
 Names and labels.
 */}}
 {{- define "s3-vpce-guard.name" -}}
