@@ -10,6 +10,7 @@ import {
   type V1RuleWithOperations,
   type V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
+import { WATCHED_KINDS } from "../../src/adapters/registry.js";
 import { createCertificateAuthority, issueServingCert } from "./control-plane.js";
 
 export interface UrlWebhook {
@@ -25,6 +26,13 @@ export interface UrlWebhook {
   namespaceSelector?: V1LabelSelector;
   objectSelector?: V1LabelSelector;
   matchPolicy?: "Exact" | "Equivalent";
+}
+
+/** Rules covering every kind we watch, every version, one rule per API group. */
+export function watchedKindRules(operations: string[] = ["CREATE", "UPDATE", "DELETE"]): V1RuleWithOperations[] {
+  const groups = new Map<string, Set<string>>();
+  for (const k of WATCHED_KINDS) groups.set(k.group, (groups.get(k.group) ?? new Set()).add(k.plural));
+  return [...groups].map(([group, plurals]) => ruleFor(group, ["*"], [...plurals], operations));
 }
 
 /** A rule for every resource of `group` in `versions`, for CREATE and UPDATE unless told. */

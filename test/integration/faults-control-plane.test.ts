@@ -37,7 +37,7 @@ import { generateCertificates, writeCertificates } from "../../src/webhook/certi
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
-import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
+import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 import { sleep, until } from "../harness/wait.js";
 
@@ -531,13 +531,11 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     const kinds = new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size;
     await until("every kind to be watched", () => service.cluster!.watchedKinds().length === kinds && cluster.watchedKinds().length === kinds);
 
-    const groups = new Map<string, Set<string>>();
-    for (const k of WATCHED_KINDS) groups.set(k.group, (groups.get(k.group) ?? new Set()).add(k.plural));
     await registerValidatingWebhook(controlPlane.kubeConfig, {
       name: webhookName,
       url: `https://127.0.0.1:${service.webhook.port}/validate`,
       caBundlePem: bundle.caPem,
-      rules: [...groups].map(([group, plurals]) => ruleFor(group, ["*"], [...plurals], ["CREATE", "UPDATE", "DELETE"])),
+      rules: watchedKindRules(),
       objectSelector: { matchLabels: CHECKED },
       timeoutSeconds: 10,
     });

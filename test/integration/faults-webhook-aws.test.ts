@@ -38,7 +38,7 @@ import {
 import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
 import { motoCredentials, startMoto, type Moto } from "../harness/moto.js";
-import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
+import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 import { sleep, until } from "../harness/wait.js";
 
@@ -393,13 +393,11 @@ describeIntegration(
       }
       for (const serve of serves) await until(`${serve.name} to be ready (first inventory sync)`, async () => (await readyz(serve)) === 200, 60_000);
       proxy = await startRoundRobinProxy(serves.map((s) => ({ name: s.name, port: s.port })));
-      const groups = new Map<string, Set<string>>();
-      for (const k of WATCHED_KINDS) groups.set(k.group, (groups.get(k.group) ?? new Set()).add(k.plural));
       await registerValidatingWebhook(controlPlane.kubeConfig, {
         name: webhookName,
         url: `https://127.0.0.1:${proxy.port}/validate`,
         caBundlePem: caPem,
-        rules: [...groups].map(([group, plurals]) => ruleFor(group, ["*"], [...plurals], ["CREATE", "UPDATE", "DELETE"])),
+        rules: watchedKindRules(),
         failurePolicy: "Fail",
         timeoutSeconds,
       });

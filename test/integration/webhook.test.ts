@@ -15,7 +15,7 @@ import { createLogger } from "../../src/logging.js";
 import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
 import { describeIntegration, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
-import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook } from "../harness/webhook-registration.js";
+import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 import { until } from "../harness/wait.js";
 
@@ -105,13 +105,11 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
     await installCrds(controlPlane.kubeConfig);
     await until("every SPEC §1 kind to be watched", () => service.cluster!.watchedKinds().length === new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size);
 
-    const groups = new Map<string, Set<string>>();
-    for (const k of WATCHED_KINDS) groups.set(k.group, (groups.get(k.group) ?? new Set()).add(k.plural));
     await registerValidatingWebhook(controlPlane.kubeConfig, {
       name: webhookName,
       url: `https://127.0.0.1:${service.webhook.port}/validate`,
       caBundlePem: bundle.caPem,
-      rules: [...groups].map(([group, plurals]) => ruleFor(group, ["*"], [...plurals], ["CREATE", "UPDATE", "DELETE"])),
+      rules: watchedKindRules(),
       timeoutSeconds: 5,
     });
     const probe = upjetBucketPolicy({ name: "probe", policy: privateSourceIp });
