@@ -26,3 +26,30 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   // request); pino flushes it synchronously on exit.
   return pino(options, settings.destination ?? pino.destination({ dest: 1, sync: false }));
 }
+
+/**
+ * Lets at most `perSecond` log lines a second through; the rest are counted, and the next line
+ * that passes carries `suppressedSinceLast`. For lines that anyone reaching a port can cause
+ * (malformed requests): a flood must not flood the log pipeline too, and the metrics still
+ * count every request.
+ */
+export function logRateLimiter(perSecond: number, now: () => number = Date.now): (write: (extra: { suppressedSinceLast?: number }) => void) => void {
+  let windowStart = Number.NEGATIVE_INFINITY;
+  let passed = 0;
+  let suppressed = 0;
+  return (write) => {
+    const t = now();
+    if (t - windowStart >= 1000) {
+      windowStart = t;
+      passed = 0;
+    }
+    if (passed >= perSecond) {
+      suppressed++;
+      return;
+    }
+    passed++;
+    const extra = suppressed > 0 ? { suppressedSinceLast: suppressed } : {};
+    suppressed = 0;
+    write(extra);
+  };
+}

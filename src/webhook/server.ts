@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Config } from "../config/schema.js";
 import type { Inventory } from "../inventory/inventory.js";
-import type { Logger } from "../logging.js";
+import { logRateLimiter, type Logger } from "../logging.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { WATCHED_KINDS } from "../adapters/registry.js";
 import { decide, parseAdmissionReview, type AdmissionRequest } from "./admission.js";
@@ -74,6 +74,8 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
   const { metrics, logger } = deps;
   const limit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const budget = deps.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
+  // Malformed, oversized and stalled requests: at most 10 log lines a second (metrics count all).
+  const logBadRequest = logRateLimiter(10);
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
@@ -102,7 +104,7 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
         if (res.headersSent) return;
         const seconds = Number(process.hrtime.bigint() - (res.locals.started as bigint)) / 1e9;
         recordError("unknown", "unknown", seconds);
-        logger.warn({ budgetMs: budget, remote: req.socket.remoteAddress }, "admission: request not answered within the time budget (slow or stalled body)");
+        logBadRequest((extra) => logger.warn({ budgetMs: budget, remote: req.socket.remoteAddress, ...extra }, "admission: request not answered within the time budget (slow or stalled body)"));
         sendJson(res, 503, { message: `the request was not complete within the ${budget} ms time budget` });
         req.socket.destroySoon();
       }, budget);
@@ -122,7 +124,7 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
     const parsed = parseAdmissionReview(req.body);
     if (!parsed.ok) {
       recordError("unknown", "unknown", elapsed());
-      logger.warn({ reason: parsed.message }, "admission: malformed AdmissionReview");
+      logBadRequest((extra) => logger.warn({ reason: parsed.message, ...extra }, "admission: malformed AdmissionReview"));
       return sendJson(res, 400, { message: parsed.message });
     }
     const request: AdmissionRequest = parsed.request;
@@ -178,7 +180,8 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
     const { status, message } = bodyError(error, limit);
     const started = res.locals.started as bigint | undefined;
     if (req.path === "/validate") recordError("unknown", "unknown", started ? Number(process.hrtime.bigint() - started) / 1e9 : 0);
-    (status >= 500 ? logger.error.bind(logger) : logger.warn.bind(logger))({ err: status >= 500 ? error : undefined, status, reason: message }, "admission: request rejected");
+    if (status >= 500) logger.error({ err: error, status, reason: message }, "admission: request rejected");
+    else logBadRequest((extra) => logger.warn({ status, reason: message, ...extra }, "admission: request rejected"));
     sendJson(res, status, { message });
   });
   return app;

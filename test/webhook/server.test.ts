@@ -157,6 +157,17 @@ describe("webhook server over HTTPS", () => {
     expect(reply.json().message).toMatch(/not valid JSON/);
   });
 
+  it("logs a flood of malformed requests at most 10 lines a second, and answers every one", async () => {
+    const linesBefore = logText.split("\n").filter((l) => l.includes("flood-marker")).length;
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => call("POST", "/validate", JSON.stringify({ apiVersion: "flood-marker", i }))));
+    expect(replies.every((r) => r.status === 400)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = logText.split("\n").filter((l) => l.includes("malformed AdmissionReview")).length;
+    expect(linesBefore).toBe(0);
+    expect(lines).toBeGreaterThan(0);
+    expect(lines).toBeLessThan(40);
+  });
+
   it("answers a wrong apiVersion with 400 naming the expected one", async () => {
     const body = JSON.parse(review(upjetEndpoint())) as Record<string, unknown>;
     const reply = await call("POST", "/validate", JSON.stringify({ ...body, apiVersion: "admission.k8s.io/v1beta1" }));
