@@ -69,3 +69,69 @@ export async function startMoto(options: { startTimeoutMs?: number } = {}): Prom
     stop,
   };
 }
+
+// ---------------------------------------------------------------------------
+// EC2 in trouble: an HTTP proxy in front of moto that decides, request by request, to pass it
+// on, to answer with an EC2 error, or to hold it without any answer.
+
+/** What the proxy does with one request: pass it to moto, hold it forever, or answer an EC2 error. */
+export type Ec2ProxyAnswer = "pass" | "hang" | { status: number; code: string };
+
+export interface Ec2FaultProxy {
+  /** http://127.0.0.1:<port>: the EC2 endpoint to give the code under test. */
+  endpoint: string;
+  /** Requests held without an answer right now. */
+  held(): number;
+  close(): Promise<void>;
+}
+
+/** The XML body EC2 sends with an error code (e.g. RequestLimitExceeded when throttling). */
+export function ec2ErrorXml(code: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${code} (s3vg test proxy)</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>`;
+}
+
+/** `answer` sees each request's body (the EC2 Query form, e.g. Action=DescribeVpcEndpoints). */
+export async function startEc2FaultProxy(target: string, answer: (body: Buffer) => Ec2ProxyAnswer): Promise<Ec2FaultProxy> {
+  const upstream = new URL(target);
+  const heldResponses = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const decision = answer(body);
+      if (decision === "hang") {
+        heldResponses.add(res);
+        res.once("close", () => heldResponses.delete(res));
+        return;
+      }
+      if (decision !== "pass") {
+        const xml = ec2ErrorXml(decision.code);
+        res.writeHead(decision.status, { "content-type": "text/xml;charset=UTF-8", "content-length": Buffer.byteLength(xml) });
+        res.end(xml);
+        return;
+      }
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      forward.on("error", (error) => {
+        res.writeHead(502);
+        res.end(String(error));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    held: () => heldResponses.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of heldResponses) res.socket?.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -8,8 +8,6 @@ import {
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -24,7 +22,7 @@ import { Inventory } from "../../src/inventory/inventory.js";
 import { createMetrics } from "../../src/metrics/metrics.js";
 import type { Finding, RuleId } from "../../src/model/findings.js";
 import { describeIntegration } from "../harness/control-plane.js";
-import { motoCredentials, startMoto, type Moto } from "../harness/moto.js";
+import { motoCredentials, startEc2FaultProxy, startMoto, type Moto } from "../harness/moto.js";
 import { config } from "../helpers/check.js";
 import { bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 
@@ -97,39 +95,16 @@ const only = (findings: Finding[], rule: RuleId, name?: string) => findings.filt
 async function startFlakyProxy(target: string, failures: ("throttle" | "5xx")[]) {
   let seen = 0;
   const answered = { throttle: 0, "5xx": 0, forwarded: 0 };
-  const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
+  const proxy = await startEc2FaultProxy(target, () => {
     const failure = failures[seen++];
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (failure) {
-        answered[failure]++;
-        const [status, code] = failure === "throttle" ? [503, "RequestLimitExceeded"] : [500, "InternalError"];
-        const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${code} (test proxy)</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>`;
-        res.writeHead(status, { "content-type": "text/xml;charset=UTF-8", "content-length": Buffer.byteLength(body) });
-        res.end(body);
-        return;
-      }
+    if (!failure) {
       answered.forwarded++;
-      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      forward.on("error", (e) => {
-        res.writeHead(502);
-        res.end(String(e));
-      });
-      forward.end(Buffer.concat(chunks));
-    });
+      return "pass";
+    }
+    answered[failure]++;
+    return failure === "throttle" ? { status: 503, code: "RequestLimitExceeded" } : { status: 500, code: "InternalError" };
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    answered,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { endpoint: proxy.endpoint, answered, close: proxy.close };
 }
 
 describeIntegration(

@@ -37,7 +37,7 @@ import {
 } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
-import { motoCredentials, startMoto, type Moto } from "../harness/moto.js";
+import { motoCredentials, startEc2FaultProxy, startMoto, type Ec2FaultProxy, type Moto } from "../harness/moto.js";
 import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 import { sleep, until } from "../harness/wait.js";
@@ -269,68 +269,21 @@ async function startRoundRobinProxy(targets: { name: string; port: number }[]): 
 
 type Ec2Fault = "pass" | "throttle" | "hang";
 
-interface Ec2FaultProxy {
-  endpoint: string;
+interface SwitchableEc2Proxy extends Ec2FaultProxy {
   mode: Ec2Fault;
   /** Every request that arrived: when (performance.now()), in which mode, which EC2 action. */
   readonly arrivals: { at: number; mode: Ec2Fault; action: string }[];
-  /** Requests held without an answer right now. */
-  held(): number;
-  close(): Promise<void>;
 }
 
-const throttleBody =
-  '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded. (s3vg fault proxy)</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>';
-
-async function startEc2FaultProxy(target: string): Promise<Ec2FaultProxy> {
-  const upstream = new URL(target);
-  const heldResponses = new Set<http.ServerResponse>();
-  const proxy: Ec2FaultProxy = {
-    endpoint: "",
-    mode: "pass",
-    arrivals: [],
-    held: () => heldResponses.size,
-    close: async () => undefined,
-  };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const mode = proxy.mode;
-      proxy.arrivals.push({ at: performance.now(), mode, action: new URLSearchParams(body.toString("utf8")).get("Action") ?? "?" });
-      if (mode === "throttle") {
-        // What EC2 answers when the account's request rate is exceeded.
-        res.writeHead(400, { "content-type": "text/xml;charset=UTF-8", "content-length": Buffer.byteLength(throttleBody) });
-        res.end(throttleBody);
-        return;
-      }
-      if (mode === "hang") {
-        // A black hole: no answer ever, not even when the fault ends; the client must give up.
-        heldResponses.add(res);
-        res.once("close", () => heldResponses.delete(res));
-        return;
-      }
-      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      forward.on("error", (error) => {
-        res.writeHead(502);
-        res.end(String(error));
-      });
-      forward.end(body);
-    });
+/** Throttling is HTTP 400 RequestLimitExceeded, as EC2 answers when the account's rate is exceeded. */
+async function startSwitchableEc2Proxy(target: string): Promise<SwitchableEc2Proxy> {
+  const state: Pick<SwitchableEc2Proxy, "mode" | "arrivals"> = { mode: "pass", arrivals: [] };
+  const proxy = await startEc2FaultProxy(target, (body) => {
+    const mode = state.mode;
+    state.arrivals.push({ at: performance.now(), mode, action: new URLSearchParams(body.toString("utf8")).get("Action") ?? "?" });
+    return mode === "throttle" ? { status: 400, code: "RequestLimitExceeded" } : mode;
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  proxy.endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      for (const res of heldResponses) res.socket?.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return proxy;
+  return Object.assign(state, proxy);
 }
 
 // ===========================================================================
@@ -591,7 +544,7 @@ describeIntegration(
     let ec2: EC2Client;
     let vpcId: string;
     let knownEndpoint: string;
-    let ec2Proxy: Ec2FaultProxy;
+    let ec2Proxy: SwitchableEc2Proxy;
     let work: string;
     let tls: { cert: string; key: string; caPem: string };
     let configFile: string;
@@ -603,7 +556,7 @@ describeIntegration(
       ec2 = new EC2Client({ endpoint: moto.endpoint, region: "us-east-1", credentials: motoCredentials });
       vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.60.0.0/16" }))).Vpc!.VpcId!;
       knownEndpoint = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }))).VpcEndpoint!.VpcEndpointId!;
-      ec2Proxy = await startEc2FaultProxy(moto.endpoint);
+      ec2Proxy = await startSwitchableEc2Proxy(moto.endpoint);
       work = mkdtempSync(path.join(os.tmpdir(), "s3vg-fault-aws-"));
       const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
       tls = { ...(await writeCertificates(work, bundle)), caPem: bundle.caPem };
