@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { repoRoot } from "../harness/control-plane.js";
-import { checkPromql, chartDir, deployDir, describeWithPromqlCheck, registeredMetricNames, type PromqlResult } from "./render.js";
+import { describeIntegration, repoRoot } from "../harness/control-plane.js";
+import { checkPromql, chartDir, deployDir, registeredMetricNames, type PromqlResult } from "./render.js";
 
 interface AlertRule {
   alert: string;
@@ -52,7 +52,7 @@ const runbookAnchors = (): Set<string> => {
 const unknownMetrics = (results: PromqlResult[], registered: Set<string>): string[] =>
   results.flatMap((r) => r.metrics.filter((name) => !registered.has(name)).map((name) => `${name} in ${r.expr}`));
 
-describeWithPromqlCheck("alert rules and dashboard queries", () => {
+describeIntegration("alert rules and dashboard queries", () => {
   let registered: Set<string>;
   beforeAll(async () => {
     registered = await registeredMetricNames();
@@ -147,4 +147,4 @@ describeWithPromqlCheck("alert rules and dashboard queries", () => {
     expect(byTitle.get("Admission requests by decision")?.targets?.[0]?.expr).toMatch(/sum by \(decision\)/);
     expect(byTitle.get("Admission latency")?.targets?.map((t) => /^histogram_quantile\((0\.\d+),/.exec(t.expr)?.[1])).toEqual(["0.5", "0.9", "0.99"]);
   });
-});
+}, ["promql-check"]);

@@ -2,13 +2,10 @@
 // scripts/control-plane/build.sh builds, run promql-check, and list the metric names the
 // code registers.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { accessSync, constants as fsConstants, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { describe } from "vitest";
 import { createMetrics } from "../../src/metrics/metrics.js";
-import { cacheRoot, helmBinary, repoRoot } from "../harness/control-plane.js";
+import { helmBinary, promqlCheckBinary, repoRoot } from "../harness/control-plane.js";
 
 export const chartDir = path.join(repoRoot, "charts/s3-vpce-guard");
 export const deployDir = path.join(repoRoot, "deploy");
@@ -76,47 +73,6 @@ export function findDoc(docs: KubeDoc[], kind: string, name?: string): KubeDoc {
 
 // ---------------------------------------------------------------------------
 // promql-check (scripts/promql-check): same path rule as its build.sh.
-
-function promqlVersions(): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const line of readFileSync(path.join(repoRoot, "scripts/promql-check/versions.env"), "utf8").split("\n")) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match?.[1] !== undefined && match[2] !== undefined) values[match[1]] = match[2];
-  }
-  return values;
-}
-
-export function promqlCheckBinary(): string {
-  const version = promqlVersions().PROMETHEUS_VERSION;
-  if (!version) throw new Error("scripts/promql-check/versions.env: PROMETHEUS_VERSION is missing");
-  const sourceHash = createHash("sha256").update(readFileSync(path.join(repoRoot, "scripts/promql-check/main.go"))).digest("hex").slice(0, 12);
-  return path.join(cacheRoot(), "bin", `promql-check_${version}_${sourceHash}`, "promql-check");
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `describe` that runs when promql-check is built; otherwise prints one line and skips,
- * or fails under S3VG_REQUIRE_INTEGRATION=1 (CI), as the harness does for helm.
- */
-export function describeWithPromqlCheck(name: string, body: () => void): void {
-  const binary = promqlCheckBinary();
-  let available = isExecutable(binary);
-  if (!available) {
-    const reason = `promql-check not built (missing ${binary}): run scripts/promql-check/build.sh (or scripts/control-plane/prepare.sh)`;
-    if (process.env.S3VG_REQUIRE_INTEGRATION === "1") throw new Error(`S3VG_REQUIRE_INTEGRATION=1 but ${reason}`);
-    console.log(`skipping promql tests: ${reason}`);
-    available = false;
-  }
-  describe.skipIf(!available)(name, body);
-}
 
 export interface PromqlResult {
   expr: string;

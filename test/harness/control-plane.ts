@@ -1,6 +1,7 @@
 // A real Kubernetes control plane (etcd + kube-apiserver) for integration tests.
 // Binaries come from scripts/control-plane/build.sh; see scripts/control-plane/README.md.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { accessSync, constants as fsConstants, createWriteStream, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import https from "node:https";
@@ -26,9 +27,10 @@ export interface ControlPlaneVersions {
   moto: string;
 }
 
-function readVersionsEnv(): Record<string, string> {
+/** KEY=value lines of a versions.env file. */
+function readVersionsEnv(file = versionsFile): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const line of readFileSync(versionsFile, "utf8").split("\n")) {
+  for (const line of readFileSync(file, "utf8").split("\n")) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (match?.[1] !== undefined && match[2] !== undefined) values[match[1]] = match[2];
   }
@@ -69,6 +71,15 @@ export function motoServerBinary(): string {
   return path.join(cacheRoot(), "moto-venv", "bin", "moto_server");
 }
 
+/** Where scripts/promql-check/build.sh puts the tool: keyed by Prometheus version and source hash. */
+export function promqlCheckBinary(): string {
+  const versions = path.join(repoRoot, "scripts/promql-check/versions.env");
+  const version = readVersionsEnv(versions).PROMETHEUS_VERSION;
+  if (!version) throw new Error(`${versions}: PROMETHEUS_VERSION is missing`);
+  const sourceHash = createHash("sha256").update(readFileSync(path.join(repoRoot, "scripts/promql-check/main.go"))).digest("hex").slice(0, 12);
+  return path.join(cacheRoot(), "bin", `promql-check_${version}_${sourceHash}`, "promql-check");
+}
+
 export interface BinariesStatus {
   ok: boolean;
   reason?: string;
@@ -94,7 +105,8 @@ export function binariesAvailable(): BinariesStatus {
   return { ok: false, binDir: dir, reason: `control plane binaries not built (missing ${missing.join(", ")}): ${prepareHint}` };
 }
 
-export type IntegrationNeed = "control-plane" | "helm" | "moto";
+/** "mount-namespace": root and util-linux's unshare + setpriv (a private, read-only mount namespace). */
+export type IntegrationNeed = "control-plane" | "helm" | "moto" | "promql-check" | "mount-namespace";
 
 function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
   for (const need of needs) {
@@ -105,6 +117,12 @@ function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
       return `helm not built (missing ${helmBinary()}): ${prepareHint}`;
     } else if (need === "moto" && missingExecutables([motoServerBinary()]).length > 0) {
       return `moto_server not installed (missing ${motoServerBinary()}): ${prepareHint}`;
+    } else if (need === "promql-check" && missingExecutables([promqlCheckBinary()]).length > 0) {
+      return `promql-check not built (missing ${promqlCheckBinary()}): run scripts/promql-check/build.sh (or ${prepareHint})`;
+    } else if (need === "mount-namespace") {
+      if (process.getuid?.() !== 0) return "not root: a private mount namespace needs CAP_SYS_ADMIN";
+      const missing = missingExecutables(["/usr/bin/unshare", "/usr/bin/setpriv"]);
+      if (missing.length > 0) return `${missing.join(", ")} missing (util-linux)`;
     }
   }
   return undefined;

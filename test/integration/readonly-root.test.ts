@@ -9,28 +9,13 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
-import { repoRoot } from "../harness/control-plane.js";
+import { describeIntegration, repoRoot } from "../harness/control-plane.js";
 import { upjetBucketPolicy } from "../helpers/manifests.js";
 
 const NON_ROOT = 65532;
-
-/** Mount namespaces need root and util-linux's unshare + setpriv, as CI here has. */
-function unmetNeed(): string | undefined {
-  if (process.getuid?.() !== 0) return "not root: a private mount namespace needs CAP_SYS_ADMIN";
-  for (const tool of ["/usr/bin/unshare", "/usr/bin/setpriv"]) if (!existsSync(tool)) return `${tool} is missing (util-linux)`;
-  if (!existsSync(path.join(repoRoot, "dist/src/cli/main.js"))) return "dist/ is missing: run npm run build";
-  return undefined;
-}
-
-function runnable(): boolean {
-  const reason = unmetNeed();
-  if (reason === undefined) return true;
-  if (process.env.S3VG_REQUIRE_INTEGRATION === "1") throw new Error(`S3VG_REQUIRE_INTEGRATION=1 but ${reason}`);
-  console.log(`skipping the read-only root test: ${reason}`);
-  return false;
-}
+const cli = path.join(repoRoot, "dist/src/cli/main.js");
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
@@ -46,7 +31,7 @@ function get(port: number, pathName: string): Promise<{ status: number; body: st
   });
 }
 
-describe.skipIf(!runnable())("serve as uid 65532 on a read-only root filesystem", () => {
+describeIntegration("serve as uid 65532 on a read-only root filesystem", () => {
   let dir: string;
   let child: ChildProcess;
   let output = "";
@@ -54,6 +39,7 @@ describe.skipIf(!runnable())("serve as uid 65532 on a read-only root filesystem"
   let caPem: string;
 
   beforeAll(async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
     dir = mkdtempSync(path.join(tmpdir(), "s3vg-readonly-"));
     const bundle = generateCertificates({ names: ["127.0.0.1"], days: 1 });
     caPem = bundle.caPem;
@@ -128,4 +114,4 @@ describe.skipIf(!runnable())("serve as uid 65532 on a read-only root filesystem"
     expect(output).not.toMatch(/EROFS|EACCES|EPERM|read-only file system/i);
     expect(child.exitCode).toBeNull();
   });
-});
+}, ["mount-namespace"]);
