@@ -93,8 +93,7 @@ export class ClusterInventory {
     this.stopped = true;
     clearInterval(this.discoveryTimer);
     await this.discovering;
-    const all = [...this.watched.values(), ...(this.namespaces ? [this.namespaces] : [])];
-    await Promise.all(all.map((w) => w.informer.stop()));
+    await Promise.all(this.allWatched().map((w) => w.informer.stop()));
     this.watched.clear();
     this.namespaces = undefined;
   }
@@ -200,9 +199,13 @@ export class ClusterInventory {
     return entry;
   }
 
+  private allWatched(): Watched[] {
+    return [...this.watched.values(), ...(this.namespaces ? [this.namespaces] : [])];
+  }
+
   /** One watch reached the API server again: the others stop waiting out their backoff. */
   private retryOthersNow(recovered: Watched): void {
-    for (const w of [...this.watched.values(), ...(this.namespaces ? [this.namespaces] : [])]) {
+    for (const w of this.allWatched()) {
       if (w !== recovered) w.informer.retryNow();
     }
   }

@@ -79,7 +79,7 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 /** A failed request's HTTP status as a metric label, or "network" when none came back. */
-export function errorCode(error: unknown): string {
+export function httpStatusLabel(error: unknown): string {
   const status = statusOf(error);
   return status === undefined ? "network" : String(status);
 }

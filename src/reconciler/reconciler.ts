@@ -9,7 +9,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { parseDurationMs } from "../aws/duration.js";
 import type { Config } from "../config/schema.js";
 import type { ClusterInventory } from "../kube/cluster-inventory.js";
-import { errorCode, reasonOf } from "../kube/informer.js";
+import { httpStatusLabel, reasonOf } from "../kube/informer.js";
 import type { Logger } from "../logging.js";
 import type { KubeWriteResource, Metrics } from "../metrics/metrics.js";
 import { Auditor, type FullAuditStats } from "./audit.js";
@@ -75,7 +75,7 @@ export class Reconciler {
     const { config, logger, kubeConfig } = options;
     this.intervalMs = options.auditIntervalMs ?? parseDurationMs(config.audit.interval) ?? 300_000;
     this.writer = new PolicyReportWriter(kubeConfig, logger);
-    const countWriteError = (resource: KubeWriteResource) => (error: unknown) => options.metrics.kubeWriteErrors.inc({ resource, code: errorCode(error) });
+    const countWriteError = (resource: KubeWriteResource) => (error: unknown) => options.metrics.kubeWriteErrors.inc({ resource, code: httpStatusLabel(error) });
     this.countReportError = countWriteError("policyreports");
     this.events = new EventRecorder(kubeConfig, logger, { ...options.events, identity: options.identity, onWriteError: countWriteError("events") });
     this.auditor = new Auditor({

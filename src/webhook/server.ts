@@ -55,18 +55,15 @@ const sendJson = (res: Response, status: number, body: unknown): void => {
 };
 
 const KIND_LABELS: ReadonlySet<string> = new Set(WATCHED_KINDS.map((k) => k.kind));
-const OPERATION_LABELS: ReadonlySet<string> = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
 
 /**
- * Metric labels come from the request, which anyone reaching the port can write: a kind or
- * operation we do not know becomes "other", so the number of series (and the memory and
- * scrape size they cost) stays bounded whatever is sent.
+ * The kind metric label comes from the request, which anyone reaching the port can write: a
+ * kind we do not watch becomes "other", so the number of series (and the memory and scrape
+ * size they cost) stays bounded whatever is sent. The operation needs no such guard:
+ * parseAdmissionReview refuses any but the four API server operations.
  */
-export function metricLabels(request: Pick<AdmissionRequest, "kind" | "operation">): { kind: string; operation: string } {
-  return {
-    kind: KIND_LABELS.has(request.kind.kind) ? request.kind.kind : "other",
-    operation: OPERATION_LABELS.has(request.operation) ? request.operation : "other",
-  };
+function kindLabel(request: AdmissionRequest): string {
+  return KIND_LABELS.has(request.kind.kind) ? request.kind.kind : "other";
 }
 
 /** The express app: POST /validate, GET /healthz, GET /readyz. No TLS here (see startWebhookServer). */
@@ -128,7 +125,8 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
       return sendJson(res, 400, { message: parsed.message });
     }
     const request: AdmissionRequest = parsed.request;
-    const { kind, operation } = metricLabels(request);
+    const kind = kindLabel(request);
+    const operation = request.operation;
     let result;
     try {
       result = decide(request, {
