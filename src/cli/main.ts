@@ -2,91 +2,240 @@
 // A small young generation keeps peak memory of a large `check` well below the default
 // (measured in bench/check-corpus.mjs) at no cost in time: most allocations are short-lived
 // YAML parser nodes.
-import { parseArgs } from "node:util";
-import { RECONCILE_USAGE } from "./reconcile-usage.js";
-import { SERVE_USAGE } from "./serve-usage.js";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { RECONCILE_EXAMPLES, RECONCILE_OPTIONS, RECONCILE_USAGE } from "./reconcile-usage.js";
+import { CERT_EXAMPLES, CERT_USAGE, SERVE_EXAMPLES, SERVE_OPTIONS, SERVE_USAGE } from "./serve-usage.js";
+import { nearestName, nodeVersionWarning } from "./conventions.js";
 import { VERSION } from "../version.js";
 
 // Each command loads its own modules: `check` must not pay for express, the Kubernetes
 // client and the AWS SDK (a third of its start-up time on a large corpus).
 
-const USAGE = `Usage:
-  s3-vpce-guard check [--config FILE] [--output text|json|sarif] [--aws [--ec2-endpoint URL]] PATH|- ...
-      Check Crossplane / ACK manifests (files, directories, or - for stdin).
-      --aws looks endpoint ids, VPCs and their regions and CIDRs up in EC2 (default AWS
-      credential chain; --ec2-endpoint or AWS_ENDPOINT_URL_EC2 for emulators).
-      Exit code: 0 no deny finding, 1 at least one deny finding, 2 unreadable input or bad config.
-${SERVE_USAGE}${RECONCILE_USAGE}  s3-vpce-guard rules [--output text|json]
-      List the rules, their default actions and guide sections.
-  s3-vpce-guard --version | --help
+const CHECK_USAGE = `  s3-vpce-guard check [flags] PATH|- ...
+  s3-vpce-guard check --cluster [--context NAME] [--namespace NS] [flags] [PATH ...]
+      Check Crossplane / ACK manifests (files, directories, or - for stdin) and, with --cluster,
+      the objects of a live cluster (read-only: list only, nothing is installed or written).
 `;
+
+const CHECK_HELP = `Flags:
+  -c, --config FILE         rule actions and defaults (README "Configuration")
+  -o, --output FORMAT       text (default), json or sarif
+      --cluster             also check every watched kind of the kubeconfig context's cluster;
+                            files given beside it replace cluster objects of the same identity
+      --context NAME        kubeconfig context for --cluster (default: the current context)
+  -n, --namespace NS        with --cluster: namespaced kinds from NS only (cluster-scoped kinds are read whole)
+      --allow-empty         exit 0 (not 2) when no resource of a checked kind is found
+      --aws                 look endpoint ids, VPCs, their regions and CIDRs up in EC2 (default credential chain)
+      --ec2-endpoint URL    EC2 endpoint for emulators (or AWS_ENDPOINT_URL_EC2); implies --aws
+
+Examples:
+  s3-vpce-guard check manifests/
+  kubectl get vpcendpoints.ec2.aws.upbound.io -o yaml | s3-vpce-guard check -
+  s3-vpce-guard check --output sarif manifests/ > s3-vpce-guard.sarif
+  s3-vpce-guard check --cluster --context prod
+  s3-vpce-guard check --cluster my-change.yaml     # a change against the live state, before applying it
+
+Exit codes: 0 no deny finding; 1 at least one deny finding; 2 unreadable input, no resource of a
+checked kind found (unless --allow-empty), a kind the cluster would not list, or bad config.
+`;
+
+const RULES_USAGE = `  s3-vpce-guard rules [--output text|json]
+      List the rules, their default actions and guide sections.
+`;
+
+const RULES_HELP = `Examples:
+  s3-vpce-guard rules
+  s3-vpce-guard rules --output json
+`;
+
+const USAGE = `s3-vpce-guard checks S3 VPC endpoints, buckets and bucket policies (Crossplane and ACK) against
+the AWS guide "Endpoints for Amazon S3".
+
+Usage:
+  s3-vpce-guard COMMAND [flags]
+
+Commands:
+  check       Check manifests, stdin, or a live cluster (--cluster)
+  rules       List the rules
+  serve       Run the admission webhook (and the reconciler, with a cluster)
+  reconcile   Audit a cluster continuously into PolicyReports, Events and metrics
+  cert        Write a self-signed CA and serving certificate for serve
+  version     Print the version (also --version)
+
+Run 's3-vpce-guard COMMAND --help' for a command's flags and examples.
+`;
+
+interface Command {
+  usage: string;
+  help: string;
+  options: ParseArgsOptionsConfig;
+  run(args: string[]): Promise<number>;
+}
+
+const CHECK_OPTIONS = {
+  config: { type: "string", short: "c" },
+  output: { type: "string", short: "o", default: "text" },
+  aws: { type: "boolean", default: false },
+  "ec2-endpoint": { type: "string" },
+  cluster: { type: "boolean", default: false },
+  context: { type: "string" },
+  namespace: { type: "string", short: "n" },
+  "allow-empty": { type: "boolean", default: false },
+} as const;
+
+const RULES_OPTIONS = { output: { type: "string", short: "o", default: "text" } } as const;
+
+const CERT_OPTIONS = {
+  out: { type: "string", short: "o" },
+  dns: { type: "string", multiple: true },
+  days: { type: "string" },
+} as const;
+
+const COMMANDS: Record<string, Command> = {
+  check: {
+    usage: CHECK_USAGE,
+    help: CHECK_HELP,
+    options: CHECK_OPTIONS,
+    async run(args) {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: CHECK_OPTIONS });
+      if (!values.cluster && (values.context !== undefined || values.namespace !== undefined)) {
+        throw new Error(`--${values.context !== undefined ? "context" : "namespace"} only applies with --cluster`);
+      }
+      return (await import("./check.js")).runCheck({
+        paths: positionals,
+        configPath: values.config,
+        output: values.output,
+        aws: values.aws || values["ec2-endpoint"] !== undefined,
+        ec2Endpoint: values["ec2-endpoint"],
+        allowEmpty: values["allow-empty"],
+        ...(values.cluster ? { cluster: { context: values.context, namespace: values.namespace } } : {}),
+      });
+    },
+  },
+  rules: {
+    usage: RULES_USAGE,
+    help: RULES_HELP,
+    options: RULES_OPTIONS,
+    async run(args) {
+      const { values } = parseArgs({ args, options: RULES_OPTIONS });
+      return (await import("./rules.js")).printRules(values.output);
+    },
+  },
+  serve: {
+    usage: SERVE_USAGE,
+    help: SERVE_EXAMPLES,
+    options: SERVE_OPTIONS,
+    async run(args) {
+      const { parseServeArgs, runServe } = await import("./serve.js");
+      return runServe(parseServeArgs(args));
+    },
+  },
+  reconcile: {
+    usage: RECONCILE_USAGE,
+    help: RECONCILE_EXAMPLES,
+    options: RECONCILE_OPTIONS,
+    async run(args) {
+      return (await import("./reconcile.js")).runReconcile(args);
+    },
+  },
+  cert: {
+    usage: CERT_USAGE,
+    help: CERT_EXAMPLES,
+    options: CERT_OPTIONS,
+    async run(args) {
+      const { values } = parseArgs({ args, options: CERT_OPTIONS });
+      return (await import("./cert.js")).runCert({ out: values.out, names: values.dns ?? [], days: values.days });
+    },
+  },
+};
+
+const seeHelp = (command: string) => `Run 's3-vpce-guard ${command} --help' for usage.`;
+
+/**
+ * The first flag that the command does not know, as kubectl names it, with the nearest known
+ * one. Values of string flags are skipped (`--context -x` is a value, not a flag).
+ */
+function unknownFlag(command: string, args: string[], options: ParseArgsOptionsConfig): string | undefined {
+  const long = Object.keys(options);
+  const short = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--") break;
+    let name: string | undefined;
+    if (arg.startsWith("--")) {
+      name = arg.slice(2).split("=")[0] ?? "";
+      if (!long.includes(name)) {
+        const nearest = nearestName(name, long);
+        return `unknown flag --${name}${nearest ? `; did you mean --${nearest}?` : ""}\n${seeHelp(command)}`;
+      }
+      if (arg.includes("=")) continue;
+    } else if (arg.startsWith("-") && arg.length > 1) {
+      const letter = arg.charAt(1);
+      name = short.get(letter);
+      if (name === undefined) return `unknown flag -${letter}\n${seeHelp(command)}`;
+      if (arg.length > 2) continue;
+    }
+    if (name !== undefined && options[name]?.type === "string") i++;
+  }
+  return undefined;
+}
+
+/** node:util's parse errors in the words of the rest of the CLI. */
+function parseErrorMessage(error: Error & { code?: string }): string {
+  const missing = /^Option '(-\w, )?(--[\w-]+) <value>' argument (missing|is ambiguous)/.exec(error.message);
+  if (missing) return `${missing[2]} needs a value (${missing[2]}=VALUE when the value starts with -)`;
+  const noValue = /^Option '(--[\w-]+)' does not take an argument/.exec(error.message);
+  if (noValue) return `${noValue[1]} is a switch and takes no value`;
+  const positional = /^Unexpected argument '(.*)'/s.exec(error.message);
+  if (positional) return `unexpected argument "${positional[1]}": this command takes flags only`;
+  return error.message.split("\n")[0] ?? error.message;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(USAGE);
-    return command === undefined ? 2 : 0;
+  const warning = nodeVersionWarning(process.versions.node);
+  if (warning) {
+    // The long-running commands log JSON lines; a terminal gets one plain line.
+    process.stderr.write(
+      command === "serve" || command === "reconcile"
+        ? `${JSON.stringify({ level: "warn", time: new Date().toISOString(), pid: process.pid, name: "s3-vpce-guard", msg: warning })}\n`
+        : `s3-vpce-guard: warning: ${warning}\n`,
+    );
   }
-  if (command === "--version" || command === "-v") {
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    const topic = command === "help" ? rest[0] : undefined;
+    const chosen = topic === undefined ? undefined : COMMANDS[topic];
+    process.stdout.write(chosen ? `Usage:\n${chosen.usage}\n${chosen.help}` : USAGE);
+    return 0;
+  }
+  if (command === "--version" || command === "-v" || command === "version") {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  // `COMMAND --help` anywhere before a "--": the usage on stdout, exit 0 (not an unknown flag).
+  const spec = COMMANDS[command];
+  if (spec === undefined) {
+    const nearest = nearestName(command, Object.keys(COMMANDS));
+    process.stderr.write(`s3-vpce-guard: unknown command "${command}"${nearest ? `; did you mean "${nearest}"?` : ""}\nRun 's3-vpce-guard --help' for the commands.\n`);
+    return 2;
+  }
+  // `COMMAND --help` anywhere before a "--": that command's usage on stdout, exit 0.
   const end = rest.indexOf("--");
   if ((end === -1 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
-    const usage: Record<string, string> = { serve: SERVE_USAGE, reconcile: RECONCILE_USAGE };
-    process.stdout.write(usage[command] !== undefined ? `Usage:\n${usage[command]}` : USAGE);
+    process.stdout.write(`Usage:\n${spec.usage}\n${spec.help}`);
     return 0;
   }
+  const unknown = unknownFlag(command, rest, spec.options);
+  if (unknown !== undefined) {
+    process.stderr.write(`s3-vpce-guard ${command}: ${unknown}\n`);
+    return 2;
+  }
   try {
-    switch (command) {
-      case "check": {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            config: { type: "string", short: "c" },
-            output: { type: "string", short: "o", default: "text" },
-            aws: { type: "boolean", default: false },
-            "ec2-endpoint": { type: "string" },
-          },
-        });
-        return await (await import("./check.js")).runCheck({
-          paths: positionals,
-          configPath: values.config,
-          output: values.output ?? "text",
-          aws: values.aws === true || values["ec2-endpoint"] !== undefined,
-          ec2Endpoint: values["ec2-endpoint"],
-        });
-      }
-      case "rules": {
-        const { values } = parseArgs({ args: rest, options: { output: { type: "string", short: "o", default: "text" } } });
-        return (await import("./rules.js")).printRules(values.output ?? "text");
-      }
-      case "serve": {
-        const { parseServeArgs, runServe } = await import("./serve.js");
-        return await runServe(parseServeArgs(rest));
-      }
-      case "reconcile":
-        return await (await import("./reconcile.js")).runReconcile(rest);
-      case "cert": {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            out: { type: "string", short: "o" },
-            dns: { type: "string", multiple: true },
-            days: { type: "string" },
-          },
-        });
-        return await (await import("./cert.js")).runCert({ out: values.out, names: values.dns ?? [], days: values.days });
-      }
-      default:
-        process.stderr.write(`s3-vpce-guard: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
-    }
+    return await spec.run(rest);
   } catch (err) {
-    // parseArgs throws on unknown flags: show the reason and the usage, exit 2.
-    process.stderr.write(`s3-vpce-guard: ${(err as Error).message}\n\n${USAGE}`);
+    // Bad flag values: the reason in one line and where the usage is, exit 2.
+    const message = parseErrorMessage(err as Error & { code?: string });
+    if (process.env.LOG_LEVEL === "debug") process.stderr.write(`${(err as Error).stack ?? ""}\n`);
+    process.stderr.write(`s3-vpce-guard ${command}: ${message}\n${seeHelp(command)}\n`);
     return 2;
   }
 }

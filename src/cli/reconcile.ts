@@ -16,8 +16,8 @@ import { createLogger, type Logger } from "../logging.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
-import { RECONCILE_USAGE } from "./reconcile-usage.js";
-import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
+import { RECONCILE_OPTIONS } from "./reconcile-usage.js";
+import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
 
 export interface ReconcileOptions extends LeaseFlags {
   configPath?: string;
@@ -36,16 +36,7 @@ export interface RunningReconciler {
 
 /** Parses the command line; throws an Error naming the flag on bad input. */
 export function parseReconcileArgs(args: string[]): ReconcileOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: "string", short: "c" },
-      "metrics-port": { type: "string", default: "9090" },
-      "health-port": { type: "string", default: "8081" },
-      host: { type: "string", default: "0.0.0.0" },
-      ...LEASE_ARG_OPTIONS,
-    },
-  });
+  const { values } = parseArgs({ args, options: RECONCILE_OPTIONS });
   const options: ReconcileOptions = {
     ...(values.config ? { configPath: values.config } : {}),
     metricsPort: portOf("metrics-port", values["metrics-port"]),
@@ -82,7 +73,7 @@ function startHealthServer(port: number, host: string, ready: () => { ready: boo
 export async function startReconcile(options: ReconcileOptions, env: { logger?: Logger; kubeConfig?: KubeConfig } = {}): Promise<RunningReconciler> {
   const logger = env.logger ?? createLogger();
   const config = await loadConfigOrDefault(options.configPath);
-  const kubeConfig = env.kubeConfig ?? loadKubeConfig();
+  const kubeConfig = env.kubeConfig ?? loadKubeConfig({ withoutCluster: "run `serve --no-kube` instead (reconcile audits a cluster, it cannot run without one)" });
   const inventory = new Inventory();
   const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });
   const cluster = new ClusterInventory({ kubeConfig, inventory, config, logger, metrics });
@@ -136,7 +127,7 @@ export async function runReconcile(args: string[]): Promise<number> {
   try {
     options = parseReconcileArgs(args);
   } catch (error) {
-    process.stderr.write(`s3-vpce-guard reconcile: ${(error as Error).message}\n\nUsage:\n${RECONCILE_USAGE}`);
+    process.stderr.write(`s3-vpce-guard reconcile: ${(error as Error).message}\nRun 's3-vpce-guard reconcile --help' for usage.\n`);
     return 2;
   }
   return runService("reconcile", async (logger) => {

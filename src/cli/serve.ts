@@ -19,7 +19,8 @@ import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import { startWebhookServer, type WebhookServer } from "../webhook/server.js";
 import { loadInputs } from "./load.js";
-import { LEASE_ARG_OPTIONS, leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
+import { SERVE_OPTIONS } from "./serve-usage.js";
+import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
 
 export interface ServeOptions {
   tlsCert: string;
@@ -104,7 +105,7 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     if (!options.noKube) throw new Error("--preload-file only works with --no-kube");
     await preload(inventory, config, options.preloadPaths, logger);
   }
-  const kubeConfig = options.noKube ? undefined : (env.kubeConfig ?? loadKubeConfig());
+  const kubeConfig = options.noKube ? undefined : (env.kubeConfig ?? loadKubeConfig({ withoutCluster: "pass --no-kube to serve admission without a cluster" }));
   if (kubeConfig) {
     cluster = new ClusterInventory({
       kubeConfig,
@@ -201,25 +202,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
 
 /** Parses `serve`'s command line; throws an Error naming the flag on bad input. */
 export function parseServeArgs(args: string[]): ServeOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      port: { type: "string", default: "8443" },
-      "metrics-port": { type: "string", default: "9090" },
-      host: { type: "string", default: "0.0.0.0" },
-      config: { type: "string", short: "c" },
-      "no-kube": { type: "boolean", default: false },
-      "no-reconciler": { type: "boolean", default: false },
-      "ready-without-sync": { type: "boolean", default: false },
-      "body-limit": { type: "string" },
-      "time-budget-ms": { type: "string" },
-      // Hidden: fills the inventory from manifests (benchmarks, demos; needs --no-kube).
-      "preload-file": { type: "string", multiple: true },
-      ...LEASE_ARG_OPTIONS,
-    },
-  });
+  const { values } = parseArgs({ args, options: SERVE_OPTIONS });
   const positive = (flag: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);

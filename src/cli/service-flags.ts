@@ -115,9 +115,36 @@ export async function runUntilSignal(command: string, logger: Logger, stop: () =
 }
 
 /**
- * The shared life of `serve` and `reconcile`: start (exit code 2 with the reason when that
- * fails), print the bound ports as one JSON line (tests and scripts that ask for port 0 read
- * them), then run until a signal. Exit code.
+ * A start-up failure as one line with the fix in it. Errors of our own already carry their
+ * fix; the operating system's listen errors are translated (their stack tells a user nothing).
+ */
+export function startupErrorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where = e.address !== undefined && e.port !== undefined ? `${e.address}:${e.port}` : "a port";
+  if (e.code === "EADDRINUSE") {
+    return `cannot listen on ${where}: another process uses that port; stop it, or pass another --port / --metrics-port / --health-port (0 picks a free one)`;
+  }
+  if (e.code === "EACCES" && e.syscall === "listen") {
+    return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); pass a port above 1023`;
+  }
+  if (e.code === "EADDRNOTAVAIL") return `cannot listen on ${where}: no such address on this machine; check --host`;
+  return (error.message.split("\n")[0] ?? "").slice(0, 500);
+}
+
+/**
+ * The line that tells scripts and tests which ports were bound (they may ask for port 0): a
+ * structured log line like the others, with `msg` before the ports so that it reads
+ * `"msg":"ports","port":N,"metricsPort":N`.
+ */
+export function portsLine(ports: Record<string, number>): string {
+  return `${JSON.stringify({ level: "info", time: new Date().toISOString(), pid: process.pid, name: "s3-vpce-guard", msg: "ports", ...ports })}\n`;
+}
+
+/**
+ * The shared life of `serve` and `reconcile`: start (exit code 2 with one line saying why and
+ * how to fix it when that fails; the stack only at debug level), print the bound ports as one
+ * JSON line, then run until a signal. Exit code.
  */
 export async function runService(
   command: string,
@@ -129,11 +156,12 @@ export async function runService(
   try {
     running = await start(logger);
   } catch (error) {
-    logger.fatal({ err: error }, `${command}: could not start`);
-    process.stderr.write(`s3-vpce-guard ${command}: ${(error as Error).message}\n`);
+    logger.debug({ err: error }, `${command}: could not start`);
+    logger.flush();
+    process.stderr.write(`s3-vpce-guard ${command}: ${startupErrorMessage(error)}\n`);
     return 2;
   }
-  process.stdout.write(`${JSON.stringify({ msg: "ports", ...running.ports })}\n`);
+  process.stdout.write(portsLine(running.ports));
   await runUntilSignal(command, logger, running.stop);
   return 0;
 }

@@ -48,6 +48,11 @@ export interface CheckOptions {
   inventory?: Inventory;
   rules?: readonly Rule[];
   now?: Date;
+  /**
+   * False when part of the inventory could not be read (`check --cluster` with a kind it may
+   * not list): rules that need every object then say nothing rather than guess. Default true.
+   */
+  inventoryComplete?: boolean;
 }
 
 function isNamespace(o: unknown): boolean {
@@ -78,12 +83,13 @@ export function checkObjects(inputs: readonly SourcedObject[], options: CheckOpt
       adapted.push({ model: result.object, source });
     }
   }
-  inventory.complete = true;
+  const inventoryComplete = options.inventoryComplete ?? true;
+  inventory.complete = inventoryComplete;
 
   const findings: ReportedFinding[] = [];
   for (const { model, source } of adapted) {
     for (const finding of review(
-      { subject: model, mode: "cli", inventoryComplete: true, ...(options.now ? { now: options.now } : {}) },
+      { subject: model, mode: "cli", inventoryComplete, ...(options.now ? { now: options.now } : {}) },
       { config, inventory, ...(options.rules ? { rules: options.rules } : {}) },
     )) {
       findings.push({ ...finding, file: source.file, line: source.line });

@@ -4,15 +4,21 @@
  */
 import type { CheckReport, ReportedFinding } from "../model/report.js";
 
+/** Standard input is named as in the text output. */
+function displayFile(file: string): string {
+  return file === "-" ? "<stdin>" : file;
+}
+
 export function renderJson(report: CheckReport): string {
   const document = {
     findings: report.findings.map(jsonFinding),
-    errors: report.errors.map((error) => ({ file: error.file, line: error.line, message: error.message })),
+    errors: report.errors.map((error) => ({ file: displayFile(error.file), line: error.line, message: error.message })),
     summary: {
       resources: report.summary.resources,
       deny: report.summary.deny,
       warn: report.summary.warn,
       audit: report.summary.audit,
+      errors: report.errors.length,
     },
   };
   return `${JSON.stringify(document, null, 2)}\n`;
@@ -32,7 +38,7 @@ function jsonFinding(finding: ReportedFinding) {
       namespace: finding.resource.namespace,
       name: finding.resource.name,
     },
-    file: finding.file ?? null,
+    file: finding.file === undefined ? null : displayFile(finding.file),
     line: finding.line ?? null,
   };
 }

@@ -136,7 +136,8 @@ function sarifNotification(error: InputError, baseDirectory: string) {
 }
 
 function physicalLocation(file: string | undefined, line: number | null | undefined, baseDirectory: string) {
-  if (file === undefined) return {};
+  // "<cluster CONTEXT>": an error about the cluster, not about a file.
+  if (file === undefined || /^<cluster .*>$/.test(file)) return {};
   const region = line === null || line === undefined ? {} : { region: { startLine: line } };
   return { physicalLocation: { artifactLocation: { uri: artifactUri(file, baseDirectory) }, ...region } };
 }

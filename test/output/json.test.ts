@@ -13,7 +13,7 @@ describe("renderJson", () => {
       expect(Object.keys(finding.resource as object)).toEqual(["apiVersion", "kind", "namespace", "name"]);
     }
     for (const error of parsed.errors as object[]) expect(Object.keys(error)).toEqual(["file", "line", "message"]);
-    expect(Object.keys(parsed.summary as object)).toEqual(["resources", "deny", "warn", "audit"]);
+    expect(Object.keys(parsed.summary as object)).toEqual(["resources", "deny", "warn", "audit", "errors"]);
   });
 
   it("keeps the values, with null namespace for cluster-scoped objects and null line for whole-file errors", () => {
@@ -31,9 +31,10 @@ describe("renderJson", () => {
     });
     expect(parsed.findings[1].resource.namespace).toBe("team-a");
     expect(parsed.findings[1].path).toBe(denyFinding.path);
-    expect(parsed.findings[3].file).toBe("-");
+    // Standard input has the name the text output gives it.
+    expect(parsed.findings[3].file).toBe("<stdin>");
     expect(parsed.errors).toEqual(sampleReport.errors);
-    expect(parsed.summary).toEqual({ resources: 12, deny: 1, warn: 2, audit: 1 });
+    expect(parsed.summary).toEqual({ resources: 12, deny: 1, warn: 2, audit: 1, errors: sampleReport.errors.length });
   });
 
   it("does not leak extra fields a finding may carry", () => {
@@ -52,6 +53,6 @@ describe("renderJson", () => {
 
   it("is pretty-printed with two spaces and ends with one newline", () => {
     const text = renderJson(cleanReport);
-    expect(text).toBe('{\n  "findings": [],\n  "errors": [],\n  "summary": {\n    "resources": 3,\n    "deny": 0,\n    "warn": 0,\n    "audit": 0\n  }\n}\n');
+    expect(text).toBe('{\n  "findings": [],\n  "errors": [],\n  "summary": {\n    "resources": 3,\n    "deny": 0,\n    "warn": 0,\n    "audit": 0,\n    "errors": 0\n  }\n}\n');
   });
 });
