@@ -20,7 +20,7 @@ const MAX_CERT_DAYS = 36_500;
 export async function makeDirectory(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let current = resolve(dir); ; current = dirname(current)) {
-    const info = await stat(current).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? undefined : Promise.reject(error)));
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" || error.code === "ENOTDIR" ? undefined : Promise.reject(error)));
     if (info !== undefined) {
       if (!info.isDirectory()) throw new Error(`${current} exists and is not a directory`);
       break;

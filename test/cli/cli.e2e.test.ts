@@ -45,7 +45,7 @@ describe("s3-vpce-guard check (spawned)", () => {
     expect(r.stderr).toBe("");
     const out = JSON.parse(r.stdout);
     expect(out.findings).toEqual([]);
-    expect(out.summary).toEqual({ resources: 4, deny: 0, warn: 0, audit: 0 });
+    expect(out.summary).toEqual({ resources: 4, deny: 0, warn: 0, audit: 0, errors: 0 });
     expect(r.code).toBe(0);
   });
 
@@ -75,7 +75,7 @@ describe("s3-vpce-guard check (spawned)", () => {
   it("reads stdin", () => {
     const r = run(["check", "-o", "json", "-"], violating);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).findings[0].file).toBe("-");
+    expect(JSON.parse(r.stdout).findings[0].file).toBe("<stdin>");
   });
 
   it("emits SARIF 2.1.0", () => {
