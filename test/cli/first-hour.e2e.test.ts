@@ -117,6 +117,16 @@ describe("2. serve and reconcile without a cluster configuration", () => {
   });
 });
 
+describe("check --cluster without a cluster configuration", () => {
+  it("one line naming KUBECONFIG and the in-cluster config, exit 2, nothing on stdout", () => {
+    const r = run(["check", "--cluster"], { env: noCluster() });
+    expect(r).toMatchObject({ code: 2, stdout: "" });
+    expect(r.stderr).toBe(
+      `s3-vpce-guard check: --cluster: no Kubernetes configuration: KUBECONFIG is not set, ${noClusterEnv.HOME}/.kube/config does not exist, and there is no in-cluster config (not in a pod); set KUBECONFIG to a kubeconfig file, run in a pod with a service account\n`,
+    );
+  });
+});
+
 describe("3. start-up errors are one line with the fix; the stack only at debug level", () => {
   const serveArgs = (cert: string, key: string, port = "0") => ["serve", "--tls-cert", cert, "--tls-key", key, "--no-kube", "--port", port, "--metrics-port", "0", "--host", "127.0.0.1"];
 
