@@ -37,7 +37,10 @@ interface ClusterObjects {
   label: string;
   objects: { object: Record<string, unknown>; resource: string }[];
   errors: InputError[];
+  /** Every object of every watched kind was read: rules that need the whole inventory may run. */
   complete: boolean;
+  /** A kind could not be listed. */
+  listFailed: boolean;
   /** Where a file's namespaced object without a namespace goes: --namespace, else the context's, else "default". */
   defaultNamespace: string;
   /** How many watched kinds the API server serves (0: no CRD of ours is installed). */
@@ -87,8 +90,8 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   const color = args.output === "text" && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
   io.stdout.write(render(args.output, report, { color, toolVersion: VERSION, rules }));
-  if (cluster && !cluster.complete) {
-    io.stderr.write("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the errors above)\n");
+  if (cluster?.listFailed) {
+    io.stderr.write("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n");
   }
   const empty = report.summary.resources === 0 && !args.allowEmpty;
   if (empty) fail(emptyMessage(args, cluster));
@@ -140,7 +143,10 @@ async function readCluster(options: NonNullable<CheckArgs["cluster"]>, io: Check
       label,
       objects: listing.objects.map((object) => ({ object, resource: identityOf(object) })),
       errors: listing.failures.map((f) => ({ file: label, line: null, message: f.message })),
-      complete: listing.failures.length === 0,
+      // With --namespace the other namespaces' objects are unseen: rules that need every
+      // object would take a reference to one of them for a dangling one.
+      complete: listing.failures.length === 0 && options.namespace === undefined,
+      listFailed: listing.failures.length > 0,
       defaultNamespace: options.namespace ?? kubeConfig.getContextObject(context)?.namespace ?? "default",
       servedKinds: listing.listed.length,
     };

@@ -209,7 +209,7 @@ describeIntegration("check --cluster against a real API server", () => {
     expect(keys(report)).toContain(`source-ip-condition deny Bucket ${TEAM}/ack-private-ip`);
     expect(report.summary.resources).toBe(objects.length - 1);
     expect(report.findings.map((f) => f.resource.name)).not.toContain("upjet-bucket");
-    expect(r.stderr).toBe("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the errors above)\n");
+    expect(r.stderr).toBe("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n");
     // Text: the same error as one line.
     const text = cliRun(["check", "--cluster"], { KUBECONFIG: file });
     expect(text.stdout.split("\n").filter((l) => l.startsWith(`<cluster ${LIMITED}>: `))).toHaveLength(1);
