@@ -105,7 +105,13 @@ function emptyMessage(args: CheckArgs, cluster: ClusterObjects | undefined): str
   if (cluster) {
     where.push(cluster.servedKinds === 0 ? `${cluster.label} (it serves none of the checked kinds: are the Crossplane or ACK CRDs installed?)` : cluster.label);
   }
-  const hint = args.paths.length > 0 ? "check the path (directories are searched for *.yaml, *.yml and *.json files), or pass" : "pass";
+  const files = args.paths.filter((p) => p !== "-");
+  const hint =
+    files.length > 0
+      ? "check the path (directories are searched for *.yaml, *.yml and *.json files), or pass"
+      : args.paths.length > 0
+        ? "check what is piped in, or pass"
+        : "pass";
   return `no resource of a checked kind found in ${where.join(" and ")}; ${hint} --allow-empty to accept that`;
 }
 

@@ -56,7 +56,9 @@ const noCluster = () => ({ ...noClusterEnv, KUBECONFIG: undefined, KUBERNETES_SE
 
 describe("1. check reports an empty run as a failure", () => {
   const emptyLine = (where: string) =>
-    `s3-vpce-guard check: no resource of a checked kind found in ${where}; check the path (directories are searched for *.yaml, *.yml and *.json files), or pass --allow-empty to accept that`;
+    where === "<stdin>"
+      ? "s3-vpce-guard check: no resource of a checked kind found in <stdin>; check what is piped in, or pass --allow-empty to accept that"
+      : `s3-vpce-guard check: no resource of a checked kind found in ${where}; check the path (directories are searched for *.yaml, *.yml and *.json files), or pass --allow-empty to accept that`;
 
   it.each([
     ["an empty directory", ["empty"], ""],
