@@ -243,6 +243,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // `check --cluster` may leave a request to an API server that never answered (it timed
+    // out): the CLI is done, so it exits once its output is flushed instead of waiting for it.
+    if (process.argv[2] === "check" && process.argv.includes("--cluster")) process.stdout.write("", () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`s3-vpce-guard: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

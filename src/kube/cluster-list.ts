@@ -116,10 +116,11 @@ function failureOf(client: ResourceClient, kind: WatchedKind | undefined, namesp
  */
 export async function listCluster(options: ClusterListOptions): Promise<ClusterListing> {
   const kinds = options.kinds ?? WATCHED_KINDS;
-  const served = await (options.discover ?? (() => discoverServedApis(options.kubeConfig, kinds)))();
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const discover = options.discover ?? (() => discoverServedApis(options.kubeConfig, kinds));
+  const served = await withTimeout(discover(), timeoutMs, "API discovery");
   const chosen = [...chooseVersions(kinds, served).values()];
   const pageSize = options.pageSize ?? 500;
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
   const targets: { client: ResourceClient; kind?: WatchedKind }[] = [
     // Namespaces first: ACK objects take their default region from their namespace.
     { client: namespaceClient(options.kubeConfig) },
