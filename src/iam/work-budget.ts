@@ -42,11 +42,17 @@ export function remainingWork(): number {
 }
 
 /**
- * Runs `work` with a fresh budget of `limit` steps and reports what it spent. Budgets nest:
- * an inner one is charged to its own counter only (the outer counter is restored after).
+ * Runs `work` with a budget of `limit` steps and reports what it spent. Inside an open budget
+ * the work joins it instead (a review inside an admission decision shares the decision's
+ * budget), so nesting never resets the count.
  */
 export function withWorkBudget<T>(limit: number, work: () => T): { value: T; spent: number } {
   const previous = current;
+  if (previous !== undefined) {
+    const before = previous.spent;
+    const value = work();
+    return { value, spent: previous.spent - before };
+  }
   const counter: WorkCounter = { limit, spent: 0 };
   current = counter;
   try {
