@@ -187,15 +187,14 @@ function matchBySimulation(glob: Glob, value: string): { matched: boolean; steps
  * Counts characters and wildcards of a pattern, for the limits that make an oversized
  * pattern a policy error instead of an expensive one.
  */
+const WILDCARD_OR_ESCAPE = /\$\{[*?$]\}|[*?]/g;
+
 export function wildcardCount(pattern: string): number {
+  if (!pattern.includes("*") && !pattern.includes("?")) return 0;
   let count = 0;
-  for (let index = 0; index < pattern.length; index += 1) {
-    const code = pattern.charCodeAt(index);
-    if (code === 0x24 && pattern.charCodeAt(index + 1) === 0x7b && ESCAPED[pattern.slice(index, index + 4)] !== undefined) {
-      index += 3;
-      continue;
-    }
-    if (code === 0x2a || code === 0x3f) count += 1;
+  WILDCARD_OR_ESCAPE.lastIndex = 0;
+  for (let match = WILDCARD_OR_ESCAPE.exec(pattern); match !== null; match = WILDCARD_OR_ESCAPE.exec(pattern)) {
+    if (match[0].length === 1) count += 1;
   }
   return count;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/iam/index.js";
-import { POLICY_LIMITS } from "../../src/iam/parse.js";
+import { POLICY_LIMITS, textNestingBeyond } from "../../src/iam/parse.js";
 import { withWorkBudget } from "../../src/iam/work-budget.js";
 
 const statement = (extra: Record<string, unknown>) => ({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", ...extra });
@@ -17,6 +17,12 @@ describe("policy limits", () => {
     for (let depth = 0; depth < 100_000; depth += 1) value = [value];
     const structured = parsePolicy({ Version: "2012-10-17", Statement: [statement({ Action: value })] }, "bucket");
     expect(structured.issues[0]?.message).toMatch(/more than 32 levels deep/);
+  });
+
+  it("counts only brackets outside strings (escaped quotes included)", () => {
+    const brackets = `[[[[{{{{\\"${"[".repeat(100)}`;
+    expect(textNestingBeyond(JSON.stringify({ Sid: brackets, Statement: [{ Sid: "a\\" }] }), 32)).toBeUndefined();
+    expect(textNestingBeyond(`{"a":"\\\\"${"[".repeat(40)}`, 32)).toBe(40);
   });
 
   it("a policy at the limit's edge still reads (6 levels are all IAM needs)", () => {
