@@ -79,6 +79,15 @@ export const REVIEW_FAMILIES = {
       ),
       `adv-${n}`,
     ),
+  // Our own: a long bucket name against many star-heavy patterns, so that matching in the
+  // rules (not parsing) is the cost.
+  "long-bucket-many-stars": (n) => {
+    const object = bucketPolicy(n, policyText(Array.from({ length: 200 }, (_, i) => allow({ Resource: `arn:aws:s3:::${"a*".repeat(30)}c${i}/*` }))));
+    object.spec.forProvider.bucket = "a".repeat(2000);
+    return reviewOf(object, `adv-${n}`);
+  },
+  // Our own: valid but needs more work than the default budget (100k Action entries).
+  "budget-exhausting-action-list": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Action: Array.from({ length: 100_000 }, (_, i) => `s3:GetObject${i % 7 ? "" : "*"}`) })])), `adv-${n}`),
   // Our own: a name and labels far over Kubernetes' limits inside the object.
   "huge-object-name": (n) => reviewOf({ ...bucketPolicy(n, policyText([allow({})]), `adv-${"n".repeat(1_000_000)}`) }, `adv-${n}`),
   // Our own: deep nesting elsewhere in the object (not a policy).

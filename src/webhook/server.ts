@@ -6,6 +6,7 @@ import type { Inventory } from "../inventory/inventory.js";
 import { logRateLimiter, type Logger } from "../logging.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { WATCHED_KINDS } from "../adapters/registry.js";
+import { textNestingBeyond } from "../iam/parse.js";
 import { decide, parseAdmissionReview, type AdmissionRequest } from "./admission.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";
 
@@ -18,6 +19,21 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
  * new connections are dropped, so a flood of idle sockets cannot exhaust the memory limit.
  */
 export const DEFAULT_MAX_CONNECTIONS = 256;
+/**
+ * JSON nesting of a request body, at most. Objects nest a few dozen levels; V8 needs half a
+ * second for a million nested brackets, so deeper bodies are refused before parsing.
+ */
+export const MAX_BODY_DEPTH = 1000;
+
+class BodyTooDeep extends Error {
+  readonly type = "body.too.deep";
+}
+
+/** body-parser's verify hook: runs on the raw bytes before JSON.parse (UTF-8 keeps ASCII bytes as they are). */
+function refuseDeepBodies(_req: unknown, _res: unknown, buffer: Buffer): void {
+  const offset = textNestingBeyond(buffer.toString("latin1"), MAX_BODY_DEPTH);
+  if (offset !== undefined) throw new BodyTooDeep(`request body nests more than ${MAX_BODY_DEPTH} levels deep (at byte ${offset}); Kubernetes objects nest far less`);
+}
 
 export interface WebhookDependencies {
   config: Config;
@@ -46,6 +62,7 @@ interface JsonError {
 }
 
 function bodyError(error: unknown, limit: number): JsonError {
+  if (error instanceof BodyTooDeep) return { status: 400, message: error.message };
   const type = (error as { type?: unknown }).type;
   if (type === "entity.too.large") {
     return { status: 413, message: `request body is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` };
@@ -134,7 +151,7 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
       res.once("finish", () => req.socket.destroySoon());
     },
     // Any content type: some clients omit it, and the body is JSON by contract.
-    express.json({ limit, type: () => true, strict: false }),
+    express.json({ limit, type: () => true, strict: false, verify: refuseDeepBodies }),
     (req: Request, res: Response) => handleValidate(req, res),
   );
 
