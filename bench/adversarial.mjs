@@ -54,7 +54,8 @@ export const REVIEW_FAMILIES = {
   "action-stars-and-questions": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Action: `s3:${"*?".repeat(10)}Z` })])), `adv-${n}`),
   "action-1000-stars": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Action: `${"*".repeat(1000)}:GetObject` })])), `adv-${n}`),
   // Findings and issues multiplied by list length (one per element before).
-  "action-list-of-numbers": (n) => reviewOf(bucketPolicy(n, bigActionList(60_000)), `adv-${n}`),
+  // 64,000 elements (just under the 128 KiB policy limit): more work than the default budget.
+  "action-list-of-numbers": (n) => reviewOf(bucketPolicy(n, bigActionList(64_000)), `adv-${n}`),
   // A different 33 KB policy every time (the parse cache held 4,096 of them).
   "distinct-33kb-policies": (n) =>
     reviewOf(bucketPolicy(n, policyText([allow({ Sid: `S${n}`, Resource: Array.from({ length: 700 }, (_, i) => `arn:aws:s3:::adv-bucket/p${n}-${i}/*`) })])), `adv-${n}`),
@@ -86,8 +87,8 @@ export const REVIEW_FAMILIES = {
     object.spec.forProvider.bucket = "a".repeat(2000);
     return reviewOf(object, `adv-${n}`);
   },
-  // Our own: valid but needs more work than the default budget (100k Action entries).
-  "budget-exhausting-action-list": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Action: Array.from({ length: 100_000 }, (_, i) => `s3:GetObject${i % 7 ? "" : "*"}`) })])), `adv-${n}`),
+  // Our own: a valid policy of 1.7 MB (100k Action entries), over the 128 KiB policy limit.
+  "policy-over-size-limit": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Action: Array.from({ length: 100_000 }, (_, i) => `s3:GetObject${i % 7 ? "" : "*"}`) })])), `adv-${n}`),
   // Our own: a name and labels far over Kubernetes' limits inside the object.
   "huge-object-name": (n) => reviewOf({ ...bucketPolicy(n, policyText([allow({})]), `adv-${"n".repeat(1_000_000)}`) }, `adv-${n}`),
   // Our own: deep nesting elsewhere in the object (not a policy).

@@ -35,6 +35,8 @@ const EXAMPLE_POLICY = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allo
  * below every one of them.
  */
 export const POLICY_LIMITS = {
+  /** Characters of a policy text: 6× AWS's 20 KB cap, room for indentation and comments' worth of slack. */
+  maxPolicyChars: 128 * 1024,
   /** JSON nesting (a policy needs 6: document, Statement, statement, Condition, operator, values). */
   maxDepth: 32,
   /** Characters of one Action, Resource or condition pattern (ARNs are at most 2,048). */
@@ -176,6 +178,10 @@ function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
     if (tooDeep !== undefined) {
       const { line, column } = lineAndColumn(text, tooDeep);
       issues.error("", `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep (at line ${line} column ${column}); an IAM policy needs 6, so flatten it to Version, Statement and its elements`);
+      return undefined;
+    }
+    if (text.length > POLICY_LIMITS.maxPolicyChars) {
+      issues.error("", `policy is ${text.length} characters long, more than the ${POLICY_LIMITS.maxPolicyChars} s3-vpce-guard reads; AWS accepts at most 20 KB (bucket policies) or 20,480 characters (endpoint policies), so shorten it`);
       return undefined;
     }
     try {
