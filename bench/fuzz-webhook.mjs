@@ -15,7 +15,7 @@
 // nodejs_eventloop_lag_max_seconds, from perf_hooks.monitorEventLoopDelay, read after every chunk).
 //
 // Usage: npm run build && node bench/fuzz-webhook.mjs [--requests 1000000] [--concurrency 16] [--seed 8] [--adversarial 50]
-//        [--inventory 1000] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
+//        [--inventory 1000] [--heap-mib 192] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
 //        memory.limit_in_bytes / memory.max = the chart's 512Mi limit: an OOM kill is a crash)
 import { Buffer } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     chunk: { type: "string", default: "5000" },
     dist: { type: "string", default: "dist" },
     "memory-cgroup": { type: "string" },
+    // V8 old-space cap of serve in MiB (the chart sets 3/8 of its memory limit: 192 for 512Mi).
+    "heap-mib": { type: "string" },
     // Endpoints preloaded into serve's inventory (the webhook-load benchmark uses 10,000 objects).
     inventory: { type: "string", default: "1000" },
     // One request in this many is an adversarial one (0: none).
@@ -167,7 +169,8 @@ const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1
 const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
 writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }));
-const service = await startProcess(work, "webhook", [cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile], {}, args["memory-cgroup"]);
+const heapFlags = args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : [];
+const service = await startProcess(work, "webhook", [...heapFlags, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile], {}, args["memory-cgroup"]);
 let crashed = false;
 service.child.on("exit", (code, signal) => {
   crashed = true;

@@ -173,8 +173,11 @@ function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
       issues.error("", `policy is empty; write an IAM policy document such as ${EXAMPLE_POLICY}`);
       return undefined;
     }
-    chargeWork(Math.ceil(text.length / 16), "reading the policy");
-    const tooDeep = textNestingBeyond(text, POLICY_LIMITS.maxDepth);
+    // The nesting scan stops at the size limit: a text over it is refused either way, and
+    // deep nesting near its start still gets the more precise message.
+    const scanned = Math.min(text.length, POLICY_LIMITS.maxPolicyChars + 1);
+    chargeWork(Math.ceil(scanned / 16), "reading the policy");
+    const tooDeep = textNestingBeyond(text, POLICY_LIMITS.maxDepth, scanned);
     if (tooDeep !== undefined) {
       const { line, column } = lineAndColumn(text, tooDeep);
       issues.error("", `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep (at line ${line} column ${column}); an IAM policy needs 6, so flatten it to Version, Statement and its elements`);
@@ -210,10 +213,10 @@ const STRUCTURE = /["[\]{}]/g;
  * jumps from bracket to bracket and over strings; checked before JSON.parse because V8 takes
  * half a second to parse a million nested brackets.
  */
-export function textNestingBeyond(text: string, limit: number): number | undefined {
+export function textNestingBeyond(text: string, limit: number, scanChars = text.length): number | undefined {
   let depth = 0;
   STRUCTURE.lastIndex = 0;
-  for (let match = STRUCTURE.exec(text); match !== null; match = STRUCTURE.exec(text)) {
+  for (let match = STRUCTURE.exec(text); match !== null && match.index < scanChars; match = STRUCTURE.exec(text)) {
     const char = match[0];
     if (char === '"') {
       const end = endOfString(text, STRUCTURE.lastIndex);
