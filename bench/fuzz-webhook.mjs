@@ -9,8 +9,13 @@
 // reviews, arbitrary JSON, truncated or corrupted JSON text, and now and then a body over
 // the 3 MiB limit.
 //
-// Usage: npm run build && node bench/fuzz-webhook.mjs [--requests 1000000] [--concurrency 16] [--seed 8]
-//        [--inventory 1000] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
+// Every --adversarial'th request (default 1 in 50) is instead one of the adversarial families of
+// bench/adversarial.mjs (ReDoS-shaped patterns, huge lists, deep nesting, 700 KB patterns, huge
+// uids, …); the run also reports the server's largest event-loop delay (prom-client's
+// nodejs_eventloop_lag_max_seconds, from perf_hooks.monitorEventLoopDelay, read after every chunk).
+//
+// Usage: npm run build && node bench/fuzz-webhook.mjs [--requests 1000000] [--concurrency 16] [--seed 8] [--adversarial 50]
+//        [--inventory 1000] [--heap-mib 192] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
 //        memory.limit_in_bytes / memory.max = the chart's 512Mi limit: an OOM kill is a crash)
 import { Buffer } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -20,6 +25,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
+import { HTTP_FAMILIES, REVIEW_FAMILIES } from "./adversarial.mjs";
 import { denyUnlessEndpoint, endpointManifest, vpce } from "./corpus.mjs";
 import { admissionReviewFor, builtCli, heapMiB, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
 
@@ -31,8 +37,12 @@ const { values: args } = parseArgs({
     chunk: { type: "string", default: "5000" },
     dist: { type: "string", default: "dist" },
     "memory-cgroup": { type: "string" },
+    // V8 old-space cap of serve in MiB (the chart sets 3/8 of its memory limit: 192 for 512Mi).
+    "heap-mib": { type: "string" },
     // Endpoints preloaded into serve's inventory (the webhook-load benchmark uses 10,000 objects).
     inventory: { type: "string", default: "1000" },
+    // One request in this many is an adversarial one (0: none).
+    adversarial: { type: "string", default: "50" },
   },
 });
 const total = Number(args.requests);
@@ -122,12 +132,26 @@ const fuzzedBody = fc.oneof(
   },
 );
 
+// One body per adversarial family, made once (some are megabytes); `declaredLength` ones need
+// a lying header and are left to test/webhook/adversarial.test.ts.
+const adversarialEvery = Number(args.adversarial);
+const adversarial = [
+  ...Object.entries(REVIEW_FAMILIES).map(([name, make]) => ({ kind: `adversarial:${name}`, uid: "adv-0", body: make(0) })),
+  ...Object.entries(HTTP_FAMILIES)
+    .map(([name, make]) => ({ name, ...make(0) }))
+    .filter((family) => family.declaredLength === undefined)
+    .map((family) => ({ kind: `adversarial:${family.name}`, uid: undefined, body: family.body })),
+];
+// Bodies refused before review (request fields over Kubernetes' limits, nesting deeper than 1000).
+for (const entry of adversarial) if (entry.kind === "adversarial:huge-object-name" || entry.kind === "adversarial:deep-spec-field") entry.uid = undefined;
+
 let generated = 0;
 /** The next chunk of bodies, from its own seed: the whole run is reproducible. */
 function nextChunk(chunkNumber) {
   const samples = fc.sample(fuzzedBody, { seed: baseSeed + chunkNumber, numRuns: chunkSize });
   return samples.map((sample, k) => {
     const n = generated + k;
+    if (adversarialEvery > 0 && n % adversarialEvery === adversarialEvery - 1) return adversarial[Math.floor(n / adversarialEvery) % adversarial.length];
     // One in 20,000: a body over the 3 MiB limit (answered 413 without being parsed).
     if (n % 20_000 === 19_999) return { kind: "huge", uid: undefined, body: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"x":"${"a".repeat(3.2 * 1048576)}"}}` };
     if (sample.kind === "text") return { kind: sample.kind, uid: undefined, body: sample.text };
@@ -145,7 +169,8 @@ const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1
 const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
 writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }));
-const service = await startProcess(work, "webhook", [cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile], {}, args["memory-cgroup"]);
+const heapFlags = args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : [];
+const service = await startProcess(work, "webhook", [...heapFlags, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile], {}, args["memory-cgroup"]);
 let crashed = false;
 service.child.on("exit", (code, signal) => {
   crashed = true;
@@ -220,6 +245,12 @@ const started = performance.now();
 let rssAfterWarmup;
 let heapAfterWarmup;
 let rssMax = rssStart;
+let loopDelayMaxMs = 0;
+const readLoopDelay = async () => {
+  const text = await scrape(service.metricsPort, "/metrics").catch(() => "");
+  const value = Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? NaN);
+  if (Number.isFinite(value)) loopDelayMaxMs = Math.max(loopDelayMaxMs, value * 1000);
+};
 for (let chunk = 0; generated < total && !crashed; chunk++) {
   const entries = nextChunk(chunk).slice(0, total - generated);
   generated += entries.length;
@@ -231,6 +262,7 @@ for (let chunk = 0; generated < total && !crashed; chunk++) {
   );
   if (crashed) break;
   rssMax = Math.max(rssMax, rssMiB(service.child.pid));
+  await readLoopDelay();
   if (chunk === 9) {
     rssAfterWarmup = rssMiB(service.child.pid);
     heapAfterWarmup = await heapMiB(service.metricsPort);
@@ -255,6 +287,7 @@ console.log(`\nsent ${generated.toLocaleString("en")} in ${seconds.toFixed(0)} s
 console.log(`answers: ${JSON.stringify(tally)}`);
 console.log(`crashes: ${crashed ? 1 : 0}; process alive and metrics answering at the end: ${healthy}`);
 console.log(`RSS MiB: start ${f(rssStart)}, after warm-up (50k) ${f(rssAfterWarmup)}, end ${f(rssEnd)}, max ${f(rssMax)}`);
+console.log(`event loop: largest delay ${loopDelayMaxMs.toFixed(1)} ms (max of nodejs_eventloop_lag_max_seconds over the chunks)`);
 console.log(`V8 heap used MiB: start ${f(heapStart)}, after warm-up ${f(heapAfterWarmup)}, end ${f(heapEnd)}`);
 console.log(`log: ${levels.length} lines (${levels.filter((l) => l === "error" || l === "fatal").length} at error level or above); the policy marker appears ${markerInLog} times (goal 0)`);
 if (problems.length > 0) console.log(`first problems:\n  ${problems.join("\n  ")}`);

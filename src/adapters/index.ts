@@ -3,6 +3,7 @@
  * Never throws: objects that are not ours are `ignored`; ours but too broken to model are
  * `invalid` with issues naming the field and the fix.
  */
+import { isWorkBudgetExceeded } from "../iam/work-budget.js";
 import type { NamespaceInfo } from "../model/types.js";
 import { adaptAck, ACK_DEFAULT_REGION_ANNOTATION } from "./ack.js";
 import { baseOf, describe, isRecord, stringMap } from "./common.js";
@@ -21,6 +22,8 @@ export function adapt(raw: unknown, ctx: AdapterContext): AdaptResult {
   try {
     return adaptUnchecked(raw, ctx);
   } catch (error) {
+    // The review's work budget ran out (parsing a policy): the engine answers "not checked".
+    if (isWorkBudgetExceeded(error)) throw error;
     // A bug in an adapter must not take down admission or the CLI; report it on the object.
     return {
       status: "invalid",

@@ -68,8 +68,9 @@ export async function loadInputs(paths: string[], opts: LoadOptions = {}): Promi
     }
   }
   for (const parsed of await parseSources(sources, opts.parseWorkers)) {
-    result.documents.push(...parsed.documents);
-    result.errors.push(...parsed.errors);
+    // Loops, not push(...array): spreading 120k+ documents overflows the call stack.
+    for (const document of parsed.documents) result.documents.push(document);
+    for (const error of parsed.errors) result.errors.push(error);
   }
   return result;
 }

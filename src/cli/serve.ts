@@ -76,13 +76,13 @@ async function readPreload(paths: string[], logger: Logger): Promise<unknown[]> 
       continue;
     }
     const parsed = JSON.parse(await readFile(path, "utf8")) as { kind?: unknown; items?: unknown };
-    if (parsed.kind === "List" && Array.isArray(parsed.items)) objects.push(...(parsed.items as unknown[]));
+    if (parsed.kind === "List" && Array.isArray(parsed.items)) for (const item of parsed.items as unknown[]) objects.push(item);
     else objects.push(parsed);
   }
   if (yamlPaths.length > 0) {
     const { documents, errors } = await loadInputs(yamlPaths);
     for (const e of errors) logger.warn({ file: e.file, line: e.line, reason: e.message }, "preload: input not read");
-    objects.push(...documents.map((d) => d.object));
+    for (const document of documents) objects.push(document.object);
   }
   return objects;
 }

@@ -40,6 +40,9 @@ export const CONSUMER_IDS = [
   "emr",
 ] as const;
 
+/** Steps of work per review: a few tens of milliseconds on one core (README "Limits"). */
+export const DEFAULT_WORK_STEPS = 2_000_000;
+
 export const configSchema = z
   .object({
     rules: z
@@ -94,6 +97,17 @@ export const configSchema = z
       .object({ enabled: z.boolean().default(false), cacheTtl: duration.default("5m"), endpoint: z.string().optional() })
       .strict()
       .default({ enabled: false, cacheTtl: "5m" }),
+    /**
+     * The work one review may take (steps of matching, parsing and evaluation, not time), and
+     * what admission answers for an object that needs more: "allow" (with a warning) or "deny".
+     */
+    limits: z
+      .object({
+        workSteps: z.number().int().min(10_000).max(100_000_000).default(DEFAULT_WORK_STEPS),
+        onExceeded: z.enum(["allow", "deny"]).default("allow"),
+      })
+      .strict()
+      .default({ workSteps: DEFAULT_WORK_STEPS, onExceeded: "allow" }),
   })
   .strict();
 

@@ -6,6 +6,8 @@ import { ALL_RULES } from "../rules/registry.js";
 import type { ReviewMode, Rule, RuleContext } from "../rules/rule.js";
 import { effectiveAction } from "./actions.js";
 import { isExempt } from "./exemptions.js";
+import { capRuleFindings, capText, MAX_FIX_CHARS, MAX_MESSAGE_CHARS, notCheckedFinding, withinBudget } from "./limits.js";
+import { chargeWork } from "../iam/work-budget.js";
 
 export interface ReviewInput {
   /** The object under review (for DELETE: the object being deleted). */
@@ -29,6 +31,10 @@ export interface EngineOptions {
  * The one engine behind the CLI, the webhook and the reconciler: runs every applicable
  * rule on one model object and applies config (actions, caps, exemptions). It does not
  * adapt raw objects and does not talk to the outside world.
+ *
+ * Every review is bounded (limits.ts): findings per rule and their texts are capped, and a
+ * review that needs more than config `limits.workSteps` ends with one "not checked" finding
+ * instead of holding the event loop.
  */
 export function review(input: ReviewInput, options: EngineOptions): Finding[] {
   const { config, inventory } = options;
@@ -53,22 +59,27 @@ export function review(input: ReviewInput, options: EngineOptions): Finding[] {
       if (deleting && !rule.admissionOnly) continue;
       if (rule.needsCompleteInventory && !input.inventoryComplete) continue;
       if (isExempt(subject, rule.id, config)) continue;
-      for (const raw of rule.check(subject, ctx)) {
+      const raws = rule.check(subject, ctx);
+      chargeWork(1 + raws.length, `running rule ${rule.id}`);
+      const ruleFindings: Finding[] = [];
+      for (const raw of raws) {
         const action = effectiveAction(rule, raw, config);
         if (action === "off") continue;
-        findings.push({
+        ruleFindings.push({
           rule: rule.id,
           action,
-          message: raw.message,
-          fix: raw.fix,
+          message: capText(raw.message, MAX_MESSAGE_CHARS),
+          fix: capText(raw.fix, MAX_FIX_CHARS),
           guide: rule.guide,
           resource: raw.resource ?? subject.ref,
-          path: raw.path,
+          path: capText(raw.path, MAX_FIX_CHARS),
         });
       }
+      findings.push(...capRuleFindings(ruleFindings));
     }
     return findings;
   };
   // A DELETE is reviewed only by admission-only rules, which read the inventory as stored.
-  return deleting ? run() : inventory.withObject(subject, run);
+  const outcome = withinBudget(config, () => (deleting ? run() : inventory.withObject(subject, run)));
+  return outcome.ok ? outcome.value : [notCheckedFinding(config, subject.ref, outcome.exceeded, subject).finding];
 }

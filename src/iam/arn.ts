@@ -3,10 +3,11 @@
  * region, account, resource); a wildcard stays inside its segment, except a `*` that ends a
  * segment, which may run on across colons (AWS documents this for the Resource element).
  * The resource segment is everything after the fifth colon, colons included.
- * Matching is case-sensitive (S3 keys are).
+ * Matching is case-sensitive (S3 keys are) and linear-time (glob.ts): patterns come from input.
  */
 
-import { escapeRegExp, remember, wildcardToRegexSource } from "./wildcard.js";
+import { ONE, ONE_IN_SEGMENT, STAR, STAR_IN_SEGMENT, tokenize, type Glob } from "./glob.js";
+import { escapeRegExp, GlobRegExp, MAX_CACHED_PATTERN_CHARS, remember } from "./wildcard.js";
 
 export interface Arn {
   partition: string;
@@ -73,21 +74,35 @@ const arnPatternCache = new Map<string, RegExp>();
 export function compileArnPattern(pattern: string): RegExp {
   const cached = arnPatternCache.get(pattern);
   if (cached) return cached;
-  const segments = splitSegments(pattern);
-  const source = segments
-    .map((segment, index) => (index < 5 && segments.length > index + 1 ? headSegmentSource(segment) : wildcardToRegexSource(segment)))
-    .join(escapeRegExp(":"));
-  const compiled = new RegExp(`^${source}$`, "su");
+  const display = pattern.length > MAX_CACHED_PATTERN_CHARS ? pattern.slice(0, MAX_CACHED_PATTERN_CHARS) : pattern;
+  const compiled = new GlobRegExp(`^${escapeRegExp(display)}`, "su", compileArnGlob(pattern));
   remember(arnPatternCache, pattern, compiled);
   return compiled;
 }
 
-/** A segment before the resource: wildcards stay inside it unless a `*` ends it. */
-function headSegmentSource(segment: string): string {
-  if (segment.endsWith("*") && !segment.endsWith("${*}")) {
-    return wildcardToRegexSource(segment.slice(0, -1), "[^:]*", "[^:]") + ".*";
-  }
-  return wildcardToRegexSource(segment, "[^:]*", "[^:]");
+/**
+ * The ARN pattern as glob tokens, joined by literal colons. In a segment before the
+ * resource, wildcards stay inside it unless a `*` ends it (that one may cross colons).
+ */
+export function compileArnGlob(pattern: string): Glob {
+  const segments = splitSegments(pattern);
+  const tokens: number[] = [];
+  let segmented = false;
+  segments.forEach((segment, index) => {
+    if (index > 0) tokens.push(0x3a);
+    if (index < 5 && segments.length > index + 1) {
+      const start = tokens.length;
+      const openEnded = segment.endsWith("*") && !segment.endsWith("${*}");
+      tokenize(openEnded ? segment.slice(0, -1) : segment, tokens, STAR_IN_SEGMENT, ONE_IN_SEGMENT);
+      if (openEnded) tokens.push(STAR);
+      for (let at = start; at < tokens.length; at += 1) {
+        if (tokens[at] === STAR_IN_SEGMENT || tokens[at] === ONE_IN_SEGMENT) segmented = true;
+      }
+    } else {
+      tokenize(segment, tokens, STAR, ONE);
+    }
+  });
+  return { tokens: Int32Array.from(tokens), segmented, caseInsensitive: false };
 }
 
 /**

@@ -21,6 +21,7 @@ import { arnMatcher } from "./arn.js";
 import { compileCondition, type ConditionTest } from "./conditions.js";
 import { statementPrincipalMatches } from "./principal.js";
 import type { AccessRequest, Effect, Evaluation, PolicyDocument, Statement } from "./types.js";
+import { chargeWork } from "./work-budget.js";
 
 type RequestContext = AccessRequest["context"];
 
@@ -87,6 +88,7 @@ function compileStatement(statement: Statement): CompiledStatement {
 }
 
 function statementApplies(compiled: CompiledStatement, request: AccessRequest): boolean {
+  chargeWork(1 + compiled.conditions.length, "evaluating policy statements");
   return (
     compiled.matchesAction(request.action) &&
     compiled.matchesResource(request.resource) &&

@@ -13,7 +13,9 @@ import { KNOWN_PARTITIONS, parseArn } from "./arn.js";
 import { conditionValueProblem, parseConditionOperator } from "./conditions.js";
 import { locateJsonError } from "./json-error.js";
 import type { Condition, Effect, ParsedPolicy, PolicyDocument, PolicyIssue, PolicyKind, Principal, PrincipalMap, Statement } from "./types.js";
+import { wildcardCount } from "./glob.js";
 import { matchesWildcard } from "./wildcard.js";
+import { chargeWork, isWorkBudgetExceeded } from "./work-budget.js";
 
 export const SUPPORTED_VERSIONS: readonly string[] = ["2012-10-17", "2008-10-17"];
 const TOP_LEVEL_ELEMENTS = ["Version", "Id", "Statement"] as const;
@@ -27,16 +29,74 @@ const UNIQUE_ID = /^A[A-Z0-9]{15,127}$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const EXAMPLE_POLICY = `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::my-bucket/*"}]}`;
 
+/**
+ * Bounds on what one policy may cost (documented in the README, "Limits"). AWS caps bucket
+ * policies at 20 KB and endpoint policies at 20,480 characters, so real policies stay far
+ * below every one of them.
+ */
+export const POLICY_LIMITS = {
+  /** Characters of a policy text: 6× AWS's 20 KB cap, room for indentation and comments' worth of slack. */
+  maxPolicyChars: 128 * 1024,
+  /** JSON nesting (a policy needs 6: document, Statement, statement, Condition, operator, values). */
+  maxDepth: 32,
+  /** Characters of one Action, Resource or condition pattern (ARNs are at most 2,048). */
+  maxPatternChars: 2048,
+  /** `*` and `?` in one pattern. */
+  maxPatternWildcards: 64,
+  /** Issues kept per policy; the rest are counted in one closing issue. */
+  maxIssues: 50,
+  /** Characters of one issue message. */
+  maxMessageChars: 600,
+} as const;
+
+/**
+ * Work steps charged per statement, list entry, condition value and issue: reading one costs
+ * about as much as comparing a few dozen characters, the matcher's step.
+ */
+const ELEMENT_COST = 32;
+
 type JsonObject = Record<string, unknown>;
 
 class IssueList {
   readonly issues: PolicyIssue[] = [];
+  private omitted = 0;
   error(path: string, message: string): void {
-    this.issues.push({ path, message, severity: "error" });
+    this.add({ path, message, severity: "error" });
   }
   warning(path: string, message: string): void {
-    this.issues.push({ path, message, severity: "warning" });
+    this.add({ path, message, severity: "warning" });
   }
+  /** The kept issues, plus one that counts the ones left out (so a huge policy stays cheap to report). */
+  finish(): PolicyIssue[] {
+    if (this.omitted === 0) return this.issues;
+    const anyError = this.issues.some((issue) => issue.severity === "error");
+    return [
+      ...this.issues,
+      {
+        path: "",
+        message: `… and ${this.omitted} more problems in this policy (only the first ${POLICY_LIMITS.maxIssues} are listed); fix the ones above and check again`,
+        severity: anyError ? "error" : "warning",
+      },
+    ];
+  }
+  private add(issue: PolicyIssue): void {
+    chargeWork(ELEMENT_COST, "reading the policy");
+    if (this.issues.length >= POLICY_LIMITS.maxIssues) {
+      this.omitted += 1;
+      return;
+    }
+    const message = issue.message.length > POLICY_LIMITS.maxMessageChars ? `${issue.message.slice(0, POLICY_LIMITS.maxMessageChars - 1)}…` : issue.message;
+    this.issues.push({ ...issue, path: shorten(issue.path, 200), message });
+  }
+}
+
+/** A value quoted for a message, cut to `max` characters: messages never grow with input. */
+export function quoted(value: string, max = 100): string {
+  return JSON.stringify(shorten(value, max));
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 export function parsePolicy(input: unknown, kind: PolicyKind): ParsedPolicy {
@@ -52,23 +112,35 @@ export function parsePolicy(input: unknown, kind: PolicyKind): ParsedPolicy {
     return cached;
   }
   const parsed = parseUncached(input, kind);
-  if (input.length <= MAX_CACHED_POLICY_CHARS) {
-    if (parsedByText.size >= MAX_CACHED_POLICIES) parsedByText.delete(parsedByText.keys().next().value as string);
+  if (key.length <= MAX_CACHED_POLICY_CHARS) {
+    while (parsedByText.size > 0 && cachedChars + key.length > MAX_CACHE_CHARS) {
+      const oldest = parsedByText.keys().next().value as string;
+      parsedByText.delete(oldest);
+      cachedChars -= oldest.length;
+    }
     parsedByText.set(key, parsed);
+    cachedChars += key.length;
   }
   return parsed;
 }
 
-/** Bounded LRU of parsed policy texts (AWS caps bucket policies at 20 KB). */
-const MAX_CACHED_POLICIES = 4096;
+/**
+ * LRU of parsed policy texts, bounded by characters rather than entries: a parsed policy
+ * costs a small multiple of its text (its issues are capped), so bounding the texts bounds
+ * the whole cache (AWS caps bucket policies at 20 KB; 4 Mi characters hold hundreds of them).
+ */
 const MAX_CACHED_POLICY_CHARS = 32 * 1024;
+const MAX_CACHE_CHARS = 4 * 1024 * 1024;
 const parsedByText = new Map<string, ParsedPolicy>();
+let cachedChars = 0;
 
 function parseUncached(input: unknown, kind: PolicyKind): ParsedPolicy {
   try {
     return parseChecked(input, kind);
   } catch (error) {
-    // Only reachable on pathological input (e.g. nesting deep enough to exhaust the stack).
+    // The review's work budget ran out: the engine answers "not checked", nothing is cached.
+    if (isWorkBudgetExceeded(error)) throw error;
+    // Only reachable on pathological input the checks before it did not foresee.
     const reason = error instanceof Error ? error.message : String(error);
     return { document: undefined, issues: [{ path: "", message: `policy could not be read (${reason}); simplify it to a plain IAM document such as ${EXAMPLE_POLICY}`, severity: "error" }] };
   }
@@ -77,9 +149,9 @@ function parseUncached(input: unknown, kind: PolicyKind): ParsedPolicy {
 function parseChecked(input: unknown, kind: PolicyKind): ParsedPolicy {
   const issues = new IssueList();
   const root = readRoot(input, issues);
-  if (root === undefined) return { document: undefined, issues: issues.issues };
+  if (root === undefined) return { document: undefined, issues: issues.finish() };
   const document = readDocument(root, kind, issues);
-  return { document, issues: issues.issues };
+  return { document, issues: issues.finish() };
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -101,6 +173,20 @@ function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
       issues.error("", `policy is empty; write an IAM policy document such as ${EXAMPLE_POLICY}`);
       return undefined;
     }
+    // The nesting scan stops at the size limit: a text over it is refused either way, and
+    // deep nesting near its start still gets the more precise message.
+    const scanned = Math.min(text.length, POLICY_LIMITS.maxPolicyChars + 1);
+    chargeWork(Math.ceil(scanned / 16), "reading the policy");
+    const tooDeep = textNestingBeyond(text, POLICY_LIMITS.maxDepth, scanned);
+    if (tooDeep !== undefined) {
+      const { line, column } = lineAndColumn(text, tooDeep);
+      issues.error("", `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep (at line ${line} column ${column}); an IAM policy needs 6, so flatten it to Version, Statement and its elements`);
+      return undefined;
+    }
+    if (text.length > POLICY_LIMITS.maxPolicyChars) {
+      issues.error("", `policy is ${text.length} characters long, more than the ${POLICY_LIMITS.maxPolicyChars} s3-vpce-guard reads; AWS accepts at most 20 KB (bucket policies) or 20,480 characters (endpoint policies), so shorten it`);
+      return undefined;
+    }
     try {
       value = JSON.parse(text);
     } catch (error) {
@@ -112,7 +198,64 @@ function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
     issues.error("", `policy must be a JSON object, but it is ${describe(value)}; write a document such as ${EXAMPLE_POLICY}`);
     return undefined;
   }
+  if (typeof input !== "string" && valueNestingBeyond(value, POLICY_LIMITS.maxDepth)) {
+    issues.error("", `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep; an IAM policy needs 6, so flatten it to Version, Statement and its elements`);
+    return undefined;
+  }
   return value;
+}
+
+/** Quotes and brackets: the only characters that matter for nesting (a plain character class, no backtracking). */
+const STRUCTURE = /["[\]{}]/g;
+
+/**
+ * The offset where JSON text first nests deeper than `limit`, else undefined. One pass that
+ * jumps from bracket to bracket and over strings; checked before JSON.parse because V8 takes
+ * half a second to parse a million nested brackets.
+ */
+export function textNestingBeyond(text: string, limit: number, scanChars = text.length): number | undefined {
+  let depth = 0;
+  STRUCTURE.lastIndex = 0;
+  for (let match = STRUCTURE.exec(text); match !== null && match.index < scanChars; match = STRUCTURE.exec(text)) {
+    const char = match[0];
+    if (char === '"') {
+      const end = endOfString(text, STRUCTURE.lastIndex);
+      if (end < 0) return undefined;
+      STRUCTURE.lastIndex = end;
+    } else if (char === "{" || char === "[") {
+      depth += 1;
+      if (depth > limit) return match.index;
+    } else depth -= 1;
+  }
+  return undefined;
+}
+
+/** The index after the quote that closes a string starting at `from` (-1 when none does). */
+function endOfString(text: string, from: number): number {
+  let at = from;
+  for (;;) {
+    const quote = text.indexOf('"', at);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (quote - backslashes - 1 >= from && text.charCodeAt(quote - backslashes - 1) === 0x5c) backslashes += 1;
+    if (backslashes % 2 === 0) return quote + 1;
+    at = quote + 1;
+  }
+}
+
+/** Whether a structured value nests deeper than `limit` (iterative: no stack to exhaust). */
+function valueNestingBeyond(root: unknown, limit: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
+  let visited = 0;
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop() as { value: unknown; depth: number };
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > limit) return true;
+    visited += 1;
+    if (visited % 64 === 0) chargeWork(64, "reading the policy");
+    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 function jsonErrorMessage(text: string, error: unknown): string {
@@ -202,6 +345,7 @@ function readStatements(root: JsonObject, kind: PolicyKind, issues: IssueList): 
 }
 
 function readStatement(value: unknown, path: string, index: number, kind: PolicyKind, issues: IssueList): Statement | undefined {
+  chargeWork(ELEMENT_COST, "reading policy statements");
   if (!isObject(value)) {
     issues.error(path, `statement must be an object with Effect, Principal, Action and Resource, but it is ${describe(value)}; this statement is ignored`);
     return undefined;
@@ -278,6 +422,7 @@ function readStringList(
   if (value.length === 0) issues.error(path, `${element} is empty; list at least one value`);
   const entries: { value: string; path: string }[] = [];
   value.forEach((entry, index) => {
+    chargeWork(ELEMENT_COST, `reading ${element} entries`);
     const entryPath = `${path}[${index}]`;
     if (typeof entry === "string") {
       check(entry, entryPath);
@@ -289,10 +434,13 @@ function readStringList(
 
 function readActions(value: unknown, path: string, issues: IssueList): string[] | undefined {
   const entries = readStringList(value, path, path.endsWith("NotAction") ? "NotAction" : "Action", issues, (action, actionPath) => {
-    if (action !== "*" && !ACTION_FORM.test(action)) {
-      issues.error(actionPath, `action "${action}" is not of the form service:Action; write e.g. "s3:GetObject" or "s3:*"`);
+    const tooCostly = patternProblem(action, "action");
+    if (tooCostly) {
+      issues.error(actionPath, tooCostly);
+    } else if (action !== "*" && !ACTION_FORM.test(action)) {
+      issues.error(actionPath, `action ${quoted(action)} is not of the form service:Action; write e.g. "s3:GetObject" or "s3:*"`);
     } else if (!isS3Action(action)) {
-      issues.warning(actionPath, `action ${action} is not an S3 action; it has no effect in an S3 endpoint or bucket policy, so remove it or use an s3: action`);
+      issues.warning(actionPath, `action ${shorten(action, 100)} is not an S3 action; it has no effect in an S3 endpoint or bucket policy, so remove it or use an s3: action`);
     }
   });
   return entries?.map((entry) => entry.value);
@@ -306,32 +454,51 @@ function readResources(value: unknown, path: string, issues: IssueList): string[
   return entries?.map((entry) => entry.value);
 }
 
-/** Why a Resource entry is not a usable S3 ARN (with the fix), or undefined. */
-export function s3ResourceProblem(resource: string): string | undefined {
-  if (resource === "*") return undefined;
-  const quoted = JSON.stringify(resource);
-  if (/\s/.test(resource)) return `resource ${quoted} contains whitespace; remove it (ARNs have no spaces)`;
-  if (!resource.startsWith("arn:")) {
-    const bucket = resource.replace(/^s3:\/\//, "").replace(/\/.*$/, "") || "my-bucket";
-    return `resource ${quoted} is not an ARN; write "arn:aws:s3:::${bucket}" for the bucket or "arn:aws:s3:::${bucket}/*" for its objects`;
+/**
+ * Why a pattern is too long or has too many wildcards to be matched cheaply (with the fix),
+ * or undefined. Such a pattern makes the policy invalid rather than expensive to check.
+ */
+export function patternProblem(pattern: string, what: string): string | undefined {
+  if (pattern.length > POLICY_LIMITS.maxPatternChars) {
+    return `${what} ${quoted(pattern, 60)} is ${pattern.length} characters long, more than the ${POLICY_LIMITS.maxPatternChars} s3-vpce-guard checks; shorten it (ARNs and keys are far shorter)`;
   }
-  const arn = parseArn(resource);
-  if (!arn) return `resource ${quoted} is not a complete ARN; S3 ARNs look like arn:aws:s3:::bucket or arn:aws:s3:::bucket/key`;
-  if (!matchesWildcard(arn.service, "s3")) {
-    return `resource ${quoted} is a ${arn.service || "service-less"} ARN, not an S3 one; an S3 endpoint or bucket policy only governs S3 resources, so write arn:aws:s3:::bucket[/key]`;
-  }
-  if (!KNOWN_PARTITIONS.some((partition) => matchesWildcard(arn.partition, partition))) {
-    return `resource ${quoted} has unknown partition "${arn.partition}"; use one of ${KNOWN_PARTITIONS.join(", ")} (usually aws)`;
-  }
-  if (arn.region !== "" || arn.account !== "") {
-    if (REGIONAL_S3_RESOURCES.some((prefix) => arn.resource.startsWith(prefix))) return undefined;
-    return `resource ${quoted} has a region or account, but S3 bucket and object ARNs leave both empty; write arn:${arn.partition}:s3:::${arn.resource || "bucket"}`;
-  }
-  if (arn.resource === "" || arn.resource.startsWith("/")) {
-    return `resource ${quoted} names no bucket; write arn:${arn.partition}:s3:::bucket or arn:${arn.partition}:s3:::bucket/*`;
+  const wildcards = wildcardCount(pattern);
+  if (wildcards > POLICY_LIMITS.maxPatternWildcards) {
+    return `${what} ${quoted(pattern, 60)} has ${wildcards} wildcards (* and ?), more than the ${POLICY_LIMITS.maxPatternWildcards} s3-vpce-guard checks; one * covers any run of characters, so merge neighbouring wildcards`;
   }
   return undefined;
 }
+
+/** Why a Resource entry is not a usable S3 ARN (with the fix), or undefined. */
+export function s3ResourceProblem(resource: string): string | undefined {
+  if (resource === "*") return undefined;
+  const tooCostly = patternProblem(resource, "resource");
+  if (tooCostly) return tooCostly;
+  const quoted = (): string => quotedValue(resource);
+  if (/\s/.test(resource)) return `resource ${quoted()} contains whitespace; remove it (ARNs have no spaces)`;
+  if (!resource.startsWith("arn:")) {
+    const bucket = resource.replace(/^s3:\/\//, "").replace(/\/.*$/, "") || "my-bucket";
+    return `resource ${quoted()} is not an ARN; write "arn:aws:s3:::${bucket}" for the bucket or "arn:aws:s3:::${bucket}/*" for its objects`;
+  }
+  const arn = parseArn(resource);
+  if (!arn) return `resource ${quoted()} is not a complete ARN; S3 ARNs look like arn:aws:s3:::bucket or arn:aws:s3:::bucket/key`;
+  if (!matchesWildcard(arn.service, "s3")) {
+    return `resource ${quoted()} is a ${arn.service || "service-less"} ARN, not an S3 one; an S3 endpoint or bucket policy only governs S3 resources, so write arn:aws:s3:::bucket[/key]`;
+  }
+  if (!KNOWN_PARTITIONS.some((partition) => matchesWildcard(arn.partition, partition))) {
+    return `resource ${quoted()} has unknown partition "${arn.partition}"; use one of ${KNOWN_PARTITIONS.join(", ")} (usually aws)`;
+  }
+  if (arn.region !== "" || arn.account !== "") {
+    if (REGIONAL_S3_RESOURCES.some((prefix) => arn.resource.startsWith(prefix))) return undefined;
+    return `resource ${quoted()} has a region or account, but S3 bucket and object ARNs leave both empty; write arn:${arn.partition}:s3:::${arn.resource || "bucket"}`;
+  }
+  if (arn.resource === "" || arn.resource.startsWith("/")) {
+    return `resource ${quoted()} names no bucket; write arn:${arn.partition}:s3:::bucket or arn:${arn.partition}:s3:::bucket/*`;
+  }
+  return undefined;
+}
+
+const quotedValue = (value: string): string => quoted(value);
 
 function readPrincipal(value: unknown, path: string, issues: IssueList): Principal | undefined {
   if (value === undefined) return undefined;
@@ -366,7 +533,7 @@ function checkAwsPrincipal(entry: string, path: string, issues: IssueList): void
   if (entry === "*" || ACCOUNT_ID.test(entry) || UNIQUE_ID.test(entry)) return;
   const arn = parseArn(entry);
   if (arn && (arn.service === "iam" || arn.service === "sts")) return;
-  issues.error(path, `AWS principal "${entry}" is not an account id or IAM ARN; write e.g. "123456789012", "arn:aws:iam::123456789012:root" or "arn:aws:iam::123456789012:role/name"`);
+  issues.error(path, `AWS principal ${quoted(entry)} is not an account id or IAM ARN; write e.g. "123456789012", "arn:aws:iam::123456789012:root" or "arn:aws:iam::123456789012:role/name"`);
 }
 
 function readConditions(value: unknown, path: string, issues: IssueList): Condition[] {
@@ -426,9 +593,10 @@ function readCondition(
       valid = false;
       return;
     }
+    chargeWork(ELEMENT_COST, "reading condition values");
     const text = String(raw);
     values.push(text);
-    const problem = parsed.baseOperator ? conditionValueProblem(parsed.baseOperator, text) : undefined;
+    const problem = patternProblem(text, "condition value") ?? (parsed.baseOperator ? conditionValueProblem(parsed.baseOperator, text) : undefined);
     if (problem) {
       issues.error(valuePath, `${operator} "${key}": ${problem}`);
       valid = false;

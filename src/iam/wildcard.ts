@@ -2,9 +2,13 @@
  * IAM wildcard matching: `*` is any run of characters (also none), `?` exactly one.
  * The policy-variable escapes `${*}`, `${?}` and `${$}` stand for a literal `*`, `?` and `$`;
  * every other `${…}` variable is kept as literal text (we never substitute request values).
- * Patterns are compiled to anchored RegExps once and kept in a small bounded cache because
- * the webhook matches the same few patterns on every admission request.
+ * Patterns come from input, so they are matched by the linear-time matcher of glob.ts, never
+ * by a backtracking RegExp. Compiled patterns are kept in a cache bounded by total characters
+ * (long patterns are not cached at all) because the webhook matches the same few patterns on
+ * every admission request.
  */
+
+import { compileGlob, matchGlob, type Glob } from "./glob.js";
 
 export interface WildcardOptions {
   caseInsensitive?: boolean;
@@ -13,10 +17,13 @@ export interface WildcardOptions {
 const LITERAL_ESCAPES: Readonly<Record<string, string>> = { "${*}": "*", "${?}": "?", "${$}": "$" };
 const ESCAPE_PATTERN = /\$\{[*?$]\}/g;
 const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
-const CACHE_LIMIT = 4096;
+/** Patterns longer than this are compiled on every use instead of cached. */
+export const MAX_CACHED_PATTERN_CHARS = 512;
+/** A cache whose keys add up to more characters than this is dropped whole. */
+export const MAX_CACHE_CHARS = 256 * 1024;
 
-const caseSensitiveCache = new Map<string, RegExp>();
-const caseInsensitiveCache = new Map<string, RegExp>();
+const caseSensitiveCache = new Map<string, GlobRegExp>();
+const caseInsensitiveCache = new Map<string, GlobRegExp>();
 
 export function escapeRegExp(text: string): string {
   return text.replace(REGEX_SYNTAX, "\\$&");
@@ -62,19 +69,64 @@ export function wildcardToRegexSource(pattern: string, star = ".*", single = "."
   return source;
 }
 
+/**
+ * A RegExp whose test/exec run the linear-time glob matcher instead of the RegExp engine
+ * (the RegExp source is kept for display only). Callers that hold a RegExp keep working.
+ */
+export class GlobRegExp extends RegExp {
+  constructor(
+    source: string,
+    flags: string,
+    readonly glob: Glob,
+  ) {
+    super(source, flags);
+  }
+
+  override test(value: string): boolean {
+    return matchGlob(this.glob, String(value));
+  }
+
+  override exec(value: string): RegExpExecArray | null {
+    const text = String(value);
+    if (!this.test(text)) return null;
+    const result = [text] as unknown as RegExpExecArray;
+    result.index = 0;
+    result.input = text;
+    return result;
+  }
+}
+
+/** The source a GlobRegExp displays (never executed): the escaped pattern, cut short. */
+function displaySource(pattern: string): string {
+  return `^${escapeRegExp(pattern.length > MAX_CACHED_PATTERN_CHARS ? pattern.slice(0, MAX_CACHED_PATTERN_CHARS) : pattern)}`;
+}
+
 export function compileWildcard(pattern: string, caseInsensitive = false): RegExp {
   const cache = caseInsensitive ? caseInsensitiveCache : caseSensitiveCache;
   const cached = cache.get(pattern);
   if (cached) return cached;
-  const compiled = new RegExp(`^${wildcardToRegexSource(pattern)}$`, caseInsensitive ? "isu" : "su");
+  const compiled = new GlobRegExp(displaySource(pattern), caseInsensitive ? "isu" : "su", compileGlob(pattern, caseInsensitive));
   remember(cache, pattern, compiled);
   return compiled;
 }
 
-/** Stores a compiled pattern; a full cache is dropped whole (simple and bounded). */
+const cacheChars = new WeakMap<Map<string, unknown>, number>();
+
+/**
+ * Stores a compiled pattern. The bound is on characters, not entries: a key longer than
+ * MAX_CACHED_PATTERN_CHARS is not stored, and a cache whose keys reach MAX_CACHE_CHARS is
+ * dropped whole (simple, and bounded whatever the input).
+ */
 export function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  if (cache.size >= CACHE_LIMIT) cache.clear();
+  if (key.length > MAX_CACHED_PATTERN_CHARS) return;
+  let chars = cacheChars.get(cache) ?? 0;
+  if (chars + key.length > MAX_CACHE_CHARS) {
+    cache.clear();
+    chars = 0;
+  }
+  if (!cache.has(key)) chars += key.length;
   cache.set(key, value);
+  cacheChars.set(cache, chars);
 }
 
 export function matchesWildcard(pattern: string, value: string, options: WildcardOptions = {}): boolean {

@@ -20,6 +20,7 @@ export interface Metrics {
   readonly awsRequests: Counter<"operation" | "outcome">;
   readonly leader: Gauge;
   readonly kubeWriteErrors: Counter<"resource" | "code">;
+  readonly reviewLimitExceeded: Counter<"decision">;
 }
 
 /** What the reconciler writes to the API server, for s3_vpce_guard_kube_write_errors_total. */
@@ -117,6 +118,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: "s3_vpce_guard_kube_write_errors_total",
       help: "Failed writes to the Kubernetes API, by resource (policyreports, events, leases) and code (HTTP status, or network).",
       labelNames: ["resource", "code"],
+      registers,
+    }),
+    // Not in the SPEC's table: an object admitted (or denied) unchecked because its review
+    // needed more than config limits.workSteps; with onExceeded "allow" this is the signal.
+    reviewLimitExceeded: new Counter({
+      name: "s3_vpce_guard_review_limit_exceeded_total",
+      help: "Admission reviews ended unchecked by the work limit (config limits.workSteps), by the decision given (allowed, denied; config limits.onExceeded).",
+      labelNames: ["decision"],
       registers,
     }),
   };

@@ -6,6 +6,7 @@ import { adapt, type AdapterIssue } from "../adapters/index.js";
 import type { Config } from "../config/schema.js";
 import { adapterContext } from "../engine/check.js";
 import { review } from "../engine/engine.js";
+import { capText, notCheckedFinding, withinBudget } from "../engine/limits.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { Finding } from "../model/findings.js";
 import { describeRef } from "../model/refs.js";
@@ -19,6 +20,14 @@ export const MAX_WARNING_LENGTH = 120;
  * policy with hundreds of statements must not produce hundreds of lines either.
  */
 export const MAX_WARNINGS = 25;
+/** Kubernetes uids are 36-character UUIDs; anything far longer is not from an API server. */
+export const MAX_UID_LENGTH = 128;
+/** Names, namespaces, kinds, groups and versions are DNS names or labels: at most 253 characters. */
+export const MAX_NAME_LENGTH = 253;
+/** Violations spelled out in a deny message; the rest are counted. */
+export const MAX_DENY_LINES = 10;
+/** Characters of one violation line of a deny message. */
+export const MAX_DENY_LINE_LENGTH = 400;
 
 export interface GroupVersionKind {
   group: string;
@@ -71,9 +80,17 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
   if (typeof request.uid !== "string" || request.uid === "") {
     return { ok: false, message: "AdmissionReview.request.uid is missing; the API server always sends one" };
   }
+  if (request.uid.length > MAX_UID_LENGTH) {
+    return { ok: false, message: `AdmissionReview.request.uid is ${request.uid.length} characters long; the API server sends a UUID (at most ${MAX_UID_LENGTH} characters are accepted)` };
+  }
   const kind = request.kind;
   if (!isRecord(kind) || typeof kind.kind !== "string" || typeof kind.version !== "string") {
     return { ok: false, message: "AdmissionReview.request.kind must be an object {group, version, kind}" };
+  }
+  for (const [field, value] of [["kind.group", kind.group], ["kind.version", kind.version], ["kind.kind", kind.kind], ["namespace", request.namespace], ["name", request.name]] as const) {
+    if (typeof value === "string" && value.length > MAX_NAME_LENGTH) {
+      return { ok: false, message: `AdmissionReview.request.${field} is ${value.length} characters long; Kubernetes allows at most ${MAX_NAME_LENGTH}` };
+    }
   }
   const operation = request.operation;
   if (typeof operation !== "string" || !OPERATIONS.includes(operation as Operation)) {
@@ -111,6 +128,10 @@ export interface AdmissionResult {
   findings: Finding[];
   /** Set when the object is ours; absent for kinds we do not check. */
   subject?: ModelObject;
+  /** The review needed more than config limits.workSteps and was answered "not checked". */
+  limitExceeded?: boolean;
+  /** Work steps the decision took (for metrics and tests). */
+  workSteps?: number;
 }
 
 /** "ec2.aws.upbound.io/v1beta2" from the request's group/version. */
@@ -164,14 +185,21 @@ function issueWarning(issue: AdapterIssue, checked: boolean): string {
   return shortLine(`[s3-vpce-guard]${checked ? "" : " not checked:"} ${location}${issue.message}`);
 }
 
+/**
+ * The 403 message: at most MAX_DENY_LINES violations, each cut to MAX_DENY_LINE_LENGTH,
+ * then a count of the rest, so its size never grows with the object.
+ */
 export function denyMessage(subjectName: string, denials: readonly Finding[]): string {
-  const lines = denials.map((f) => {
+  const lines = denials.slice(0, MAX_DENY_LINES).map((f) => {
     // Findings about another object (cross-resource rules) keep its name.
     const about = describeRef(f.resource) === subjectName ? "" : `${describeRef(f.resource)}: `;
-    return `[${f.rule}] ${about}${locatedMessage(f)} Fix: ${f.fix}`;
+    return capText(`[${f.rule}] ${about}${locatedMessage(f)} Fix: ${f.fix}`, MAX_DENY_LINE_LENGTH);
   });
+  if (denials.length > MAX_DENY_LINES) {
+    lines.push(`… and ${denials.length - MAX_DENY_LINES} more; run "s3-vpce-guard check" on the manifest to see them all`);
+  }
   const count = denials.length === 1 ? "1 violation" : `${denials.length} violations`;
-  return `s3-vpce-guard denied ${subjectName} (${count} of the AWS guide "Endpoints for Amazon S3"):\n${lines.join("\n")}`;
+  return `s3-vpce-guard denied ${capText(subjectName, MAX_NAME_LENGTH)} (${count} of the AWS guide "Endpoints for Amazon S3"):\n${lines.join("\n")}`;
 }
 
 function respond(request: AdmissionRequest, allowed: boolean, extra: Partial<AdmissionResponse> = {}): AdmissionReviewResponse {
@@ -201,6 +229,30 @@ function allow(request: AdmissionRequest, warnings: string[] = []): AdmissionRes
  * same way: deciding has no side effects.
  */
 export function decide(request: AdmissionRequest, ctx: AdmissionContext): AdmissionResult {
+  // One budget for adapting (policy parsing) and reviewing; the review inside joins it.
+  const outcome = withinBudget(ctx.config, () => decideWithinBudget(request, ctx));
+  const limit = ctx.config.limits.workSteps;
+  if (outcome.ok) return { ...outcome.value, workSteps: outcome.spent, ...(outcome.spent > limit ? { limitExceeded: true } : {}) };
+  // The budget ran out before the object was even modelled (parsing its policy).
+  const ref = {
+    apiVersion: apiVersionOf(request.kind),
+    kind: request.kind.kind,
+    namespace: request.namespace ?? null,
+    name: request.name ?? "(unnamed)",
+  };
+  const { finding } = notCheckedFinding(ctx.config, ref, outcome.exceeded);
+  const result: AdmissionResult =
+    finding.action === "deny"
+      ? {
+          review: respond(request, false, { status: { code: 403, reason: "Forbidden", message: denyMessage(describeRef(ref), [finding]) } }),
+          decision: "denied",
+          findings: [finding],
+        }
+      : { ...allow(request, [shortLine(`[s3-vpce-guard] ${withoutResourcePrefix(finding)}`)]), findings: [finding] };
+  return { ...result, limitExceeded: true, workSteps: limit };
+}
+
+function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): AdmissionResult {
   if (request.operation === "CONNECT") return allow(request);
   const deleting = request.operation === "DELETE";
   // DELETE carries the stored object in oldObject; `object` is null.

@@ -6,11 +6,34 @@ import type { Inventory } from "../inventory/inventory.js";
 import { logRateLimiter, type Logger } from "../logging.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { WATCHED_KINDS } from "../adapters/registry.js";
+import { textNestingBeyond } from "../iam/parse.js";
 import { decide, parseAdmissionReview, type AdmissionRequest } from "./admission.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";
 
 export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 export const DEFAULT_TIME_BUDGET_MS = 2_500;
+/** A TLS handshake must finish within this (Node's default, 120 s, let idle sockets pile up). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+/**
+ * Open connections at most: API servers keep a few each, probes one at a time. Beyond this
+ * new connections are dropped, so a flood of idle sockets cannot exhaust the memory limit.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/**
+ * JSON nesting of a request body, at most. Objects nest a few dozen levels; V8 needs half a
+ * second for a million nested brackets, so deeper bodies are refused before parsing.
+ */
+export const MAX_BODY_DEPTH = 1000;
+
+class BodyTooDeep extends Error {
+  readonly type = "body.too.deep";
+}
+
+/** body-parser's verify hook: runs on the raw bytes before JSON.parse (UTF-8 keeps ASCII bytes as they are). */
+function refuseDeepBodies(_req: unknown, _res: unknown, buffer: Buffer): void {
+  const offset = textNestingBeyond(buffer.toString("latin1"), MAX_BODY_DEPTH);
+  if (offset !== undefined) throw new BodyTooDeep(`request body nests more than ${MAX_BODY_DEPTH} levels deep (at byte ${offset}); Kubernetes objects nest far less`);
+}
 
 export interface WebhookDependencies {
   config: Config;
@@ -39,14 +62,19 @@ interface JsonError {
 }
 
 function bodyError(error: unknown, limit: number): JsonError {
+  if (error instanceof BodyTooDeep) return { status: 400, message: error.message };
   const type = (error as { type?: unknown }).type;
   if (type === "entity.too.large") {
     return { status: 413, message: `request body is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` };
   }
-  if (type === "entity.parse.failed") return { status: 400, message: `request body is not valid JSON: ${(error as Error).message}` };
-  if (type === "encoding.unsupported" || type === "charset.unsupported") return { status: 415, message: `unsupported request encoding: ${(error as Error).message}` };
+  if (type === "entity.parse.failed") {
+    // V8's message quotes the start of the body (which may hold secrets): keep only the position.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    return { status: 400, message: `request body is not valid JSON${position ? ` (first error at byte ${position})` : ""}; send an AdmissionReview v1 as JSON` };
+  }
+  if (type === "encoding.unsupported" || type === "charset.unsupported") return { status: 415, message: "unsupported request encoding or charset; send UTF-8 JSON without Content-Encoding" };
   if (type === "request.aborted") return { status: 400, message: "the client aborted the request before the body was complete" };
-  return { status: 500, message: `internal error: ${(error as Error)?.message ?? String(error)}` };
+  return { status: 500, message: `internal error: ${String((error as Error)?.message ?? error).slice(0, 200)}` };
 }
 
 const sendJson = (res: Response, status: number, body: unknown): void => {
@@ -110,8 +138,20 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
       res.once("close", clear);
       next();
     },
+    // A declared length over the limit is refused at once, before any of the body is read or
+    // waited for (body-parser would drain the body first); the connection is then closed.
+    (req: Request, res: Response, next: NextFunction) => {
+      const declared = Number(req.headers["content-length"]);
+      if (!(declared > limit)) return next();
+      const seconds = Number(process.hrtime.bigint() - (res.locals.started as bigint)) / 1e9;
+      recordError("unknown", "unknown", seconds);
+      logBadRequest((extra) => logger.warn({ status: 413, declaredBytes: declared, limitBytes: limit, ...extra }, "admission: request rejected (declared body too large)"));
+      res.set("Connection", "close");
+      sendJson(res, 413, { message: `request body of ${declared} bytes is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` });
+      res.once("finish", () => req.socket.destroySoon());
+    },
     // Any content type: some clients omit it, and the body is JSON by contract.
-    express.json({ limit, type: () => true, strict: false }),
+    express.json({ limit, type: () => true, strict: false, verify: refuseDeepBodies }),
     (req: Request, res: Response) => handleValidate(req, res),
   );
 
@@ -149,6 +189,10 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
     // Never the object or its policies at info level: ids, decision and rule ids only. A clean
     // "allowed" is the common case and logged at debug: at thousands of reviews a second the
     // log line would cost more than the review (as Gatekeeper logs only denies by default).
+    if (result.limitExceeded) {
+      metrics.reviewLimitExceeded.inc({ decision: result.decision === "denied" ? "denied" : "allowed" });
+      logger.warn({ uid: request.uid, kind: request.kind.kind, namespace: request.namespace ?? null, name: request.name ?? null, workSteps: result.workSteps, limit: deps.config.limits.workSteps, onExceeded: deps.config.limits.onExceeded }, "admission: object not checked, it needs more work than limits.workSteps");
+    }
     const log = result.findings.length > 0 || result.decision !== "allowed" ? logger.info.bind(logger) : logger.debug.bind(logger);
     log(
       {
@@ -192,6 +236,10 @@ export interface WebhookServerOptions extends WebhookDependencies {
   host?: string;
   /** Certificate polling interval (ms); file events trigger a reload sooner. */
   tlsPollMs?: number;
+  /** Default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  handshakeTimeoutMs?: number;
+  /** Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
 }
 
 export interface WebhookServer {
@@ -207,8 +255,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const material = await loadTlsMaterial(options.certFile, options.keyFile);
   const state = { shuttingDown: false };
   const app = createWebhookApp(options, state);
-  const server = createServer(secureOptions(material), app);
+  const server = createServer({ ...secureOptions(material), handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS }, app);
   // Slow-client limits: nothing may hold a socket much longer than the API server waits.
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 65_000;

@@ -95,6 +95,7 @@ describeIntegration(
           "ClusterRoleBinding/s3-vpce-guard",
           "ConfigMap/s3-vpce-guard-config",
           "Deployment/s3-vpce-guard",
+          "NetworkPolicy/s3-vpce-guard",
           "PodDisruptionBudget/s3-vpce-guard",
           "Role/s3-vpce-guard-leader-election",
           "RoleBinding/s3-vpce-guard-leader-election",
@@ -171,6 +172,23 @@ describeIntegration(
       expect(webhook.sideEffects).toBe("None");
       expect(webhook.admissionReviewVersions).toEqual(["v1"]);
       expect(webhook.clientConfig.service).toEqual({ name: "s3-vpce-guard", namespace: NAMESPACE, path: "/validate", port: 443 });
+    });
+
+    it("opens the webhook port to every source and the metrics port to metricsFrom only (NetworkPolicy, on by default)", () => {
+      type Policy = KubeDoc & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from?: unknown[]; ports: { port: number }[] }[] } };
+      const policy = findDoc(defaults, "NetworkPolicy") as Policy;
+      expect(policy.spec.podSelector.matchLabels).toEqual((deploymentOf(defaults).spec as unknown as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels);
+      expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+      expect(policy.spec.ingress).toEqual([
+        { ports: [{ port: 8443, protocol: "TCP" }] },
+        { from: [{ namespaceSelector: {} }], ports: [{ port: 9090, protocol: "TCP" }] },
+      ]);
+      const monitoringOnly = renderChart(["--set-json", 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]']);
+      expect((findDoc(monitoringOnly, "NetworkPolicy") as Policy).spec.ingress[1]?.from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+      // No metricsFrom: the metrics port is closed, the webhook port stays open.
+      const closed = renderChart(["--set-json", "networkPolicy.metricsFrom=[]"]);
+      expect((findDoc(closed, "NetworkPolicy") as Policy).spec.ingress).toEqual([{ ports: [{ port: 8443, protocol: "TCP" }] }]);
+      expect(kindsOf(renderChart(["--set", "networkPolicy.enabled=false"]))).not.toContain("NetworkPolicy/s3-vpce-guard");
     });
 
     it("fails open in 5 s by default, and takes failurePolicy and timeoutSeconds from values", () => {

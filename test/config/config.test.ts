@@ -38,6 +38,16 @@ aws: { enabled: false, cacheTtl: 5m }
     expect(r.ok ? [] : r.errors).toEqual([]);
   });
 
+  it("limits: a work budget per review, allow beyond it by default, and only allow or deny", () => {
+    const r = parseConfig({});
+    expect(r.ok && r.config.limits).toEqual({ workSteps: 2_000_000, onExceeded: "allow" });
+    const bad = parseConfig({ limits: { onExceeded: "ignore", workSteps: 5 } });
+    expect(bad.ok).toBe(false);
+    const errors = bad.ok ? [] : bad.errors;
+    expect(errors.some((e) => e.includes("limits.onExceeded"))).toBe(true);
+    expect(errors.some((e) => e.includes("limits.workSteps"))).toBe(true);
+  });
+
   it("reports one clear error per problem, each naming the field", () => {
     const r = parseConfig({
       rules: { "ipv4-only": { action: "block" }, "no-such-rule": { action: "warn" } },

@@ -15,6 +15,8 @@ const SPEC: Record<string, [string, string[]]> = {
   s3_vpce_guard_leader: ["gauge", []],
   // Ours, beyond the SPEC's table: failed writes to the API server.
   s3_vpce_guard_kube_write_errors_total: ["counter", ["resource", "code"]],
+  // Ours: admission reviews ended unchecked by the work limit.
+  s3_vpce_guard_review_limit_exceeded_total: ["counter", ["decision"]],
 };
 
 describe("createMetrics", () => {

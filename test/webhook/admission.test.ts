@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_FINDINGS_PER_RULE } from "../../src/engine/limits.js";
 import { adapt } from "../../src/adapters/index.js";
 import type { KubeObject } from "../../src/adapters/types.js";
 import { adapterContext } from "../../src/engine/check.js";
@@ -291,7 +292,11 @@ describe("limitWarnings", () => {
     }));
     const result = run(upjetBucketPolicy({ policy: { Version: "2012-10-17", Statement: statements } }));
     expect(result.review.response.warnings!.length).toBeLessThanOrEqual(MAX_WARNINGS);
-    expect(result.findings.filter((f) => f.action === "warn").length).toBeGreaterThan(MAX_WARNINGS);
+    // The engine keeps MAX_FINDINGS_PER_RULE per rule and counts the rest in one more finding.
+    const warned = result.findings.filter((f) => f.action === "warn");
+    expect(warned).toHaveLength(MAX_FINDINGS_PER_RULE + 1);
+    expect(warned.at(-1)!.message).toMatch(/… and 40 more source-ip-condition findings \(only the first 20 are listed\)/);
+    expect(result.review.response.warnings!.some((line) => line.includes("… and 40 more"))).toBe(true);
   });
 });
 
