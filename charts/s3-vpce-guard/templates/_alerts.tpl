@@ -26,10 +26,12 @@ groups:
         labels:
           severity: {{ $alerts.denyViolations.severity }}
         annotations:
-          summary: "Deny-level S3 endpoint violations of {{`{{ $labels.rule }}`}} ({{`{{ $labels.kind }}`}}, namespace {{`{{ $labels.namespace }}`}})"
+          # Cluster-scoped kinds have namespace="": say so instead of an empty name.
+          summary: "Deny-level S3 endpoint violations of {{`{{ $labels.rule }}`}} ({{`{{ $labels.kind }}`}}, {{`{{ if $labels.namespace }}namespace {{ $labels.namespace }}{{ else }}cluster-scoped{{ end }}`}})"
           description: >-
-            The audit finds {{`{{ $value }}`}} {{`{{ $labels.kind }}`}} object(s) in namespace
-            "{{`{{ $labels.namespace }}`}}" that break the deny-level rule {{`{{ $labels.rule }}`}}.
+            The audit finds {{`{{ $value }}`}} {{`{{ $labels.kind }}`}} object(s)
+            {{`{{ if $labels.namespace }}in namespace "{{ $labels.namespace }}"{{ else }}(cluster-scoped){{ end }}`}}
+            that break the deny-level rule {{`{{ $labels.rule }}`}}.
             They predate the webhook, were admitted while it was unavailable
             (failurePolicy Ignore), or broke by a change elsewhere. See the PolicyReports.
           runbook_url: {{ printf "%s#s3vpceguarddenyviolations" $runbook }}
