@@ -12,7 +12,7 @@
 #     module). The UI pages answer HTTP 500 "Error opening React index.html"; the HTTP API
 #     (/api/v1/alerts, /api/v1/rules, /api/v1/query, /-/ready) is unaffected.
 #   - `remove_all_sd`: only static, file and http service discovery (the tests scrape a
-#     static target); this halves the build.
+#     static target), so the cloud SD plugins are not compiled.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
