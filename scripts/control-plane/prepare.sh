@@ -6,3 +6,4 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$script_dir/build.sh"
 bash "$script_dir/moto.sh" >/dev/null
 bash "$script_dir/../promql-check/build.sh" >/dev/null
+bash "$script_dir/../prometheus/build.sh" >/dev/null

@@ -4,6 +4,9 @@
  * object and never create metrics themselves.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { WATCHED_KINDS } from "../adapters/registry.js";
+import type { RequestOutcome } from "../aws/retry.js";
+import type { Operation } from "../model/types.js";
 
 export type AdmissionDecision = "allowed" | "denied" | "warned" | "error";
 
@@ -42,6 +45,37 @@ const AUDIT_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 /** A fresh registry with every SPEC metric (one per process; tests make their own). */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const metrics = registerMetrics(options);
+  zeroAlertedSeries(metrics);
+  return metrics;
+}
+
+/** The operations the chart's webhook registers for (CONNECT is never sent to it). */
+const WEBHOOK_OPERATIONS: readonly Operation[] = ["CREATE", "UPDATE", "DELETE"];
+/** Every EC2 call of src/aws/ec2-source.ts (test/metrics/metrics.test.ts keeps the two in step). */
+export const EC2_OPERATIONS = ["DescribeVpcEndpoints", "DescribeVpcs", "DescribeRouteTables"] as const;
+const FAILED_OUTCOMES: readonly Exclude<RequestOutcome, "success">[] = ["error", "throttled"];
+
+/**
+ * Counters that the alerts take a rate() of exist at 0 from start-up for every label set
+ * we can know in advance. A counter series that appears only at its first increment starts
+ * at 1, and rate() never counts that first step: a burst of webhook errors or a single
+ * refresh of failing EC2 calls would not move the alert. docs/runbook.md says which alert
+ * relies on what.
+ */
+function zeroAlertedSeries(metrics: Metrics): void {
+  const kinds = new Set(WATCHED_KINDS.map((k) => k.kind));
+  for (const kind of kinds) {
+    for (const operation of WEBHOOK_OPERATIONS) metrics.admissionRequests.inc({ kind, operation, decision: "error" }, 0);
+  }
+  // Malformed, stalled and oversized requests (src/webhook/server.ts).
+  metrics.admissionRequests.inc({ kind: "unknown", operation: "unknown", decision: "error" }, 0);
+  for (const operation of EC2_OPERATIONS) {
+    for (const outcome of FAILED_OUTCOMES) metrics.awsRequests.inc({ operation, outcome }, 0);
+  }
+}
+
+function registerMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   const registers = [registry];
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });

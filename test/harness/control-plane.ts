@@ -80,6 +80,22 @@ export function promqlCheckBinary(): string {
   return path.join(cacheRoot(), "bin", `promql-check_${version}_${sourceHash}`, "promql-check");
 }
 
+/** Where scripts/prometheus/build.sh puts promtool and prometheus: keyed by the same Prometheus module version as promql-check. */
+export function prometheusBinDir(): string {
+  const versions = path.join(repoRoot, "scripts/promql-check/versions.env");
+  const version = readVersionsEnv(versions).PROMETHEUS_VERSION;
+  if (!version) throw new Error(`${versions}: PROMETHEUS_VERSION is missing`);
+  return path.join(cacheRoot(), "bin", `prometheus_${version}`);
+}
+
+export function promtoolBinary(): string {
+  return path.join(prometheusBinDir(), "promtool");
+}
+
+export function prometheusBinary(): string {
+  return path.join(prometheusBinDir(), "prometheus");
+}
+
 export interface BinariesStatus {
   ok: boolean;
   reason?: string;
@@ -105,8 +121,8 @@ export function binariesAvailable(): BinariesStatus {
   return { ok: false, binDir: dir, reason: `control plane binaries not built (missing ${missing.join(", ")}): ${prepareHint}` };
 }
 
-/** "mount-namespace": root and util-linux's unshare + setpriv (a private, read-only mount namespace). */
-export type IntegrationNeed = "control-plane" | "helm" | "moto" | "promql-check" | "mount-namespace";
+/** "prometheus": promtool and the prometheus server. "mount-namespace": root and util-linux's unshare + setpriv (a private, read-only mount namespace). */
+export type IntegrationNeed = "control-plane" | "helm" | "moto" | "promql-check" | "prometheus" | "mount-namespace";
 
 function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
   for (const need of needs) {
@@ -119,6 +135,8 @@ function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
       return `moto_server not installed (missing ${motoServerBinary()}): ${prepareHint}`;
     } else if (need === "promql-check" && missingExecutables([promqlCheckBinary()]).length > 0) {
       return `promql-check not built (missing ${promqlCheckBinary()}): run scripts/promql-check/build.sh (or ${prepareHint})`;
+    } else if (need === "prometheus" && missingExecutables([promtoolBinary(), prometheusBinary()]).length > 0) {
+      return `promtool and prometheus not built (missing ${missingExecutables([promtoolBinary(), prometheusBinary()]).join(", ")}): run scripts/prometheus/build.sh (or ${prepareHint})`;
     } else if (need === "mount-namespace") {
       if (process.getuid?.() !== 0) return "not root: a private mount namespace needs CAP_SYS_ADMIN";
       const missing = missingExecutables(["/usr/bin/unshare", "/usr/bin/setpriv"]);

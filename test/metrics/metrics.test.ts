@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createMetrics } from "../../src/metrics/metrics.js";
+import { readFileSync } from "node:fs";
+import { WATCHED_KINDS } from "../../src/adapters/registry.js";
+import { createMetrics, EC2_OPERATIONS } from "../../src/metrics/metrics.js";
 
 /** SPEC §3 "Metrics": name → [type, label names]. */
 const SPEC: Record<string, [string, string[]]> = {
@@ -52,5 +54,47 @@ describe("createMetrics", () => {
     const text = await metrics.registry.metrics();
     expect(text).toContain('s3_vpce_guard_inventory_resources{kind="Bucket"} 5');
     expect(text).not.toContain('kind="Endpoint"');
+  });
+
+  // The alerts (test/alerts/*.test.yaml) rely on these series existing before the first event.
+  describe("series the alerts watch exist at start-up", () => {
+    const fresh = async () => (await createMetrics({ processMetrics: false }).registry.metrics()).split("\n");
+
+    it("leader and last-audit gauges are 0 (NoLeader and AuditStale fire on a replica that never leads or audits)", async () => {
+      const lines = await fresh();
+      expect(lines).toContain("s3_vpce_guard_leader 0");
+      expect(lines).toContain("s3_vpce_guard_audit_last_success_timestamp_seconds 0");
+    });
+
+    it("admission errors are 0 for every watched kind with CREATE, UPDATE and DELETE, and for unknown requests", async () => {
+      const lines = await fresh();
+      const kinds = [...new Set(WATCHED_KINDS.map((k) => k.kind))];
+      expect(kinds.length).toBeGreaterThan(3);
+      for (const kind of kinds) {
+        for (const operation of ["CREATE", "UPDATE", "DELETE"]) {
+          expect(lines).toContain(`s3_vpce_guard_admission_requests_total{kind="${kind}",operation="${operation}",decision="error"} 0`);
+        }
+      }
+      expect(lines).toContain('s3_vpce_guard_admission_requests_total{kind="unknown",operation="unknown",decision="error"} 0');
+      expect(lines.filter((l) => l.startsWith("s3_vpce_guard_admission_requests_total{"))).toHaveLength(kinds.length * 3 + 1);
+    });
+
+    it("failed and throttled EC2 calls are 0 for every operation src/aws/ec2-source.ts calls", async () => {
+      const source = readFileSync(new URL("../../src/aws/ec2-source.ts", import.meta.url), "utf8");
+      const called = [...source.matchAll(/this\.paged\(region, "(\w+)"/g)].map((m) => m[1]);
+      expect([...called].sort()).toEqual([...EC2_OPERATIONS].sort());
+      const lines = await fresh();
+      for (const operation of EC2_OPERATIONS) {
+        for (const outcome of ["error", "throttled"]) expect(lines).toContain(`s3_vpce_guard_aws_requests_total{operation="${operation}",outcome="${outcome}"} 0`);
+      }
+      expect(lines.some((l) => l.includes('outcome="success"'))).toBe(false);
+    });
+
+    it("gauges and counters with open label values start with no series", async () => {
+      const lines = await fresh();
+      for (const name of ["s3_vpce_guard_violations", "s3_vpce_guard_kube_write_errors_total", "s3_vpce_guard_admission_findings_total", "s3_vpce_guard_watch_restarts_total"]) {
+        expect(lines.filter((l) => l.startsWith(`${name}{`)), name).toEqual([]);
+      }
+    });
   });
 });
