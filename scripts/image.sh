@@ -93,7 +93,7 @@ if [[ -n "$host_cafile" && "$host_cafile" != null && -f "$host_cafile" ]]; then
   printf 'cafile=/run/s3vg-host-ca.crt\n' >"$image_dir/build-npmrc"
   run_volumes+=(-v "$host_cafile:/run/s3vg-host-ca.crt:ro" -v "$image_dir/build-npmrc:/usr/local/etc/npmrc:ro")
 fi
-buildah bud --quiet --pull=never --layers --network=host "${run_volumes[@]}" -f "$repo/Dockerfile" -t "$app_ref" "$repo" >/dev/null
+buildah bud --quiet --pull=never --layers --force-rm --network=host "${run_volumes[@]}" -f "$repo/Dockerfile" -t "$app_ref" "$repo" >/dev/null
 rm -f "$archive.tmp"
 buildah push --quiet "$app_ref" "oci-archive:$archive.tmp:$app_ref"
 mv "$archive.tmp" "$archive"
