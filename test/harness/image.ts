@@ -2,7 +2,7 @@
 // container securityContext: read-only root, uid/gid 65532 (fsGroup 65532), no capabilities,
 // no privilege escalation, the RuntimeDefault-like seccomp profile of containers-common.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, existsSync, readFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -44,7 +44,19 @@ export function imageUnavailable(): string | undefined {
   if (!existsSync(SECCOMP_PROFILE)) return `${SECCOMP_PROFILE} missing (containers-common)`;
   const { archive } = imageReference();
   if (!existsSync(archive)) return `image archive ${archive} missing: run scripts/image.sh`;
+  const newer = newerImageInput(statSync(archive).mtimeMs);
+  if (newer) return `image archive ${archive} is older than ${path.relative(repoRoot, newer)}: run scripts/image.sh`;
   return undefined;
+}
+
+/** A file the Dockerfile copies that changed after the archive was written (a stale image tests old code). */
+function newerImageInput(archiveMtimeMs: number): string | undefined {
+  const files = ["Dockerfile", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"].map((f) => path.join(repoRoot, f));
+  const src = path.join(repoRoot, "src");
+  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.push(path.join(entry.parentPath, entry.name));
+  }
+  return files.find((f) => existsSync(f) && statSync(f).mtimeMs > archiveMtimeMs);
 }
 
 /**
