@@ -14,7 +14,7 @@
 // bridge, the DNAT rule, the pods' cgroups).
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants as fsConstants, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { controlPlaneVersions, cacheRoot, freeLoopbackPort, helmBinary, rawKubeRequest, repoRoot, requireControlPlane, spawnManaged, startControlPlane, writeKubeConfigFile, type ControlPlane, type ManagedProcess } from "./control-plane.js";
@@ -152,9 +152,38 @@ export interface NodeClusterOptions {
   images?: string[];
 }
 
+/** One node per machine (fixed bridge, subnet and DNAT rule): the owner's pid, in a file. */
+const OWNER_FILE = "/run/s3vg-node.owner";
+
+function ownerAlive(): number | undefined {
+  try {
+    const pid = Number(readFileSync(OWNER_FILE, "utf8").trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits while another live process runs a node here, then claims the machine. */
+async function claimMachine(timeoutMs: number): Promise<void> {
+  await until("the one-node cluster of another process on this machine to stop", () => {
+    const owner = ownerAlive();
+    if (owner !== undefined && owner !== process.pid) return false;
+    writeFileSync(OWNER_FILE, `${process.pid}\n`);
+    return true;
+  }, timeoutMs, () => `${OWNER_FILE} names pid ${ownerAlive() ?? "?"}`);
+}
+
+function releaseMachine(): void {
+  if (ownerAlive() === process.pid) rmSync(OWNER_FILE, { force: true });
+}
+
 export async function startNodeCluster(options: NodeClusterOptions = {}): Promise<NodeCluster> {
   const reason = nodeUnavailable();
   if (reason) throw new Error(reason);
+  await claimMachine(15 * 60_000);
   const dataDir = await mkdtemp("/tmp/s3vg-node-");
   const socket = path.join(dataDir, "containerd.sock");
   const bin = nodeBinDir();
@@ -188,6 +217,7 @@ export async function startNodeCluster(options: NodeClusterOptions = {}): Promis
     await watchdog?.stop(1_000);
     await controlPlane?.stop().catch(() => undefined);
     if (process.env.S3VG_KEEP_NODE !== "1") await runCommand("rm", ["-rf", dataDir]);
+    releaseMachine();
   };
 
   try {
