@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/integration/**", "node_modules/**"],
+          exclude: ["test/integration/**", "test/e2e/**", "node_modules/**"],
           testTimeout: 20_000,
         },
       },
@@ -19,6 +19,18 @@ export default defineConfig({
           hookTimeout: 300_000,
           // One control plane at a time: the machine has two cores.
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // The image and a one-node cluster (scripts/image.sh, scripts/node/build.sh).
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          // After the other projects, never beside them: a node takes both cores.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

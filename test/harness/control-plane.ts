@@ -381,6 +381,8 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Keep the temp dir (logs, certs, etcd data) after stop(); also env S3VG_KEEP_CONTROL_PLANE=1. */
   keepDataDir?: boolean;
+  /** true keeps the ServiceAccount admission plugin (pods get their token volume): for a cluster with a controller manager. */
+  serviceAccountAdmission?: boolean;
 }
 
 export interface ControlPlane {
@@ -517,7 +519,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       "--service-cluster-ip-range=10.0.0.0/24",
       "--allow-privileged=true",
       // As envtest: no controller-manager creates default service accounts here.
-      "--disable-admission-plugins=ServiceAccount",
+      ...(options.serviceAccountAdmission ? [] : ["--disable-admission-plugins=ServiceAccount"]),
       `--service-account-issuer=${server}`,
       `--service-account-key-file=${certs.serviceAccountPublicKeyFile}`,
       `--service-account-signing-key-file=${certs.serviceAccountKeyFile}`,
