@@ -49,6 +49,8 @@ export interface RequestSpace {
   keys?: Readonly<Record<string, KeyDomain>>;
   /** A fixed principal; omitted = any principal (anonymous, any account, any service). */
   principal?: RequestPrincipal;
+  /** Narrows the space to these action/resource pairs (e.g. those one statement covers). */
+  within?: (action: string, resource: string) => boolean;
 }
 
 export type ResourceSpec = string | { prefix: string; free: true; level: "object" | "bucket" };
@@ -277,7 +279,9 @@ function resourceCandidates(spec: ResourceSpec, statements: readonly Statement[]
   if (typeof spec === "string") return { values: [spec], complete: true };
   const head = spec.prefix.slice(0, spec.prefix.length - (resourceSegment(spec.prefix) ?? "").length);
   const prefixSegment = resourceSegment(spec.prefix) ?? "";
-  const domain: StringPattern = { pattern: `${escapeGlob(prefixSegment)}*`, wildcards: true, caseInsensitive: false };
+  // Object ARNs have a key after the bucket name; bucket ARNs have none.
+  const objectDomain = spec.level === "object" && !prefixSegment.includes("/");
+  const domain: StringPattern = { pattern: `${escapeGlob(prefixSegment)}*${objectDomain ? "/*" : ""}`, wildcards: true, caseInsensitive: false };
   const patterns: StringPattern[] = [domain];
   let complete = true;
   for (const statement of statements) {
@@ -293,9 +297,9 @@ function resourceCandidates(spec: ResourceSpec, statements: readonly Statement[]
     }
   }
   const partition = stringPartition(patterns);
-  const domainMatches = (value: string) => value.startsWith(prefixSegment);
-  const values = partition.values.filter(domainMatches).filter((value) => (spec.level === "bucket" ? !value.includes("/") : true));
-  const readable = `${prefixSegment}${spec.level === "object" ? "s3vg-object" : ""}`;
+  const domainMatches = (value: string) => value.startsWith(prefixSegment) && (spec.level === "bucket" ? !value.includes("/") : !objectDomain || value.slice(prefixSegment.length).includes("/"));
+  const values = partition.values.filter(domainMatches);
+  const readable = prefixSegment.includes("/") ? `${prefixSegment}s3vg-object` : spec.level === "object" ? `${prefixSegment}s3vg-bucket/s3vg-object` : `${prefixSegment}s3vg-bucket`;
   return { values: [...new Set([readable, ...values])].map((segment) => head + segment), complete: complete && partition.complete };
 }
 
@@ -426,7 +430,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
       if (level !== undefined && specLevel !== level) continue;
       const { values, complete } = resourceCandidates(spec, statements);
       if (!complete) exhaustive = false;
-      for (const resource of values) pairs.push({ action, resource });
+      for (const resource of values) if (!question.space.within || question.space.within(action, resource)) pairs.push({ action, resource });
     }
   }
   const principals = question.space.principal ? [question.space.principal] : principalCandidates(statements);
@@ -527,8 +531,13 @@ export function describeContext(request: AccessRequest, skip: readonly string[] 
   const parts = Object.entries(request.context ?? {})
     .filter(([key, value]) => value !== undefined && !skipped.has(key.toLowerCase()))
     .slice(0, 4)
-    .map(([key, value]) => `${key}=${Array.isArray(value) ? `[${value.join(", ")}]` : value}`);
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? `[${value.map(readable).join(", ")}]` : readable(value!)}`);
   return parts.length > 0 ? ` with ${parts.join(", ")}` : "";
+}
+
+/** Representatives the partition invented stand for "any other value". */
+function readable(value: string): string {
+  return value === "s3vg-other" || value === "other" ? "(any other value)" : value;
 }
 
 /** The statements of one evaluation that decided it ("Statement[1] (Sid DenyOutsideOrg)"). */

@@ -1,0 +1,106 @@
+/**
+ * The request spaces rules ask about (see src/iam/symbolic.ts), so that every rule fixes the
+ * same things the same way: through an S3 endpoint the source address is a private address
+ * of the VPC, the endpoint id and VPC are what the path fixes, and every other key is free.
+ */
+
+import { actionMatcher, arnMatcher, PRIVATE_RANGES, S3_BUCKET_ACTIONS, S3_OBJECT_ACTIONS } from "../iam/index.js";
+import { ask, describeDeciders, describeRequest, verdictOf, type KeyDomain, type Layer, type Question, type RequestSpace, type ResourceSpec, type Verdict, type Witness } from "../iam/symbolic.js";
+import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
+import type { Endpoint } from "../model/types.js";
+import { partitionOf } from "./consumers.js";
+import type { RuleContext } from "./rule.js";
+
+/** Every known S3 action, the common ones first (witnesses then name a familiar action). */
+const COMMON = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"];
+export const ALL_S3_ACTIONS: readonly string[] = [...COMMON, ...[...S3_OBJECT_ACTIONS, ...S3_BUCKET_ACTIONS].filter((action) => !COMMON.includes(action))];
+
+/** Private addresses a request through an endpoint may come from (the VPC's blocks when known). */
+export function sourceAddresses(vpcId: string | undefined, ctx: RuleContext): readonly string[] {
+  if (vpcId) {
+    for (const vpc of ctx.inventory.facts?.vpcs() ?? []) if (vpc.id === vpcId && vpc.cidrBlocks.length > 0) return vpc.cidrBlocks;
+  }
+  return PRIVATE_RANGES;
+}
+
+/** Keys fixed by a request through some (unnamed) VPC endpoint. */
+export function anyEndpointKeys(): Record<string, KeyDomain> {
+  return {
+    "aws:SourceVpce": { kind: "present" },
+    "aws:SourceVpc": { kind: "present" },
+    "aws:SourceIp": { kind: "address", cidrs: PRIVATE_RANGES },
+  };
+}
+
+/**
+ * Keys fixed by a request through this endpoint. An id the model does not know yet (no status
+ * id, an unresolved vpcIdRef) stays free-but-present: the answer then covers every id it may take.
+ */
+export function endpointKeys(endpoint: Endpoint, ctx: RuleContext): Record<string, KeyDomain> {
+  const vpcId = endpoint.vpc?.value;
+  return {
+    "aws:SourceVpce": endpoint.awsId ? { kind: "fixed", value: endpoint.awsId } : { kind: "present" },
+    "aws:SourceVpc": vpcId ? { kind: "fixed", value: vpcId } : { kind: "present" },
+    "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(vpcId, ctx) },
+  };
+}
+
+/** The bucket and every object in it, or any bucket and object when the name is unknown. */
+export function bucketResources(bucketName: string | undefined, region: string | undefined): ResourceSpec[] {
+  const head = `arn:${partitionOf(region ?? "us-east-1")}:s3:::`;
+  if (!bucketName) return [{ prefix: head, free: true, level: "bucket" }, { prefix: head, free: true, level: "object" }];
+  return [`${head}${bucketName}`, { prefix: `${head}${bucketName}/`, free: true, level: "object" }];
+}
+
+/** The S3 actions a statement's Action / NotAction covers. */
+export function actionsOf(statement: Statement): string[] {
+  const positive = statement.action?.map(actionMatcher);
+  const negative = statement.notAction?.map(actionMatcher);
+  if (!positive && !negative) return [];
+  return ALL_S3_ACTIONS.filter((action) => (positive === undefined || positive.some((m) => m(action))) && (negative === undefined || !negative.some((m) => m(action))));
+}
+
+/** The action/resource pairs one statement covers (its Action and Resource elements). */
+export function coveredBy(statement: Statement): (action: string, resource: string) => boolean {
+  const action = listMatcher(statement.action, statement.notAction, actionMatcher);
+  const resource = listMatcher(statement.resource, statement.notResource, arnMatcher);
+  return (a, r) => action(a) && resource(r);
+}
+
+function listMatcher(patterns: readonly string[] | undefined, negated: readonly string[] | undefined, compile: (pattern: string) => (value: string) => boolean) {
+  const positive = patterns?.map(compile);
+  const negative = negated?.map(compile);
+  return (value: string) => (positive === undefined || positive.some((m) => m(value))) && (negative === undefined || !negative.some((m) => m(value)));
+}
+
+export const single = (statement: Statement): PolicyDocument => ({ version: undefined, id: undefined, statements: [statement] });
+
+export const explicitDeny = (decisions: readonly Decision[]) => (decisions[0] === "ExplicitDeny" ? "denied" : "passes");
+export const allowed = (decisions: readonly Decision[]) => (decisions[0] === "Allow" ? "allowed" : "refused");
+
+export interface Asked<L extends string> {
+  verdict: Verdict;
+  witnesses: Map<L, Witness<L>>;
+}
+
+/**
+ * Asks one question for a rule. An undecided answer (over budget, or a partition that could
+ * not be completed) is reported to the front door's counter through the context.
+ */
+export function askFor<L extends string>(rule: string, ctx: RuleContext, question: Question<L>, label: L): Asked<L> {
+  const answer = ask(question);
+  const verdict = verdictOf(answer, label);
+  if (verdict === "undecided") ctx.undecided?.(rule);
+  return { verdict, witnesses: answer.witnesses };
+}
+
+/** "s3:GetObject on arn:…/x by … is denied by Statement[1] (Sid DenyOutsideOrg)". */
+export function explainWitness(witness: Witness<string>, layer: number, statements: readonly Statement[], verb: string, skip: readonly string[] = []): string {
+  return `${describeRequest(witness.request, skip)} ${verb} ${describeDeciders(witness.evaluations[layer]!, statements)}`;
+}
+
+export function statementsOf(layer: Layer): Statement[] {
+  return layer.flatMap((doc) => doc.statements);
+}
+
+export type { RequestSpace };
