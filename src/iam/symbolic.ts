@@ -49,6 +49,8 @@ export interface RequestSpace {
   keys?: Readonly<Record<string, KeyDomain>>;
   /** A fixed principal; omitted = any principal (anonymous, any account, any service). */
   principal?: RequestPrincipal;
+  /** Only principals of these kinds (e.g. ["AWS"]: callers with AWS credentials). */
+  principalKinds?: readonly RequestPrincipal["type"][];
   /** Narrows the space to these action/resource pairs (e.g. those one statement covers). */
   within?: (action: string, resource: string) => boolean;
 }
@@ -433,7 +435,8 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
       for (const resource of values) if (!question.space.within || question.space.within(action, resource)) pairs.push({ action, resource });
     }
   }
-  const principals = question.space.principal ? [question.space.principal] : principalCandidates(statements);
+  const kinds = question.space.principalKinds;
+  const principals = question.space.principal ? [question.space.principal] : principalCandidates(statements).filter((p) => !kinds || kinds.includes(p.type));
 
   const witnesses = new Map<L, Witness<L>>();
   let steps = 0;
