@@ -85,6 +85,8 @@ export interface Answer<L extends string> {
   witnesses: Map<L, Witness<L>>;
   /** The whole space was covered (within budget, every partition complete). */
   exhaustive: boolean;
+  /** The space holds no request at all (nothing to claim, but nothing left undecided either). */
+  empty: boolean;
   steps: number;
 }
 
@@ -435,6 +437,8 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
       for (const resource of values) if (!question.space.within || question.space.within(action, resource)) pairs.push({ action, resource });
     }
   }
+  // An empty space (e.g. a statement on access points asked about bucket ARNs) supports no claim.
+  if (pairs.length === 0) exhaustive = false;
   const kinds = question.space.principalKinds;
   const principals = question.space.principal ? [question.space.principal] : principalCandidates(statements).filter((p) => !kinds || kinds.includes(p.type));
 
@@ -489,7 +493,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
       if (stopped) break outer;
     }
   }
-  return { witnesses, exhaustive, steps };
+  return { witnesses, exhaustive, empty: pairs.length === 0 || principals.length === 0, steps };
 }
 
 function levelOfArn(arn: string): "object" | "bucket" {
@@ -546,7 +550,7 @@ function readable(value: string): string {
 /** The statements of one evaluation that decided it ("Statement[1] (Sid DenyOutsideOrg)"). */
 export function describeDeciders(evaluation: Evaluation, statements: readonly Statement[]): string {
   const effect = evaluation.decision === "ExplicitDeny" ? "Deny" : evaluation.decision === "Allow" ? "Allow" : undefined;
-  if (!effect) return "no statement (nothing allows it)";
+  if (!effect) return "default (no statement allows it)";
   return evaluation.matched
     .filter((match) => match.effect === effect)
     .slice(0, 3)

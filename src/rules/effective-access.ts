@@ -155,6 +155,10 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
 
 /** An S3 endpoint whose policy allows no S3 request at all, for any principal, bucket or key. */
 function allowsNothing(endpoint: Endpoint, doc: PolicyDocument, policy: PolicyField, region: string, ctx: RuleContext): RuleFinding[] {
+  // The question covers bucket and object ARNs; an Allow on access points, Multi-Region
+  // Access Points or other S3 resources lies outside it, so no claim is made then.
+  const outside = (resource: string) => resource !== "*" && parseS3Arn(resource) === undefined;
+  if (doc.statements.some((s) => s.effect === "Allow" && (s.notResource !== undefined || (s.resource ?? []).some(outside)))) return [];
   const { verdict, witnesses } = askFor(RULE, ctx, {
     layers: [[doc]],
     space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys: endpointKeys(endpoint, ctx) },
