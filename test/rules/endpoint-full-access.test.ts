@@ -86,4 +86,15 @@ describe("endpoint-full-access", () => {
       expect(check([upjetEndpoint({ policy }), ackEndpoint({ name: "x", policy })], {}, rule)).toEqual([]);
     });
   });
+
+  it("checks an endpoint that has only metadata.generateName, naming it <generateName>*", () => {
+    for (const endpoint of [upjetEndpoint({}), ackEndpoint({}), communityEndpoint({})]) {
+      const metadata = endpoint.metadata as Record<string, unknown>;
+      delete metadata.name;
+      metadata.generateName = "s3-gw-";
+      const findings = check([endpoint], {}, rule);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]!.message).toMatch(/^VPCEndpoint (team-a\/)?s3-gw-\*: no endpoint policy/);
+    }
+  });
 });
