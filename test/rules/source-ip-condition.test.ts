@@ -112,4 +112,25 @@ describe("source-ip-condition", () => {
       expect(check([upjetBucketPolicy({ policy })], {}, rule)).toEqual([]);
     });
   });
+
+  it("names the community structured policy's own fields, not the rendered JSON", () => {
+    const structured = {
+      version: "2012-10-17",
+      statements: [
+        {
+          effect: "Deny",
+          principal: { allowAnon: true },
+          action: ["s3:*"],
+          resource: ["arn:aws:s3:::my-secure-bucket/*"],
+          condition: [
+            { operatorKey: "Bool", conditions: [{ key: "aws:SecureTransport", booleanValue: false }] },
+            { operatorKey: "NotIpAddress", conditions: [{ key: "aws:SourceIp", listValue: ["203.0.113.0/24", "198.51.100.0/24"] }] },
+          ],
+        },
+      ],
+    };
+    const findings = check([communityBucket({ policy: structured })], {}, rule);
+    expect(findings.map((f) => f.path)).toEqual(["spec.forProvider.policy.statements[0].condition[1].conditions[0]"]);
+    expect(findings[0]!.message).toContain("spec.forProvider.policy.statements[0].condition[1].conditions[0]");
+  });
 });

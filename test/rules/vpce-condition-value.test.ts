@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { check } from "../helpers/check.js";
-import { GUIDE, ackBucket, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import { GUIDE, ackBucket, communityBucket, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 
 const rule = "vpce-condition-value" as const;
 
@@ -87,5 +87,22 @@ describe("vpce-condition-value", () => {
       const findings = check([upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "vpce-bad") })], {}, rule);
       expect(findings[0]!.message).not.toMatch(/can ever match it/);
     });
+  });
+
+  it("points at the offending element of a structured community policy's list", () => {
+    const structured = {
+      version: "2012-10-17",
+      statements: [
+        {
+          effect: "Deny",
+          principal: { allowAnon: true },
+          action: ["s3:*"],
+          resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+          condition: [{ operatorKey: "StringNotEquals", conditions: [{ key: "aws:SourceVpce", listValue: ["vpce-1a2b3c4d", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-1a2b3c4d"] }] }],
+        },
+      ],
+    };
+    const findings = check([communityBucket({ policy: structured })], {}, rule);
+    expect(findings.map((f) => f.path)).toEqual(["spec.forProvider.policy.statements[0].condition[0].conditions[0].listValue[1]"]);
   });
 });
