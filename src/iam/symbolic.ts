@@ -210,11 +210,11 @@ function keyCandidates(conditions: readonly Condition[], domain: KeyDomain | und
 }
 
 /**
- * Multi-valued keys (ForAnyValue / ForAllValues): every subset of up to four classes is
+ * Multi-valued keys (ForAnyValue / ForAllValues): every subset of up to five classes is
  * exact; with more classes, singletons, pairs and the full set are searched (not exhaustive).
  */
 function setsOf(values: string[], report: (exhaustive: boolean) => void): Values[] {
-  if (values.length <= 4) {
+  if (values.length <= 5) {
     report(true);
     const out: Values[] = [];
     for (let mask = 1; mask < 1 << values.length; mask += 1) out.push(values.filter((_, index) => (mask & (1 << index)) !== 0));
