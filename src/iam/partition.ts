@@ -188,6 +188,17 @@ function range(block: Cidr): [bigint, bigint] {
  * and the addresses just outside them reach every class.
  */
 export function addressValues(cidrs: readonly string[], domain: readonly string[] | undefined): string[] {
+  const key = `${cidrs.join(",")}|${domain?.join(",") ?? "*"}`;
+  const cached = addressCache.get(key);
+  if (cached) return cached;
+  const values = computeAddressValues(cidrs, domain);
+  remember(addressCache, key, values);
+  return values;
+}
+
+const addressCache = new Map<string, string[]>();
+
+function computeAddressValues(cidrs: readonly string[], domain: readonly string[] | undefined): string[] {
   const blocks = cidrs.map(parseCidr).filter((block): block is Cidr => block !== undefined);
   const domainBlocks = (domain ?? ["0.0.0.0/0", "::/0"]).map(parseCidr).filter((block): block is Cidr => block !== undefined);
   const candidates = new Map<string, { version: 4 | 6; value: bigint }>();

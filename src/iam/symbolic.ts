@@ -23,6 +23,7 @@ import { arnMatcher, parseArn } from "./arn.js";
 import { compileCondition, type ConditionTest } from "./conditions.js";
 import { evaluatePolicies } from "./evaluate.js";
 import { addressValues, dateValues, numericValues, stringPartition, type StringPattern } from "./partition.js";
+import { remember } from "./wildcard.js";
 import type { AccessRequest, Condition, Decision, Evaluation, PolicyDocument, Principal, RequestPrincipal, Statement } from "./types.js";
 
 /** What a free condition key may be. */
@@ -90,7 +91,11 @@ export interface Answer<L extends string> {
   steps: number;
 }
 
-export const DEFAULT_BUDGET = 20_000;
+/**
+ * Search nodes per question. Real policies need tens to a few hundred; a question over budget
+ * costs at most this many nodes (bench/symbolic-budget.mjs measures the time) and is undecided.
+ */
+export const DEFAULT_BUDGET = 5_000;
 
 /** always / never / sometimes for one label; undecided when the search could not be finished. */
 export function verdictOf<L extends string>(answer: Answer<L>, label: L): Verdict {
@@ -256,7 +261,22 @@ function principalCandidates(statements: readonly Statement[]): RequestPrincipal
 
 /** Action classes: one action per class of "which Action / NotAction patterns match it". */
 function actionCandidates(actions: readonly string[], statements: readonly Statement[]): string[] {
-  const matchers = statements.flatMap((s) => [...(s.action ?? []), ...(s.notAction ?? [])]).map(actionMatcher);
+  const patterns = statements.flatMap((s) => [...(s.action ?? []), ...(s.notAction ?? [])]);
+  // The same action lists are asked about with the same few patterns on every review: cached, bounded.
+  let byPatterns = actionClassCache.get(actions);
+  if (!byPatterns) actionClassCache.set(actions, (byPatterns = new Map()));
+  const key = patterns.join("\u0000");
+  const cached = byPatterns.get(key);
+  if (cached) return cached;
+  const classes = computeActionCandidates(actions, patterns);
+  remember(byPatterns, key, classes);
+  return classes;
+}
+
+const actionClassCache = new WeakMap<readonly string[], Map<string, string[]>>();
+
+function computeActionCandidates(actions: readonly string[], patterns: readonly string[]): string[] {
+  const matchers = patterns.map(actionMatcher);
   const seen = new Set<string>();
   const out: string[] = [];
   for (const action of actions) {
@@ -479,10 +499,11 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
       exhaustive = false;
       return;
     }
+    // One assignment, extended and undone in place (no copy per node).
     for (const candidate of dimension.candidates) {
-      const keys = new Map(assignment.keys);
-      keys.set(dimension.key, candidate);
-      search({ ...assignment, keys });
+      assignment.keys.set(dimension.key, candidate);
+      search(assignment);
+      assignment.keys.delete(dimension.key);
       if (stopped) return;
     }
   };

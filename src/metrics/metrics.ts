@@ -20,6 +20,7 @@ export interface Metrics {
   readonly awsRequests: Counter<"operation" | "outcome">;
   readonly leader: Gauge;
   readonly kubeWriteErrors: Counter<"resource" | "code">;
+  readonly undecided: Counter<"rule">;
 }
 
 /** What the reconciler writes to the API server, for s3_vpce_guard_kube_write_errors_total. */
@@ -117,6 +118,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: "s3_vpce_guard_kube_write_errors_total",
       help: "Failed writes to the Kubernetes API, by resource (policyreports, events, leases) and code (HTTP status, or network).",
       labelNames: ["resource", "code"],
+      registers,
+    }),
+    undecided: new Counter({
+      name: "s3_vpce_guard_undecided_total",
+      help: "Rule questions too large to answer within their work budget: the rule made no claim about them.",
+      labelNames: ["rule"],
       registers,
     }),
   };

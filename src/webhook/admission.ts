@@ -109,6 +109,8 @@ export interface AdmissionResult {
   decision: AdmissionDecision;
   /** Every finding, audit ones included (for metrics). */
   findings: Finding[];
+  /** Rules that left a question undecided (over its work budget), for metrics. */
+  undecided?: string[];
   /** Set when the object is ours; absent for kinds we do not check. */
   subject?: ModelObject;
 }
@@ -220,6 +222,7 @@ export function decide(request: AdmissionRequest, ctx: AdmissionContext): Admiss
     const old = adapt(withEnvelope(request.oldObject, request), adapterCtx);
     if (old.status === "adapted") oldSubject = old.object;
   }
+  const undecided: string[] = [];
   const findings = review(
     {
       subject,
@@ -229,7 +232,7 @@ export function decide(request: AdmissionRequest, ctx: AdmissionContext): Admiss
       inventoryComplete: ctx.inventoryComplete,
       ...(ctx.now ? { now: ctx.now } : {}),
     },
-    { config: ctx.config, inventory: ctx.inventory },
+    { config: ctx.config, inventory: ctx.inventory, onUndecided: (rule) => undecided.push(rule) },
   );
   const denials = findings.filter((f) => f.action === "deny");
   const warnings = limitWarnings([
@@ -245,7 +248,8 @@ export function decide(request: AdmissionRequest, ctx: AdmissionContext): Admiss
       decision: "denied",
       findings,
       subject,
+      ...(undecided.length > 0 ? { undecided } : {}),
     };
   }
-  return { ...allow(request, warnings), findings, subject };
+  return { ...allow(request, warnings), findings, subject, ...(undecided.length > 0 ? { undecided } : {}) };
 }

@@ -15,6 +15,7 @@ const SPEC: Record<string, [string, string[]]> = {
   s3_vpce_guard_leader: ["gauge", []],
   // Ours, beyond the SPEC's table: failed writes to the API server.
   s3_vpce_guard_kube_write_errors_total: ["counter", ["resource", "code"]],
+  s3_vpce_guard_undecided_total: ["counter", ["rule"]],
 };
 
 describe("createMetrics", () => {
