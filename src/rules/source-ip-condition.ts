@@ -20,12 +20,15 @@ function vpcContaining(cidr: string, ctx: RuleContext): string | undefined {
 }
 
 /** Private ranges and VPC blocks in a SourceIp condition (a). */
-function rangeFindings(condition: Condition, who: string, path: string, ctx: RuleContext): RuleFinding[] {
+function rangeFindings(condition: Condition, subjectLabel: string, field: PolicyField, ctx: RuleContext): RuleFinding[] {
   const findings: RuleFinding[] = [];
-  for (const value of condition.values) {
+  for (const [index, value] of condition.values.entries()) {
     const privateRange = isPrivateRange(value);
     const vpc = privateRange ? undefined : vpcContaining(value, ctx);
     if (!privateRange && !vpc) continue;
+    // Point at the offending element when the condition lists several ranges.
+    const path = policyPath(field, condition.values.length > 1 ? `${condition.path}[${index}]` : condition.path);
+    const who = `${subjectLabel}: ${path}`;
     findings.push({
       message: `${who} uses ${value}, ${vpc ? `which overlaps VPC ${vpc}` : "a private range"}; aws:SourceIp never matches private addresses of requests through a VPC endpoint.`,
       fix: FIX,
@@ -137,8 +140,7 @@ export const sourceIpCondition: Rule = {
     for (const scope of scopesOf(subject, ctx)) {
       for (const { condition } of conditionsOnKey(scope.field.document, "aws:SourceIp")) {
         if (condition.baseOperator !== "IpAddress" && condition.baseOperator !== "NotIpAddress") continue;
-        const path = policyPath(scope.field, condition.path);
-        findings.push(...rangeFindings(condition, `${describeRef(subject.ref)}: ${path}`, path, ctx));
+        findings.push(...rangeFindings(condition, describeRef(subject.ref), scope.field, ctx));
       }
       for (const statement of scope.field.document?.statements ?? []) findings.push(...statementFindings(subject, scope, statement, ctx));
     }

@@ -133,4 +133,9 @@ describe("source-ip-condition", () => {
     expect(findings.map((f) => f.path)).toEqual(["spec.forProvider.policy.statements[0].condition[1].conditions[0]"]);
     expect(findings[0]!.message).toContain("spec.forProvider.policy.statements[0].condition[1].conditions[0]");
   });
+
+  it("points at the offending range when the condition lists several", () => {
+    const findings = check([upjetBucketPolicy({ policy: withIp("Allow", "IpAddress", ["198.51.100.0/24", "10.0.0.0/16"]) })], {}, rule);
+    expect(findings.find((f) => f.message.includes("private range"))?.path).toBe('spec.forProvider.policy → Statement[0].Condition.IpAddress["aws:SourceIp"][1]');
+  });
 });
