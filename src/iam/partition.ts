@@ -99,6 +99,7 @@ const partitionCache = new Map<string, Partition>();
 
 function computeStringPartition(patterns: readonly StringPattern[], budget: number): Partition {
   const automata = patterns.map(tokenize);
+  // Every character the patterns name (both cases where they fold), to find a fresh one.
   const alphabet = new Set<string>();
   for (const tokens of automata) {
     for (const token of tokens) {
@@ -108,8 +109,22 @@ function computeStringPartition(patterns: readonly StringPattern[], budget: numb
     }
   }
   const fresh = FRESH_CHARACTERS.find((char) => !alphabet.has(char) && !alphabet.has(char.toLowerCase()));
-  if (fresh !== undefined) alphabet.add(fresh);
-  const letters = [...alphabet].sort();
+  // Only the characters some automaton can read next make a difference in a state: every
+  // other character leads where the fresh one does. Reading just those keeps the walk small.
+  const lettersOf = (states: number[][]): string[] => {
+    const out = new Set<string>();
+    states.forEach((positions, index) => {
+      const tokens = automata[index]!;
+      for (const position of positions) {
+        const token = tokens[position];
+        if (token?.kind !== "char") continue;
+        out.add(token.char);
+        if (token.fold) out.add(token.char.toUpperCase());
+      }
+    });
+    if (fresh !== undefined) out.add(fresh);
+    return [...out].sort();
+  };
   const accepts = (states: number[][]) => states.map((positions, index) => positions.includes(automata[index]!.length));
   const signature = (states: number[][]) => states.map((positions) => positions.join(",")).join("|");
 
@@ -122,7 +137,7 @@ function computeStringPartition(patterns: readonly StringPattern[], budget: numb
     const { states, text } = queue[head]!;
     const cls = accepts(states).map(Number).join("");
     if (!byClass.has(cls)) byClass.set(cls, text);
-    for (const letter of letters) {
+    for (const letter of lettersOf(states)) {
       const next = states.map((positions, index) => step(automata[index]!, positions, letter));
       // A dead product state (every automaton stuck and none accepting) still has a class:
       // "matches none"; its successors add nothing new.

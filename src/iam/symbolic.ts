@@ -75,6 +75,11 @@ export interface Question<L extends string> {
   classify: (decisions: readonly Decision[]) => L;
   /** Stop once this label and any other have both been found (the answer is then "sometimes"). */
   focus?: L;
+  /**
+   * Stop as soon as the labels found so far answer the caller's question (e.g. "is it never
+   * allowed?" is settled by one allowed request). The answer is then `settled`, not exhaustive.
+   */
+  enough?: (found: ReadonlySet<L>) => boolean;
   /** Search nodes allowed (default DEFAULT_BUDGET). */
   budget?: number;
 }
@@ -88,6 +93,8 @@ export interface Answer<L extends string> {
   exhaustive: boolean;
   /** The space holds no request at all (nothing to claim, but nothing left undecided either). */
   empty: boolean;
+  /** The search stopped early because `enough` said the labels found answer the question. */
+  settled: boolean;
   steps: number;
 }
 
@@ -373,10 +380,8 @@ interface Assignment {
   keys: Map<string, Values>;
 }
 
+/** Conditions only: the statements passed in already match the action, resource and principal. */
 function statementTri(compiled: CompiledStatement, assignment: Assignment, pending: Set<string>): Tri {
-  const { statement } = compiled;
-  if (!compiled.matchesAction(assignment.action) || !compiled.matchesResource(assignment.resource)) return false;
-  if (!statementPrincipalMatches(statement, assignment.principal)) return false;
   let unknown = false;
   for (const condition of compiled.conditions) {
     if (!assignment.keys.has(condition.key)) {
@@ -419,6 +424,22 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   const compiledLayers = question.layers.map((layer) => layer.flatMap((policy) => policy.statements.map(compile)));
   const constrained = lowerKeys(question.space.keys);
   let exhaustive = true;
+  const witnesses = new Map<L, Witness<L>>();
+  const found = () => new Set(witnesses.keys());
+  const enough = question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
+  const remember = (request: AccessRequest) => {
+    const evaluations = question.layers.map((layer) => evaluatePolicies(request, [...layer]));
+    const label = question.classify(evaluations.map((evaluation) => evaluation.decision));
+    if (!witnesses.has(label)) witnesses.set(label, { label, request, evaluations });
+    return label;
+  };
+
+  // The concrete evaluator first: a few plain requests of the space often settle the question
+  // (one allowed request is enough to refute "never allowed") before any partition is built.
+  for (const request of seedRequests(question.space, statements, constrained)) {
+    remember(request);
+    if (enough(found())) return { witnesses, exhaustive: false, empty: false, settled: true, steps: 0 };
+  }
 
   const conditionsByKey = new Map<string, Condition[]>();
   const names = new Map<string, string>();
@@ -462,18 +483,14 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   const kinds = question.space.principalKinds;
   const principals = question.space.principal ? [question.space.principal] : principalCandidates(statements).filter((p) => !kinds || kinds.includes(p.type));
 
-  const witnesses = new Map<L, Witness<L>>();
   let steps = 0;
   let stopped = false;
-  const done = () => question.focus !== undefined && witnesses.has(question.focus) && witnesses.size > 1;
-
-  const record = (assignment: Assignment) => {
-    const request = toRequest(assignment, dimensions, extraContext);
-    const evaluations = question.layers.map((layer) => evaluatePolicies(request, [...layer]));
-    const label = question.classify(evaluations.map((evaluation) => evaluation.decision));
-    if (!witnesses.has(label)) witnesses.set(label, { label, request, evaluations });
-    return label;
+  let settled = false;
+  const done = () => {
+    if (enough(found())) settled = true;
+    return settled;
   };
+  const record = (assignment: Assignment) => remember(toRequest(assignment, dimensions, extraContext));
 
   const search = (assignment: Assignment): void => {
     if (stopped) return;
@@ -484,9 +501,11 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
       return;
     }
     const pending = new Set<string>();
-    const decisions = compiledLayers.map((layer) => layerTri(layer, assignment, pending));
+    const decisions = applicable.map((layer) => layerTri(layer, assignment, pending));
     if (decisions.every((decision) => decision !== undefined)) {
       const expected = question.classify(decisions as Decision[]);
+      // A label already witnessed needs no second request; a new one is built and checked.
+      if (witnesses.has(expected)) return;
       const label = record(assignment);
       // The concrete evaluator is the reference: a disagreement means this search is wrong here.
       if (label !== expected) exhaustive = false;
@@ -508,14 +527,65 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     }
   };
 
+  // Action, resource and principal are fixed at each root: the statements they rule out are
+  // dropped once there, so each search node only tests conditions.
+  let applicable: CompiledStatement[][] = [];
   outer: for (const { action, resource } of pairs) {
+    const forTarget = compiledLayers.map((layer) => layer.filter((c) => c.matchesAction(action) && c.matchesResource(resource)));
     for (const principal of principals) {
+      applicable = forTarget.map((layer) => layer.filter((c) => statementPrincipalMatches(c.statement, principal)));
       search({ action, resource, principal, keys: new Map() });
       if (stopped) break outer;
     }
   }
-  return { witnesses, exhaustive, empty: pairs.length === 0 || principals.length === 0, steps };
+  return { witnesses, exhaustive: exhaustive && !settled, empty: pairs.length === 0 || principals.length === 0, settled, steps };
 }
+
+const SEED_LIMIT = 3;
+
+/**
+ * A handful of plain requests of the space: common actions, the family's readable resource and
+ * the statements' own resources (wildcards filled in), a stranger and a named principal, every
+ * constrained key at its first value and every other key absent.
+ */
+function* seedRequests(space: RequestSpace, statements: readonly Statement[], constrained: Map<string, { name: string; domain: KeyDomain }>): Generator<AccessRequest> {
+  const context: Record<string, string> = {};
+  for (const { name, domain } of constrained.values()) {
+    if (domain.kind === "fixed") context[name] = domain.value;
+    else if (domain.kind === "present") context[name] = "s3vg-other";
+    else if (domain.kind === "address") {
+      const address = addressValues([], domain.cidrs)[0];
+      if (address) context[name] = address;
+    }
+  }
+  const named = statements.flatMap((s) => s.action ?? []).filter((action) => space.actions.includes(action));
+  const actions = [...new Set([...space.actions.slice(0, SEED_LIMIT), ...named.slice(0, SEED_LIMIT)])];
+  // The statements' own resources first: they are where the policy's decisions differ.
+  const instances = statements.flatMap((s) => s.resource ?? []).map((pattern) => pattern.replace(/\*/g, "s3vg").replace(/\?/g, "x"));
+  const resources = space.resources.flatMap((spec) => {
+    if (typeof spec === "string") return [{ resource: spec, level: levelOfArn(spec) }];
+    const inFamily = instances.filter((arn) => arn.startsWith(spec.prefix) && levelOfArn(arn) === spec.level).slice(0, SEED_LIMIT);
+    const segment = resourceSegment(spec.prefix) ?? "";
+    const readable = segment.includes("/") ? `${spec.prefix}s3vg-object` : spec.level === "object" ? `${spec.prefix}s3vg-bucket/s3vg-object` : `${spec.prefix}s3vg-bucket`;
+    return [...inFamily, readable].map((resource) => ({ resource, level: spec.level }));
+  });
+  const kinds = space.principalKinds;
+  const principals = space.principal ? [space.principal] : principalCandidates(statements).slice(0, 4).filter((p) => !kinds || kinds.includes(p.type)).slice(0, 2);
+  let count = 0;
+  for (const action of actions) {
+    const level = s3ResourceLevel(action);
+    for (const { resource, level: resourceLevel } of resources) {
+      if (level !== undefined && level !== resourceLevel) continue;
+      if (space.within && !space.within(action, resource)) continue;
+      for (const principal of principals) {
+        if (count++ >= SEED_MAX) return;
+        yield { action, resource, principal, context };
+      }
+    }
+  }
+}
+
+const SEED_MAX = 24;
 
 function levelOfArn(arn: string): "object" | "bucket" {
   const segment = resourceSegment(arn) ?? "";

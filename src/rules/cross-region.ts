@@ -147,8 +147,8 @@ function checkBucketPolicy(view: BucketPolicyView, who: string, ctx: RuleContext
   }, "denied");
   const restricted = elsewhere.verdict === "always";
   const admitted = named.filter((n) => {
-    const { verdict } = askFor(RULE, ctx, { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, classify: explicitDeny, focus: "passes" }, "denied");
-    return verdict === "sometimes" || verdict === "never";
+    const { witnesses } = askFor(RULE, ctx, { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, classify: explicitDeny, enough: (found) => found.has("passes") }, "denied");
+    return witnesses.has("passes");
   });
   const cutOff = restricted && admitted.length > 0 && admitted.every(foreign);
   const bucket = view.bucketName ?? "this bucket";

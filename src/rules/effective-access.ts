@@ -19,8 +19,12 @@ const FULL_ACCESS: PolicyDocument = {
 
 const docsOf = (fields: PolicyField[]): PolicyDocument[] => fields.map((f) => f.document).filter((d): d is PolicyDocument => d !== undefined);
 
-/** Both layers must let the request through: the endpoint policy must allow, the bucket policy must not deny. */
-const throughBoth = (decisions: readonly Decision[]) => (decisions[0] === "Allow" && decisions[1] !== "ExplicitDeny" ? "reachable" : "blocked");
+/**
+ * Both layers must let the request through: the endpoint policy must allow, the bucket policy
+ * must not deny. A blocked request is the endpoint's doing only when the bucket would let it pass.
+ */
+const throughBoth = (decisions: readonly Decision[]) =>
+  decisions[1] === "ExplicitDeny" ? "bucket-denies" : decisions[0] === "Allow" ? "reachable" : "endpoint-refuses";
 
 function endpointDocument(endpoint: Endpoint): PolicyDocument | undefined {
   if (!endpoint.policy) return FULL_ACCESS;
@@ -32,7 +36,11 @@ interface Blocked {
   witness: Witness<string> | undefined;
 }
 
-/** Probe actions that no request through this endpoint can do on the bucket (every free key free). */
+/**
+ * Probe actions that no request through this endpoint can do on the bucket (every free key
+ * free) because of the endpoint policy: some such request passes the bucket policy and the
+ * endpoint policy refuses it. Actions the bucket policy itself denies are not the endpoint's fault.
+ */
 function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Blocked {
   const out: Blocked = { actions: [], witness: undefined };
   for (const action of ctx.config.probeActions) {
@@ -40,24 +48,24 @@ function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketD
       layers: [[endpointDoc], bucketDocs],
       space: { actions: [action], resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
       classify: throughBoth,
-      focus: "reachable",
+      enough: (found) => found.has("reachable"),
     }, "reachable");
-    if (verdict !== "never") continue;
+    if (verdict !== "never" || !witnesses.has("endpoint-refuses")) continue;
     out.actions.push(action);
-    out.witness ??= witnesses.get("blocked");
+    out.witness ??= witnesses.get("endpoint-refuses");
   }
   return out;
 }
 
 /** Does the bucket policy alone let some request through this endpoint pass? (Else it blocks the endpoint on purpose.) */
 function bucketAdmits(endpoint: Endpoint, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): boolean {
-  const { verdict } = askFor(RULE, ctx, {
+  const { witnesses } = askFor(RULE, ctx, {
     layers: [bucketDocs],
     space: { actions: ctx.config.probeActions, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
     classify: explicitDeny,
-    focus: "passes",
+    enough: (found) => found.has("passes"),
   }, "denied");
-  return verdict === "sometimes" || verdict === "never";
+  return witnesses.has("passes");
 }
 
 function refusal(witness: Witness<string> | undefined, endpointDoc: PolicyDocument): string {
@@ -133,7 +141,7 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
             layers: [[doc], bucketDocs],
             space: { actions: [action], resources: bucketResources(arn.bucket, bucket.region?.value ?? region), keys: endpointKeys(endpoint, ctx) },
             classify: (d) => (d[0] !== "Allow" ? "not-granted" : d[1] === "ExplicitDeny" ? "denied" : "ok"),
-            focus: "ok",
+            enough: (found) => found.has("ok"),
           }, "ok");
           if (verdict !== "never" || !witnesses.has("denied")) continue;
           denied.push(action);
@@ -163,7 +171,7 @@ function allowsNothing(endpoint: Endpoint, doc: PolicyDocument, policy: PolicyFi
     layers: [[doc]],
     space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys: endpointKeys(endpoint, ctx) },
     classify: allowed,
-    focus: "allowed",
+    enough: (found) => found.has("allowed"),
   }, "allowed");
   if (verdict !== "never") return [];
   const witness = witnesses.get("refused");

@@ -90,7 +90,7 @@ export interface Asked<L extends string> {
 export function askFor<L extends string>(rule: string, ctx: RuleContext, question: Question<L>, label: L): Asked<L> {
   const answer = ask(question);
   const verdict = verdictOf(answer, label);
-  if (verdict === "undecided" && !answer.empty) ctx.undecided?.(rule);
+  if (verdict === "undecided" && !answer.empty && !answer.settled) ctx.undecided?.(rule);
   return { verdict, witnesses: answer.witnesses };
 }
 

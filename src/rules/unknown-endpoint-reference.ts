@@ -27,14 +27,14 @@ function consequence(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unkn
   const space = { actions: ALL_S3_ACTIONS, resources: bucketResources(view.bucketName, view.bucketRegion), keys };
   const target = view.bucketName ? `bucket ${view.bucketName}` : "the bucket";
   const what = unknown.key === "aws:SourceVpce" ? "endpoint" : "VPC";
-  const whole = askFor(RULE, ctx, { layers: [[doc]], space, classify: explicitDeny, focus: "passes" }, "denied");
+  const whole = askFor(RULE, ctx, { layers: [[doc]], space, classify: explicitDeny, enough: (found) => found.has("passes") }, "denied");
   if (whole.verdict === "always") {
     return ` Every request to ${target} is denied until such ${what === "endpoint" ? "an" : "a"} ${what} exists (e.g. ${explainWitness(whole.witnesses.get("denied")!, 0, doc.statements, "is denied by")}): the bucket is locked.`;
   }
   if (unknown.hit.statement.effect !== "Deny") return "";
   // Only what this statement denies: the requests it would let pass if the id existed.
-  const own = askFor(RULE, ctx, { layers: [[single(unknown.hit.statement)]], space, classify: explicitDeny, focus: "denied" }, "denied");
-  if (own.verdict === "never" || own.verdict === "undecided") return "";
+  const own = askFor(RULE, ctx, { layers: [[single(unknown.hit.statement)]], space, classify: explicitDeny, enough: (found) => found.has("denied") }, "denied");
+  if (!own.witnesses.has("denied")) return "";
   return ` Until such ${what === "endpoint" ? "an" : "a"} ${what} exists, ${explainWitness(own.witnesses.get("denied")!, 0, [unknown.hit.statement], "is denied by")}.`;
 }
 

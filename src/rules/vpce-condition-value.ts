@@ -52,7 +52,8 @@ function problemWith(value: string, kind: IdKind, condition: Condition): string 
  * key may be absent. Whether that locks everyone out depends on the statement's other
  * conditions and elements, so the statement is asked about every request to the bucket.
  */
-function lockoutNote(statement: Statement, condition: Condition, kind: IdKind, bucketName: string | undefined, bucketRegion: string | undefined, ctx: RuleContext): string {
+function lockoutNote(statement: Statement, condition: Condition, kind: IdKind, scope: { endpoint: boolean; bucketName: string | undefined; bucketRegion: string | undefined }, ctx: RuleContext): string {
+  const { bucketName, bucketRegion } = scope;
   const { verdict, witnesses } = askFor(RULE, ctx, {
     layers: [[{ version: undefined, id: undefined, statements: [statement] }]],
     // A real request carries a well-formed id or none: never one of the malformed values.
@@ -60,7 +61,7 @@ function lockoutNote(statement: Statement, condition: Condition, kind: IdKind, b
     classify: explicitDeny,
     focus: "denied",
   }, "denied");
-  const target = bucketName ? `bucket ${bucketName}` : "the bucket";
+  const target = scope.endpoint ? "S3 through this endpoint" : bucketName ? `bucket ${bucketName}` : "the bucket";
   if (verdict === "always") {
     return ` No id can ever equal these values, so this Deny with ${condition.operator} matches every request to ${target}: everyone, administrators included, is locked out.`;
   }
@@ -79,7 +80,7 @@ function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): Rule
       const problems = condition.values.map((value) => problemWith(value, kind, condition));
       if (problems.every((problem) => problem === undefined)) continue;
       const allBad = problems.every((problem) => problem !== undefined);
-      const lockout = allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator) ? lockoutNote(statement, condition, kind, view?.bucketName, view?.bucketRegion, ctx) : "";
+      const lockout = allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator) ? lockoutNote(statement, condition, kind, { endpoint: subject.type === "Endpoint", bucketName: view?.bucketName, bucketRegion: view?.bucketRegion }, ctx) : "";
       problems.forEach((problem, index) => {
         if (!problem) return;
         // Point at the offending array element when the condition lists several values.
