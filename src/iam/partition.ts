@@ -230,6 +230,12 @@ function computeAddressValues(cidrs: readonly string[], domain: readonly string[
       const [low, high] = range(block);
       return block.version === candidate.version && candidate.value >= low && candidate.value <= high;
     });
-  const out = [...candidates.values()].filter(inDomain).map((candidate) => formatAddress(candidate.version, candidate.value));
-  return out.filter((text) => parseIp(text) !== undefined);
+  // Conditions only ask "inside which of the policy's blocks": one address per answer is enough.
+  const bySignature = new Map<string, string>();
+  for (const candidate of [...candidates.values()].filter(inDomain)) {
+    const signature = blocks.map((block) => (candidate.version === block.version && candidate.value >= range(block)[0] && candidate.value <= range(block)[1] ? 1 : 0)).join("");
+    const text = formatAddress(candidate.version, candidate.value);
+    if (!bySignature.has(signature) && parseIp(text) !== undefined) bySignature.set(signature, text);
+  }
+  return [...bySignature.values()];
 }

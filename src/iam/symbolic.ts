@@ -128,6 +128,7 @@ interface KeyDimension {
 }
 
 const FRESH_ACCOUNT = "999999999999";
+const STRANGER: RequestPrincipal = { type: "AWS", id: `arn:aws:iam::${FRESH_ACCOUNT}:role/s3vg-stranger` };
 
 function lowerKeys(keys: Readonly<Record<string, KeyDomain>> | undefined): Map<string, { name: string; domain: KeyDomain }> {
   const out = new Map<string, { name: string; domain: KeyDomain }>();
@@ -247,8 +248,8 @@ function principalEntries(principal: Principal | undefined): { aws: string[]; se
 /** Anonymous, one principal per class of "which Principal entries match", and strangers. */
 function principalCandidates(statements: readonly Statement[]): RequestPrincipal[] {
   const out = new Map<string, RequestPrincipal>();
-  const add = (principal: RequestPrincipal) => out.set(JSON.stringify(principal), principal);
-  add({ type: "AWS", id: `arn:aws:iam::${FRESH_ACCOUNT}:role/s3vg-stranger` });
+  const add = (principal: RequestPrincipal) => out.set(principal.type === "Anonymous" ? "-" : `${principal.type}:${principal.id}`, principal);
+  add(STRANGER);
   add({ type: "Anonymous" });
   add({ type: "Service", id: "s3vg-stranger.amazonaws.com" });
   for (const statement of statements) {
@@ -421,7 +422,6 @@ function layerTri(layer: readonly CompiledStatement[], assignment: Assignment, p
 export function ask<L extends string>(question: Question<L>): Answer<L> {
   const budget = question.budget ?? DEFAULT_BUDGET;
   const statements = allStatements(question.layers);
-  const compiledLayers = question.layers.map((layer) => layer.flatMap((policy) => policy.statements.map(compile)));
   const constrained = lowerKeys(question.space.keys);
   let exhaustive = true;
   const witnesses = new Map<L, Witness<L>>();
@@ -441,6 +441,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     if (enough(found())) return { witnesses, exhaustive: false, empty: false, settled: true, steps: 0 };
   }
 
+  const compiledLayers = question.layers.map((layer) => layer.flatMap((policy) => policy.statements.map(compile)));
   const conditionsByKey = new Map<string, Condition[]>();
   const names = new Map<string, string>();
   for (const statement of statements) {
@@ -558,16 +559,32 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
       if (address) context[name] = address;
     }
   }
-  const named = statements.flatMap((s) => s.action ?? []).filter((action) => space.actions.includes(action));
+  // First the one plain request: the first action, its resource, a stranger. It settles most questions.
+  const readableOf = (spec: ResourceSpec & object) => {
+    const segment = resourceSegment(spec.prefix) ?? "";
+    return segment.includes("/") ? `${spec.prefix}s3vg-object` : spec.level === "object" ? `${spec.prefix}s3vg-bucket/s3vg-object` : `${spec.prefix}s3vg-bucket`;
+  };
+  const strangerAllowed = !space.principal && (!space.principalKinds || space.principalKinds.includes("AWS"));
+  const first = space.actions[0];
+  if (first !== undefined && (strangerAllowed || space.principal)) {
+    const level = s3ResourceLevel(first);
+    for (const spec of space.resources) {
+      const resource = typeof spec === "string" ? spec : readableOf(spec);
+      const resourceLevel = typeof spec === "string" ? levelOfArn(spec) : spec.level;
+      if ((level !== undefined && level !== resourceLevel) || (space.within && !space.within(first, resource))) continue;
+      yield { action: first, resource, principal: space.principal ?? STRANGER, context };
+      break;
+    }
+  }
+  const actionSet = new Set(space.actions);
+  const named = statements.flatMap((s) => s.action ?? []).filter((action) => actionSet.has(action));
   const actions = [...new Set([...space.actions.slice(0, SEED_LIMIT), ...named.slice(0, SEED_LIMIT)])];
   // The statements' own resources first: they are where the policy's decisions differ.
-  const instances = statements.flatMap((s) => s.resource ?? []).map((pattern) => pattern.replace(/\*/g, "s3vg").replace(/\?/g, "x"));
+  const instances = statements.flatMap((s) => s.resource ?? []).slice(0, 4 * SEED_LIMIT).map((pattern) => pattern.replace(/\*/g, "s3vg").replace(/\?/g, "x"));
   const resources = space.resources.flatMap((spec) => {
     if (typeof spec === "string") return [{ resource: spec, level: levelOfArn(spec) }];
     const inFamily = instances.filter((arn) => arn.startsWith(spec.prefix) && levelOfArn(arn) === spec.level).slice(0, SEED_LIMIT);
-    const segment = resourceSegment(spec.prefix) ?? "";
-    const readable = segment.includes("/") ? `${spec.prefix}s3vg-object` : spec.level === "object" ? `${spec.prefix}s3vg-bucket/s3vg-object` : `${spec.prefix}s3vg-bucket`;
-    return [...inFamily, readable].map((resource) => ({ resource, level: spec.level }));
+    return [...inFamily, readableOf(spec)].map((resource) => ({ resource, level: spec.level }));
   });
   const kinds = space.principalKinds;
   const principals = space.principal ? [space.principal] : principalCandidates(statements).slice(0, 4).filter((p) => !kinds || kinds.includes(p.type)).slice(0, 2);

@@ -56,7 +56,8 @@ export const endpointFullAccess: Rule = {
         principalKinds: ["AWS"],
       },
       classify: (d) => (d[0] === "Allow" ? "allowed" : "refused"),
-      focus: "refused",
+      // One refused request refutes "full access"; only "always allowed" needs the whole space.
+      enough: (found) => found.has("refused"),
     }, "allowed");
     if (verdict !== "always") return [];
     const witness = witnesses.get("allowed")!;
