@@ -425,12 +425,16 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   const constrained = lowerKeys(question.space.keys);
   let exhaustive = true;
   const witnesses = new Map<L, Witness<L>>();
-  const found = () => new Set(witnesses.keys());
+  const labels = new Set<L>();
+  const found = () => labels;
   const enough = question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
   const remember = (request: AccessRequest) => {
     const evaluations = question.layers.map((layer) => evaluatePolicies(request, [...layer]));
     const label = question.classify(evaluations.map((evaluation) => evaluation.decision));
-    if (!witnesses.has(label)) witnesses.set(label, { label, request, evaluations });
+    if (!witnesses.has(label)) {
+      witnesses.set(label, { label, request, evaluations });
+      labels.add(label);
+    }
     return label;
   };
 
@@ -587,19 +591,50 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
     return [...inFamily, readableOf(spec)].map((resource) => ({ resource, level: spec.level }));
   });
   const kinds = space.principalKinds;
-  const principals = space.principal ? [space.principal] : principalCandidates(statements).slice(0, 4).filter((p) => !kinds || kinds.includes(p.type)).slice(0, 2);
+  // A stranger and the first principal the policy names (an Allow for one role is met by that role).
+  const principals = space.principal
+    ? [space.principal]
+    : principalCandidates(statements)
+        .filter((p, index) => index === 0 || index > 2)
+        .filter((p) => !kinds || kinds.includes(p.type))
+        .slice(0, 2);
+  // And a context that meets the policy's positive literals (an Allow for one endpoint is met through it).
+  const contexts = [context, literalContext(statements, constrained, context)];
   let count = 0;
   for (const action of actions) {
     const level = s3ResourceLevel(action);
     for (const { resource, level: resourceLevel } of resources) {
       if (level !== undefined && level !== resourceLevel) continue;
       if (space.within && !space.within(action, resource)) continue;
-      for (const principal of principals) {
-        if (count++ >= SEED_MAX) return;
-        yield { action, resource, principal, context };
+      for (const requestContext of contexts) {
+        for (const principal of principals) {
+          if (count++ >= SEED_MAX) return;
+          yield { action, resource, principal, context: requestContext };
+        }
       }
     }
   }
+}
+
+const POSITIVE_STRING = new Set(["StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool"]);
+
+/** The base context with each free key set to the first value a positive condition names for it. */
+function literalContext(statements: readonly Statement[], constrained: Map<string, { name: string; domain: KeyDomain }>, base: Record<string, string>): Record<string, string> {
+  const out = { ...base };
+  const done = new Set<string>();
+  for (const statement of statements) {
+    for (const condition of statement.conditions) {
+      const key = condition.key.toLowerCase();
+      if (done.has(key) || !condition.valid || !condition.baseOperator || !POSITIVE_STRING.has(condition.baseOperator) || condition.setOperator) continue;
+      const domain = constrained.get(key)?.domain;
+      if (domain && domain.kind !== "present" && domain.kind !== "free") continue;
+      const value = condition.values[0]?.replace(/\*/g, "s3vg").replace(/\?/g, "x");
+      if (value === undefined || (domain && "except" in domain && domain.except?.includes(value))) continue;
+      done.add(key);
+      out[constrained.get(key)?.name ?? condition.key] = value;
+    }
+  }
+  return out;
 }
 
 const SEED_MAX = 24;

@@ -54,6 +54,19 @@ export function bucketResources(bucketName: string | undefined, region: string |
 
 /** The S3 actions a statement's Action / NotAction covers. */
 export function actionsOf(statement: Statement): string[] {
+  const key = `${statement.action?.join("\u0000") ?? "-"}\u0001${statement.notAction?.join("\u0000") ?? "-"}`;
+  const cached = actionsCache.get(key);
+  if (cached) return cached;
+  const actions = computeActionsOf(statement);
+  if (actionsCache.size >= 1024) actionsCache.clear();
+  actionsCache.set(key, actions);
+  return actions;
+}
+
+/** Statements repeat the same Action lists across policies and reviews: bounded cache. */
+const actionsCache = new Map<string, string[]>();
+
+function computeActionsOf(statement: Statement): string[] {
   const positive = statement.action?.map(actionMatcher);
   const negative = statement.notAction?.map(actionMatcher);
   if (!positive && !negative) return [];
@@ -62,10 +75,16 @@ export function actionsOf(statement: Statement): string[] {
 
 /** The action/resource pairs one statement covers (its Action and Resource elements). */
 export function coveredBy(statement: Statement): (action: string, resource: string) => boolean {
+  const cached = coverage.get(statement);
+  if (cached) return cached;
   const action = listMatcher(statement.action, statement.notAction, actionMatcher);
   const resource = listMatcher(statement.resource, statement.notResource, arnMatcher);
-  return (a, r) => action(a) && resource(r);
+  const covers = (a: string, r: string) => action(a) && resource(r);
+  coverage.set(statement, covers);
+  return covers;
 }
+
+const coverage = new WeakMap<Statement, (action: string, resource: string) => boolean>();
 
 function listMatcher(patterns: readonly string[] | undefined, negated: readonly string[] | undefined, compile: (pattern: string) => (value: string) => boolean) {
   const positive = patterns?.map(compile);

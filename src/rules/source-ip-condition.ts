@@ -1,4 +1,4 @@
-import { cidrsOverlap, isPrivateRange } from "../iam/index.js";
+import { cidrsOverlap, isPrivateRange, overlapsPrivateRange } from "../iam/index.js";
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
@@ -62,6 +62,9 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   const notIp = ipConditions.find((c) => c.baseOperator === "NotIpAddress");
   const ip = ipConditions.find((c) => c.baseOperator === "IpAddress");
   if (!notIp && !ip) return [];
+  // (c) and (d) speak of an IpAddress that endpoint traffic cannot meet; one naming private or
+  // VPC addresses is (a)'s finding, and nothing more is claimed about it (no question asked).
+  if (!notIp && ip && ip.values.some((value) => overlapsPrivateRange(value) || vpcContaining(value, ctx) !== undefined)) return [];
   const actions = actionsOf(statement);
   if (actions.length === 0) return [];
   const keys = scope.kind === "endpoint" && subject.type === "Endpoint" ? endpointKeys(subject, ctx) : anyEndpointKeys();
@@ -73,7 +76,9 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   const who = describeRef(subject.ref);
   const statements = [statement];
   if (statement.effect === "Deny") {
-    const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: explicitDeny, focus: "denied" }, "denied");
+    // Deny+IpAddress alone only asks "never denied?": one denied request settles it.
+    const enough = notIp ? undefined : (found: ReadonlySet<string>) => found.has("denied");
+    const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: explicitDeny, focus: "denied", ...(enough ? { enough } : {}) }, "denied");
     if (notIp && verdict === "always") {
       const path = policyPath(scope.field, notIp.path);
       return [{
@@ -102,7 +107,9 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
     }
     return [];
   }
-  const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: allowed, focus: "allowed" }, "allowed");
+  // (d) only asks "never allowed?", (e) only "always allowed?": the first counter-example settles each.
+  const enough = ip && !notIp ? (found: ReadonlySet<string>) => found.has("allowed") : notIp && !ip ? (found: ReadonlySet<string>) => found.has("refused") : undefined;
+  const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) }, "allowed");
   if (ip && verdict === "never") {
     const path = policyPath(scope.field, ip.path);
     return [{
