@@ -637,7 +637,7 @@ function literalContext(statements: readonly Statement[], constrained: Map<strin
   return out;
 }
 
-const SEED_MAX = 24;
+const SEED_MAX = 8;
 
 function levelOfArn(arn: string): "object" | "bucket" {
   const segment = resourceSegment(arn) ?? "";

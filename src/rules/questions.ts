@@ -87,6 +87,8 @@ export function coveredBy(statement: Statement): (action: string, resource: stri
 const coverage = new WeakMap<Statement, (action: string, resource: string) => boolean>();
 
 function listMatcher(patterns: readonly string[] | undefined, negated: readonly string[] | undefined, compile: (pattern: string) => (value: string) => boolean) {
+  // As the evaluator: an element missing both forms (policy-invalid's finding) covers nothing.
+  if (patterns === undefined && negated === undefined) return () => false;
   const positive = patterns?.map(compile);
   const negative = negated?.map(compile);
   return (value: string) => (positive === undefined || positive.some((m) => m(value))) && (negative === undefined || !negative.some((m) => m(value)));
