@@ -72,7 +72,12 @@ export interface Question<L extends string> {
   layers: readonly Layer[];
   space: RequestSpace;
   /** Names the outcome of one request from its decision in each layer. */
-  classify: (decisions: readonly Decision[]) => L;
+  classify: (decisions: readonly Decision[], action: string) => L;
+  /**
+   * The label depends on the action (classify reads its second argument): every action of
+   * the space is searched instead of one per class of actions the policies cannot tell apart.
+   */
+  byAction?: boolean;
   /** Stop once this label and any other have both been found (the answer is then "sometimes"). */
   focus?: L;
   /**
@@ -430,7 +435,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   const enough = question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
   const remember = (request: AccessRequest) => {
     const evaluations = question.layers.map((layer) => evaluatePolicies(request, [...layer]));
-    const label = question.classify(evaluations.map((evaluation) => evaluation.decision));
+    const label = question.classify(evaluations.map((evaluation) => evaluation.decision), request.action);
     if (!witnesses.has(label)) {
       witnesses.set(label, { label, request, evaluations });
       labels.add(label);
@@ -473,7 +478,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   }
 
   const pairs: { action: string; resource: string }[] = [];
-  for (const action of actionCandidates(question.space.actions, statements)) {
+  for (const action of (question.byAction ? question.space.actions : actionCandidates(question.space.actions, statements))) {
     const level = s3ResourceLevel(action);
     for (const spec of question.space.resources) {
       const specLevel = typeof spec === "string" ? levelOfArn(spec) : spec.level;
@@ -508,7 +513,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     const pending = new Set<string>();
     const decisions = applicable.map((layer) => layerTri(layer, assignment, pending));
     if (decisions.every((decision) => decision !== undefined)) {
-      const expected = question.classify(decisions as Decision[]);
+      const expected = question.classify(decisions as Decision[], assignment.action);
       // A label already witnessed needs no second request; a new one is built and checked.
       if (witnesses.has(expected)) return;
       const label = record(assignment);
@@ -569,8 +574,9 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
     return segment.includes("/") ? `${spec.prefix}s3vg-object` : spec.level === "object" ? `${spec.prefix}s3vg-bucket/s3vg-object` : `${spec.prefix}s3vg-bucket`;
   };
   const strangerAllowed = !space.principal && (!space.principalKinds || space.principalKinds.includes("AWS"));
-  const first = space.actions[0];
-  if (first !== undefined && (strangerAllowed || space.principal)) {
+  // (One per action for the first few actions: a question about several actions needs each.)
+  for (const first of space.actions.slice(0, SEED_LIMIT)) {
+    if (!strangerAllowed && !space.principal) break;
     const level = s3ResourceLevel(first);
     for (const spec of space.resources) {
       const resource = typeof spec === "string" ? spec : readableOf(spec);
@@ -600,18 +606,24 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
         .slice(0, 2);
   // And a context that meets the policy's positive literals (an Allow for one endpoint is met through it).
   const contexts = [context, literalContext(statements, constrained, context)];
-  let count = 0;
-  for (const action of actions) {
+  // Per action its candidate requests, taken in turns so that every action is tried early.
+  const perAction = actions.map((action) => {
     const level = s3ResourceLevel(action);
+    const requests: AccessRequest[] = [];
     for (const { resource, level: resourceLevel } of resources) {
       if (level !== undefined && level !== resourceLevel) continue;
       if (space.within && !space.within(action, resource)) continue;
-      for (const requestContext of contexts) {
-        for (const principal of principals) {
-          if (count++ >= SEED_MAX) return;
-          yield { action, resource, principal, context: requestContext };
-        }
-      }
+      for (const requestContext of contexts) for (const principal of principals) requests.push({ action, resource, principal, context: requestContext });
+    }
+    return requests;
+  });
+  let count = 0;
+  for (let round = 0; perAction.some((requests) => round < requests.length); round += 1) {
+    for (const requests of perAction) {
+      const request = requests[round];
+      if (!request) continue;
+      if (count++ >= SEED_MAX) return;
+      yield request;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { parseS3Arn } from "../iam/index.js";
-import { describeDeciders, describeRequest, type Witness } from "../iam/symbolic.js";
+import { ask, describeDeciders, describeRequest, type Witness } from "../iam/symbolic.js";
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { Endpoint, PolicyField } from "../model/types.js";
@@ -42,17 +42,27 @@ interface Blocked {
  * endpoint policy refuses it. Actions the bucket policy itself denies are not the endpoint's fault.
  */
 function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Blocked {
+  const probes = ctx.config.probeActions;
+  // One question for every probe action: labels carry the action, and the search stops as
+  // soon as every action has a request that gets through.
+  const answer = ask({
+    layers: [[endpointDoc], bucketDocs],
+    space: { actions: probes, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
+    classify: (decisions, action) => `${action} ${throughBoth(decisions)}`,
+    byAction: true,
+    enough: (found) => probes.every((action) => found.has(`${action} reachable`)),
+  });
   const out: Blocked = { actions: [], witness: undefined };
-  for (const action of ctx.config.probeActions) {
-    const { verdict, witnesses } = askFor(RULE, ctx, {
-      layers: [[endpointDoc], bucketDocs],
-      space: { actions: [action], resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
-      classify: throughBoth,
-      enough: (found) => found.has("reachable"),
-    }, "reachable");
-    if (verdict !== "never" || !witnesses.has("endpoint-refuses")) continue;
+  if (answer.settled) return out;
+  if (!answer.exhaustive) {
+    if (!answer.empty) ctx.undecided?.(RULE);
+    return out;
+  }
+  for (const action of probes) {
+    const refused = answer.witnesses.get(`${action} endpoint-refuses`);
+    if (answer.witnesses.has(`${action} reachable`) || !refused) continue;
     out.actions.push(action);
-    out.witness ??= witnesses.get("endpoint-refuses");
+    out.witness ??= refused;
   }
   return out;
 }
@@ -136,16 +146,23 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
         if (bucketDocs.length === 0) continue;
         const denied: string[] = [];
         let witness: Witness<string> | undefined;
-        for (const action of ctx.config.probeActions) {
-          const { verdict, witnesses } = askFor(RULE, ctx, {
-            layers: [[doc], bucketDocs],
-            space: { actions: [action], resources: bucketResources(arn.bucket, bucket.region?.value ?? region), keys: endpointKeys(endpoint, ctx) },
-            classify: (d) => (d[0] !== "Allow" ? "not-granted" : d[1] === "ExplicitDeny" ? "denied" : "ok"),
-            enough: (found) => found.has("ok"),
-          }, "ok");
-          if (verdict !== "never" || !witnesses.has("denied")) continue;
-          denied.push(action);
-          witness ??= witnesses.get("denied");
+        const probes = ctx.config.probeActions;
+        // One question for every probe action (labels carry the action); it stops once each action passes somewhere.
+        const answer = ask({
+          layers: [[doc], bucketDocs],
+          space: { actions: probes, resources: bucketResources(arn.bucket, bucket.region?.value ?? region), keys: endpointKeys(endpoint, ctx) },
+          classify: (d, action) => `${action} ${d[0] !== "Allow" ? "not-granted" : d[1] === "ExplicitDeny" ? "denied" : "ok"}`,
+          byAction: true,
+          enough: (found) => probes.every((action) => found.has(`${action} ok`)),
+        });
+        if (!answer.settled && !answer.exhaustive && !answer.empty) ctx.undecided?.(RULE);
+        if (answer.exhaustive) {
+          for (const action of probes) {
+            const deniedWitness = answer.witnesses.get(`${action} denied`);
+            if (answer.witnesses.has(`${action} ok`) || !deniedWitness) continue;
+            denied.push(action);
+            witness ??= deniedWitness;
+          }
         }
         if (denied.length === 0) continue;
         const path = policyPath(policy, `${statement.path}.Resource${(statement.resource?.length ?? 0) > 1 ? `[${index}]` : ""}`);
