@@ -98,6 +98,32 @@ export function stringPartition(patterns: readonly StringPattern[], budget = 409
 const partitionCache = new Map<string, Partition>();
 
 function computeStringPartition(patterns: readonly StringPattern[], budget: number): Partition {
+  return prefixPartition(patterns) ?? walkPartition(patterns, budget);
+}
+
+/**
+ * The common shape, exactly and without a walk: literals and prefix patterns (`P*`), case
+ * kept. A value either equals a literal, or starts with a chain of prefixes whose longest is
+ * P — then P followed by a character no pattern names is in its class — or starts with none.
+ */
+function prefixPartition(patterns: readonly StringPattern[]): Partition | undefined {
+  const literals: string[] = [];
+  const prefixes: string[] = [];
+  for (const { pattern, wildcards, caseInsensitive } of patterns) {
+    if (caseInsensitive || pattern.includes("${")) return undefined;
+    if (!wildcards || !/[*?]/.test(pattern)) literals.push(pattern);
+    else if (pattern.indexOf("*") === pattern.length - 1 && !pattern.includes("?")) prefixes.push(pattern.slice(0, -1));
+    else return undefined;
+  }
+  const used = new Set([...literals, ...prefixes].join(""));
+  const fresh = FRESH_CHARACTERS.find((char) => !used.has(char));
+  if (fresh === undefined) return undefined;
+  const values = [...new Set([...literals, ...prefixes.map((prefix) => prefix + fresh), fresh])];
+  const preferred = PREFERRED.find((candidate) => !literals.includes(candidate) && !prefixes.some((prefix) => candidate.startsWith(prefix)));
+  return { values: preferred ? values.map((value) => (value === fresh ? preferred : value)) : values, complete: true };
+}
+
+function walkPartition(patterns: readonly StringPattern[], budget: number): Partition {
   const automata = patterns.map(tokenize);
   // Every character the patterns name (both cases where they fold), to find a fresh one.
   const alphabet = new Set<string>();

@@ -4,7 +4,7 @@
  * of the VPC, the endpoint id and VPC are what the path fixes, and every other key is free.
  */
 
-import { actionMatcher, arnMatcher, PRIVATE_RANGES, S3_BUCKET_ACTIONS, S3_OBJECT_ACTIONS } from "../iam/index.js";
+import { actionMatcher, arnMatcher, parseS3Arn, PRIVATE_RANGES, S3_BUCKET_ACTIONS, S3_OBJECT_ACTIONS } from "../iam/index.js";
 import { ask, describeDeciders, describeRequest, verdictOf, type KeyDomain, type Layer, type Question, type RequestSpace, type ResourceSpec, type Verdict, type Witness } from "../iam/symbolic.js";
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import type { Endpoint } from "../model/types.js";
@@ -50,6 +50,27 @@ export function bucketResources(bucketName: string | undefined, region: string |
   const head = `arn:${partitionOf(region ?? "us-east-1")}:s3:::`;
   if (!bucketName) return [{ prefix: head, free: true, level: "bucket" }, { prefix: head, free: true, level: "object" }];
   return [`${head}${bucketName}`, { prefix: `${head}${bucketName}/`, free: true, level: "object" }];
+}
+
+/**
+ * The resources one statement names, as a space: exact ARNs as themselves and `…/prefix*` as
+ * the family of objects under it; any bucket and object when it names anything else ("*",
+ * other wildcards, NotResource). Asking over these instead of every bucket keeps questions small.
+ */
+export function statementResources(statement: Statement, region: string | undefined): ResourceSpec[] {
+  const any = bucketResources(undefined, region);
+  if (statement.resource === undefined || statement.notResource !== undefined) return any;
+  const out: ResourceSpec[] = [];
+  for (const resource of statement.resource) {
+    const arn = parseS3Arn(resource);
+    if (!arn) return any;
+    const wild = /[*?$]/.test(resource);
+    if (!wild) out.push(resource);
+    else if (arn.key !== undefined && !/[*?$]/.test(arn.bucket) && resource.indexOf("*") === resource.length - 1 && !/[?$]/.test(resource)) {
+      out.push({ prefix: resource.slice(0, -1), free: true, level: "object" });
+    } else return any;
+  }
+  return out;
 }
 
 /** The S3 actions a statement's Action / NotAction covers. */

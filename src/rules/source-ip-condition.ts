@@ -4,7 +4,7 @@ import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
 import { conditionsOnKey } from "./policy-query.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
-import { actionsOf, anyEndpointKeys, askFor, bucketResources, coveredBy, endpointKeys, explainWitness, explicitDeny, allowed, single } from "./questions.js";
+import { actionsOf, anyEndpointKeys, askFor, coveredBy, statementResources, endpointKeys, explainWitness, explicitDeny, allowed, single } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
 const RULE = "source-ip-condition";
@@ -70,7 +70,7 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   const keys = scope.kind === "endpoint" && subject.type === "Endpoint" ? endpointKeys(subject, ctx) : anyEndpointKeys();
   const question = {
     layers: [[single(statement)]],
-    space: { actions, resources: bucketResources(undefined, scope.bucketRegion), keys, within: coveredBy(statement) },
+    space: { actions, resources: statementResources(statement, scope.bucketRegion), keys, within: coveredBy(statement) },
   };
   const sid = statement.sid ? ` (Sid ${statement.sid})` : "";
   const who = describeRef(subject.ref);
