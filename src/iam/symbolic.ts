@@ -387,12 +387,12 @@ interface Assignment {
 }
 
 /** Conditions only: the statements passed in already match the action, resource and principal. */
-function statementTri(compiled: CompiledStatement, assignment: Assignment, pending: Set<string>): Tri {
+function statementTri(compiled: CompiledStatement, assignment: Assignment, pending: string[]): Tri {
   let unknown = false;
   for (const condition of compiled.conditions) {
     if (!assignment.keys.has(condition.key)) {
       unknown = true;
-      pending.add(condition.key);
+      pending.push(condition.key);
       continue;
     }
     if (!condition.test(assignment.keys.get(condition.key))) return false;
@@ -404,22 +404,31 @@ function layerTri(layer: readonly CompiledStatement[], assignment: Assignment, p
   let allowKnown = false;
   let denyUnknown = false;
   let allowUnknown = false;
-  const local = new Set<string>();
+  // Keys of undecided statements are collected only for an undecided layer (scratch, no Set per node).
+  const mark = scratch.length;
+  const local = scratch;
   for (const compiled of layer) {
     const tri = statementTri(compiled, assignment, local);
     if (compiled.statement.effect === "Deny") {
-      if (tri === true) return "ExplicitDeny";
+      if (tri === true) {
+        local.length = mark;
+        return "ExplicitDeny";
+      }
       if (tri === undefined) denyUnknown = true;
     } else if (tri === true) allowKnown = true;
     else if (tri === undefined) allowUnknown = true;
   }
+  const keys = local.slice(mark);
+  local.length = mark;
   if (!denyUnknown) {
     if (allowKnown) return "Allow";
     if (!allowUnknown) return "ImplicitDeny";
   }
-  for (const key of local) pending.add(key);
+  for (const key of keys) pending.add(key);
   return undefined;
 }
+
+const scratch: string[] = [];
 
 // ---------------------------------------------------------------------------------------
 // Search
