@@ -22,6 +22,12 @@ export interface StructuredPolicyResult {
   unresolved: UnresolvedPolicyReference[];
   /** Shapes the controller would reject (a condition without a value, …). */
   problems: UnresolvedPolicyReference[];
+  /**
+   * Where each rendered element came from in the manifest: a path of the IAM JSON
+   * (`Statement[0].Condition.NotIpAddress["aws:SourceIp"]`) → the structured field
+   * (`statements[0].condition[1].conditions[0]`), so findings name what the user wrote.
+   */
+  sourcePaths: Record<string, string>;
 }
 
 const STATEMENT_FIELDS: [from: string, to: string][] = [
@@ -32,7 +38,7 @@ const STATEMENT_FIELDS: [from: string, to: string][] = [
 ];
 
 export function structuredPolicyToIam(policy: JsonRecord): StructuredPolicyResult {
-  const result: StructuredPolicyResult = { document: {}, unresolved: [], problems: [] };
+  const result: StructuredPolicyResult = { document: {}, unresolved: [], problems: [], sourcePaths: {} };
   const document = result.document;
   if (policy.version !== undefined) document.Version = policy.version;
   if (typeof policy.id === "string" && policy.id !== "") document.Id = policy.id;
@@ -49,6 +55,11 @@ export function structuredPolicyToIam(policy: JsonRecord): StructuredPolicyResul
 function convertStatement(statement: unknown, index: number, result: StructuredPolicyResult): unknown {
   if (!isRecord(statement)) return statement;
   const path = `Statement[${index}]`;
+  const source = `statements[${index}]`;
+  result.sourcePaths[path] = source;
+  for (const [from, to] of [["sid", "Sid"], ["effect", "Effect"], ["principal", "Principal"], ["notPrincipal", "NotPrincipal"], ["condition", "Condition"], ...STATEMENT_FIELDS]) {
+    result.sourcePaths[`${path}.${to}`] = `${source}.${from}`;
+  }
   const converted: JsonRecord = {};
   if (typeof statement.sid === "string") converted.Sid = statement.sid;
   if (statement.effect !== undefined) converted.Effect = statement.effect;
@@ -64,7 +75,7 @@ function convertStatement(statement: unknown, index: number, result: StructuredP
     if (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== null) converted[to] = value;
   }
   if (statement.condition !== undefined && statement.condition !== null) {
-    converted.Condition = convertConditions(statement.condition, `${path}.Condition`, result);
+    converted.Condition = convertConditions(statement.condition, `${path}.Condition`, `${source}.condition`, result);
   }
   return converted;
 }
@@ -124,7 +135,7 @@ function awsPrincipalValue(
   return undefined;
 }
 
-function convertConditions(conditions: unknown, path: string, result: StructuredPolicyResult): unknown {
+function convertConditions(conditions: unknown, path: string, source: string, result: StructuredPolicyResult): unknown {
   if (!Array.isArray(conditions)) return conditions;
   const converted: JsonRecord = {};
   conditions.forEach((block, index) => {
@@ -136,21 +147,27 @@ function convertConditions(conditions: unknown, path: string, result: Structured
       return;
     }
     const operator = block.operatorKey;
+    const blockSource = `${source}[${index}]`;
+    result.sourcePaths[`${path}.${operator}`] = blockSource;
     // Like the controller's map, a repeated operator replaces the earlier block.
     const values: JsonRecord = {};
     const entries = Array.isArray(block.conditions) ? block.conditions : [];
-    for (const entry of entries) {
-      if (!isRecord(entry) || typeof entry.key !== "string") continue;
+    entries.forEach((entry: unknown, entryIndex: number) => {
+      if (!isRecord(entry) || typeof entry.key !== "string") return;
+      const entrySource = `${blockSource}.conditions[${entryIndex}]`;
+      const entryPath = `${path}.${operator}[${JSON.stringify(entry.key)}]`;
+      result.sourcePaths[entryPath] = entrySource;
+      if (Array.isArray(entry.listValue)) entry.listValue.forEach((_: unknown, n: number) => (result.sourcePaths[`${entryPath}[${n}]`] = `${entrySource}.listValue[${n}]`));
       const value = conditionValue(entry);
       if (value === undefined) {
         result.problems.push({
           path: `${path}.${operator}["${entry.key}"]`,
           message: `condition ${operator} ${entry.key} has no value: set stringValue, booleanValue, numericValue, dateValue or listValue`,
         });
-        continue;
+        return;
       }
       values[entry.key] = value;
-    }
+    });
     converted[operator] = values;
   });
   return converted;

@@ -184,5 +184,6 @@ export function structuredPolicy(
   for (const problem of converted.problems) reader.issue(`${path} → ${problem.path}`, problem.message);
   const field: PolicyField = { ...parsePolicy(converted.document, kind), path, text: safeStringify(converted.document) };
   if (converted.unresolved.length > 0) field.unresolvedReferences = converted.unresolved;
+  field.sourcePaths = converted.sourcePaths;
   return field;
 }

@@ -50,11 +50,16 @@ function adaptUnchecked(raw: unknown, ctx: AdapterContext): AdaptResult {
 
   const envelopeIssues: AdapterIssue[] = [];
   const metadata = isRecord(raw.metadata) ? raw.metadata : undefined;
-  const name = metadata?.name;
+  const givenName = metadata?.name;
+  const generateName = metadata?.generateName;
+  // kubectl create and compositions may leave naming to the API server (metadata.generateName):
+  // such an object is checked like any other and called `<generateName>*` until it is named.
+  const generated = (typeof givenName !== "string" || givenName.trim() === "") && typeof generateName === "string" && generateName.trim() !== "";
+  const name = generated ? `${generateName as string}*` : givenName;
   if (typeof name !== "string" || name.trim() === "") {
     envelopeIssues.push({
       path: "metadata.name",
-      message: `${kind} has no metadata.name; give the object a name`,
+      message: `${kind} has no metadata.name (nor metadata.generateName); give the object a name`,
     });
   }
   const spec = raw.spec;
@@ -72,6 +77,7 @@ function adaptUnchecked(raw: unknown, ctx: AdapterContext): AdaptResult {
     apiVersion,
     kind,
     name,
+    ...(generated ? { generatedName: true } : {}),
     namespace: typeof metadata.namespace === "string" && metadata.namespace !== "" ? metadata.namespace : undefined,
     metadata,
     annotations: stringMap(metadata.annotations),

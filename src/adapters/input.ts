@@ -5,7 +5,10 @@ import type { JsonRecord } from "./common.js";
 export interface AdapterInput {
   apiVersion: string;
   kind: string;
+  /** metadata.name, or `<generateName>*` until the API server names the object. */
   name: string;
+  /** The object has only metadata.generateName: its final name (and a bucket name defaulted from it) is not known yet. */
+  generatedName?: boolean;
   /** metadata.namespace, when set. */
   namespace: string | undefined;
   metadata: JsonRecord;

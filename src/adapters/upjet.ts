@@ -229,11 +229,11 @@ function bucket(input: AdapterInput, s: UpjetSections): Bucket {
 }
 
 /** Crossplane buckets are named by the external-name annotation, defaulted from metadata.name. */
-export function crossplaneBucketName(input: AdapterInput): Field<string> {
+export function crossplaneBucketName(input: AdapterInput): Field<string> | undefined {
   const externalName = input.annotations[EXTERNAL_NAME_ANNOTATION];
-  return externalName !== undefined && externalName.trim() !== ""
-    ? { value: externalName.trim(), path: annotationPath(EXTERNAL_NAME_ANNOTATION) }
-    : { value: input.name, path: "metadata.name" };
+  if (externalName !== undefined && externalName.trim() !== "") return { value: externalName.trim(), path: annotationPath(EXTERNAL_NAME_ANNOTATION) };
+  // A generated name is not known until the API server assigns it: the bucket name is unknown.
+  return input.generatedName ? undefined : { value: input.name, path: "metadata.name" };
 }
 
 function bucketPolicy(input: AdapterInput, s: UpjetSections): BucketPolicy {

@@ -25,6 +25,8 @@ export interface EngineOptions {
   config: Config;
   inventory: Inventory;
   rules?: readonly Rule[];
+  /** Told of every rule question left undecided (over its work budget); front doors count them. */
+  onUndecided?: (rule: string) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export function review(input: ReviewInput, options: EngineOptions): Finding[] {
     oldSubject: input.oldSubject,
     now: input.now ?? new Date(),
     inventoryComplete: input.inventoryComplete,
+    undecided: options.onUndecided,
   };
   const run = (): Finding[] => {
     const findings: Finding[] = [];

@@ -222,8 +222,15 @@ function positiveTest(operator: ConditionOperator, values: readonly string[]): V
       return orderedTest(operator, values, parseDate);
     case "IpAddress": {
       const blocks = values.map(parseCidr).filter((block): block is Cidr => block !== undefined);
+      // The same request address is often tested again (symbolic search): remember the last one.
+      let lastText: string | undefined;
+      let lastAddress: ReturnType<typeof parseIp>;
       return (value) => {
-        const address = parseIp(value);
+        if (value !== lastText) {
+          lastText = value;
+          lastAddress = parseIp(value);
+        }
+        const address = lastAddress;
         return address !== undefined && blocks.some((block) => addressInCidr(address, block));
       };
     }

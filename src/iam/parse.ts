@@ -490,6 +490,10 @@ export function s3ResourceProblem(resource: string): string | undefined {
   }
   if (arn.region !== "" || arn.account !== "") {
     if (REGIONAL_S3_RESOURCES.some((prefix) => arn.resource.startsWith(prefix))) return undefined;
+    // A wildcard that can cover those resource types (`arn:aws:s3:us-east-1:111122223333:*`,
+    // `…:access*`) is valid too: it names the account's access points, jobs, Storage Lens, ….
+    const lead = arn.resource.split(/[*?]/, 1)[0] ?? "";
+    if (lead !== arn.resource && REGIONAL_S3_RESOURCES.some((prefix) => prefix.startsWith(lead) || lead.startsWith(prefix))) return undefined;
     return `resource ${quoted()} has a region or account, but S3 bucket and object ARNs leave both empty; write arn:${arn.partition}:s3:::${arn.resource || "bucket"}`;
   }
   if (arn.resource === "" || arn.resource.startsWith("/")) {

@@ -24,6 +24,7 @@ export interface Metrics {
   readonly leader: Gauge;
   readonly kubeWriteErrors: Counter<"resource" | "code">;
   readonly reviewLimitExceeded: Counter<"decision">;
+  readonly undecided: Counter<"rule">;
 }
 
 /** What the reconciler writes to the API server, for s3_vpce_guard_kube_write_errors_total. */
@@ -160,6 +161,12 @@ function registerMetrics(options: MetricsOptions): Metrics {
       name: "s3_vpce_guard_review_limit_exceeded_total",
       help: "Admission reviews ended unchecked by the work limit (config limits.workSteps), by the decision given (allowed, denied; config limits.onExceeded).",
       labelNames: ["decision"],
+      registers,
+    }),
+    undecided: new Counter({
+      name: "s3_vpce_guard_undecided_total",
+      help: "Rule questions too large to answer within their work budget: the rule made no claim about them.",
+      labelNames: ["rule"],
       registers,
     }),
   };

@@ -19,7 +19,19 @@ export function objectKey(ref: ResourceRef): string {
   return `${groupOf(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
 }
 
-/** Path of a field inside a policy, prefixed by the CR field that carries the policy. */
-export function policyPath(field: PolicyField, inner: string): string {
-  return inner ? `${field.path} → ${inner}` : field.path;
+/**
+ * Path of a field inside a policy, prefixed by the CR field that carries the policy. A
+ * structured policy names the manifest's own field (`spec.forProvider.policy.statements[0]…`):
+ * the longest rendered path it has a source for is replaced, the rest kept.
+ */
+export function policyPath(field: Pick<PolicyField, "path" | "sourcePaths">, inner: string): string {
+  if (!inner) return field.path;
+  const sources = field.sourcePaths;
+  if (sources) {
+    for (let end = inner.length; end > 0; end -= 1) {
+      const source = sources[inner.slice(0, end)];
+      if (source !== undefined && (end === inner.length || inner[end] === "." || inner[end] === "[")) return `${field.path}.${source}${inner.slice(end)}`;
+    }
+  }
+  return `${field.path} → ${inner}`;
 }

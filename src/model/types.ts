@@ -43,6 +43,11 @@ export interface PolicyField extends ParsedPolicy {
    * principal given by iamUserArnSelector. They are left out of `document`; rules must not guess them.
    */
   unresolvedReferences?: { path: string; message: string }[];
+  /**
+   * Structured (community) policies: paths of the rendered IAM JSON → the manifest's own fields
+   * under `path` (e.g. `Statement[0].Condition.IpAddress` → `statements[0].condition[1]`).
+   */
+  sourcePaths?: Record<string, string>;
 }
 
 export type EndpointType = "Gateway" | "Interface" | "GatewayLoadBalancer" | (string & {});

@@ -30,6 +30,8 @@ export interface AuditorOptions {
   onEvaluated?: (ref: ResourceRef, findings: readonly Finding[] | undefined) => void;
   /** A rule threw on an object (a bug): its previous result stays; the audit goes on. */
   onError?: (ref: ResourceRef, error: unknown) => void;
+  /** A rule left a question undecided (over its work budget) and made no claim. */
+  onUndecided?: (rule: string) => void;
   /** Called after each batch (incremental or full) that changed the results. */
   onResultsChanged?: () => void;
   now?: () => Date;
@@ -166,7 +168,7 @@ export class Auditor {
     try {
       findings = review(
         { subject, mode: "audit", inventoryComplete: inventory.complete, ...(this.options.now ? { now: this.options.now() } : {}) },
-        { config, inventory, ...(this.options.rules ? { rules: this.options.rules } : {}) },
+        { config, inventory, ...(this.options.rules ? { rules: this.options.rules } : {}), ...(this.options.onUndecided ? { onUndecided: this.options.onUndecided } : {}) },
       );
     } catch (error) {
       this.options.onError?.(subject.ref, error);

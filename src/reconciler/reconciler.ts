@@ -89,6 +89,7 @@ export class Reconciler {
         else this.events.forget(ref);
       },
       onResultsChanged: () => this.publish(),
+      onUndecided: (rule) => options.metrics.undecided.inc({ rule }),
       onError: (ref, error) =>
         logger.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "reconciler: a rule failed on this object; please report this (its previous result is kept)"),
     });

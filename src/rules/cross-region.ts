@@ -1,8 +1,10 @@
 import { parseS3Arn } from "../iam/index.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { Endpoint } from "../model/types.js";
-import { conditionsOnKey, hasWildcard } from "./policy-query.js";
-import { bucketPolicyView, isGateway, isS3Endpoint } from "./policy-views.js";
+import { conditionsOnKey, hasWildcard, type ConditionHit } from "./policy-query.js";
+import { bucketPolicyView, isGateway, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
+import { askFor, bucketResources, explainWitness, explicitDeny, sourceAddresses } from "./questions.js";
+import type { KeyDomain } from "../iam/symbolic.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
 /**
@@ -72,41 +74,102 @@ export const crossRegion: Rule = {
   check(subject, ctx) {
     if (subject.type === "Endpoint") return isS3Endpoint(subject) ? checkEndpoint(subject, ctx) : [];
     if (subject.type !== "Bucket" && subject.type !== "BucketPolicy") return [];
-    // (b) bucket policy restricted to an endpoint or VPC in another region.
     const view = bucketPolicyView(subject, ctx.inventory);
-    const bucketRegion = view?.bucketRegion;
-    if (!view || !bucketRegion) return [];
-    const findings: RuleFinding[] = [];
-    const who = describeRef(subject.ref);
-    const bucket = view.bucketName ?? "this bucket";
-    for (const { condition } of conditionsOnKey(view.field.document, "aws:SourceVpce")) {
-      for (const id of condition.values) {
-        if (hasWildcard(id)) continue;
-        const endpoints = ctx.inventory.endpointsWithAwsId(id);
-        const reachable = endpoints.some((e) => endpointServiceRegion(e, ctx) === bucketRegion);
-        const region = endpoints.length > 0 ? endpoints[0]!.region?.value : ctx.inventory.regionOfEndpointId(id);
-        if (reachable || !region || region === bucketRegion) continue;
-        const path = policyPath(view.field, condition.path);
-        findings.push({
-          message: `${who}: ${path} requires endpoint ${id}, which is in ${region}, but bucket ${bucket} is in ${bucketRegion}: requests through that endpoint cannot reach the bucket.`,
-          fix: `Name an S3 endpoint in ${bucketRegion} in ${path}.`,
-          path,
-        });
-      }
-    }
-    for (const { condition } of conditionsOnKey(view.field.document, "aws:SourceVpc")) {
-      for (const id of condition.values) {
-        if (hasWildcard(id)) continue;
-        const region = ctx.inventory.regionOfVpc(id);
-        if (!region || region === bucketRegion) continue;
-        const path = policyPath(view.field, condition.path);
-        findings.push({
-          message: `${who}: ${path} requires VPC ${id}, which is in ${region}, but bucket ${bucket} is in ${bucketRegion}: the VPC's S3 endpoints cannot reach the bucket.`,
-          fix: `Name a VPC in ${bucketRegion} in ${path}.`,
-          path,
-        });
-      }
-    }
-    return findings;
+    return view ? checkBucketPolicy(view, describeRef(subject.ref), ctx) : [];
   },
 };
+
+const RULE = "cross-region";
+const ID_KEYS = ["aws:SourceVpce", "aws:SourceVpc"] as const;
+
+interface NamedId {
+  key: (typeof ID_KEYS)[number];
+  id: string;
+  hit: ConditionHit;
+  index: number;
+  /** Known region of the endpoint / VPC; undefined when unknown. */
+  region: string | undefined;
+  /** An endpoint with this id serves the bucket's region (e.g. a deliberate cross-region one). */
+  servesBucketRegion: boolean;
+}
+
+function namedIds(view: BucketPolicyView, bucketRegion: string, ctx: RuleContext): NamedId[] {
+  const out: NamedId[] = [];
+  const seen = new Set<string>();
+  for (const key of ID_KEYS) {
+    for (const hit of conditionsOnKey(view.field.document, key)) {
+      hit.condition.values.forEach((id, index) => {
+        if (hasWildcard(id) || seen.has(`${key}/${id}`)) return;
+        seen.add(`${key}/${id}`);
+        if (key === "aws:SourceVpce") {
+          const endpoints = ctx.inventory.endpointsWithAwsId(id);
+          const region = endpoints.length > 0 ? endpoints[0]!.region?.value : ctx.inventory.regionOfEndpointId(id);
+          out.push({ key, id, hit, index, region, servesBucketRegion: endpoints.some((e) => endpointServiceRegion(e, ctx) === bucketRegion) });
+        } else {
+          out.push({ key, id, hit, index, region: ctx.inventory.regionOfVpc(id), servesBucketRegion: false });
+        }
+      });
+    }
+  }
+  return out;
+}
+
+/** The keys of a request through this named endpoint or VPC (its VPC / an endpoint of it when known). */
+function keysThrough(named: NamedId, ctx: RuleContext): Record<string, KeyDomain> {
+  if (named.key === "aws:SourceVpce") {
+    const vpc = ctx.inventory.endpointsWithAwsId(named.id)[0]?.vpc?.value;
+    return { "aws:SourceVpce": { kind: "fixed", value: named.id }, "aws:SourceVpc": vpc ? { kind: "fixed", value: vpc } : { kind: "present" }, "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(vpc, ctx) } };
+  }
+  return { "aws:SourceVpc": { kind: "fixed", value: named.id }, "aws:SourceVpce": { kind: "present" }, "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(named.id, ctx) } };
+}
+
+/**
+ * (b): a bucket policy restricted to endpoints or VPCs of another region. "Restricted" is
+ * asked, not read from the operator: every request through an endpoint the policy does not
+ * name is denied. A Deny + StringEquals block list is then no restriction. An id is admitted
+ * when some request through it passes the policy; the bucket is cut off when every admitted
+ * id is in another region, and the foreign ids are only dead when a same-region one is admitted.
+ */
+function checkBucketPolicy(view: BucketPolicyView, who: string, ctx: RuleContext): RuleFinding[] {
+  const bucketRegion = view.bucketRegion;
+  const doc = view.field.document;
+  if (!bucketRegion || !doc) return [];
+  const named = namedIds(view, bucketRegion, ctx);
+  const foreign = (n: NamedId) => n.region !== undefined && n.region !== bucketRegion && !n.servesBucketRegion;
+  if (!named.some(foreign)) return [];
+  const space = { actions: ctx.config.probeActions, resources: bucketResources(view.bucketName, bucketRegion) };
+  const except = (key: NamedId["key"]) => named.filter((n) => n.key === key).map((n) => n.id);
+  const elsewhere = askFor(RULE, ctx, {
+    layers: [[doc]],
+    space: { ...space, keys: { "aws:SourceVpce": { kind: "present", except: except("aws:SourceVpce") }, "aws:SourceVpc": { kind: "present", except: except("aws:SourceVpc") }, "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(undefined, ctx) } } },
+    classify: explicitDeny,
+    focus: "passes",
+  }, "denied");
+  const restricted = elsewhere.verdict === "always";
+  const admitted = named.filter((n) => {
+    const { witnesses } = askFor(RULE, ctx, { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, classify: explicitDeny, enough: (found) => found.has("passes") }, "denied");
+    return witnesses.has("passes");
+  });
+  const cutOff = restricted && admitted.length > 0 && admitted.every(foreign);
+  const bucket = view.bucketName ?? "this bucket";
+  return admitted.filter(foreign).flatMap((n): RuleFinding[] => {
+    // Outside a restriction, only an Allow that names the id is a dead grant; a Deny naming it blocks, on purpose.
+    if (!restricted && n.hit.statement.effect !== "Allow") return [];
+    const path = policyPath(view.field, n.hit.condition.values.length > 1 ? `${n.hit.condition.path}[${n.index}]` : n.hit.condition.path);
+    const what = n.key === "aws:SourceVpce" ? `endpoint ${n.id}` : `VPC ${n.id}`;
+    if (cutOff) {
+      const example = elsewhere.witnesses.get("denied");
+      return [{
+        message: `${who}: ${path} requires ${what}, which is in ${n.region}, but bucket ${bucket} is in ${bucketRegion}: requests through ${n.key === "aws:SourceVpce" ? "that endpoint" : "the VPC's S3 endpoints"} cannot reach the bucket, and every request through any other endpoint is denied${example ? ` (e.g. ${explainWitness(example, 0, doc.statements, "is denied by", ["aws:SourceIp"])})` : ""}.`,
+        fix: `Name ${n.key === "aws:SourceVpce" ? "an S3 endpoint" : "a VPC"} in ${bucketRegion} in ${path}.`,
+        path,
+      }];
+    }
+    return [{
+      message: `${who}: ${path} admits ${what}, which is in ${n.region}, but bucket ${bucket} is in ${bucketRegion}: this entry is dead (requests through it cannot reach the bucket); the policy still admits other paths.`,
+      fix: `Remove ${n.id} from ${path}, or name ${n.key === "aws:SourceVpce" ? "an S3 endpoint" : "a VPC"} in ${bucketRegion}.`,
+      path,
+      cap: "warn",
+    }];
+  });
+}

@@ -1,63 +1,124 @@
-import { evaluatePolicies, parseS3Arn, s3ResourceLevel } from "../iam/index.js";
-import type { AccessRequest, PolicyDocument } from "../iam/types.js";
+import { parseS3Arn } from "../iam/index.js";
+import { ask, describeDeciders, describeRequest, type Witness } from "../iam/symbolic.js";
+import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
-import type { Bucket, Endpoint, PolicyField } from "../model/types.js";
+import type { Endpoint, PolicyField } from "../model/types.js";
 import { conditionsOnKey, exactValuesOnKey, hasWildcard } from "./policy-query.js";
 import { bucketPolicyView, effectiveBucketPolicies, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
-import { partitionOf } from "./consumers.js";
+import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explicitDeny } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
-function probeRequests(bucketName: string, region: string, actions: string[], endpoint: Endpoint): AccessRequest[] {
-  const bucketArn = `arn:${partitionOf(region)}:s3:::${bucketName}`;
-  const context = { "aws:SourceVpce": endpoint.awsId, "aws:SourceVpc": endpoint.vpc?.value };
-  return actions.map((action) => ({
-    action,
-    resource: s3ResourceLevel(action) === "bucket" ? bucketArn : `${bucketArn}/s3vg-probe`,
-    context,
-  }));
+const RULE = "effective-access";
+
+/** AWS's default endpoint policy: everything, for everyone. */
+const FULL_ACCESS: PolicyDocument = {
+  version: "2008-10-17",
+  id: undefined,
+  statements: [{ index: 0, path: "Statement[0]", sid: undefined, effect: "Allow", principal: "*", notPrincipal: undefined, action: ["*"], notAction: undefined, resource: ["*"], notResource: undefined, conditions: [] }],
+};
+
+const docsOf = (fields: PolicyField[]): PolicyDocument[] => fields.map((f) => f.document).filter((d): d is PolicyDocument => d !== undefined);
+
+/**
+ * Both layers must let the request through: the endpoint policy must allow, the bucket policy
+ * must not deny. A blocked request is the endpoint's doing only when the bucket would let it pass.
+ */
+const throughBoth = (decisions: readonly Decision[]) =>
+  decisions[1] === "ExplicitDeny" ? "bucket-denies" : decisions[0] === "Allow" ? "reachable" : "endpoint-refuses";
+
+function endpointDocument(endpoint: Endpoint): PolicyDocument | undefined {
+  if (!endpoint.policy) return FULL_ACCESS;
+  return endpoint.policy.document; // an unreadable policy is policy-invalid's finding
 }
 
-const docsOf = (fields: PolicyField[]): PolicyDocument[] =>
-  fields.map((f) => f.document).filter((d): d is PolicyDocument => d !== undefined);
-
-/** Probe actions the endpoint's policy does not allow on the bucket (no policy = allow all). */
-function deniedByEndpoint(endpoint: Endpoint, requests: AccessRequest[]): string[] {
-  const doc = endpoint.policy?.document;
-  if (!endpoint.policy) return [];
-  if (!doc) return []; // an unreadable policy is policy-invalid's finding
-  return requests.filter((r) => evaluatePolicies(r, [doc]).decision !== "Allow").map((r) => r.action);
+interface Blocked {
+  actions: string[];
+  witness: Witness<string> | undefined;
 }
 
-/** Bucket side: the bucket admits only endpoint E / VPC V, but E (or every S3 endpoint of V) does not let the probes through. */
+/**
+ * Probe actions that no request through this endpoint can do on the bucket (every free key
+ * free) because of the endpoint policy: some such request passes the bucket policy and the
+ * endpoint policy refuses it. Actions the bucket policy itself denies are not the endpoint's fault.
+ */
+function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Blocked {
+  const probes = ctx.config.probeActions;
+  // One question for every probe action: labels carry the action, and the search stops as
+  // soon as every action has a request that gets through.
+  const answer = ask({
+    layers: [[endpointDoc], bucketDocs],
+    space: { actions: probes, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
+    classify: (decisions, action) => `${action} ${throughBoth(decisions)}`,
+    byAction: true,
+    enough: (found) => probes.every((action) => found.has(`${action} reachable`)),
+  });
+  const out: Blocked = { actions: [], witness: undefined };
+  if (answer.settled) return out;
+  if (!answer.exhaustive) {
+    if (!answer.empty) ctx.undecided?.(RULE);
+    return out;
+  }
+  for (const action of probes) {
+    const refused = answer.witnesses.get(`${action} endpoint-refuses`);
+    if (answer.witnesses.has(`${action} reachable`) || !refused) continue;
+    out.actions.push(action);
+    out.witness ??= refused;
+  }
+  return out;
+}
+
+/** Does the bucket policy alone let some request through this endpoint pass? (Else it blocks the endpoint on purpose.) */
+function bucketAdmits(endpoint: Endpoint, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): boolean {
+  const { witnesses } = askFor(RULE, ctx, {
+    layers: [bucketDocs],
+    space: { actions: ctx.config.probeActions, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
+    classify: explicitDeny,
+    enough: (found) => found.has("passes"),
+  }, "denied");
+  return witnesses.has("passes");
+}
+
+function refusal(witness: Witness<string> | undefined, endpointDoc: PolicyDocument): string {
+  if (!witness) return "";
+  return `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is refused by the endpoint policy (${describeDeciders(witness.evaluations[0]!, endpointDoc.statements)})`;
+}
+
+/** Bucket side: the bucket admits endpoint E (or VPC V), but E (or every S3 endpoint of V) does not let the probes through. */
 function checkBucketSide(view: BucketPolicyView, subjectLabel: string, ctx: RuleContext): RuleFinding[] {
   const { bucketName, bucketRegion } = view;
-  if (!bucketName || !bucketRegion || hasWildcard(bucketName)) return [];
-  const actions = ctx.config.probeActions;
+  const bucketDoc = view.field.document;
+  if (!bucketName || !bucketRegion || hasWildcard(bucketName) || !bucketDoc) return [];
+  const bucketDocs = [bucketDoc];
   const findings: RuleFinding[] = [];
-  for (const id of exactValuesOnKey(view.field.document, "aws:SourceVpce")) {
+  for (const id of exactValuesOnKey(bucketDoc, "aws:SourceVpce")) {
     for (const endpoint of ctx.inventory.endpointsWithAwsId(id).filter(isS3Endpoint)) {
-      const denied = deniedByEndpoint(endpoint, probeRequests(bucketName, bucketRegion, actions, endpoint));
-      if (denied.length === 0) continue;
-      const path = policyPath(view.field, conditionsOnKey(view.field.document, "aws:SourceVpce")[0]!.condition.path);
+      const endpointDoc = endpointDocument(endpoint);
+      if (!endpointDoc || !endpoint.policy || !bucketAdmits(endpoint, bucketDocs, bucketName, bucketRegion, ctx)) continue;
+      const { actions, witness } = blockedActions(endpoint, endpointDoc, bucketDocs, bucketName, bucketRegion, ctx);
+      if (actions.length === 0) continue;
+      const path = policyPath(view.field, conditionsOnKey(bucketDoc, "aws:SourceVpce")[0]!.condition.path);
       findings.push({
-        message: `${subjectLabel}: ${path} admits only endpoint ${id}, but the endpoint policy of ${describeRef(endpoint.ref)} (${endpoint.policy!.path}) does not allow ${denied.join(", ")} on bucket ${bucketName}: those requests cannot succeed.`,
-        fix: `Allow ${denied.join(", ")} on arn:aws:s3:::${bucketName} and arn:aws:s3:::${bucketName}/* in ${describeRef(endpoint.ref)} ${endpoint.policy!.path}, or admit an endpoint that does.`,
+        message: `${subjectLabel}: ${path} admits endpoint ${id}, but the endpoint policy of ${describeRef(endpoint.ref)} (${endpoint.policy.path}) does not allow ${actions.join(", ")} on bucket ${bucketName} for any request: those requests cannot succeed through it${refusal(witness, endpointDoc)}.`,
+        fix: `Allow ${actions.join(", ")} on arn:aws:s3:::${bucketName} and arn:aws:s3:::${bucketName}/* in ${describeRef(endpoint.ref)} ${endpoint.policy.path}, or admit an endpoint that does.`,
         path,
       });
     }
   }
-  for (const vpcId of exactValuesOnKey(view.field.document, "aws:SourceVpc")) {
-    const endpoints = ctx.inventory
-      .endpointsInVpc(vpcId)
-      .filter((e) => isS3Endpoint(e) && e.region?.value === bucketRegion);
+  for (const vpcId of exactValuesOnKey(bucketDoc, "aws:SourceVpc")) {
+    const endpoints = ctx.inventory.endpointsInVpc(vpcId).filter((e) => isS3Endpoint(e) && e.region?.value === bucketRegion);
     if (endpoints.length === 0) continue;
-    const perEndpoint = endpoints.map((e) => deniedByEndpoint(e, probeRequests(bucketName, bucketRegion, actions, e)));
+    if (!endpoints.some((e) => bucketAdmits(e, bucketDocs, bucketName, bucketRegion, ctx))) continue;
+    const perEndpoint = endpoints.map((e) => {
+      const doc = endpointDocument(e);
+      return doc ? blockedActions(e, doc, bucketDocs, bucketName, bucketRegion, ctx) : { actions: [], witness: undefined };
+    });
     // Denied only if no endpoint of the VPC lets the action through.
-    const denied = actions.filter((a) => perEndpoint.every((d) => d.includes(a)));
+    const denied = ctx.config.probeActions.filter((a) => perEndpoint.every((blocked) => blocked.actions.includes(a)));
     if (denied.length === 0) continue;
-    const path = policyPath(view.field, conditionsOnKey(view.field.document, "aws:SourceVpc")[0]!.condition.path);
+    const path = policyPath(view.field, conditionsOnKey(bucketDoc, "aws:SourceVpc")[0]!.condition.path);
+    const firstDoc = endpointDocument(endpoints[0]!);
     findings.push({
-      message: `${subjectLabel}: ${path} admits only VPC ${vpcId}, but none of its S3 endpoints in ${bucketRegion} (${endpoints.map((e) => describeRef(e.ref)).join(", ")}) allows ${denied.join(", ")} on bucket ${bucketName}.`,
+      message: `${subjectLabel}: ${path} admits VPC ${vpcId}, but none of its S3 endpoints in ${bucketRegion} (${endpoints.map((e) => describeRef(e.ref)).join(", ")}) allows ${denied.join(", ")} on bucket ${bucketName} for any request${firstDoc ? refusal(perEndpoint[0]!.witness, firstDoc) : ""}.`,
       fix: `Allow ${denied.join(", ")} on bucket ${bucketName} in the endpoint policy of an S3 endpoint of ${vpcId}.`,
       path,
     });
@@ -65,45 +126,86 @@ function checkBucketSide(view: BucketPolicyView, subjectLabel: string, ctx: Rule
   return findings;
 }
 
-/** Endpoint side: the endpoint policy grants bucket B by name, but B's policy denies requests through this endpoint. */
+/** Endpoint side: the endpoint policy grants bucket B by name, but B's policy denies every such request through this endpoint. */
 function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] {
   const policy = endpoint.policy;
   const region = endpoint.region?.value;
-  if (!policy?.document || !endpoint.awsId || !region) return [];
-  const findings: RuleFinding[] = [];
+  if (!policy?.document || !region) return [];
+  const doc = policy.document;
+  const findings: RuleFinding[] = [...allowsNothing(endpoint, doc, policy, region, ctx)];
+  if (!endpoint.awsId) return findings;
   const seen = new Set<string>();
-  for (const statement of policy.document.statements) {
+  for (const statement of doc.statements) {
     if (statement.effect !== "Allow") continue;
-    for (const resource of statement.resource ?? []) {
+    (statement.resource ?? []).forEach((resource, index) => {
       const arn = parseS3Arn(resource);
-      if (!arn || hasWildcard(arn.bucket) || seen.has(arn.bucket)) continue;
+      if (!arn || hasWildcard(arn.bucket) || seen.has(arn.bucket)) return;
       seen.add(arn.bucket);
       for (const bucket of ctx.inventory.bucketsNamed(arn.bucket)) {
-        const docs = docsOf(effectiveBucketPolicies(bucket, ctx.inventory));
-        if (docs.length === 0) continue;
-        const requests = probeRequests(arn.bucket, bucket.region?.value ?? region, ctx.config.probeActions, endpoint);
-        const denied = requests.filter((r) => evaluatePolicies(r, docs).decision === "ExplicitDeny").map((r) => r.action);
+        const bucketDocs = docsOf(effectiveBucketPolicies(bucket, ctx.inventory));
+        if (bucketDocs.length === 0) continue;
+        const denied: string[] = [];
+        let witness: Witness<string> | undefined;
+        const probes = ctx.config.probeActions;
+        // One question for every probe action (labels carry the action); it stops once each action passes somewhere.
+        const answer = ask({
+          layers: [[doc], bucketDocs],
+          space: { actions: probes, resources: bucketResources(arn.bucket, bucket.region?.value ?? region), keys: endpointKeys(endpoint, ctx) },
+          classify: (d, action) => `${action} ${d[0] !== "Allow" ? "not-granted" : d[1] === "ExplicitDeny" ? "denied" : "ok"}`,
+          byAction: true,
+          enough: (found) => probes.every((action) => found.has(`${action} ok`)),
+        });
+        if (!answer.settled && !answer.exhaustive && !answer.empty) ctx.undecided?.(RULE);
+        if (answer.exhaustive) {
+          for (const action of probes) {
+            const deniedWitness = answer.witnesses.get(`${action} denied`);
+            if (answer.witnesses.has(`${action} ok`) || !deniedWitness) continue;
+            denied.push(action);
+            witness ??= deniedWitness;
+          }
+        }
         if (denied.length === 0) continue;
-        const path = policyPath(policy, `${statement.path}.Resource`);
+        const path = policyPath(policy, `${statement.path}.Resource${(statement.resource?.length ?? 0) > 1 ? `[${index}]` : ""}`);
+        const example = witness ? `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is denied by ${describeDeciders(witness.evaluations[1]!, bucketDocs.flatMap((d) => d.statements))}` : "";
         findings.push({
-          message: `${describeRef(endpoint.ref)}: ${path} grants bucket ${arn.bucket}, but the bucket policy of ${describeBucket(bucket)} denies ${denied.join(", ")} through this endpoint (${endpoint.awsId}).`,
+          message: `${describeRef(endpoint.ref)}: ${path} grants bucket ${arn.bucket}, but the bucket policy of ${describeRef(bucket.ref)} denies ${denied.join(", ")} for every request through this endpoint (${endpoint.awsId})${example}.`,
           fix: `Admit ${endpoint.awsId} (aws:SourceVpce) or its VPC in the bucket policy of ${arn.bucket}, or remove the bucket from this endpoint policy.`,
           path,
         });
       }
-    }
+    });
   }
   return findings;
 }
 
-const describeBucket = (b: Bucket) => describeRef(b.ref);
+/** An S3 endpoint whose policy allows no S3 request at all, for any principal, bucket or key. */
+function allowsNothing(endpoint: Endpoint, doc: PolicyDocument, policy: PolicyField, region: string, ctx: RuleContext): RuleFinding[] {
+  // The question covers bucket and object ARNs; an Allow on access points, Multi-Region
+  // Access Points or other S3 resources lies outside it, so no claim is made then.
+  const outside = (resource: string) => resource !== "*" && parseS3Arn(resource) === undefined;
+  if (doc.statements.some((s) => s.effect === "Allow" && (s.notResource !== undefined || (s.resource ?? []).some(outside)))) return [];
+  const { verdict, witnesses } = askFor(RULE, ctx, {
+    layers: [[doc]],
+    space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys: endpointKeys(endpoint, ctx) },
+    classify: allowed,
+    enough: (found) => found.has("allowed"),
+  }, "allowed");
+  if (verdict !== "never") return [];
+  const witness = witnesses.get("refused");
+  const onlyDeny = doc.statements.every((s: Statement) => s.effect === "Deny");
+  return [{
+    message: `${describeRef(endpoint.ref)}: ${policy.path} allows no S3 request at all through this endpoint (${onlyDeny ? "it has only Deny statements" : "no Allow statement can ever match"})${witness ? `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is refused by ${describeDeciders(witness.evaluations[0]!, doc.statements)}` : ""}: every S3 request through it fails.`,
+    fix: `Add an Allow statement for the buckets and actions this VPC uses to ${policy.path}, or remove the policy to get AWS's default.`,
+    path: policy.path,
+  }];
+}
 
 /**
  * Guide, "Important": every policy layer must grant. A bucket reachable only through an
  * endpoint whose policy does not allow it is unreachable, and the converse.
  */
 export const effectiveAccess: Rule = {
-  id: "effective-access",
+  id: RULE,
   defaultAction: "warn",
   guide: "Using endpoint policies for Amazon S3 (Important: all policy types must grant access)",
   description: "Bucket and endpoint policies that contradict each other, so the bucket is unreachable through the endpoint.",

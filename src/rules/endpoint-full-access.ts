@@ -1,39 +1,28 @@
-import type { Principal, Statement } from "../iam/types.js";
+import { describeRequest } from "../iam/symbolic.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import { consumerNeedsFullAccess } from "./consumers.js";
 import { ENDPOINT_POLICY_PATH } from "./endpoint-fields.js";
 import { isS3Endpoint } from "./policy-views.js";
+import { askFor, endpointKeys } from "./questions.js";
+import { partitionOf } from "./consumers.js";
 import type { Rule, RuleFinding } from "./rule.js";
 
-const ALL_S3_ACTIONS = new Set(["*", "s3:*"]);
-const ALL_S3_RESOURCE = /^(\*|arn:[a-z-]+:s3:::\*)$/;
-
-function isEveryone(principal: Principal | undefined): boolean {
-  // An endpoint policy statement without Principal applies to everyone.
-  return principal === undefined || principal === "*";
-}
-
-/** Allow, for anyone, every S3 action, on every bucket, with no condition to narrow it. */
-function grantsEverything(s: Statement): boolean {
-  return (
-    s.effect === "Allow" &&
-    s.notPrincipal === undefined &&
-    isEveryone(s.principal) &&
-    (s.action ?? []).some((a) => ALL_S3_ACTIONS.has(a.toLowerCase())) &&
-    (s.resource ?? []).some((r) => ALL_S3_RESOURCE.test(r)) &&
-    s.conditions.length === 0
-  );
-}
+const RULE = "endpoint-full-access";
+/** Reading and writing objects: the least that "full access" means here. */
+const READ_WRITE = ["s3:GetObject", "s3:PutObject"];
 
 /**
  * Guide, first bullet and "Restricting access to a specific bucket": the default endpoint
  * policy lets any credentials from any account reach any bucket, other accounts' included.
+ * A written policy is judged by what it allows, not by how it is spelled: it is full access
+ * when every AWS principal of every account may read and write every object of every bucket
+ * through the endpoint, whatever the other keys of the request are.
  */
 export const endpointFullAccess: Rule = {
-  id: "endpoint-full-access",
+  id: RULE,
   defaultAction: "warn",
   guide: "Endpoints for Amazon S3 (first note: the default endpoint policy); Restricting access to a specific bucket",
-  description: "S3 endpoint with the default policy or a statement that allows every S3 action on every bucket to anyone.",
+  description: "S3 endpoint with the default policy, or a policy that lets any principal of any account read and write any bucket.",
   appliesTo: ["Endpoint"],
   check(subject, ctx) {
     if (!isS3Endpoint(subject)) return [];
@@ -57,17 +46,29 @@ export const endpointFullAccess: Rule = {
     }
     const doc = subject.policy.document;
     if (!doc) return [];
-    const findings: RuleFinding[] = [];
-    for (const statement of doc.statements) {
-      if (!grantsEverything(statement)) continue;
-      const path = policyPath(subject.policy, statement.path);
-      findings.push({
-        message: `${describeRef(subject.ref)}: ${path} allows every S3 action on every bucket to any principal with no condition: credentials from any account can reach any bucket, including other accounts' buckets${because}.`,
-        fix,
-        path,
-        ...cap,
-      });
-    }
+    const head = `arn:${partitionOf(subject.region?.value ?? "us-east-1")}:s3:::`;
+    const { verdict, witnesses } = askFor(RULE, ctx, {
+      layers: [[doc]],
+      space: {
+        actions: READ_WRITE,
+        resources: [{ prefix: head, free: true, level: "object" }],
+        keys: endpointKeys(subject, ctx),
+        principalKinds: ["AWS"],
+      },
+      classify: (d) => (d[0] === "Allow" ? "allowed" : "refused"),
+      // One refused request refutes "full access"; only "always allowed" needs the whole space.
+      enough: (found) => found.has("refused"),
+    }, "allowed");
+    if (verdict !== "always") return [];
+    const witness = witnesses.get("allowed")!;
+    const granting = witness.evaluations[0]!.matched.filter((m) => m.effect === "Allow");
+    const path = policyPath(subject.policy, granting[0]?.path ?? "");
+    const findings: RuleFinding[] = [{
+      message: `${describeRef(subject.ref)}: ${path} lets any principal of any account read and write every bucket through this endpoint, whatever else the request carries (e.g. ${describeRequest(witness.request, ["aws:SourceIp", "aws:SourceVpce", "aws:SourceVpc"])} is allowed): credentials from any account can reach any bucket, including other accounts' buckets${because}.`,
+      fix,
+      path,
+      ...cap,
+    }];
     return findings;
   },
 };

@@ -18,13 +18,6 @@ export function conditionsOnKey(doc: PolicyDocument | undefined, key: string): C
   return hits;
 }
 
-const NEGATED = new Set(["StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotEquals", "ArnNotLike"]);
-
-/** A Deny whose negated condition on an id means "deny unless the request comes from this id". */
-export function isDenyUnless(hit: ConditionHit): boolean {
-  return hit.statement.effect === "Deny" && hit.condition.baseOperator !== undefined && NEGATED.has(hit.condition.baseOperator);
-}
-
 export function hasWildcard(value: string): boolean {
   return value.includes("*") || value.includes("?");
 }

@@ -16,6 +16,11 @@ export interface RuleContext {
   now: Date;
   /** True when the inventory holds every watched object (audit, CLI, admission after sync). */
   inventoryComplete: boolean;
+  /**
+   * Called when a question was too large to answer within its work budget: the rule then
+   * makes no claim, and the front door counts it (s3_vpce_guard_undecided_total).
+   */
+  undecided?: (rule: string) => void;
 }
 
 /** What a rule reports; the engine turns it into a Finding with the configured action. */

@@ -1,10 +1,16 @@
-import { cidrsOverlap, isPrivateRange } from "../iam/index.js";
+import { cidrsOverlap, isPrivateRange, overlapsPrivateRange } from "../iam/index.js";
+import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
+import type { ModelObject, PolicyField } from "../model/types.js";
 import { conditionsOnKey } from "./policy-query.js";
-import { carriedPolicies } from "./policy-views.js";
+import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
+import { actionsOf, anyEndpointKeys, askFor, coveredBy, statementResources, endpointKeys, explainWitness, explicitDeny, allowed, single } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
+const RULE = "source-ip-condition";
 const FIX = "Use aws:SourceVpce (the endpoint id) or aws:SourceVpc (the VPC id) instead of aws:SourceIp for traffic that goes through a VPC endpoint.";
+/** Keys every request through an endpoint carries; witnesses leave them out of messages. */
+const PATH_KEYS = ["aws:SourceIp"];
 
 function vpcContaining(cidr: string, ctx: RuleContext): string | undefined {
   for (const vpc of ctx.inventory.facts?.vpcs() ?? []) {
@@ -13,65 +19,137 @@ function vpcContaining(cidr: string, ctx: RuleContext): string | undefined {
   return undefined;
 }
 
+/** Private ranges and VPC blocks in a SourceIp condition (a). */
+function rangeFindings(condition: Condition, subjectLabel: string, field: PolicyField, ctx: RuleContext): RuleFinding[] {
+  const findings: RuleFinding[] = [];
+  for (const [index, value] of condition.values.entries()) {
+    const privateRange = isPrivateRange(value);
+    const vpc = privateRange ? undefined : vpcContaining(value, ctx);
+    if (!privateRange && !vpc) continue;
+    // Point at the offending element when the condition lists several ranges.
+    const path = policyPath(field, condition.values.length > 1 ? `${condition.path}[${index}]` : condition.path);
+    const who = `${subjectLabel}: ${path}`;
+    findings.push({
+      message: `${who} uses ${value}, ${vpc ? `which overlaps VPC ${vpc}` : "a private range"}; aws:SourceIp never matches private addresses of requests through a VPC endpoint.`,
+      fix: FIX,
+      path,
+    });
+  }
+  return findings;
+}
+
+interface Scope {
+  field: PolicyField;
+  kind: "endpoint" | "bucket";
+  bucketName: string | undefined;
+  bucketRegion: string | undefined;
+}
+
+function scopesOf(subject: ModelObject, ctx: RuleContext): Scope[] {
+  return carriedPolicies(subject).map(({ field, kind }) => {
+    if (kind === "endpoint" || (subject.type !== "Bucket" && subject.type !== "BucketPolicy")) return { field, kind, bucketName: undefined, bucketRegion: undefined };
+    const view = bucketPolicyView(subject, ctx.inventory);
+    return { field, kind, bucketName: view?.bucketName, bucketRegion: view?.bucketRegion };
+  });
+}
+
+/**
+ * (b)–(e): what the statement does to requests through an endpoint, judged with all of its
+ * condition blocks together (IAM ANDs them) and every key it reads besides aws:SourceIp free.
+ */
+function statementFindings(subject: ModelObject, scope: Scope, statement: Statement, ctx: RuleContext): RuleFinding[] {
+  const ipConditions = statement.conditions.filter((c) => c.key.toLowerCase() === "aws:sourceip" && (c.baseOperator === "IpAddress" || c.baseOperator === "NotIpAddress"));
+  const notIp = ipConditions.find((c) => c.baseOperator === "NotIpAddress");
+  const ip = ipConditions.find((c) => c.baseOperator === "IpAddress");
+  if (!notIp && !ip) return [];
+  // (c) and (d) speak of an IpAddress that endpoint traffic cannot meet; one naming private or
+  // VPC addresses is (a)'s finding, and nothing more is claimed about it (no question asked).
+  if (!notIp && ip && ip.values.some((value) => overlapsPrivateRange(value) || vpcContaining(value, ctx) !== undefined)) return [];
+  const actions = actionsOf(statement);
+  if (actions.length === 0) return [];
+  const keys = scope.kind === "endpoint" && subject.type === "Endpoint" ? endpointKeys(subject, ctx) : anyEndpointKeys();
+  const question = {
+    layers: [[single(statement)]],
+    space: { actions, resources: statementResources(statement, scope.bucketRegion), keys, within: coveredBy(statement) },
+  };
+  const sid = statement.sid ? ` (Sid ${statement.sid})` : "";
+  const who = describeRef(subject.ref);
+  const statements = [statement];
+  if (statement.effect === "Deny") {
+    // Deny+IpAddress alone only asks "never denied?": one denied request settles it.
+    const enough = notIp ? undefined : (found: ReadonlySet<string>) => found.has("denied");
+    const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: explicitDeny, focus: "denied", ...(enough ? { enough } : {}) }, "denied");
+    if (notIp && verdict === "always") {
+      const path = policyPath(scope.field, notIp.path);
+      return [{
+        message: `${who}: ${path}: Deny with NotIpAddress${sid} matches every request through a VPC endpoint (their source addresses are private), so all endpoint traffic it covers is denied, e.g. ${explainWitness(witnesses.get("denied")!, 0, statements, "is denied by", PATH_KEYS)}.`,
+        fix: FIX,
+        path,
+      }];
+    }
+    if (notIp && verdict === "sometimes") {
+      const path = policyPath(scope.field, notIp.path);
+      const passes = witnesses.get("passes")!;
+      return [{
+        message: `${who}: ${path}: Deny with NotIpAddress${sid} still denies endpoint traffic that its other conditions catch, e.g. ${explainWitness(witnesses.get("denied")!, 0, statements, "is denied by", PATH_KEYS)}; only requests such as ${explainWitness(passes, 0, statements, "escape it:", PATH_KEYS).replace(/ escape it: .*$/, "")} escape it.`,
+        fix: FIX,
+        path,
+        cap: "warn",
+      }];
+    }
+    if (ip && !notIp && verdict === "never") {
+      const path = policyPath(scope.field, ip.path);
+      return [{
+        message: `${who}: ${path}: Deny with IpAddress${sid} never matches requests through a VPC endpoint (their source addresses are private), so endpoint traffic bypasses this deny.`,
+        fix: FIX,
+        path,
+      }];
+    }
+    return [];
+  }
+  // (d) only asks "never allowed?", (e) only "always allowed?": the first counter-example settles each.
+  const enough = ip && !notIp ? (found: ReadonlySet<string>) => found.has("allowed") : notIp && !ip ? (found: ReadonlySet<string>) => found.has("refused") : undefined;
+  const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) }, "allowed");
+  if (ip && verdict === "never") {
+    const path = policyPath(scope.field, ip.path);
+    return [{
+      message: `${who}: ${path}: Allow with IpAddress${sid} never matches requests through a VPC endpoint (their source addresses are private), so it grants nothing to endpoint traffic.`,
+      fix: FIX,
+      path,
+      cap: "warn",
+    }];
+  }
+  if (notIp && verdict === "always") {
+    const path = policyPath(scope.field, notIp.path);
+    return [{
+      message: `${who}: ${path}: Allow with NotIpAddress${sid} matches every request through a VPC endpoint, so it grants what it covers to all endpoint traffic, e.g. ${explainWitness(witnesses.get("allowed")!, 0, statements, "is allowed by", PATH_KEYS)}.`,
+      fix: FIX,
+      path,
+      cap: "warn",
+    }];
+  }
+  return [];
+}
+
 /**
  * Guide, third bullet and "Using Amazon S3 bucket policies": through an endpoint S3 sees
- * private addresses, so aws:SourceIp never matches. A Deny+NotIpAddress then denies all
- * endpoint traffic, and a Deny+IpAddress never applies to it.
+ * private addresses, so aws:SourceIp never matches. A Deny+NotIpAddress then denies the
+ * endpoint traffic its other conditions do not exempt, and a Deny+IpAddress never applies to it.
  */
 export const sourceIpCondition: Rule = {
-  id: "source-ip-condition",
+  id: RULE,
   defaultAction: "deny",
   guide: "Endpoints for Amazon S3 (third note: aws:SourceIp); Using Amazon S3 bucket policies",
   description: "Bucket or endpoint policy that relies on aws:SourceIp, which never matches requests made through an endpoint.",
   appliesTo: ["Endpoint", "Bucket", "BucketPolicy"],
   check(subject, ctx) {
     const findings: RuleFinding[] = [];
-    for (const { field } of carriedPolicies(subject)) {
-      for (const { statement, condition } of conditionsOnKey(field.document, "aws:SourceIp")) {
-        const op = condition.baseOperator;
-        if (op !== "IpAddress" && op !== "NotIpAddress") continue;
-        const path = policyPath(field, condition.path);
-        const who = `${describeRef(subject.ref)}: ${path}`;
-        for (const value of condition.values) {
-          const privateRange = isPrivateRange(value);
-          const vpc = privateRange ? undefined : vpcContaining(value, ctx);
-          if (privateRange || vpc) {
-            findings.push({
-              message: `${who} uses ${value}, ${vpc ? `which overlaps VPC ${vpc}` : "a private range"}; aws:SourceIp never matches private addresses of requests through a VPC endpoint.`,
-              fix: FIX,
-              path,
-            });
-          }
-        }
-        const sid = statement.sid ? ` (Sid ${statement.sid})` : "";
-        if (statement.effect === "Deny" && op === "NotIpAddress") {
-          findings.push({
-            message: `${who}: Deny with NotIpAddress${sid} always matches requests through a VPC endpoint, so all endpoint traffic is denied.`,
-            fix: FIX,
-            path,
-          });
-        } else if (statement.effect === "Deny" && op === "IpAddress") {
-          findings.push({
-            message: `${who}: Deny with IpAddress${sid} never matches requests through a VPC endpoint, so endpoint traffic bypasses this deny.`,
-            fix: FIX,
-            path,
-          });
-        } else if (statement.effect === "Allow" && op === "IpAddress") {
-          findings.push({
-            message: `${who}: Allow with IpAddress${sid} never matches requests through a VPC endpoint, so it grants nothing to endpoint traffic.`,
-            fix: FIX,
-            path,
-            cap: "warn",
-          });
-        } else if (statement.effect === "Allow" && op === "NotIpAddress") {
-          findings.push({
-            message: `${who}: Allow with NotIpAddress${sid} always matches requests through a VPC endpoint, so it grants this statement to all endpoint traffic.`,
-            fix: FIX,
-            path,
-            cap: "warn",
-          });
-        }
+    for (const scope of scopesOf(subject, ctx)) {
+      for (const { condition } of conditionsOnKey(scope.field.document, "aws:SourceIp")) {
+        if (condition.baseOperator !== "IpAddress" && condition.baseOperator !== "NotIpAddress") continue;
+        findings.push(...rangeFindings(condition, describeRef(subject.ref), scope.field, ctx));
       }
+      for (const statement of scope.field.document?.statements ?? []) findings.push(...statementFindings(subject, scope, statement, ctx));
     }
     return findings;
   },

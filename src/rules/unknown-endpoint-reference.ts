@@ -1,17 +1,51 @@
+import type { PolicyDocument } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
-import { conditionsOnKey, hasWildcard, isDenyUnless } from "./policy-query.js";
-import { bucketPolicyView } from "./policy-views.js";
-import type { Rule, RuleFinding } from "./rule.js";
+import { conditionsOnKey, hasWildcard, type ConditionHit } from "./policy-query.js";
+import { bucketPolicyView, type BucketPolicyView } from "./policy-views.js";
+import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny, single } from "./questions.js";
+import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
-const ID = { "aws:SourceVpce": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/, "aws:SourceVpc": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/ } as const;
+const RULE = "unknown-endpoint-reference";
+const KEYS = ["aws:SourceVpce", "aws:SourceVpc"] as const;
+type IdKey = (typeof KEYS)[number];
+const ID: Record<IdKey, RegExp> = { "aws:SourceVpce": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/, "aws:SourceVpc": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/ };
+
+interface Unknown {
+  key: IdKey;
+  id: string;
+  hit: ConditionHit;
+  index: number;
+}
+
+/**
+ * What the missing ids cost: asked over every request to the bucket (every S3 action, the
+ * bucket and every object, any principal, every other key free) that comes through no
+ * missing endpoint or VPC — the only requests that can exist until they do.
+ */
+function consequence(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unknown[], unknown: Unknown, ctx: RuleContext): string {
+  const keys = Object.fromEntries(KEYS.map((key) => [key, { kind: "free" as const, except: unknowns.filter((u) => u.key === key).map((u) => u.id) }]));
+  const space = { actions: ALL_S3_ACTIONS, resources: bucketResources(view.bucketName, view.bucketRegion), keys };
+  const target = view.bucketName ? `bucket ${view.bucketName}` : "the bucket";
+  const what = unknown.key === "aws:SourceVpce" ? "endpoint" : "VPC";
+  const whole = askFor(RULE, ctx, { layers: [[doc]], space, classify: explicitDeny, enough: (found) => found.has("passes") }, "denied");
+  if (whole.verdict === "always") {
+    return ` Every request to ${target} is denied until such ${what === "endpoint" ? "an" : "a"} ${what} exists (e.g. ${explainWitness(whole.witnesses.get("denied")!, 0, doc.statements, "is denied by")}): the bucket is locked.`;
+  }
+  if (unknown.hit.statement.effect !== "Deny") return "";
+  // Only what this statement denies: the requests it would let pass if the id existed.
+  const own = askFor(RULE, ctx, { layers: [[single(unknown.hit.statement)]], space, classify: explicitDeny, enough: (found) => found.has("denied") }, "denied");
+  if (!own.witnesses.has("denied")) return "";
+  return ` Until such ${what === "endpoint" ? "an" : "a"} ${what} exists, ${explainWitness(own.witnesses.get("denied")!, 0, [unknown.hit.statement], "is denied by")}.`;
+}
 
 /**
  * Guide, "Restricting access to a specific endpoint / VPC": a bucket policy that requires
- * an endpoint or VPC nobody has is either dead or, as Deny + StringNotEquals, a lock-out.
- * Only reported when the inventory is complete (else "unknown" just means "not seen yet").
+ * an endpoint or VPC nobody has is either dead or, as Deny + StringNotEquals, denies what
+ * no other path can reach. Only reported when the inventory is complete (else "unknown"
+ * just means "not seen yet").
  */
 export const unknownEndpointReference: Rule = {
-  id: "unknown-endpoint-reference",
+  id: RULE,
   defaultAction: "warn",
   guide: "Restricting access to a specific endpoint; Restricting access to a specific VPC",
   description: "Bucket policy that requires aws:SourceVpce / aws:SourceVpc ids that no known endpoint or VPC has.",
@@ -20,29 +54,29 @@ export const unknownEndpointReference: Rule = {
   check(subject, ctx) {
     if (subject.type !== "Bucket" && subject.type !== "BucketPolicy") return [];
     const view = bucketPolicyView(subject, ctx.inventory);
-    if (!view) return [];
-    const findings: RuleFinding[] = [];
-    for (const key of ["aws:SourceVpce", "aws:SourceVpc"] as const) {
+    const doc = view?.field.document;
+    if (!view || !doc) return [];
+    const unknowns: Unknown[] = [];
+    for (const key of KEYS) {
       // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
-      const known = (id: string) =>
-        (key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id)) !== "unknown";
-      for (const hit of conditionsOnKey(view.field.document, key)) {
-        const path = policyPath(view.field, hit.condition.path);
-        for (const id of hit.condition.values) {
+      const known = (id: string) => (key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id)) !== "unknown";
+      for (const hit of conditionsOnKey(doc, key)) {
+        hit.condition.values.forEach((id, index) => {
           // Malformed ids are vpce-condition-value's business.
-          if (hasWildcard(id) || !ID[key].test(id) || known(id)) continue;
-          const what = key === "aws:SourceVpce" ? "endpoint" : "VPC";
-          const lock = isDenyUnless(hit)
-            ? ` With Deny + ${hit.condition.operator}, every request to ${view.bucketName ?? "the bucket"} is denied until such an ${what} exists: the bucket is locked.`
-            : "";
-          findings.push({
-            message: `${describeRef(subject.ref)}: ${path} requires ${what} ${id}, which no known ${what} has (not in the cluster${ctx.inventory.facts ? " nor in AWS" : ""}).${lock}`,
-            fix: `Use the id of an existing S3 ${what} (status id of a VPCEndpoint), or create that ${what} first.`,
-            path,
-          });
-        }
+          if (hasWildcard(id) || !ID[key].test(id) || known(id)) return;
+          unknowns.push({ key, id, hit, index });
+        });
       }
     }
-    return findings;
+    return unknowns.map((unknown): RuleFinding => {
+      const { key, id, hit, index } = unknown;
+      const path = policyPath(view.field, hit.condition.values.length > 1 ? `${hit.condition.path}[${index}]` : hit.condition.path);
+      const what = key === "aws:SourceVpce" ? "endpoint" : "VPC";
+      return {
+        message: `${describeRef(subject.ref)}: ${path} requires ${what} ${id}, which no known ${what} has (not in the cluster${ctx.inventory.facts ? " nor in AWS" : ""}).${consequence(view, doc, unknowns, unknown, ctx)}`,
+        fix: `Use the id of an existing S3 ${what} (status id of a VPCEndpoint), or create that ${what} first.`,
+        path,
+      };
+    });
   },
 };

@@ -1,8 +1,12 @@
+import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
-import { conditionsOnKey, hasWildcard, isDenyUnless, type ConditionHit } from "./policy-query.js";
-import { carriedPolicies } from "./policy-views.js";
-import type { Rule, RuleFinding } from "./rule.js";
-import type { PolicyField } from "../model/types.js";
+import type { ModelObject, PolicyField } from "../model/types.js";
+import { conditionsOnKey, hasWildcard } from "./policy-query.js";
+import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
+import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny } from "./questions.js";
+import type { Rule, RuleContext, RuleFinding } from "./rule.js";
+
+const RULE = "vpce-condition-value";
 
 interface IdKind {
   key: string;
@@ -17,6 +21,11 @@ const ID_KINDS: IdKind[] = [
 
 const HEX_IDS: Record<IdKind["prefix"], RegExp> = { "vpce-": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/, "vpc-": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/ };
 const LIKE_OPERATORS = new Set(["StringLike", "StringNotLike"]);
+/** Operators that compare the value as an id (Null, Bool, … take other values and are checked elsewhere). */
+const ID_OPERATORS = new Set([
+  "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
+]);
+const NEGATED = new Set(["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"]);
 
 /** A wildcard pattern that can still match a well-formed id: prefix, then hex digits or wildcards. */
 function plausiblePattern(value: string, prefix: string): boolean {
@@ -24,34 +33,65 @@ function plausiblePattern(value: string, prefix: string): boolean {
   return new RegExp(`^${prefix.replace("-", "\\-")}[0-9a-f*?]*$`).test(value) || /^[*?]+[0-9a-f*?-]*$/.test(value);
 }
 
-function problemWith(value: string, kind: IdKind, hit: ConditionHit): string | undefined {
-  const like = hit.condition.baseOperator !== undefined && LIKE_OPERATORS.has(hit.condition.baseOperator);
-  if (hasWildcard(value)) {
-    if (!like) return `"${value}" contains a wildcard, but ${hit.condition.operator} compares literally; wildcards work only with StringLike or StringNotLike`;
-    return plausiblePattern(value, kind.prefix) ? undefined : `"${value}" cannot match ${kind.what} (${kind.prefix} followed by 8 or 17 hex digits)`;
+function problemWith(value: string, kind: IdKind, condition: Condition): string | undefined {
+  const like = condition.baseOperator !== undefined && LIKE_OPERATORS.has(condition.baseOperator);
+  // The …IgnoreCase operators compare without case: VPCE-0A1B… names vpce-0a1b….
+  const folded = condition.baseOperator?.endsWith("IgnoreCase") ? value.toLowerCase() : value;
+  if (like && hasWildcard(folded)) {
+    return plausiblePattern(folded, kind.prefix) ? undefined : `"${value}" cannot match ${kind.what} (${kind.prefix} followed by 8 or 17 hex digits)`;
   }
-  if (HEX_IDS[kind.prefix].test(value)) return undefined;
-  if (value.startsWith("arn:")) return `"${value}" is an ARN; ${kind.key} takes ${kind.what} such as ${kind.prefix}1a2b3c4d, not an ARN`;
+  if (HEX_IDS[kind.prefix].test(folded)) return undefined;
+  if (hasWildcard(folded)) return `"${value}" contains a wildcard, but ${condition.operator} compares literally; wildcards work only with StringLike or StringNotLike`;
+  if (folded.startsWith("arn:")) return `"${value}" is an ARN; ${kind.key} takes ${kind.what} such as ${kind.prefix}1a2b3c4d, not an ARN`;
   return `"${value}" is not ${kind.what} (${kind.prefix} followed by 8 or 17 lower-case hex digits)`;
 }
 
-function check(field: PolicyField, subjectLabel: string): RuleFinding[] {
+/**
+ * A Deny "unless the request comes from one of these ids" whose ids are all malformed matches
+ * every request that carries the key (no real id equals them) — and every request when the
+ * key may be absent. Whether that locks everyone out depends on the statement's other
+ * conditions and elements, so the statement is asked about every request to the bucket.
+ */
+function lockoutNote(statement: Statement, condition: Condition, kind: IdKind, scope: { endpoint: boolean; bucketName: string | undefined; bucketRegion: string | undefined }, ctx: RuleContext): string {
+  const { bucketName, bucketRegion } = scope;
+  const { verdict, witnesses } = askFor(RULE, ctx, {
+    layers: [[{ version: undefined, id: undefined, statements: [statement] }]],
+    // A real request carries a well-formed id or none: never one of the malformed values.
+    space: { actions: ALL_S3_ACTIONS, resources: bucketResources(bucketName, bucketRegion), keys: { [kind.key]: { kind: "free", except: condition.values } } },
+    classify: explicitDeny,
+    focus: "denied",
+  }, "denied");
+  const target = scope.endpoint ? "S3 through this endpoint" : bucketName ? `bucket ${bucketName}` : "the bucket";
+  if (verdict === "always") {
+    return ` No id can ever equal these values, so this Deny with ${condition.operator} matches every request to ${target}: everyone, administrators included, is locked out.`;
+  }
+  if (verdict === "sometimes") {
+    return ` No id can ever equal these values, so this Deny with ${condition.operator} applies whenever its other conditions hold, e.g. ${explainWitness(witnesses.get("denied")!, 0, [statement], "is denied by")}.`;
+  }
+  return "";
+}
+
+function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): RuleFinding[] {
   const findings: RuleFinding[] = [];
+  const view = subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined;
   for (const kind of ID_KINDS) {
-    for (const hit of conditionsOnKey(field.document, kind.key)) {
-      const path = policyPath(field, hit.condition.path);
-      for (const value of hit.condition.values) {
-        const problem = problemWith(value, kind, hit);
-        if (!problem) continue;
-        const lockout = isDenyUnless(hit)
-          ? ` Because this is a Deny with ${hit.condition.operator}, no request can ever match it: everyone, administrators included, is locked out.`
-          : "";
+    for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
+      if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
+      const problems = condition.values.map((value) => problemWith(value, kind, condition));
+      if (problems.every((problem) => problem === undefined)) continue;
+      const allBad = problems.every((problem) => problem !== undefined);
+      const lockout = allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator) ? lockoutNote(statement, condition, kind, { endpoint: subject.type === "Endpoint", bucketName: view?.bucketName, bucketRegion: view?.bucketRegion }, ctx) : "";
+      problems.forEach((problem, index) => {
+        if (!problem) return;
+        // Point at the offending array element when the condition lists several values.
+        const path = policyPath(field, condition.values.length > 1 ? `${condition.path}[${index}]` : condition.path);
+        const dead = allBad ? "" : " The other values still work: this entry is dead, not a lock-out.";
         findings.push({
-          message: `${subjectLabel}: ${path}: ${problem}.${lockout}`,
+          message: `${describeRef(subject.ref)}: ${path}: ${problem}.${dead}${lockout}`,
           fix: `Write ${kind.what} such as ${kind.prefix}0a1b2c3d4e5f67890 in ${path}${kind.prefix === "vpce-" ? " (the id, not the endpoint ARN)" : ""}.`,
           path,
         });
-      }
+      });
     }
   }
   return findings;
@@ -59,12 +99,12 @@ function check(field: PolicyField, subjectLabel: string): RuleFinding[] {
 
 /** Guide, "Restricting access to a specific endpoint / VPC": the conditions take ids, not ARNs. */
 export const vpceConditionValue: Rule = {
-  id: "vpce-condition-value",
+  id: RULE,
   defaultAction: "deny",
   guide: "Restricting access to a specific endpoint; Restricting access to a specific VPC",
   description: "aws:SourceVpce / aws:SourceVpc values that are not endpoint or VPC ids (an ARN is the classic error).",
   appliesTo: ["Endpoint", "Bucket", "BucketPolicy"],
-  check(subject) {
-    return carriedPolicies(subject).flatMap(({ field }) => check(field, describeRef(subject.ref)));
+  check(subject, ctx) {
+    return carriedPolicies(subject).flatMap(({ field }) => check(field, subject, ctx));
   },
 };

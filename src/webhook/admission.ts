@@ -126,6 +126,8 @@ export interface AdmissionResult {
   decision: AdmissionDecision;
   /** Every finding, audit ones included (for metrics). */
   findings: Finding[];
+  /** Rules that left a question undecided (over its work budget), for metrics. */
+  undecided?: string[];
   /** Set when the object is ours; absent for kinds we do not check. */
   subject?: ModelObject;
   /** The review needed more than config limits.workSteps and was answered "not checked". */
@@ -272,6 +274,7 @@ function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): A
     const old = adapt(withEnvelope(request.oldObject, request), adapterCtx);
     if (old.status === "adapted") oldSubject = old.object;
   }
+  const undecided: string[] = [];
   const findings = review(
     {
       subject,
@@ -281,7 +284,7 @@ function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): A
       inventoryComplete: ctx.inventoryComplete,
       ...(ctx.now ? { now: ctx.now } : {}),
     },
-    { config: ctx.config, inventory: ctx.inventory },
+    { config: ctx.config, inventory: ctx.inventory, onUndecided: (rule) => undecided.push(rule) },
   );
   const denials = findings.filter((f) => f.action === "deny");
   const warnings = limitWarnings([
@@ -297,7 +300,8 @@ function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): A
       decision: "denied",
       findings,
       subject,
+      ...(undecided.length > 0 ? { undecided } : {}),
     };
   }
-  return { ...allow(request, warnings), findings, subject };
+  return { ...allow(request, warnings), findings, subject, ...(undecided.length > 0 ? { undecided } : {}) };
 }

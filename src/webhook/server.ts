@@ -186,6 +186,7 @@ export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDow
     metrics.admissionRequests.inc({ kind, operation, decision: result.decision });
     metrics.admissionDuration.observe({ kind, operation }, seconds);
     for (const finding of result.findings) metrics.admissionFindings.inc({ rule: finding.rule, action: finding.action });
+    for (const rule of result.undecided ?? []) metrics.undecided.inc({ rule });
     // Never the object or its policies at info level: ids, decision and rule ids only. A clean
     // "allowed" is the common case and logged at debug: at thousands of reviews a second the
     // log line would cost more than the review (as Gatekeeper logs only denies by default).

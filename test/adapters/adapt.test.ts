@@ -93,6 +93,26 @@ describe("adapt on bad input", () => {
     });
   });
 
+  describe("metadata.generateName without a name (kubectl create, compositions)", () => {
+    const generated = [
+      ["upjet Bucket", { apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { generateName: "reports-" }, spec: { forProvider: { region: "us-east-1" } } }],
+      ["upjet namespaced VPCEndpoint", { apiVersion: "ec2.aws.m.upbound.io/v1beta1", kind: "VPCEndpoint", metadata: { generateName: "s3-", namespace: "team-a" }, spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d" } } }],
+      ["community VPCEndpoint", { apiVersion: "ec2.aws.crossplane.io/v1alpha1", kind: "VPCEndpoint", metadata: { generateName: "s3-" }, spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d" } } }],
+      ["ACK Bucket", { apiVersion: "s3.services.k8s.aws/v1alpha1", kind: "Bucket", metadata: { generateName: "reports-", namespace: "team-a" }, spec: { name: "reports-bucket" } }],
+    ] as const;
+    it.each(generated)("checks a %s and names it <generateName>*", (_name, raw) => {
+      const result = adapt(structuredClone(raw) as unknown as Record<string, unknown>, ctx);
+      expect(result.status).toBe("adapted");
+      if (result.status !== "adapted") return;
+      expect(result.object.ref.name).toBe(`${raw.metadata.generateName}*`);
+    });
+
+    it("leaves a Crossplane bucket's S3 name unknown until the API server names the object", () => {
+      const result = adapt({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { generateName: "reports-" }, spec: { forProvider: { region: "us-east-1" } } }, ctx);
+      expect(result.status === "adapted" && result.object.type === "Bucket" ? result.object.name : "not a bucket").toBeUndefined();
+    });
+  });
+
   it("marks a spec that is a string invalid", () => {
     const result = adapt({ apiVersion: "ec2.aws.crossplane.io/v1alpha1", kind: "VPCEndpoint", metadata: { name: "x" }, spec: "oops" }, ctx);
     expect(result.status).toBe("invalid");

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { checkObjects } from "../../src/engine/check.js";
 import { admit, check, config } from "../helpers/check.js";
+import { review } from "../../src/engine/engine.js";
+import { Inventory } from "../../src/inventory/inventory.js";
+import { adapt } from "../../src/adapters/index.js";
+import { ctx as adapterCtx } from "../adapters/helpers.js";
 import { GUIDE, ackEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, bucketGrant, denyUnlessEndpoint } from "../helpers/manifests.js";
 
 describe("engine: actions and exemptions", () => {
@@ -74,5 +78,20 @@ describe("check: fields of the wrong shape", () => {
     const report = checkObjects([{ object: endpoint, file: "net.yaml", line: 7 }], { config: config() });
     expect(report.errors).toEqual([expect.objectContaining({ file: "net.yaml", line: 7, message: expect.stringMatching(/^spec\.forProvider\.vpcEndpointType: .*must be a string/) })]);
     expect(report.summary.resources).toBe(1);
+  });
+});
+
+describe("engine: questions over their work budget", () => {
+  it("a rule's undecided question reaches onUndecided (the front doors count it) and claims nothing", () => {
+    // A Deny that can never match (never = x and never != x), but only the last key shows it:
+    // 22 keys before it may each keep it open, 2^22 combinations, far over the budget.
+    const keys = Object.fromEntries(Array.from({ length: 22 }, (_, i) => [`aws:PrincipalTag/k${i}`, `v${i}`]));
+    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" }, { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: { ...keys, "aws:PrincipalTag/never": "x" }, StringEquals: { "aws:PrincipalTag/never": "x" } } }] };
+    const adapted = adapt(upjetEndpoint({ policy }) as unknown as Record<string, unknown>, adapterCtx);
+    if (adapted.status !== "adapted") throw new Error("not adapted");
+    const undecided: string[] = [];
+    const findings = review({ subject: adapted.object, mode: "cli", inventoryComplete: true }, { config: config(), inventory: new Inventory(), onUndecided: (rule) => undecided.push(rule) });
+    expect(undecided).toContain("endpoint-full-access");
+    expect(findings.some((f) => f.rule === "endpoint-full-access")).toBe(false);
   });
 });

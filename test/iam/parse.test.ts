@@ -194,6 +194,9 @@ describe("S3 resource ARNs", () => {
     "arn:aws:s3:::*",
     "arn:aws:s3:us-east-1:123456789012:accesspoint/my-ap",
     "arn:aws:s3:us-east-1:123456789012:accesspoint/my-ap/object/*",
+    "arn:aws:s3:us-east-1:123456789012:*",
+    "arn:aws:s3:*:123456789012:access*",
+    "arn:aws:s3::123456789012:accesspoint/mrap.mrap",
   ])("accepts %s", (resource) => {
     expect(s3ResourceProblem(resource)).toBeUndefined();
   });

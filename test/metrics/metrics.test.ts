@@ -19,6 +19,7 @@ const SPEC: Record<string, [string, string[]]> = {
   s3_vpce_guard_kube_write_errors_total: ["counter", ["resource", "code"]],
   // Ours: admission reviews ended unchecked by the work limit.
   s3_vpce_guard_review_limit_exceeded_total: ["counter", ["decision"]],
+  s3_vpce_guard_undecided_total: ["counter", ["rule"]],
 };
 
 describe("createMetrics", () => {

@@ -57,4 +57,44 @@ describe("endpoint-full-access", () => {
     expect(check([upjetEndpoint({ serviceName: "com.amazonaws.us-east-1.ssm", type: "Interface" })], {}, rule)).toEqual([]);
     expect(check([upjetEndpoint({})], { rules: { [rule]: { action: "deny" } } }, rule)[0]!.action).toBe("deny");
   });
+
+  describe("full access whatever the spelling", () => {
+    const spellings = [
+      ["arn:*:s3:::*", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:*:s3:::*" }] }],
+      ["NotAction of another service", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", NotAction: "ec2:*", Resource: "*" }] }],
+      ["s3:Get* + s3:Put* + s3:List*", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:Get*", "s3:Put*", "s3:List*"], Resource: "*" }] }],
+      ["a single Statement object, Version 2008-10-17", { Version: "2008-10-17", Statement: { Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:*", Resource: "*" } }],
+      ["two statements that together read and write", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }, { Effect: "Allow", Principal: "*", Action: "s3:PutObject", Resource: "arn:aws:s3:::*/*" }] }],
+      ["a condition every stranger meets", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Null: { "aws:SourceVpce": "false" } } }] }],
+    ] as const;
+    it.each(spellings)("warns on %s (every family)", (_name, policy) => {
+      for (const endpoint of [upjetEndpoint({ policy }), ackEndpoint({ policy }), communityEndpoint({ policy: JSON.stringify(policy) })]) {
+        const findings = check([endpoint], {}, rule);
+        expect(findings).toHaveLength(1);
+        expect(findings[0]!.message).toMatch(/any principal of any account read and write every bucket.*e\.g\. s3:GetObject on arn:aws:s3:::\S+ by .* is allowed/);
+      }
+    });
+
+    const restricted = [
+      ["read-only", { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:Get*", Resource: "*" }] }],
+      ["one account's principals", { Statement: [{ Effect: "Allow", Principal: { AWS: "111122223333" }, Action: "s3:*", Resource: "*" }] }],
+      ["an organization condition", { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } } }] }],
+      ["a Deny that exempts only the own account", { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" }, { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: { "aws:ResourceAccount": "111122223333" } } }] }],
+      ["only Deny statements", { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: "*" }] }],
+    ] as const;
+    it.each(restricted)("passes %s", (_name, policy) => {
+      expect(check([upjetEndpoint({ policy }), ackEndpoint({ name: "x", policy })], {}, rule)).toEqual([]);
+    });
+  });
+
+  it("checks an endpoint that has only metadata.generateName, naming it <generateName>*", () => {
+    for (const endpoint of [upjetEndpoint({}), ackEndpoint({}), communityEndpoint({})]) {
+      const metadata = endpoint.metadata as Record<string, unknown>;
+      delete metadata.name;
+      metadata.generateName = "s3-gw-";
+      const findings = check([endpoint], {}, rule);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]!.message).toMatch(/^VPCEndpoint (team-a\/)?s3-gw-\*: no endpoint policy/);
+    }
+  });
 });

@@ -12,7 +12,8 @@ describe("unknown-endpoint-reference", () => {
     const findings = check([upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890") })], {}, rule);
     expect(findings).toHaveLength(1);
     expect(findings[0]!.action).toBe("warn");
-    expect(findings[0]!.message).toMatch(/locked/);
+    expect(findings[0]!.message).toMatch(/Every request to bucket my-secure-bucket is denied until such an endpoint exists|the bucket is locked/);
+    expect(findings[0]!.message).toMatch(/the bucket is locked/);
   });
 
   it("knows endpoints by status id and by external-name", () => {
@@ -50,5 +51,52 @@ describe("unknown-endpoint-reference", () => {
     const absent = run({ ...base, endpoint: () => undefined, endpointAbsent: () => true });
     expect(absent).toHaveLength(1);
     expect(absent[0]!.message).toContain("nor in AWS");
+  });
+
+  describe("says 'locked' only when every request to the bucket is denied", () => {
+    const deny = (extra: Record<string, unknown>, condition: Record<string, unknown> = {}) => ({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyElsewhere",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+          ...extra,
+          Condition: { StringNotEquals: { "aws:SourceVpce": "vpce-0a1b2c3d4e5f67890" }, ...condition },
+        },
+      ],
+    });
+    const partial = [
+      ["names one role", { Principal: { AWS: "arn:aws:iam::111122223333:role/App" } }, {}],
+      ["exempts principals by tag", {}, { StringNotEqualsIfExists: { "aws:PrincipalTag/team": "platform" } }],
+      ["exempts AWS services", {}, { Bool: { "aws:ViaAWSService": "false" } }],
+      ["covers only s3:GetObject", { Action: "s3:GetObject" }, {}],
+      ["covers one prefix", { Resource: "arn:aws:s3:::my-secure-bucket/reports/*" }, {}],
+      ["covers only the bucket ARN", { Resource: "arn:aws:s3:::my-secure-bucket" }, {}],
+    ] as const;
+    it.each(partial)("a Deny that %s is not a lock: the finding names what is denied", (_name, extra, condition) => {
+      const policy = deny(extra, condition);
+      for (const manifest of [upjetBucketPolicy({ policy }), ackBucket({ bucketName: "my-secure-bucket", policy }), communityBucketPolicy({ bucketName: "my-secure-bucket", rawPolicy: policy })]) {
+        const findings = check([manifest], {}, rule);
+        expect(findings).toHaveLength(1);
+        expect(findings[0]!.message).not.toMatch(/locked/);
+        expect(findings[0]!.message).toMatch(/Until such an endpoint exists, s3:\w+ on arn:aws:s3:::my-secure-bucket\S* by .* is denied by Statement\[0\] \(Sid DenyElsewhere\)/);
+      }
+    });
+
+    it("an Allow list naming an unknown endpoint claims nothing beyond the missing id", () => {
+      const policy = { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::my-secure-bucket/*", Condition: { StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d4e5f67890" } } }] };
+      const findings = check([upjetBucketPolicy({ policy })], {}, rule);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]!.message).not.toMatch(/locked|denied/);
+    });
+
+    it("names a VPC as 'a VPC'", () => {
+      const findings = check([ackBucket({ bucketName: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpc-111bbb22", "aws:SourceVpc") })], {}, rule);
+      expect(findings[0]!.message).toMatch(/until such a VPC exists/);
+      expect(findings[0]!.message).not.toMatch(/such an VPC/);
+    });
   });
 });
