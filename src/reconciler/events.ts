@@ -203,6 +203,8 @@ export class EventRecorder {
   private readonly bucket: TokenBucket;
   private pumping = false;
   private stopped = false;
+  /** Bumped by stop() and resume(): a pump of an earlier term stops instead of sending unprimed. */
+  private term = 0;
   private dropped = 0;
   /** Our Events of earlier terms, read once per term before anything is sent. */
   private primed: Promise<void> | undefined;
@@ -248,12 +250,14 @@ export class EventRecorder {
   /** Stops sending; queued Events are dropped (a new leader sends them). */
   stop(): void {
     this.stopped = true;
+    this.term++;
     this.queue.clear();
   }
 
   /** A new leadership term: read what earlier leaders announced before sending anything. */
   resume(): void {
     this.stopped = false;
+    this.term++;
     this.primed = this.enabled ? this.readAnnounced() : Promise.resolve();
   }
 
@@ -302,9 +306,10 @@ export class EventRecorder {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    const term = this.term;
     try {
       await this.primed;
-      while (!this.stopped && this.queue.size > 0) {
+      while (!this.stopped && term === this.term && this.queue.size > 0) {
         const [key, event] = this.queue.entries().next().value as [string, PendingEvent];
         if (this.dedup.isAnnounced(event)) {
           this.queue.delete(key);
@@ -333,6 +338,8 @@ export class EventRecorder {
     } finally {
       this.pumping = false;
     }
+    // A new term began while this pump waited: start one that waits for the new term's listing.
+    if (term !== this.term && !this.stopped && this.queue.size > 0) void this.pump();
   }
 
   private async send(event: PendingEvent): Promise<void> {
