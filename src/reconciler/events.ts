@@ -272,11 +272,6 @@ export class EventRecorder {
     return this.queue.size;
   }
 
-  /** Settles once this term's listing of earlier Events is done (tests). */
-  async ready(): Promise<void> {
-    await this.primed;
-  }
-
   /** Seeds the deduplicator with the newest digest per object from our existing Events. */
   private async readAnnounced(): Promise<void> {
     const newest = new Map<string, { digest: string; at: number }>();
