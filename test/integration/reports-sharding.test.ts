@@ -145,7 +145,8 @@ describeIntegration("reports that omit nothing, against a real API server", () =
 
     // Down to a few: one report holds them again, under its plain name; the shards are deleted.
     await inParallel([...Array(BULK).keys()].filter((i) => i !== 7 && i >= 10), (i) => request("DELETE", objectPath(upjetEndpoint({ name: bulkName(i) }), bulkName(i))));
-    await until("one report for the endpoints again", async () => (await clusterReports()).map(({ report }) => report.metadata.name).join() === "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io", 60_000);
+    await until("the deleted endpoints' results to go", async () => (await resultsByObject()).size === 9 + 20, 60_000);
+    await until("one report for the endpoints again", async () => (await clusterReports()).map(({ report }) => report.metadata.name).join() === "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io", 20_000);
     const byObject = await resultsByObject();
     expect([...byObject.keys()].filter((n) => n.startsWith("bulk-")).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9].map(bulkName));
     expect(byObject.size).toBe(9 + 20);
