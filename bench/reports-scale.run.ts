@@ -15,7 +15,7 @@
 // first S3VG_SCALE_WINDOW_S seconds (default 300) after start by verb and resource (the API
 // server's apiserver_request_total, minus this script's own requests), reconciler RSS; then a
 // leader change (the process restarted): Events and requests in the new leader's first minute.
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { it } from "vitest";
@@ -66,7 +66,7 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<unk
 /** apiserver_request_total summed by "VERB resource" (subresources kept apart, e.g. "PATCH clusterpolicyreports"). */
 async function requestCounts(controlPlane: ControlPlane): Promise<Map<string, number>> {
   const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: "/metrics" });
-  countOwn("GET", "(metrics)");
+  countOwn("GET", "(non-resource)");
   const out = new Map<string, number>();
   for (const line of response.body.split("\n")) {
     if (!line.startsWith("apiserver_request_total{")) continue;
@@ -91,7 +91,7 @@ interface LogLine {
   [key: string]: unknown;
 }
 const logLines = (p: ManagedProcess): LogLine[] =>
-  readFileSync(p.logFile, "utf8")
+  (existsSync(p.logFile) ? readFileSync(p.logFile, "utf8") : "")
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as LogLine);
@@ -158,6 +158,7 @@ it(`reports and Events with ${OBJECTS} objects`, async () => {
     });
     const createS = (performance.now() - createStart) / 1000;
     rows.push(["objects created", `${sets.length * 4 - failed} in ${createS.toFixed(1)} s (${failed} failed)`]);
+    console.log(`reports-scale: ${rows.at(-1)!.join(": ")}`);
 
     const kubeconfig = writeKubeConfigFile(controlPlane);
     own.clear();
@@ -214,7 +215,7 @@ it(`reports and Events with ${OBJECTS} objects`, async () => {
     const bAudit = logLines(second).find((l) => l.msg === "reconciler: full audit done");
     rows.push([
       `leader change: first ${FAILOVER_S} s of the new leader`,
-      `full audit ${bAudit ? "done" : "not done"} after ${((performance.now() - failoverStart) / 1000).toFixed(0)} s; new Events ${eventsAfter - events}; POST events ${failover.get("POST events") ?? 0}; report writes (PATCH/DELETE) ${(failover.get("PATCH clusterpolicyreports") ?? 0) + (failover.get("PATCH policyreports") ?? 0) + (failover.get("DELETE clusterpolicyreports") ?? 0) + (failover.get("DELETE policyreports") ?? 0)}; requests ${[...failover.values()].reduce((a, b) => a + b, 0)}: ${top(failover, 8)}`,
+      `full audit ${bAudit ? "done" : "not done"} after ${((performance.now() - failoverStart) / 1000).toFixed(0)} s; new Events ${eventsAfter - events}; POST events ${failover.get("POST events") ?? 0}; report writes (APPLY/DELETE) ${["APPLY", "PATCH", "DELETE"].flatMap((v) => ["clusterpolicyreports", "policyreports"].map((r) => failover.get(`${v} ${r}`) ?? 0)).reduce((a, b) => a + b, 0)}; requests ${[...failover.values()].reduce((a, b) => a + b, 0)}: ${top(failover, 8)}`,
     ]);
   } finally {
     await second?.stop(15_000).catch(() => undefined);

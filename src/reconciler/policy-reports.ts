@@ -230,7 +230,12 @@ function reportObject(scope: ReportScope, name: string, entries: readonly Prepar
   }
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const results = keyed.map((k) => k.result);
-  const hash = createHash("sha256").update(JSON.stringify({ name, summary, results })).digest("hex").slice(0, 32);
+  // Without the results' timestamps (when this process first saw each finding): a new leader
+  // sees the same findings later, and must not rewrite every report for that alone.
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ name, summary, results: results.map(({ timestamp: _seen, ...rest }) => rest) }))
+    .digest("hex")
+    .slice(0, 32);
   const object: PolicyReportObject = {
     apiVersion: `${REPORT_API_GROUP}/${REPORT_API_VERSION}`,
     kind: scope === CLUSTER_SCOPE ? "ClusterPolicyReport" : "PolicyReport",

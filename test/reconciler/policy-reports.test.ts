@@ -94,6 +94,16 @@ describe("buildReports", () => {
     expect(buildReport("team-a", store.entries("team-a")).hash).not.toBe(first.hash);
   });
 
+  it("the content hash leaves out when a finding was first seen: a new leader rewrites no report for that alone", () => {
+    const [earlier, later] = [new ResultStore(), new ResultStore()];
+    const a = ref("a");
+    earlier.set("a", a, [finding(a, "warn")], 1_000);
+    later.set("a", a, [finding(a, "warn")], 9_000_000);
+    const [x, y] = [buildReport("team-a", earlier.entries("team-a")), buildReport("team-a", later.entries("team-a"))];
+    expect(x.object.results[0]!.timestamp).not.toEqual(y.object.results[0]!.timestamp);
+    expect(y.hash).toBe(x.hash);
+  });
+
   it("results of a fixed or deleted object leave the report; a scope with no object left has no entries", () => {
     const store = new ResultStore();
     const [a, b] = [ref("a"), ref("b")];
