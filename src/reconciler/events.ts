@@ -68,6 +68,8 @@ export function summaryMessage(findings: readonly Finding[]): string {
     const more = ` … and ${rest} more in the PolicyReport`;
     // Keep room to say how many did not fit.
     if (text.length + item.length + (i < findings.length - 1 ? more.length : 0) > MAX_MESSAGE) {
+      // The first finding is always shown, cut if it must be.
+      if (i === 0) return `${(text + item).slice(0, MAX_MESSAGE - 1)}…`;
       text += text.length + more.length <= MAX_MESSAGE ? more : "";
       return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
     }
