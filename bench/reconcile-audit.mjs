@@ -23,7 +23,7 @@ const { defaultConfig } = await load("config/schema.js");
 const { Inventory } = await load("inventory/inventory.js");
 const { Auditor } = await load("reconciler/audit.js");
 const { ResultStore } = await load("reconciler/results.js");
-const { buildReport } = await load("reconciler/policy-reports.js");
+const { buildReports } = await load("reconciler/policy-reports.js");
 
 const count = Number(process.argv[2] ?? 5000);
 const changes = Number(process.argv[3] ?? 30);
@@ -108,7 +108,7 @@ const heapAfterGcMb = process.memoryUsage().heapUsed / 2 ** 20;
 
 t = performance.now();
 let reportBytes = 0;
-for (const scope of results.scopes()) reportBytes += JSON.stringify(buildReport(scope, results.entries(scope)).object).length;
+for (const scope of results.scopes()) for (const report of buildReports(scope, results.entries(scope))) reportBytes += JSON.stringify(report.object).length;
 const reportsMs = performance.now() - t;
 
 // Change → report: narrow one endpoint's policy so its bucket's policy becomes unreachable
@@ -125,9 +125,9 @@ for (let k = 0; k < changes; k++) {
   const done = new Promise((r) => (resolveBatch = r));
   auditor.handleChange({ type: "upsert", object, previous });
   await done;
-  const report = buildReport(nsOf(i), results.entries(nsOf(i)));
+  const reports = buildReports(nsOf(i), results.entries(nsOf(i)));
   latencies.push(performance.now() - started);
-  const hasFinding = report.object.results.some((r) => r.resources[0].name === `bench-bucket-${i}` && r.rule === "effective-access");
+  const hasFinding = reports.flatMap((r) => r.object.results).some((r) => r.resources[0].name === `bench-bucket-${i}` && r.rule === "effective-access");
   if (hasFinding !== narrowed) throw new Error(`change ${k}: expected effective-access on bench-bucket-${i} to be ${narrowed}`);
 }
 latencies.sort((a, b) => a - b);

@@ -93,6 +93,12 @@ export const configSchema = z
     awsFeatureLevel: z.enum(["guide", "current"]).default("guide"),
     probeActions: z.array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, "expected an action such as s3:GetObject")).min(1).default(["s3:GetObject", "s3:PutObject", "s3:ListBucket"]),
     audit: z.object({ interval: duration.default("5m") }).strict().default({ interval: "5m" }),
+    /**
+     * Events from the background audit: `deny` (default) one Event per object whose deny or
+     * warn findings changed, `all` also for audit-only findings, `off` none (reports and
+     * metrics still carry every finding).
+     */
+    events: z.object({ audit: z.enum(["off", "deny", "all"]).default("deny") }).strict().default({ audit: "deny" }),
     aws: z
       .object({ enabled: z.boolean().default(false), cacheTtl: duration.default("5m"), endpoint: z.string().optional() })
       .strict()

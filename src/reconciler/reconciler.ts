@@ -15,7 +15,7 @@ import type { KubeWriteResource, Metrics } from "../metrics/metrics.js";
 import { Auditor, type FullAuditStats } from "./audit.js";
 import { EventRecorder, type EventRecorderOptions } from "./events.js";
 import { LeaderElector, type LeaseSettings } from "./leader.js";
-import { buildReport, type BuildOptions, type BuiltReport } from "./policy-reports.js";
+import { buildReports, type BuildOptions, type BuiltReport } from "./policy-reports.js";
 import { PolicyReportWriter } from "./report-writer.js";
 import { ResultStore, type ReportScope } from "./results.js";
 
@@ -77,7 +77,7 @@ export class Reconciler {
     this.writer = new PolicyReportWriter(kubeConfig, logger);
     const countWriteError = (resource: KubeWriteResource) => (error: unknown) => options.metrics.kubeWriteErrors.inc({ resource, code: httpStatusLabel(error) });
     this.countReportError = countWriteError("policyreports");
-    this.events = new EventRecorder(kubeConfig, logger, { ...options.events, identity: options.identity, onWriteError: countWriteError("events") });
+    this.events = new EventRecorder(kubeConfig, logger, { mode: config.events.audit, ...options.events, identity: options.identity, onWriteError: countWriteError("events") });
     this.auditor = new Auditor({
       inventory: options.clusterInventory.inventory,
       config,
@@ -147,10 +147,9 @@ export class Reconciler {
     await this.reportSync;
   }
 
-  /** The report a scope has now (what the leader writes). Undefined when the scope has no audited object. */
-  reportFor(scope: ReportScope): BuiltReport | undefined {
-    const entries = [...this.results.entries(scope)];
-    return entries.length > 0 ? buildReport(scope, entries, this.options.reports) : undefined;
+  /** The reports a scope has now (what the leader writes). Empty when the scope has no audited object. */
+  reportsFor(scope: ReportScope): BuiltReport[] {
+    return buildReports(scope, this.results.entries(scope), this.options.reports);
   }
 
   /** Runs a full audit now (the periodic one also runs by itself). */
@@ -260,13 +259,13 @@ export class Reconciler {
       for (const scope of scopes) {
         if (term !== this.term) return;
         try {
-          const outcome = await this.writer.sync(scope, this.reportFor(scope));
+          const outcome = await this.writer.sync(scope, this.reportsFor(scope));
           if (outcome === "unavailable") {
             this.results.takeDirtyScopes();
             this.reportsPrimed = false;
             return;
           }
-          if (outcome !== "unchanged") log.debug({ scope: scope || "(cluster)", outcome }, "reconciler: report synced");
+          if (outcome.written + outcome.deleted > 0) log.debug({ scope: scope || "(cluster)", ...outcome }, "reconciler: reports synced");
         } catch (error) {
           failed = true;
           this.countReportError(error);

@@ -294,14 +294,16 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
   // ---- PolicyReports ------------------------------------------------------
 
   let lastSeen = "";
+  /** The namespace's PolicyReport, or for null every ClusterPolicyReport of ours (one per kind). */
   async function reportResults(namespace: string | null): Promise<PolicyReportObject["results"]> {
     const path = namespace
       ? `/apis/wgpolicyk8s.io/v1alpha2/namespaces/${namespace}/policyreports/s3-vpce-guard`
-      : "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/s3-vpce-guard";
+      : `/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports?labelSelector=${encodeURIComponent("app.kubernetes.io/managed-by=s3-vpce-guard")}`;
     const reply = await request("GET", path);
     if (reply.statusCode === 404) return [];
     if (reply.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${reply.statusCode} ${reply.body}`);
-    return (JSON.parse(reply.body) as PolicyReportObject).results ?? [];
+    if (namespace) return (JSON.parse(reply.body) as PolicyReportObject).results ?? [];
+    return (JSON.parse(reply.body) as { items: PolicyReportObject[] }).items.flatMap((r) => r.results ?? []);
   }
 
   async function diffReports(): Promise<ReportDiff> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../../src/model/findings.js";
 import type { ResourceRef } from "../../src/model/types.js";
-import { buildReport, HASH_ANNOTATION, OMITTED_ANNOTATION } from "../../src/reconciler/policy-reports.js";
+import { buildReports, fnv1a, HASH_ANNOTATION, SHARD_ANNOTATION, shardCount, type BuiltReport } from "../../src/reconciler/policy-reports.js";
 import { CLUSTER_SCOPE, ResultStore } from "../../src/reconciler/results.js";
 
 const ref = (name: string, namespace: string | null = "team-a"): ResourceRef => ({
@@ -22,7 +22,22 @@ const finding = (resource: ResourceRef, action: Finding["action"], rule: Finding
   path: "spec.forProvider.policy",
 });
 
-describe("buildReport", () => {
+/** The single report of a scope that fits one. */
+function buildReport(...args: Parameters<typeof buildReports>): BuiltReport {
+  const reports = buildReports(...args);
+  expect(reports).toHaveLength(1);
+  return reports[0]!;
+}
+
+const upjet = (kind: string, name: string, group = kind === "Bucket" ? "s3.aws.upbound.io" : "ec2.aws.upbound.io"): ResourceRef => ({
+  apiVersion: `${group}/v1beta2`,
+  kind,
+  namespace: null,
+  name,
+  uid: `uid-${kind}-${name}`,
+});
+
+describe("buildReports", () => {
   it("maps deny → fail/high, warn → warn/medium, audit → warn/low, with the field path, fix, guide and action as properties", () => {
     const store = new ResultStore();
     const a = ref("a");
@@ -79,6 +94,16 @@ describe("buildReport", () => {
     expect(buildReport("team-a", store.entries("team-a")).hash).not.toBe(first.hash);
   });
 
+  it("the content hash leaves out when a finding was first seen: a new leader rewrites no report for that alone", () => {
+    const [earlier, later] = [new ResultStore(), new ResultStore()];
+    const a = ref("a");
+    earlier.set("a", a, [finding(a, "warn")], 1_000);
+    later.set("a", a, [finding(a, "warn")], 9_000_000);
+    const [x, y] = [buildReport("team-a", earlier.entries("team-a")), buildReport("team-a", later.entries("team-a"))];
+    expect(x.object.results[0]!.timestamp).not.toEqual(y.object.results[0]!.timestamp);
+    expect(y.hash).toBe(x.hash);
+  });
+
   it("results of a fixed or deleted object leave the report; a scope with no object left has no entries", () => {
     const store = new ResultStore();
     const [a, b] = [ref("a"), ref("b")];
@@ -96,18 +121,86 @@ describe("buildReport", () => {
     expect([...store.scopes()]).toEqual([]);
   });
 
-  it("caps the listed results by size, fails first, and says how many were left out", () => {
+  it("a namespace too big for one report is split into shards by a stable hash: every result in exactly one, each under the cap", () => {
     const store = new ResultStore();
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 400; i++) {
       const r = ref(`o${i}`);
-      store.set(`o${i}`, r, [finding(r, i % 2 === 0 ? "warn" : "deny")]);
+      store.set(`o${i}`, r, i % 4 === 3 ? [] : [finding(r, i % 2 === 0 ? "warn" : "deny")]);
     }
-    const { object } = buildReport("team-a", store.entries("team-a"), { maxResultsBytes: 5_000 });
-    expect(object.results.length).toBeGreaterThan(0);
-    expect(object.results.length).toBeLessThan(50);
-    expect(object.results.every((r) => r.result === "fail")).toBe(true);
-    expect(object.metadata.annotations[OMITTED_ANNOTATION]).toBe(String(50 - object.results.length));
-    expect(object.summary).toMatchObject({ fail: 25, warn: 25 });
+    const reports = buildReports("team-a", store.entries("team-a"), { maxResultsBytes: 20_000 });
+    expect(reports.length).toBeGreaterThan(1);
+    const count = reports.length;
+    // Power-of-two shard counts; names say which shard of how many.
+    expect(reports.map((r) => r.name)).toEqual(expect.arrayContaining([`s3-vpce-guard-1-of-${reports.length}`]));
+    for (const r of reports) {
+      expect(r.name).toMatch(/^s3-vpce-guard-\d+-of-\d+$/);
+      expect(JSON.stringify(r.object.results).length).toBeLessThanOrEqual(20_000);
+      expect(r.object.metadata.annotations[SHARD_ANNOTATION]).toMatch(new RegExp(`^\\d+/${r.name.split("-of-")[1]}$`));
+    }
+    const listed = reports.flatMap((r) => r.object.results.map((x) => x.resources[0]!.name)).sort();
+    expect(listed).toEqual([...Array(400).keys()].filter((i) => i % 4 !== 3).map((i) => `o${i}`).sort());
+    const summed = reports.reduce((acc, r) => ({ pass: acc.pass + r.object.summary.pass, fail: acc.fail + r.object.summary.fail, warn: acc.warn + r.object.summary.warn }), { pass: 0, fail: 0, warn: 0 });
+    expect(summed).toEqual({ pass: 100, fail: 100, warn: 200 });
+    // Deterministic: the same results give the same names and hashes (any leader writes the same set).
+    expect(buildReports("team-a", store.entries("team-a"), { maxResultsBytes: 20_000 }).map((r) => [r.name, r.hash])).toEqual(reports.map((r) => [r.name, r.hash]));
+    expect(count).toBeGreaterThanOrEqual(2);
+  });
+
+  it("changing one object rewrites only the shard it hashes to", () => {
+    const store = new ResultStore();
+    for (let i = 0; i < 200; i++) {
+      const r = ref(`o${i}`);
+      store.set(`o${i}`, r, [finding(r, "deny")]);
+    }
+    const before = new Map(buildReports("team-a", store.entries("team-a"), { maxResultsBytes: 20_000 }).map((r) => [r.name, r.hash]));
+    const o7 = ref("o7");
+    store.set("o7", o7, [finding(o7, "deny", "endpoint-full-access", "another message")]);
+    const after = buildReports("team-a", store.entries("team-a"), { maxResultsBytes: 20_000 });
+    const changed = after.filter((r) => before.get(r.name) !== r.hash);
+    expect(after.map((r) => r.name)).toEqual([...before.keys()]);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]!.object.results.some((x) => x.resources[0]!.name === "o7")).toBe(true);
+  });
+
+  it("cluster-scoped results get one ClusterPolicyReport per kind and API group, split by hash when big", () => {
+    const store = new ResultStore();
+    const bucket = upjet("Bucket", "b");
+    const endpoint = upjet("VPCEndpoint", "e");
+    const community = upjet("VPCEndpoint", "c", "ec2.aws.crossplane.io");
+    store.set("b", bucket, [finding(bucket, "deny")]);
+    store.set("e", endpoint, []);
+    store.set("c", community, [finding(community, "warn")]);
+    const reports = buildReports(CLUSTER_SCOPE, store.entries(CLUSTER_SCOPE));
+    expect(reports.map((r) => [r.name, r.object.kind, r.object.summary.pass, r.object.results.length])).toEqual([
+      ["s3-vpce-guard-bucket.s3.aws.upbound.io", "ClusterPolicyReport", 0, 1],
+      ["s3-vpce-guard-vpcendpoint.ec2.aws.crossplane.io", "ClusterPolicyReport", 0, 1],
+      ["s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io", "ClusterPolicyReport", 1, 0],
+    ]);
+    for (let i = 0; i < 300; i++) {
+      const r = upjet("Bucket", `big-${i}`);
+      store.set(`big-${i}`, r, [finding(r, "deny"), finding(r, "warn", "ipv4-only")]);
+    }
+    const split = buildReports(CLUSTER_SCOPE, store.entries(CLUSTER_SCOPE), { maxResultsBytes: 30_000 });
+    const buckets = split.filter((r) => r.name.startsWith("s3-vpce-guard-bucket-"));
+    expect(buckets.length).toBeGreaterThan(1);
+    for (const r of buckets) expect(r.name).toMatch(/^s3-vpce-guard-bucket-\d+-of-\d+\.s3\.aws\.upbound\.io$/);
+    expect(buckets.reduce((n, r) => n + r.object.results.length, 0)).toBe(601);
+    // The other kinds keep their unsplit reports.
+    expect(split.filter((r) => r.name.includes("vpcendpoint")).map((r) => r.name)).toEqual(["s3-vpce-guard-vpcendpoint.ec2.aws.crossplane.io", "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io"]);
+    for (const r of split) expect(r.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+  });
+
+  it("shardCount picks the smallest power of two that fits, and doubling splits shards instead of reshuffling them", () => {
+    const items = [...Array(1000).keys()].map((i) => ({ hash: fnv1a(`k${i}`), bytes: 100 }));
+    expect(shardCount(items, 200_000)).toBe(1);
+    const n = shardCount(items, 20_000);
+    expect(n).toBeGreaterThanOrEqual(8);
+    expect(Number.isInteger(Math.log2(n))).toBe(true);
+    // An object in shard s of N is in s or s + N of 2N.
+    for (const item of items) expect([item.hash % n, (item.hash % n) + n]).toContain(item.hash % (2 * n));
+    expect(fnv1a("abc")).toBe(fnv1a("abc"));
+    // One object bigger than the cap cannot be split: it gets a shard of its own, bounded.
+    expect(shardCount([{ hash: 1, bytes: 50_000 }], 20_000)).toBeLessThanOrEqual(1024);
   });
 
   it("an object that moves namespace leaves its old scope", () => {
