@@ -313,7 +313,7 @@ function layerOutcomes(witness: Witness<Label>, layers: SourcedDoc[][]): LayerOu
         for (const match of evaluatePolicies(witness.request, [d.doc]).matched) {
           if (match.effect !== effect || statements.length >= 5) continue;
           const sid = d.doc.statements.find((s) => s.path === match.path)?.sid;
-          statements.push({ ...(sid ? { sid } : {}), index: match.index, effect, path: d.field ? policyPath(d.field, match.path) : match.path, source: d.source });
+          statements.push({ ...(sid ? { sid } : {}), index: match.index, effect, path: where(d, match.path), source: d.source });
         }
       }
     }
@@ -360,7 +360,7 @@ function fixesFor(request: AccessRequest, decision: Decision, index: number, lay
     layer: name,
     path: target?.field?.path ?? "(policy)",
     source: target?.source ?? name,
-    change: `add an Allow statement for ${request.action} on ${request.resource}`,
+    change: `add an Allow statement for ${request.action} on ${shownResource(request.resource)}`,
   }];
 }
 
@@ -369,7 +369,9 @@ function listMatches(values: readonly string[] | undefined, negated: readonly st
   return (values === undefined || values.some((p) => compile(p)(value))) && (negated === undefined || !negated.some((p) => compile(p)(value)));
 }
 
-const where = (d: SourcedDoc, inner: string) => (d.field ? policyPath(d.field, inner) : inner);
+const where = (d: SourcedDoc, inner: string) => (d.field?.path ? policyPath(d.field, inner) : inner);
+/** Witness resources name invented objects ("s3vg-object"): shown as any object. */
+const shownResource = (resource: string) => resource.replace(/s3vg-[a-z]+/g, "*");
 const named = (s: Statement) => `${s.path}${s.sid ? ` (Sid ${s.sid})` : ""}`;
 
 /** What an Allow statement lacks to match the request: each element is one change. */
@@ -380,7 +382,7 @@ function allowGaps(statement: Statement, d: SourcedDoc, request: AccessRequest, 
     at(statement.action ? "Action" : "NotAction", statement.action ? `add "${request.action}" to Action` : `remove the entry matching "${request.action}" from NotAction`);
   }
   if (!listMatches(statement.resource, statement.notResource, request.resource, arnMatcher)) {
-    at(statement.resource ? "Resource" : "NotResource", statement.resource ? `add "${request.resource}" to Resource` : `remove the entry matching "${request.resource}" from NotResource`);
+    at(statement.resource ? "Resource" : "NotResource", statement.resource ? `add "${shownResource(request.resource)}" to Resource` : `remove the entry matching "${shownResource(request.resource)}" from NotResource`);
   }
   if (!statementPrincipalMatches(statement, request.principal)) at("Principal", `add ${describePrincipal(request.principal)} to Principal`);
   for (const condition of statement.conditions) {
@@ -419,7 +421,7 @@ function denyFixes(d: SourcedDoc, request: AccessRequest, layer: LayerName, endp
       };
     }
     const conditions = statement.conditions.length > 0 ? ` (its conditions hold for this request: ${statement.conditions.map((c) => `${c.operator} ${c.key}`).join(", ")})` : "";
-    return { layer, path: where(d, statement.path), source: d.source, change: `${named(statement)} denies ${request.action} on ${request.resource}${conditions}: narrow its Action, Resource or Condition so that it no longer matches` };
+    return { layer, path: where(d, statement.path), source: d.source, change: `${named(statement)} denies ${request.action} on ${shownResource(request.resource)}${conditions}: narrow its Action, Resource or Condition so that it no longer matches` };
   });
 }
 
