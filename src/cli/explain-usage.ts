@@ -50,3 +50,30 @@ export const EXPLAIN_OPTIONS = {
   cluster: { type: "boolean", default: false },
   context: { type: "string" },
 } as const;
+
+export const MAP_USAGE = `  s3-vpce-guard map [--output dot|mermaid] [--action ACTION ...] (PATH ... | --cluster)
+      Draw VPCs → S3 endpoints (with their route tables) → buckets, each edge by what of the
+      probe actions gets through (all / some / none / unknown), as Graphviz DOT or Mermaid.
+`;
+
+export const MAP_HELP = `Flags:
+  -o, --output FORMAT   dot (default) or mermaid
+  -a, --action ACTION   a probe action, repeatable (default: the probe actions of --config)
+  -c, --config FILE     defaults (Region, probe actions) as for check
+      --cluster         also read the cluster of the kubeconfig context (read-only)
+      --context NAME    kubeconfig context for --cluster
+
+Examples:
+  s3-vpce-guard map examples/explain/ | dot -Tsvg > map.svg
+  s3-vpce-guard map --output mermaid manifests/ > map.mmd
+
+Exit codes: 0 drawn; 2 bad input (unreadable files, bad flags).
+`;
+
+export const MAP_OPTIONS = {
+  output: { type: "string", short: "o", default: "dot" },
+  action: { type: "string", short: "a", multiple: true },
+  config: { type: "string", short: "c" },
+  cluster: { type: "boolean", default: false },
+  context: { type: "string" },
+} as const;

@@ -83,7 +83,7 @@ export async function runExplain(args: string[], io: { stdout: NodeJS.WritableSt
 }
 
 /** The watched kinds of the cluster (read-only), as check --cluster lists them. */
-async function readCluster(context: string | undefined): Promise<unknown[] | string> {
+export async function readCluster(context: string | undefined): Promise<unknown[] | string> {
   const { loadKubeConfig } = await import("../kube/kubeconfig.js");
   const { listCluster } = await import("../kube/cluster-list.js");
   let kubeConfig;

@@ -90,3 +90,22 @@ describe("s3-vpce-guard explain (spawned)", () => {
     expect(r.stdout).toContain("Examples:");
   });
 });
+
+describe("s3-vpce-guard map (spawned)", () => {
+  const map = (args: string[]) => spawnSync(process.execPath, [cli, "map", ...args], { cwd: root, encoding: "utf8" });
+
+  it("prints DOT by default and Mermaid on request, exit 0", () => {
+    const dot = map([EXAMPLE]);
+    expect(dot.status).toBe(0);
+    expect(dot.stdout).toMatch(/^digraph s3_vpce_map \{/);
+    const mermaid = map(["-o", "mermaid", EXAMPLE]);
+    expect(mermaid.status).toBe(0);
+    expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
+  });
+
+  it("exits 2 on an output it does not draw", () => {
+    const r = map(["--output", "html", EXAMPLE]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--output must be dot or mermaid, not "html"');
+  });
+});
