@@ -34,7 +34,7 @@ function routeTablesOf(endpoint: Endpoint, inventory: Inventory): string[] {
   return [...ids].sort();
 }
 
-export function buildMap(inventory: Inventory, actions: readonly string[]): MapGraph {
+export function buildMap(inventory: Inventory, actions: readonly string[], maxEdges = MAX_EDGES): MapGraph {
   const endpoints = [...inventory.endpoints()].filter(isS3Endpoint);
   const byVpc = new Map<string, string[]>();
   const graph: MapGraph = { vpcs: [], endpoints: [], buckets: [], edges: [], folded: 0 };
@@ -53,8 +53,13 @@ export function buildMap(inventory: Inventory, actions: readonly string[]): MapG
     seen.add(name);
     const region = bucket.region?.value;
     graph.buckets.push({ key: `bucket:${name}`, name, ...(region ? { region } : {}) });
+    if (graph.edges.length >= maxEdges) {
+      // Not asked at all: the questions, not only the drawing, stay bounded.
+      graph.folded += endpoints.filter((e) => (e.serviceRegion?.value ?? e.serviceNameRegion ?? e.region?.value) === region).length;
+      continue;
+    }
     for (const path of explain(inventory, { bucket: name, actions }).paths) {
-      if (graph.edges.length >= MAX_EDGES) {
+      if (graph.edges.length >= maxEdges) {
         graph.folded += 1;
         continue;
       }
@@ -105,7 +110,7 @@ export function renderDot(graph: MapGraph): string {
   lines.push("  subgraph cluster_legend {", '    label="what gets through (probe actions)";');
   (Object.keys(COLORS) as Passage[]).forEach((p) => lines.push(`    legend_${p} [shape=plaintext, label=${dotString(p)}, fontcolor=${dotString(COLORS[p])}];`));
   lines.push("  }");
-  if (graph.folded > 0) lines.push(`  folded [shape=note, label=${dotString(`${graph.folded} more endpoint→bucket edges not drawn (over ${MAX_EDGES})`)}];`);
+  if (graph.folded > 0) lines.push(`  folded [shape=note, label=${dotString(`${graph.folded} more endpoint→bucket edges not drawn (${graph.edges.length} drawn)`)}];`);
   lines.push("}");
   return `${lines.join("\n")}\n`;
 }
@@ -128,6 +133,6 @@ export function renderMermaid(graph: MapGraph): string {
   for (const b of graph.buckets) lines.push(`  ${id(b.key)}[(${mermaidString(`${b.name}${b.region ? `\n${b.region}` : ""}`)})]`);
   graph.edges.forEach((edge) => lines.push(`  ${id(edge.from)} -->|${edge.passage}| ${id(edge.to)}`));
   graph.edges.forEach((edge, i) => lines.push(`  linkStyle ${i} stroke:${COLORS[edge.passage]}${edge.passage === "unknown" ? ",stroke-dasharray:4" : ""}`));
-  if (graph.folded > 0) lines.push(`  folded[${mermaidString(`${graph.folded} more endpoint→bucket edges not drawn (over ${MAX_EDGES})`)}]`);
+  if (graph.folded > 0) lines.push(`  folded[${mermaidString(`${graph.folded} more endpoint→bucket edges not drawn (${graph.edges.length} drawn)`)}]`);
   return `${lines.join("\n")}\n`;
 }

@@ -37,8 +37,9 @@ export function renderExplanation(result: Explanation): string {
     lines.push("");
     lines.push(`Through ${e.resource} (${[e.id, e.type, e.vpc, e.region].filter(Boolean).join(", ")})`);
     for (const action of path.actions) {
+      const outcome = action.outcome === "conditional" && action.conditions.length === 0 ? "ALLOWED FOR SOME REQUESTS" : OUTCOME_WORDS[action.outcome];
       const conditions = action.outcome === "conditional" && action.conditions.length > 0 ? ` ${action.conditions.join(" and ")}` : "";
-      lines.push(`  ${action.action} on ${action.resource}: ${OUTCOME_WORDS[action.outcome]}${conditions}`);
+      lines.push(`  ${action.action} on ${action.resource}: ${outcome}${conditions}`);
       for (const layer of action.layers) {
         const deciders = layer.statements.map((s) => `${layer.sources.length > 1 ? `${s.source} ` : ""}${s.path}${s.sid ? ` (Sid ${s.sid})` : ""}`).join(", ");
         lines.push(`    ${layer.layer.padEnd(8)} ${DECISION_WORDS[layer.decision]}${deciders ? `: ${deciders}` : ""} [${PASSES_WORDS[layer.passes]}]`);

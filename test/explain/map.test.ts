@@ -64,4 +64,14 @@ describe("map", () => {
     expect(text).toContain("-->|some|");
     expect(text.match(/linkStyle \d+ stroke:/g)).toHaveLength(2);
   });
+
+  it("over the edge bound, the rest is folded and counted (and not asked)", () => {
+    const inventory = new Inventory();
+    const objects = [upjetEndpoint({ name: "a", awsId: "vpce-0aaaaaaaaaaaaaaa1" }), upjetEndpoint({ name: "b", awsId: "vpce-0aaaaaaaaaaaaaaa2" }), upjetBucket({ name: "x", bucketName: "acme-x" }), upjetBucket({ name: "y", bucketName: "acme-y" })];
+    fillInventory(objects.map((object) => ({ object })), inventory, defaultConfig());
+    const graph = buildMap(inventory, ACTIONS, 1);
+    expect(graph.edges).toHaveLength(1);
+    expect(graph.folded).toBe(3);
+    expect(renderDot(graph)).toContain("3 more endpoint→bucket edges not drawn");
+  });
 });
