@@ -142,7 +142,7 @@ export function explain(inventory: Inventory, query: ExplainQuery): Explanation 
 }
 
 function findBucket(inventory: Inventory, name: string): Bucket | undefined {
-  return inventory.bucketsNamed(name)[0];
+  return inventory.bucketsNamed(name).sort((a, b) => describeRef(a.ref).localeCompare(describeRef(b.ref)))[0];
 }
 
 function bucketLayer(inventory: Inventory, bucket: Bucket | undefined, name: string, notes: string[]): SourcedDoc[] {
@@ -154,6 +154,7 @@ function bucketLayer(inventory: Inventory, bucket: Bucket | undefined, name: str
   } else {
     for (const p of inventory.bucketPolicies()) if (p.bucket.value === name && p.policy) fields.push({ field: p.policy, source: describeRef(p.ref) });
   }
+  fields.sort((a, b) => a.source.localeCompare(b.source));
   return fields.flatMap(({ field, source }) => {
     if (field.document) return [{ doc: field.document, field, source }];
     notes.push(`${source} ${field.path}: not a readable policy; left out (run check for the details)`);
@@ -162,22 +163,25 @@ function bucketLayer(inventory: Inventory, bucket: Bucket | undefined, name: str
 }
 
 function selectEndpoints(inventory: Inventory, query: ExplainQuery, region: string | undefined): Endpoint[] {
-  const all = [...inventory.endpoints()].filter(isS3Endpoint);
+  // Sorted: the same inputs give the same answer whatever order they were read in (files, a cluster).
+  const all = [...inventory.endpoints()].filter(isS3Endpoint).sort(byRef);
   if (query.endpoint !== undefined) {
     const wanted = query.endpoint;
     const matches = wanted.startsWith("vpce-")
-      ? inventory.endpointsWithAwsId(wanted).filter(isS3Endpoint)
+      ? inventory.endpointsWithAwsId(wanted).filter(isS3Endpoint).sort(byRef)
       : all.filter((e) => (wanted.includes("/") ? `${e.ref.namespace ?? ""}/${e.ref.name}` === wanted : e.ref.name === wanted));
     if (matches.length === 0) throw new ExplainInputError(`--endpoint ${wanted}: no S3 endpoint with that ${wanted.startsWith("vpce-") ? "id" : "name"} in the inputs; give a vpce-… id, NAMESPACE/NAME or NAME of a VPCEndpoint object`);
     return matches;
   }
   if (query.vpc !== undefined) {
-    const matches = inventory.endpointsInVpc(query.vpc).filter(isS3Endpoint);
+    const matches = inventory.endpointsInVpc(query.vpc).filter(isS3Endpoint).sort(byRef);
     if (matches.length === 0) throw new ExplainInputError(`--vpc ${query.vpc}: no S3 endpoint of that VPC in the inputs`);
     return matches;
   }
   return region ? all.filter((e) => serviceRegion(e) === region) : all;
 }
+
+const byRef = (a: Endpoint, b: Endpoint) => describeRef(a.ref).localeCompare(describeRef(b.ref));
 
 /** The Region whose S3 the endpoint reaches: its service region (cross-region Interface endpoints), else its own. */
 function serviceRegion(endpoint: Endpoint): string | undefined {

@@ -35,7 +35,8 @@ function routeTablesOf(endpoint: Endpoint, inventory: Inventory): string[] {
 }
 
 export function buildMap(inventory: Inventory, actions: readonly string[], maxEdges = MAX_EDGES): MapGraph {
-  const endpoints = [...inventory.endpoints()].filter(isS3Endpoint);
+  // Sorted: the same inputs draw the same graph whatever order they were read in.
+  const endpoints = [...inventory.endpoints()].filter(isS3Endpoint).sort((a, b) => describeRef(a.ref).localeCompare(describeRef(b.ref)));
   const byVpc = new Map<string, string[]>();
   const graph: MapGraph = { vpcs: [], endpoints: [], buckets: [], edges: [], folded: 0 };
   for (const endpoint of endpoints) {
@@ -47,7 +48,7 @@ export function buildMap(inventory: Inventory, actions: readonly string[], maxEd
   }
   graph.vpcs = [...byVpc].sort(([a], [b]) => a.localeCompare(b)).map(([id, keys]) => ({ id, endpoints: keys }));
   const seen = new Set<string>();
-  for (const bucket of inventory.buckets()) {
+  for (const bucket of [...inventory.buckets()].sort((a, b) => (a.name?.value ?? "").localeCompare(b.name?.value ?? ""))) {
     const name = bucket.name?.value;
     if (!name || seen.has(name)) continue;
     seen.add(name);

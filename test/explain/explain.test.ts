@@ -41,7 +41,7 @@ describe("explain: the worked example (Upjet cluster-scoped, examples/explain)",
 
   it("tries every S3 endpoint of the bucket's Region and reports the free key as the condition", () => {
     const result = run(objects, { bucket: "acme-payments-data" });
-    expect(result.paths.map((p) => p.endpoint.resource)).toEqual(["VPCEndpoint payments-s3-gateway", "VPCEndpoint analytics-s3-gateway"]);
+    expect(result.paths.map((p) => p.endpoint.resource)).toEqual(["VPCEndpoint analytics-s3-gateway", "VPCEndpoint payments-s3-gateway"]);
     const get = on(result, "payments-s3-gateway", "s3:GetObject");
     expect(get.outcome).toBe("conditional");
     expect(get.conditions).toEqual(["aws:PrincipalOrgID = o-a1b2c3d4e5"]);

@@ -26,8 +26,8 @@ describe("map", () => {
     expect(graph.buckets).toEqual([{ key: "bucket:acme-payments-data", name: "acme-payments-data", region: "us-east-1" }]);
     // Conditional (aws:PrincipalOrgID) is "some"; the bucket's Deny makes the other "none"; eu-west-1 has no edge.
     expect(graph.edges.map((e) => [e.from, e.passage])).toEqual([
-      ["VPCEndpoint payments-s3-gateway", "some"],
       ["VPCEndpoint analytics-s3-gateway", "none"],
+      ["VPCEndpoint payments-s3-gateway", "some"],
     ]);
   });
 
