@@ -119,6 +119,7 @@ export function explain(inventory: Inventory, query: ExplainQuery): Explanation 
   const endpoints = selectEndpoints(inventory, query, region);
   if (endpoints.length === 0) notes.push(`no S3 endpoint${region ? ` in ${region}` : ""} in the inputs: no path to explain`);
   const bucketDocs = bucketLayer(inventory, bucket, query.bucket, notes);
+  if (query.principal && !query.identity) notes.push(`no IAM Role or policy for ${query.principal} in the inputs: its identity policy is not evaluated`);
   const identity = query.identity;
   const identityDocs: SourcedDoc[] | undefined = identity
     ? identity.policies.flatMap((p) => (p.field.document ? [{ doc: p.field.document, field: p.field, source: p.source }] : []))

@@ -94,6 +94,12 @@ describe("explain: the worked example (Upjet cluster-scoped, examples/explain)",
     expect(run(objects, { bucket: "acme-payments-data" }).paths.some((p) => p.endpoint.region === "eu-west-1")).toBe(false);
   });
 
+  it("a principal whose role is not in the inputs: said so, the identity layer is not evaluated", () => {
+    const result = run(objects, { bucket: "acme-payments-data", principal: "arn:aws:iam::111122223333:role/nobody", actions: ["s3:GetObject"] });
+    expect(result.notes).toContain("no IAM Role or policy for arn:aws:iam::111122223333:role/nobody in the inputs: its identity policy is not evaluated");
+    expect(on(result, "payments-s3-gateway", "s3:GetObject").layers.map((l) => l.layer)).toEqual(["endpoint", "bucket"]);
+  });
+
   it("unknown endpoints and VPCs are bad input", () => {
     expect(() => run(objects, { bucket: "acme-payments-data", endpoint: "vpce-0000000000000000f" })).toThrow(ExplainInputError);
     expect(() => run(objects, { bucket: "acme-payments-data", vpc: "vpc-00000000000000000" })).toThrow(/--vpc vpc-00000000000000000/);
