@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/node24.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 if [ -z "${S3VG_SKIP_PREPARE:-}" ]; then
+  bash scripts/graphviz.sh || echo "test.sh: Graphviz could not be installed: the map DOT test will fail" >&2
   # Needs Go (kube-apiserver, etcd, helm) and Python (moto). Without them the integration
   # tests skip with one line each, unless S3VG_REQUIRE_INTEGRATION=1 (CI) makes that fatal.
   if ! bash scripts/control-plane/prepare.sh; then

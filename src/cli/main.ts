@@ -4,6 +4,7 @@
 // YAML parser nodes.
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { RECONCILE_EXAMPLES, RECONCILE_OPTIONS, RECONCILE_USAGE } from "./reconcile-usage.js";
+import { EXPLAIN_HELP, EXPLAIN_OPTIONS, EXPLAIN_USAGE, MAP_HELP, MAP_OPTIONS, MAP_USAGE } from "./explain-usage.js";
 import { CERT_EXAMPLES, CERT_USAGE, SERVE_EXAMPLES, SERVE_OPTIONS, SERVE_USAGE } from "./serve-usage.js";
 import { nearestName, nodeVersionWarning } from "./conventions.js";
 import { VERSION } from "../version.js";
@@ -56,6 +57,8 @@ Usage:
 
 Commands:
   check       Check manifests, stdin, or a live cluster (--cluster)
+  explain     Why a request to a bucket through an S3 endpoint is allowed or denied
+  map         Draw VPCs → S3 endpoints → buckets and what gets through (DOT, Mermaid)
   rules       List the rules
   serve       Run the admission webhook (and the reconciler, with a cluster)
   reconcile   Audit a cluster continuously into PolicyReports, Events and metrics
@@ -110,6 +113,22 @@ const COMMANDS: Record<string, Command> = {
         allowEmpty: values["allow-empty"],
         ...(values.cluster ? { cluster: { context: values.context, namespace: values.namespace } } : {}),
       });
+    },
+  },
+  explain: {
+    usage: EXPLAIN_USAGE,
+    help: EXPLAIN_HELP,
+    options: EXPLAIN_OPTIONS,
+    async run(args) {
+      return (await import("./explain.js")).runExplain(args);
+    },
+  },
+  map: {
+    usage: MAP_USAGE,
+    help: MAP_HELP,
+    options: MAP_OPTIONS,
+    async run(args) {
+      return (await import("./map.js")).runMap(args);
     },
   },
   rules: {
@@ -245,7 +264,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
     // `check --cluster` may leave a request to an API server that never answered (it timed
     // out): the CLI is done, so it exits once its output is flushed instead of waiting for it.
-    if (process.argv[2] === "check" && process.argv.includes("--cluster")) process.stdout.write("", () => process.exit(code));
+    if (["check", "explain", "map"].includes(process.argv[2] ?? "") && process.argv.includes("--cluster")) process.stdout.write("", () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`s3-vpce-guard: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

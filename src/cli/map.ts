@@ -1,0 +1,45 @@
+import { parseArgs } from "node:util";
+import { loadConfigFile } from "../config/load.js";
+import { defaultConfig, type Config } from "../config/schema.js";
+import { fillInventory } from "../engine/check.js";
+import { isIdentityKind } from "../explain/identity.js";
+import { buildMap, renderDot, renderMermaid } from "../explain/map.js";
+import { Inventory } from "../inventory/inventory.js";
+import { readCluster } from "./explain.js";
+import { MAP_OPTIONS } from "./explain-usage.js";
+import { loadInputs } from "./load.js";
+
+const ACTION = /^s3:[A-Za-z0-9]+$/;
+
+export async function runMap(args: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: MAP_OPTIONS });
+  const fail = (message: string): number => {
+    io.stderr.write(`s3-vpce-guard map: ${message}\nRun 's3-vpce-guard map --help' for usage.\n`);
+    return 2;
+  };
+  if (values.output !== "dot" && values.output !== "mermaid") return fail(`--output must be dot or mermaid, not "${values.output}"`);
+  if (positionals.length === 0 && !values.cluster) return fail("give at least one file, directory, - for stdin, or --cluster");
+  if (!values.cluster && values.context !== undefined) return fail("--context only applies with --cluster");
+  const badAction = values.action?.find((a) => !ACTION.test(a));
+  if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
+  let config: Config = defaultConfig();
+  if (values.config) {
+    const loaded = await loadConfigFile(values.config);
+    if (!loaded.ok) return fail(loaded.errors.join("; "));
+    config = loaded.config;
+  }
+  const loaded = positionals.length > 0 ? await loadInputs(positionals) : { documents: [], errors: [] };
+  if (loaded.errors.length > 0) return fail(loaded.errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("\n"));
+  const objects: unknown[] = loaded.documents.map((d) => d.object);
+  if (values.cluster) {
+    const listed = await readCluster(values.context);
+    if (typeof listed === "string") return fail(listed);
+    objects.unshift(...listed);
+  }
+  const inventory = new Inventory();
+  fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, config);
+  inventory.complete = true;
+  const graph = buildMap(inventory, values.action ?? config.probeActions.filter((a) => ACTION.test(a)));
+  io.stdout.write(values.output === "dot" ? renderDot(graph) : renderMermaid(graph));
+  return 0;
+}
