@@ -96,7 +96,7 @@ describeIntegration("Events that do not flood, against a real API server", () =>
     expect([...perObject(events).values()].every((n) => n === 1)).toBe(true);
     const bucket = events.find((e) => e.involvedObject.name === "bucket-0")!;
     expect(bucket).toMatchObject({ type: "Warning", reason: "PolicyViolation", count: 1, reportingInstance: "events-a", metadata: { namespace: TEAM } });
-    expect(bucket.message).toMatch(/^2 findings \(1 deny, 1 warn\): source-ip-condition: /);
+    expect(bucket.message).toMatch(/^1 finding \(1 deny\): source-ip-condition: /);
     const endpoint = events.find((e) => e.involvedObject.name === "endpoint-0")!;
     expect(endpoint.metadata.namespace).toBe("default");
     expect(endpoint.message).toMatch(/^1 finding \(1 warn\): endpoint-full-access: /);

@@ -456,7 +456,7 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
   // ---- Fixtures -----------------------------------------------------------
 
   const OPEN_ENDPOINT = ["endpoint-full-access warn", "gateway-without-route-tables warn"];
-  const PRIVATE_IP = ["source-ip-condition fail", "source-ip-condition warn"];
+  const PRIVATE_IP = ["source-ip-condition fail"];
 
   const euGateway: Fixture = {
     object: communityEndpoint({ name: "eu-gateway", region: "eu-west-1", awsId: EU_VPCE, policy: bucketGrant(BUCKET), labels: CHECKED }),

@@ -284,7 +284,7 @@ describeIntegration(
     const upjetRta = upjetRouteTableAssociation({ name: "upjet-restricted-rtb", endpointRef: "upjet-restricted" });
     const upjetLocked = upjetBucketPolicy({ name: "upjet-locked", bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", VPCE) });
     const communityOpen = communityEndpoint({ name: "community-open" }); // endpoint-full-access (warn)
-    const communityPrivateIp = communityBucketPolicy({ name: "community-private-ip", rawPolicy: PRIVATE_SOURCE_IP_POLICY }); // source-ip-condition (fail + warn)
+    const communityPrivateIp = communityBucketPolicy({ name: "community-private-ip", rawPolicy: PRIVATE_SOURCE_IP_POLICY }); // source-ip-condition (fail)
     const clusterScoped = [upjetOpen, upjetRestricted, upjetRta, upjetLocked, communityOpen, communityPrivateIp];
     const ackPrivateIp = ackBucket({ name: "ack-private-ip", namespace: TEAM, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY });
     const ackClean = ackEndpoint({ name: "ack-restricted", namespace: TEAM, policy: bucketGrant("my-secure-bucket") });
@@ -347,18 +347,18 @@ describeIntegration(
       // Reports created by server-side apply (patch + create), the stale one deleted.
       await until("the ClusterPolicyReport", async () => {
         const r = await report(null);
-        return rulesFor(r, "upjet-open").length === 2 && rulesFor(r, "community-private-ip").length === 2 && rulesFor(r, "community-open").length === 1;
+        return rulesFor(r, "upjet-open").length === 2 && rulesFor(r, "community-private-ip").length === 1 && rulesFor(r, "community-open").length === 1;
       }, 30_000, serve.tail);
       const cluster = await report(null);
-      expect(cluster!.summary).toMatchObject({ fail: 1, warn: 4 });
+      expect(cluster!.summary).toMatchObject({ fail: 1, warn: 3 });
       expect(rulesFor(cluster, "upjet-restricted")).toEqual([]);
       expect(cluster!.metadata.managedFields?.some((f) => f.manager === "s3-vpce-guard" && f.operation === "Apply")).toBe(true);
       await until("the team's PolicyReport", async () => {
         const r = await report(TEAM);
-        return rulesFor(r, "ack-private-ip").length === 2 && rulesFor(r, "m-private-ip").length === 2;
+        return rulesFor(r, "ack-private-ip").length === 1 && rulesFor(r, "m-private-ip").length === 1;
       }, 30_000, serve.tail);
-      expect((await report(TEAM))!.summary).toMatchObject({ pass: 1, fail: 2, warn: 2 });
-      await until("the lone namespace's PolicyReport", async () => rulesFor(await report(LONE), "lone-private-ip").length === 2, 30_000, serve.tail);
+      expect((await report(TEAM))!.summary).toMatchObject({ pass: 1, fail: 2, warn: 0 });
+      await until("the lone namespace's PolicyReport", async () => rulesFor(await report(LONE), "lone-private-ip").length === 1, 30_000, serve.tail);
       await until("the stale PolicyReport to be deleted", async () => (await report(STALE)) === undefined, 30_000, serve.tail);
 
       // Events, in the object's namespace and in default for cluster-scoped objects.
@@ -411,7 +411,7 @@ describeIntegration(
 
     it("under the new leader, deleting every cluster-scoped object deletes the ClusterPolicyReport, and a new violation is reported", async () => {
       await create(ackBucket({ name: "ack-again", namespace: TEAM, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }));
-      await until("the new leader to report a new violation", async () => rulesFor(await report(TEAM), "ack-again").length === 2, 20_000, reconcile.tail);
+      await until("the new leader to report a new violation", async () => rulesFor(await report(TEAM), "ack-again").length === 1, 20_000, reconcile.tail);
       await until("an Event from the new leader", async () => (await eventsFor("ack-again", TEAM)).some((e) => e.reportingInstance === RECONCILE_POD), 20_000, reconcile.tail);
       expect(await report(null)).toBeDefined();
       for (const o of clusterScoped) await remove(o);
