@@ -1,14 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadConfigFile } from "../config/load.js";
-import { defaultConfig, type Config } from "../config/schema.js";
 import { fillInventory } from "../engine/check.js";
 import { explain, ExplainInputError } from "../explain/explain.js";
 import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../explain/identity.js";
 import { renderExplanation } from "../explain/render.js";
 import { parseArn, parsePolicy } from "../iam/index.js";
 import { Inventory } from "../inventory/inventory.js";
-import { loadInputs } from "./load.js";
+import { readExplainInputs } from "./explain-inputs.js";
 import { EXPLAIN_OPTIONS } from "./explain-usage.js";
 
 const ACTION = /^s3:[A-Za-z0-9]+$/;
@@ -27,20 +25,9 @@ export async function runExplain(args: string[], io: { stdout: NodeJS.WritableSt
   const badAction = values.action?.find((a) => !ACTION.test(a));
   if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
   if (values.principal !== undefined && parseArn(values.principal) === undefined) return fail(`--principal ${values.principal}: expected an ARN such as arn:aws:iam::111122223333:role/NAME`);
-  let config: Config = defaultConfig();
-  if (values.config) {
-    const loaded = await loadConfigFile(values.config);
-    if (!loaded.ok) return fail(loaded.errors.join("; "));
-    config = loaded.config;
-  }
-  const loaded = positionals.length > 0 ? await loadInputs(positionals) : { documents: [], errors: [] };
-  if (loaded.errors.length > 0) return fail(loaded.errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("\n"));
-  const objects: unknown[] = loaded.documents.map((d) => d.object);
-  if (values.cluster) {
-    const listed = await readCluster(values.context);
-    if (typeof listed === "string") return fail(listed);
-    objects.unshift(...listed);
-  }
+  const inputs = await readExplainInputs(positionals, values);
+  if (!inputs.ok) return fail(inputs.message);
+  const { config, objects } = inputs;
 
   let identity: IdentityPolicies | undefined;
   if (values.principal !== undefined) {
@@ -80,24 +67,4 @@ export async function runExplain(args: string[], io: { stdout: NodeJS.WritableSt
   }
   io.stdout.write(values.output === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderExplanation(result));
   return result.allowed ? 0 : 1;
-}
-
-/** The watched kinds of the cluster (read-only), as check --cluster lists them. */
-export async function readCluster(context: string | undefined): Promise<unknown[] | string> {
-  const { loadKubeConfig } = await import("../kube/kubeconfig.js");
-  const { listCluster } = await import("../kube/cluster-list.js");
-  let kubeConfig;
-  try {
-    kubeConfig = loadKubeConfig({ context });
-  } catch (error) {
-    return `--cluster: ${(error as Error).message}`;
-  }
-  try {
-    const listing = await listCluster({ kubeConfig, namespace: undefined });
-    if (listing.failures.length > 0) return `--cluster: ${listing.failures.map((f) => f.message).join("; ")}`;
-    return listing.objects;
-  } catch (error) {
-    const { reasonOf } = await import("../kube/informer.js");
-    return `--cluster: cannot read the API of ${kubeConfig.getCurrentCluster()?.server ?? "the cluster"} (context ${kubeConfig.getCurrentContext()}): ${reasonOf(error)}`;
-  }
 }

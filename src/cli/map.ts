@@ -1,13 +1,10 @@
 import { parseArgs } from "node:util";
-import { loadConfigFile } from "../config/load.js";
-import { defaultConfig, type Config } from "../config/schema.js";
 import { fillInventory } from "../engine/check.js";
 import { isIdentityKind } from "../explain/identity.js";
 import { buildMap, renderDot, renderMermaid } from "../explain/map.js";
 import { Inventory } from "../inventory/inventory.js";
-import { readCluster } from "./explain.js";
+import { readExplainInputs } from "./explain-inputs.js";
 import { MAP_OPTIONS } from "./explain-usage.js";
-import { loadInputs } from "./load.js";
 
 const ACTION = /^s3:[A-Za-z0-9]+$/;
 
@@ -22,20 +19,9 @@ export async function runMap(args: string[], io: { stdout: NodeJS.WritableStream
   if (!values.cluster && values.context !== undefined) return fail("--context only applies with --cluster");
   const badAction = values.action?.find((a) => !ACTION.test(a));
   if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
-  let config: Config = defaultConfig();
-  if (values.config) {
-    const loaded = await loadConfigFile(values.config);
-    if (!loaded.ok) return fail(loaded.errors.join("; "));
-    config = loaded.config;
-  }
-  const loaded = positionals.length > 0 ? await loadInputs(positionals) : { documents: [], errors: [] };
-  if (loaded.errors.length > 0) return fail(loaded.errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("\n"));
-  const objects: unknown[] = loaded.documents.map((d) => d.object);
-  if (values.cluster) {
-    const listed = await readCluster(values.context);
-    if (typeof listed === "string") return fail(listed);
-    objects.unshift(...listed);
-  }
+  const inputs = await readExplainInputs(positionals, values);
+  if (!inputs.ok) return fail(inputs.message);
+  const { config, objects } = inputs;
   const inventory = new Inventory();
   fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, config);
   inventory.complete = true;

@@ -25,13 +25,13 @@ import { chargeWork } from "./work-budget.js";
 
 type RequestContext = AccessRequest["context"];
 
-interface CompiledCondition {
+export interface CompiledCondition {
   /** The condition key, lower-cased. */
   key: string;
   test: ConditionTest;
 }
 
-interface CompiledStatement {
+export interface CompiledStatement {
   statement: Statement;
   matchesAction: (action: string) => boolean;
   matchesResource: (resource: string) => boolean;
@@ -69,7 +69,8 @@ function listMatcher(patterns: readonly string[] | undefined, negated: readonly 
     (positive === undefined || positive.some((matches) => matches(value))) && (negative === undefined || !negative.some((matches) => matches(value)));
 }
 
-function compileStatement(statement: Statement): CompiledStatement {
+/** A statement's matchers, compiled once per Statement object (also used by symbolic.ts). */
+export function compileStatement(statement: Statement): CompiledStatement {
   const cached = compiledStatements.get(statement);
   if (cached) return cached;
   const failClosed = statement.effect === "Deny";

@@ -20,8 +20,7 @@
 import { actionMatcher, s3ResourceLevel } from "./actions.js";
 import { accountOfEntry, statementPrincipalMatches } from "./principal.js";
 import { arnMatcher, parseArn } from "./arn.js";
-import { compileCondition, type ConditionTest } from "./conditions.js";
-import { evaluatePolicies } from "./evaluate.js";
+import { compileStatement, evaluatePolicies, type CompiledStatement } from "./evaluate.js";
 import { addressValues, dateValues, numericValues, stringPartition, type StringPattern } from "./partition.js";
 import { remember } from "./wildcard.js";
 import type { AccessRequest, Condition, Decision, Evaluation, PolicyDocument, Principal, RequestPrincipal, Statement } from "./types.js";
@@ -347,35 +346,6 @@ function escapeGlob(text: string): string {
 // ---------------------------------------------------------------------------------------
 // Three-valued matching
 
-interface CompiledCondition {
-  key: string;
-  test: ConditionTest;
-}
-
-interface CompiledStatement {
-  statement: Statement;
-  matchesAction: (action: string) => boolean;
-  matchesResource: (resource: string) => boolean;
-  conditions: CompiledCondition[];
-}
-
-function listMatcher(patterns: readonly string[] | undefined, negated: readonly string[] | undefined, compile: (pattern: string) => (value: string) => boolean) {
-  if (patterns === undefined && negated === undefined) return () => false;
-  const positive = patterns?.map(compile);
-  const negative = negated?.map(compile);
-  return (value: string) => (positive === undefined || positive.some((m) => m(value))) && (negative === undefined || !negative.some((m) => m(value)));
-}
-
-function compile(statement: Statement): CompiledStatement {
-  const failClosed = statement.effect === "Deny";
-  return {
-    statement,
-    matchesAction: listMatcher(statement.action, statement.notAction, actionMatcher),
-    matchesResource: listMatcher(statement.resource, statement.notResource, arnMatcher),
-    conditions: statement.conditions.map((condition) => ({ key: condition.key.toLowerCase(), test: condition.valid ? compileCondition(condition) : () => failClosed })),
-  };
-}
-
 type Tri = true | false | undefined;
 
 interface Assignment {
@@ -459,7 +429,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     if (enough(found())) return { witnesses, exhaustive: false, empty: false, settled: true, steps: 0 };
   }
 
-  const compiledLayers = question.layers.map((layer) => layer.flatMap((policy) => policy.statements.map(compile)));
+  const compiledLayers = question.layers.map((layer) => layer.flatMap((policy) => policy.statements.map((statement) => compileStatement(statement))));
   const conditionsByKey = new Map<string, Condition[]>();
   const names = new Map<string, string>();
   for (const statement of statements) {
