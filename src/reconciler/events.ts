@@ -21,12 +21,12 @@ import { reasonOf, statusOf } from "../kube/informer.js";
 import type { Logger } from "../logging.js";
 import type { Finding } from "../model/findings.js";
 import { objectKey } from "../model/refs.js";
+import { MANAGED_BY_LABEL } from "./policy-reports.js";
 import type { ResourceRef } from "../model/types.js";
 
 export const EVENT_COMPONENT = "s3-vpce-guard";
 export const EVENT_REASON = "PolicyViolation";
 export const DIGEST_ANNOTATION = "s3-vpce-guard.io/findings-digest";
-const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 /** Namespace for Events about cluster-scoped objects (as kubectl and the kubelet do). */
 export const CLUSTER_EVENT_NAMESPACE = "default";
 const MAX_MESSAGE = 1024;

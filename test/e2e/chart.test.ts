@@ -118,9 +118,11 @@ describeE2e(
       type Report = { results?: Array<{ rule: string; result: string; resources: Array<{ name: string }> }> };
       const failsFor = (r: Report, name: string): string[] => (r.results ?? []).filter((x) => x.result === "fail" && x.resources.some((res) => res.name === name)).map((x) => x.rule);
       await until(
-        "the ClusterPolicyReport and the team-a PolicyReport to list the pre-existing violations",
+        "the ClusterPolicyReports and the team-a PolicyReport to list the pre-existing violations",
         async () => {
-          const clusterReport = await getJson<Report>(["get", "clusterpolicyreports.wgpolicyk8s.io", "s3-vpce-guard"]);
+          // Cluster-scoped results are in one ClusterPolicyReport per kind (sharded when large).
+          const clusterReports = await getJson<{ items: Report[] }>(["get", "clusterpolicyreports.wgpolicyk8s.io", "-l", "app.kubernetes.io/managed-by=s3-vpce-guard"]);
+          const clusterReport: Report = { results: clusterReports.items.flatMap((r) => r.results ?? []) };
           const teamReport = await getJson<Report>(["get", "policyreports.wgpolicyk8s.io", "s3-vpce-guard", "-n", team]);
           return failsFor(clusterReport, "pre-existing-endpoint").includes("source-ip-condition") && failsFor(teamReport, "pre-existing-policy").includes("source-ip-condition");
         },
