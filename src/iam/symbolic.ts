@@ -141,7 +141,10 @@ function lowerKeys(keys: Readonly<Record<string, KeyDomain>> | undefined): Map<s
 }
 
 function allStatements(layers: readonly Layer[]): Statement[] {
-  return layers.flatMap((layer) => layer.flatMap((policy) => policy.statements));
+  // Plain loops: this runs once per question, and most questions are settled by a seed request.
+  const out: Statement[] = [];
+  for (const layer of layers) for (const policy of layer) for (const statement of policy.statements) out.push(statement);
+  return out;
 }
 
 const STRING_LIKE = new Set(["StringLike", "StringNotLike"]);
@@ -565,11 +568,12 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
       break;
     }
   }
-  const actionSet = new Set(space.actions);
-  const named = statements.flatMap((s) => s.action ?? []).filter((action) => actionSet.has(action));
+  const actionSet = actionSetOf(space.actions);
+  const named: string[] = [];
+  for (const statement of statements) for (const action of statement.action ?? []) if (actionSet.has(action)) named.push(action);
   const actions = [...new Set([...space.actions.slice(0, SEED_LIMIT), ...named.slice(0, SEED_LIMIT)])];
   // The statements' own resources first: they are where the policy's decisions differ.
-  const instances = statements.flatMap((s) => s.resource ?? []).slice(0, 4 * SEED_LIMIT).map((pattern) => pattern.replace(/\*/g, "s3vg").replace(/\?/g, "x"));
+  const instances = statements.flatMap((s) => s.resource ?? []).slice(0, 4 * SEED_LIMIT).map(instanceOf);
   const resources = space.resources.flatMap((spec) => {
     if (typeof spec === "string") return [{ resource: spec, level: levelOfArn(spec) }];
     const inFamily = instances.filter((arn) => arn.startsWith(spec.prefix) && levelOfArn(arn) === spec.level).slice(0, SEED_LIMIT);
@@ -605,6 +609,21 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
       yield request;
     }
   }
+}
+
+/** The same action lists (every S3 action, the probe actions) are asked about again and again: one Set per list. */
+function actionSetOf(actions: readonly string[]): ReadonlySet<string> {
+  let set = actionSets.get(actions);
+  if (!set) actionSets.set(actions, (set = new Set(actions)));
+  return set;
+}
+
+const actionSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** A resource pattern with its wildcards filled in. */
+function instanceOf(pattern: string): string {
+  if (!pattern.includes("*") && !pattern.includes("?")) return pattern;
+  return pattern.replace(/\*/g, "s3vg").replace(/\?/g, "x");
 }
 
 const POSITIVE_STRING = new Set(["StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool"]);

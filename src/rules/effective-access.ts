@@ -1,5 +1,5 @@
 import { parseS3Arn } from "../iam/index.js";
-import { ask, describeDeciders, describeRequest, type Witness } from "../iam/symbolic.js";
+import { ask, describeDeciders, describeRequest, type Answer, type Witness } from "../iam/symbolic.js";
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { Endpoint, PolicyField } from "../model/types.js";
@@ -21,10 +21,75 @@ const docsOf = (fields: PolicyField[]): PolicyDocument[] => fields.map((f) => f.
 
 /**
  * Both layers must let the request through: the endpoint policy must allow, the bucket policy
- * must not deny. A blocked request is the endpoint's doing only when the bucket would let it pass.
+ * must not deny. Each request is one of four outcomes per action; the bucket side reads
+ * "ok" and "refused" (the endpoint's doing, the bucket would let it pass), the endpoint side
+ * "ok" and "denied" (the endpoint grants, the bucket denies).
  */
-const throughBoth = (decisions: readonly Decision[]) =>
-  decisions[1] === "ExplicitDeny" ? "bucket-denies" : decisions[0] === "Allow" ? "reachable" : "endpoint-refuses";
+const throughBoth = (decisions: readonly Decision[], action: string) =>
+  `${action} ${decisions[0] === "Allow" ? (decisions[1] === "ExplicitDeny" ? "denied" : "ok") : decisions[1] === "ExplicitDeny" ? "refused-denied" : "refused"}`;
+
+/**
+ * The question both sides of an endpoint/bucket pair ask (the bucket reviewed with its
+ * endpoints, the endpoint with its buckets): asked once and shared. The answer depends only
+ * on the two policy documents (the parse cache returns the same object for the same text)
+ * and the space, so an entry is reused only for the very same documents and space.
+ */
+function askPair(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Answer<string> {
+  const probes = ctx.config.probeActions;
+  const space = { actions: probes, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) };
+  const key = JSON.stringify(space);
+  const cached = pairAnswers.get(key);
+  if (cached && cached.endpointDoc === endpointDoc && cached.bucketDocs.length === bucketDocs.length && cached.bucketDocs.every((doc, i) => doc === bucketDocs[i])) {
+    // Most recently used last: the oldest entries are dropped first.
+    pairAnswers.delete(key);
+    pairAnswers.set(key, cached);
+    return cached.answer;
+  }
+  // One question for every probe action (labels carry the action); it stops once each action gets through.
+  const answer = ask({
+    layers: [[endpointDoc], bucketDocs],
+    space,
+    classify: throughBoth,
+    byAction: true,
+    enough: (found) => probes.every((action) => found.has(`${action} ok`)),
+  });
+  rememberPair(key, { endpointDoc, bucketDocs: [...bucketDocs], answer });
+  return answer;
+}
+
+interface PairEntry {
+  endpointDoc: PolicyDocument;
+  bucketDocs: readonly PolicyDocument[];
+  answer: Answer<string>;
+}
+
+/** Bounded by characters: the key plus a generous estimate per witness (a request and its evaluations). */
+const MAX_PAIR_CHARS = 4 * 1024 * 1024;
+const WITNESS_CHARS = 1024;
+const pairAnswers = new Map<string, PairEntry>();
+const pairChars = new Map<string, number>();
+let pairTotal = 0;
+
+function rememberPair(key: string, entry: PairEntry): void {
+  const size = key.length + WITNESS_CHARS * (entry.answer.witnesses.size + 1);
+  if (size > MAX_PAIR_CHARS) return;
+  forgetPair(key);
+  for (const oldest of pairAnswers.keys()) {
+    if (pairTotal + size <= MAX_PAIR_CHARS) break;
+    forgetPair(oldest);
+  }
+  pairAnswers.set(key, entry);
+  pairChars.set(key, size);
+  pairTotal += size;
+}
+
+function forgetPair(key: string): void {
+  const size = pairChars.get(key);
+  if (size === undefined) return;
+  pairAnswers.delete(key);
+  pairChars.delete(key);
+  pairTotal -= size;
+}
 
 function endpointDocument(endpoint: Endpoint): PolicyDocument | undefined {
   if (!endpoint.policy) return FULL_ACCESS;
@@ -43,15 +108,7 @@ interface Blocked {
  */
 function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Blocked {
   const probes = ctx.config.probeActions;
-  // One question for every probe action: labels carry the action, and the search stops as
-  // soon as every action has a request that gets through.
-  const answer = ask({
-    layers: [[endpointDoc], bucketDocs],
-    space: { actions: probes, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
-    classify: (decisions, action) => `${action} ${throughBoth(decisions)}`,
-    byAction: true,
-    enough: (found) => probes.every((action) => found.has(`${action} reachable`)),
-  });
+  const answer = askPair(endpoint, endpointDoc, bucketDocs, bucketName, bucketRegion, ctx);
   const out: Blocked = { actions: [], witness: undefined };
   if (answer.settled) return out;
   if (!answer.exhaustive) {
@@ -59,8 +116,8 @@ function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketD
     return out;
   }
   for (const action of probes) {
-    const refused = answer.witnesses.get(`${action} endpoint-refuses`);
-    if (answer.witnesses.has(`${action} reachable`) || !refused) continue;
+    const refused = answer.witnesses.get(`${action} refused`);
+    if (answer.witnesses.has(`${action} ok`) || !refused) continue;
     out.actions.push(action);
     out.witness ??= refused;
   }
@@ -147,14 +204,7 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
         const denied: string[] = [];
         let witness: Witness<string> | undefined;
         const probes = ctx.config.probeActions;
-        // One question for every probe action (labels carry the action); it stops once each action passes somewhere.
-        const answer = ask({
-          layers: [[doc], bucketDocs],
-          space: { actions: probes, resources: bucketResources(arn.bucket, bucket.region?.value ?? region), keys: endpointKeys(endpoint, ctx) },
-          classify: (d, action) => `${action} ${d[0] !== "Allow" ? "not-granted" : d[1] === "ExplicitDeny" ? "denied" : "ok"}`,
-          byAction: true,
-          enough: (found) => probes.every((action) => found.has(`${action} ok`)),
-        });
+        const answer = askPair(endpoint, doc, bucketDocs, arn.bucket, bucket.region?.value ?? region, ctx);
         if (!answer.settled && !answer.exhaustive && !answer.empty) ctx.undecided?.(RULE);
         if (answer.exhaustive) {
           for (const action of probes) {
