@@ -2,7 +2,6 @@
 // built from the Dockerfile, `helm install` with the chart's defaults (generated certificate,
 // two replicas, the chart's securityContext and probes), the API server calling the webhook
 // through its Service, leader election between the pods, upgrade and uninstall.
-import { request as httpRequest } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/adapters/types.js";
@@ -11,6 +10,7 @@ import { installCrds } from "../harness/crds.js";
 import { describeE2e, imageReference } from "../harness/image.js";
 import { nodeUnavailable, startNodeCluster, type NodeCluster } from "../harness/node.js";
 import { until } from "../harness/wait.js";
+import { getText } from "../harness/http.js";
 import { bucketGrant, PRIVATE_SOURCE_IP_POLICY, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 
 const release = "s3-vpce-guard";
@@ -25,20 +25,6 @@ interface Pod {
 
 const violatingEndpoint = (name: string): KubeObject => upjetEndpoint({ name, policy: PRIVATE_SOURCE_IP_POLICY });
 
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    httpRequest(url, { timeout: 5_000 }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => resolve(text));
-    })
-      .on("timeout", function (this: { destroy(e: Error): void }) {
-        this.destroy(new Error(`GET ${url} timed out`));
-      })
-      .on("error", reject)
-      .end();
-  });
-}
 
 describeE2e(
   "the chart on a one-node cluster",
@@ -141,7 +127,7 @@ describeE2e(
       const holder = await leaseHolder();
       const leaderIp = (await pods()).find((p) => p.metadata.name === holder)?.status.podIP;
       expect(addresses).toContain(leaderIp);
-      await until("the leader's metrics to count the violations", async () => /^s3_vpce_guard_violations\{[^}]*\} [1-9]/m.test(await httpGet(`http://${leaderIp}:${port}/metrics`)), 60_000);
+      await until("the leader's metrics to count the violations", async () => /^s3_vpce_guard_violations\{[^}]*\} [1-9]/m.test(await getText(`http://${leaderIp}:${port}/metrics`)), 60_000);
     });
 
     it("moves the Lease when the leader pod is deleted, and admission keeps answering", async () => {

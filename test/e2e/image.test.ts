@@ -2,32 +2,22 @@
 // read-only root, uid 65532, no capabilities, no privilege escalation, seccomp — serving
 // `serve`, with a real kube-apiserver calling it as a validating webhook (by URL + caBundle).
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/adapters/types.js";
 import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
-import { freeLoopbackPort, rawKubeRequest, requireControlPlane, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
+import { freeLoopbackPort, rawKubeRequest, startControlPlane, unmetNeed, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { describeE2e, imageUnavailable, NON_ROOT, runImage, type RuncContainer } from "../harness/image.js";
 import { until } from "../harness/wait.js";
+import { getText } from "../harness/http.js";
 import { registerValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { PRIVATE_SOURCE_IP_POLICY, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 
 const webhookName = "s3-vpce-guard-image-e2e";
 
-function metrics(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    httpRequest({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => resolve(text));
-    })
-      .on("error", reject)
-      .end();
-  });
-}
+const metrics = (port: number): Promise<string> => getText(`http://127.0.0.1:${port}/metrics`);
 
 describeE2e(
   "the image from the Dockerfile under runc with the chart's securityContext, behind a real API server",
@@ -106,5 +96,5 @@ describeE2e(
       expect(container.output()).not.toMatch(/EROFS|EACCES|EPERM/);
     });
   },
-  () => imageUnavailable() ?? (requireControlPlane() ? undefined : "control plane binaries not built"),
+  () => imageUnavailable() ?? unmetNeed(["control-plane"]),
 );

@@ -102,15 +102,17 @@ export interface BinariesStatus {
   binDir: string;
 }
 
+export function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function missingExecutables(paths: string[]): string[] {
-  return paths.filter((p) => {
-    try {
-      accessSync(p, fsConstants.X_OK);
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  return paths.filter((p) => !isExecutable(p));
 }
 
 /** Whether etcd and kube-apiserver are built for the pinned versions. */
@@ -124,7 +126,8 @@ export function binariesAvailable(): BinariesStatus {
 /** "prometheus": promtool and the prometheus server. "mount-namespace": root and util-linux's unshare + setpriv (a private, read-only mount namespace). */
 export type IntegrationNeed = "control-plane" | "helm" | "moto" | "promql-check" | "prometheus" | "mount-namespace";
 
-function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
+/** Why the integration prerequisites `needs` are not there, or undefined when they are. */
+export function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
   for (const need of needs) {
     if (need === "control-plane") {
       const status = binariesAvailable();
@@ -152,12 +155,17 @@ function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
  * missing build can never pass as a green run.
  */
 export function requireControlPlane(needs: readonly IntegrationNeed[] = ["control-plane"]): boolean {
-  const reason = unmetNeed(needs);
+  return gate(unmetNeed(needs), "integration", "S3VG_REQUIRE_INTEGRATION");
+}
+
+/**
+ * True when `reason` is undefined. Otherwise prints one line naming the `suite` and returns
+ * false, or throws when `requireVariable`=1 (CI).
+ */
+export function gate(reason: string | undefined, suite: string, requireVariable: string): boolean {
   if (reason === undefined) return true;
-  if (process.env.S3VG_REQUIRE_INTEGRATION === "1") {
-    throw new Error(`S3VG_REQUIRE_INTEGRATION=1 but ${reason}`);
-  }
-  console.log(`skipping integration tests: ${reason}`);
+  if (process.env[requireVariable] === "1") throw new Error(`${requireVariable}=1 but ${reason}`);
+  console.log(`skipping ${suite} tests: ${reason}`);
   return false;
 }
 

@@ -2,13 +2,13 @@
 // container securityContext: read-only root, uid/gid 65532 (fsGroup 65532), no capabilities,
 // no privilege escalation, the RuntimeDefault-like seccomp profile of containers-common.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants as fsConstants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe } from "vitest";
-import { cacheRoot, repoRoot } from "./control-plane.js";
+import { cacheRoot, gate, isExecutable, repoRoot } from "./control-plane.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -21,18 +21,9 @@ export function imageReference(): { ref: string; archive: string } {
   return { ref: `localhost/s3-vpce-guard:${version}`, archive: path.join(cacheRoot(), "image", `s3-vpce-guard-${version}.oci.tar`) };
 }
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function commandPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin", "/sbin"])) {
-    if (dir && executable(path.join(dir, name))) return path.join(dir, name);
+    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
   }
   return undefined;
 }
@@ -65,10 +56,7 @@ function newerImageInput(archiveMtimeMs: number): string | undefined {
  * node can never pass as a green run.
  */
 export function describeE2e(name: string, body: () => void, unmet: () => string | undefined): void {
-  const reason = unmet();
-  if (reason !== undefined && process.env.S3VG_REQUIRE_E2E === "1") throw new Error(`S3VG_REQUIRE_E2E=1 but ${reason}`);
-  if (reason !== undefined) console.log(`skipping e2e tests: ${reason}`);
-  describe.skipIf(reason !== undefined)(name, body);
+  describe.skipIf(!gate(unmet(), "e2e", "S3VG_REQUIRE_E2E"))(name, body);
 }
 
 interface ContainersSeccompRule {

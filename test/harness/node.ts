@@ -14,10 +14,10 @@
 // bridge, the DNAT rule, the pods' cgroups).
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants as fsConstants, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import path from "node:path";
-import { controlPlaneVersions, cacheRoot, freeLoopbackPort, helmBinary, rawKubeRequest, repoRoot, requireControlPlane, spawnManaged, startControlPlane, writeKubeConfigFile, type ControlPlane, type ManagedProcess } from "./control-plane.js";
+import { controlPlaneVersions, cacheRoot, freeLoopbackPort, helmBinary, isExecutable, rawKubeRequest, repoRoot, spawnManaged, unmetNeed, startControlPlane, writeKubeConfigFile, type ControlPlane, type ManagedProcess } from "./control-plane.js";
 import { commandPath, imageReference, imageUnavailable } from "./image.js";
 import { until } from "./wait.js";
 
@@ -40,25 +40,17 @@ function pauseImage(): { ref: string; archive: string } {
   return { ref: `localhost/s3vg-pause:${key}`, archive: path.join(nodeBinDir(), `pause-${key}.oci.tar`) };
 }
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Why the one-node cluster cannot start here, or undefined when it can. */
 export function nodeUnavailable(): string | undefined {
-  if (!requireControlPlane(["control-plane", "helm"])) return "control plane binaries or helm not built: run scripts/control-plane/prepare.sh";
+  const controlPlane = unmetNeed(["control-plane", "helm"]);
+  if (controlPlane) return controlPlane;
   const image = imageUnavailable();
   if (image) return image;
   for (const tool of ["containerd", "containerd-shim-runc-v2", "ctr", "runc", "ip", "iptables"]) {
     if (!commandPath(tool)) return `${tool} not installed: run scripts/node/build.sh (it installs containerd, runc and the CNI plugins)`;
   }
-  if (!executable("/usr/lib/cni/bridge")) return "/usr/lib/cni/bridge missing: run scripts/node/build.sh (containernetworking-plugins)";
-  const missing = ["kubelet", "kube-controller-manager", "kube-scheduler", "kubectl"].filter((b) => !executable(path.join(nodeBinDir(), b)));
+  if (!isExecutable("/usr/lib/cni/bridge")) return "/usr/lib/cni/bridge missing: run scripts/node/build.sh (containernetworking-plugins)";
+  const missing = ["kubelet", "kube-controller-manager", "kube-scheduler", "kubectl"].filter((b) => !isExecutable(path.join(nodeBinDir(), b)));
   if (missing.length > 0) return `node binaries not built (missing ${missing.join(", ")} in ${nodeBinDir()}): run scripts/node/build.sh`;
   if (!existsSync(pauseImage().archive)) return `sandbox image ${pauseImage().archive} missing: run scripts/node/build.sh`;
   return undefined;

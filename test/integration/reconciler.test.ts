@@ -1,7 +1,6 @@
 // The reconciler behind a real kube-apiserver: objects of every family become PolicyReport
 // results, Events and gauge values; fixes and deletions take them away; an API server
 // restart changes nothing; a Lease elects exactly one writer and hands over when it stops.
-import { request as httpRequest } from "node:http";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/adapters/types.js";
@@ -26,6 +25,7 @@ import {
   upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY
 } from "../helpers/manifests.js";
 import { sleep, until as waitUntil } from "../harness/wait.js";
+import { getText } from "../harness/http.js";
 
 const team = "s3vg-audit";
 const VPCE = "vpce-0a1b2c3d4e5f67890";
@@ -151,16 +151,7 @@ describeIntegration("reconciler against a real API server", () => {
   const rulesFor = (r: PolicyReportObject | undefined, name: string): string[] =>
     (r?.results ?? []).filter((x) => x.resources[0]!.name === name).map((x) => x.rule).sort();
 
-  const scrape = (port: number): Promise<string> =>
-    new Promise((resolve, reject) => {
-      httpRequest({ host: "127.0.0.1", port, path: "/metrics" }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => resolve(text));
-      })
-        .on("error", reject)
-        .end();
-    });
+  const scrape = (port: number): Promise<string> => getText(`http://127.0.0.1:${port}/metrics`);
   const gaugeValue = (text: string, labels: string): number | undefined => {
     const line = text.split("\n").find((l) => l.startsWith(`s3_vpce_guard_violations{${labels}}`));
     return line === undefined ? undefined : Number(line.split(" ").at(-1));
