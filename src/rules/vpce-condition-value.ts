@@ -28,9 +28,11 @@ const ID_OPERATORS = new Set([
 const NEGATED = new Set(["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"]);
 
 /** A wildcard pattern that can still match a well-formed id: prefix, then hex digits or wildcards. */
-function plausiblePattern(value: string, prefix: string): boolean {
+const PLAUSIBLE_PATTERNS: Record<IdKind["prefix"], RegExp> = { "vpce-": /^vpce-[0-9a-f*?]*$/, "vpc-": /^vpc-[0-9a-f*?]*$/ };
+
+function plausiblePattern(value: string, prefix: IdKind["prefix"]): boolean {
   if (value === "*") return true;
-  return new RegExp(`^${prefix.replace("-", "\\-")}[0-9a-f*?]*$`).test(value) || /^[*?]+[0-9a-f*?-]*$/.test(value);
+  return PLAUSIBLE_PATTERNS[prefix].test(value) || /^[*?]+[0-9a-f*?-]*$/.test(value);
 }
 
 function problemWith(value: string, kind: IdKind, condition: Condition): string | undefined {
