@@ -4,7 +4,7 @@
 // Run after building: npx tsc -p tsconfig.build.json && node bench/iam-eval.mjs
 import { performance } from "node:perf_hooks";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { evaluatePolicy, parsePolicy } from "../dist/src/iam/index.js";
+import { evaluatePolicy, parsePolicy } from "../dist/src/core/iam/index.js";
 
 const POLICY = {
   Version: "2012-10-17",

@@ -19,7 +19,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { it } from "vitest";
-import type { KubeObject } from "../src/adapters/types.js";
+import type { KubeObject } from "../src/core/adapters/types.js";
 import { freeLoopbackPort, rawKubeRequest, repoRoot, spawnManaged, startControlPlane, writeKubeConfigFile, type ControlPlane, type ManagedProcess } from "../test/harness/control-plane.js";
 import { installCrds, objectPath } from "../test/harness/crds.js";
 import { PRIVATE_SOURCE_IP_POLICY, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../test/helpers/manifests.js";

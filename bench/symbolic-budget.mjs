@@ -4,12 +4,12 @@
 // review of the guide's restricted endpoint policy (the common case).
 // Run after building: npm run build && node bench/symbolic-budget.mjs
 import { performance } from "node:perf_hooks";
-import { parsePolicy } from "../dist/src/iam/index.js";
-import { ask, DEFAULT_BUDGET, verdictOf } from "../dist/src/iam/symbolic.js";
-import { adapt } from "../dist/src/adapters/index.js";
-import { review } from "../dist/src/engine/engine.js";
-import { Inventory } from "../dist/src/inventory/inventory.js";
-import { parseConfig } from "../dist/src/config/load.js";
+import { parsePolicy } from "../dist/src/core/iam/index.js";
+import { ask, DEFAULT_BUDGET, verdictOf } from "../dist/src/core/iam/symbolic.js";
+import { adapt } from "../dist/src/core/adapters/index.js";
+import { review } from "../dist/src/core/engine/engine.js";
+import { Inventory } from "../dist/src/core/inventory/inventory.js";
+import { parseConfig } from "../dist/src/platform/config/config-file.js";
 
 // A Deny that can never match (never = x and never != x), but only the last key shows it:
 // 22 keys before it each keep it open, 2^22 combinations: every question runs out of budget.

@@ -26,7 +26,7 @@ export async function builtCli(dist = "dist") {
   const distDir = resolve(root, dist);
   const cli = join(distDir, "src/cli/main.js");
   if (!existsSync(cli)) throw new Error(`build first (npm run build), or pass --dist DIR: ${cli} is missing`);
-  const { generateCertificates, writeCertificates } = await import(join(distDir, "src/webhook/certificates.js"));
+  const { generateCertificates, writeCertificates } = await import(join(distDir, "src/platform/http/certificates.js"));
   return { cli, generateCertificates, writeCertificates };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { logRateLimiter } from "../src/logging.js";
+import { logRateLimiter } from "../src/platform/telemetry/logging.js";
 
 describe("logRateLimiter", () => {
   it("lets N lines a second through and reports how many it held back on the next one", () => {

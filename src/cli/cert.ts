@@ -1,6 +1,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { DEFAULT_CERT_DAYS, DEFAULT_CERT_NAMES, generateCertificates, writeCertificates } from "../webhook/certificates.js";
+import { DEFAULT_CERT_DAYS, DEFAULT_CERT_NAMES, generateCertificates, writeCertificates } from "../platform/http/certificates.js";
 
 export interface CertArgs {
   out: string | undefined;

@@ -1,12 +1,12 @@
-import { defaultConfig, type Config } from "../config/schema.js";
-import { loadConfigFile } from "../config/load.js";
-import { findKind } from "../adapters/index.js";
-import { checkObjects, type SourcedObject } from "../engine/check.js";
-import type { InputError } from "../model/report.js";
-import { isOutputFormat, OUTPUT_FORMATS, render } from "../output/index.js";
-import { ALL_RULES } from "../rules/registry.js";
-import { VERSION } from "../version.js";
-import { loadInputs, type LoadedDocument } from "./load.js";
+import { defaultConfig, type Config } from "../platform/config/schema.js";
+import { loadConfigFile } from "../platform/config/config-file.js";
+import { findKind } from "../core/adapters/index.js";
+import { checkObjects, type SourcedObject } from "../app/check-objects.js";
+import type { InputError } from "../core/model/report.js";
+import { isOutputFormat, OUTPUT_FORMATS, render } from "../app/output/index.js";
+import { ALL_RULES } from "../core/rules/rule-registry.js";
+import { VERSION } from "../platform/version.js";
+import { loadInputs, type LoadedDocument } from "./input-files.js";
 
 export interface CheckArgs {
   paths: string[];
@@ -76,7 +76,7 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   const loaded = args.paths.length > 0 ? await loadInputs(args.paths, { stdin: io.stdin }) : { documents: [], errors: [] };
   const sources = cluster ? mergeSources(cluster, loaded.documents) : loaded.documents;
   // The AWS SDK is large: load it only when --aws asks for it.
-  const aws = args.aws ? await (await import("../aws/cli.js")).prepareCliAws(sources.map((d) => d.object), { config, endpointFlag: args.ec2Endpoint }) : undefined;
+  const aws = args.aws ? await (await import("./check-aws.js")).prepareCliAws(sources.map((d) => d.object), { config, endpointFlag: args.ec2Endpoint }) : undefined;
   if (aws && !aws.ok) return fail(aws.error);
   if (aws?.notice) io.stderr.write(`s3-vpce-guard check: ${aws.notice}\n`);
   const report = checkObjects(sources.splice(0), {
@@ -128,8 +128,8 @@ function withoutDuplicates(errors: InputError[]): InputError[] {
 
 async function readCluster(options: NonNullable<CheckArgs["cluster"]>, io: CheckIo): Promise<ClusterObjects | string> {
   // The Kubernetes client is large: only --cluster pays for it.
-  const { loadKubeConfig } = await import("../kube/kubeconfig.js");
-  const { listCluster } = await import("../kube/cluster-list.js");
+  const { loadKubeConfig } = await import("../platform/kube/kubeconfig.js");
+  const { listCluster } = await import("../platform/kube/cluster-list.js");
   let kubeConfig;
   try {
     kubeConfig = loadKubeConfig({ context: options.context });
@@ -157,7 +157,7 @@ async function readCluster(options: NonNullable<CheckArgs["cluster"]>, io: Check
       servedKinds: listing.listed.length,
     };
   } catch (error) {
-    const { reasonOf } = await import("../kube/informer.js");
+    const { reasonOf } = await import("../platform/kube/informer.js");
     return `--cluster: cannot read the API of ${kubeConfig.getCurrentCluster()?.server ?? "the cluster"} (context ${context}): ${reasonOf(error)}; check that the cluster is reachable and the kubeconfig's credentials are valid`;
   } finally {
     progress?.clear();

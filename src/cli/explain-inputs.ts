@@ -2,9 +2,9 @@
  * What `explain` and `map` read before they answer: the config, the input files and, with
  * --cluster, the watched kinds of the live cluster (read-only, as `check --cluster` lists them).
  */
-import { loadConfigFile } from "../config/load.js";
-import { defaultConfig, type Config } from "../config/schema.js";
-import { loadInputs } from "./load.js";
+import { loadConfigFile } from "../platform/config/config-file.js";
+import { defaultConfig, type Config } from "../platform/config/schema.js";
+import { loadInputs } from "./input-files.js";
 
 export interface ExplainInputOptions {
   config?: string | undefined;
@@ -38,8 +38,8 @@ export async function readExplainInputs(paths: string[], options: ExplainInputOp
 
 /** The watched kinds of the cluster (read-only), as check --cluster lists them. */
 async function readCluster(context: string | undefined): Promise<unknown[] | string> {
-  const { loadKubeConfig } = await import("../kube/kubeconfig.js");
-  const { listCluster } = await import("../kube/cluster-list.js");
+  const { loadKubeConfig } = await import("../platform/kube/kubeconfig.js");
+  const { listCluster } = await import("../platform/kube/cluster-list.js");
   let kubeConfig;
   try {
     kubeConfig = loadKubeConfig({ context });
@@ -51,7 +51,7 @@ async function readCluster(context: string | undefined): Promise<unknown[] | str
     if (listing.failures.length > 0) return `--cluster: ${listing.failures.map((f) => f.message).join("; ")}`;
     return listing.objects;
   } catch (error) {
-    const { reasonOf } = await import("../kube/informer.js");
+    const { reasonOf } = await import("../platform/kube/informer.js");
     return `--cluster: cannot read the API of ${kubeConfig.getCurrentCluster()?.server ?? "the cluster"} (context ${kubeConfig.getCurrentContext()}): ${reasonOf(error)}`;
   }
 }

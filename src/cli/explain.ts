@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { fillInventory } from "../engine/check.js";
-import { explain, ExplainInputError } from "../explain/explain.js";
-import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../explain/identity.js";
-import { renderExplanation } from "../explain/render.js";
-import { parseArn, parsePolicy } from "../iam/index.js";
-import { Inventory } from "../inventory/inventory.js";
+import { fillInventory } from "../app/check-objects.js";
+import { explain, ExplainInputError } from "../app/explain/explain.js";
+import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../app/explain/identity.js";
+import { renderExplanation } from "../app/explain/render.js";
+import { parseArn, parsePolicy } from "../core/iam/index.js";
+import { Inventory } from "../core/inventory/inventory.js";
 import { readExplainInputs } from "./explain-inputs.js";
 import { EXPLAIN_OPTIONS } from "./explain-usage.js";
 

@@ -7,7 +7,7 @@ import { RECONCILE_EXAMPLES, RECONCILE_OPTIONS, RECONCILE_USAGE } from "./reconc
 import { EXPLAIN_HELP, EXPLAIN_OPTIONS, EXPLAIN_USAGE, MAP_HELP, MAP_OPTIONS, MAP_USAGE } from "./explain-usage.js";
 import { CERT_EXAMPLES, CERT_USAGE, SERVE_EXAMPLES, SERVE_OPTIONS, SERVE_USAGE } from "./serve-usage.js";
 import { nearestName, nodeVersionWarning } from "./conventions.js";
-import { VERSION } from "../version.js";
+import { VERSION } from "../platform/version.js";
 
 // Each command loads its own modules: `check` must not pay for express, the Kubernetes
 // client and the AWS SDK (a third of its start-up time on a large corpus).

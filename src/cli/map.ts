@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { fillInventory } from "../engine/check.js";
-import { isIdentityKind } from "../explain/identity.js";
-import { buildMap, renderDot, renderMermaid } from "../explain/map.js";
-import { Inventory } from "../inventory/inventory.js";
+import { fillInventory } from "../app/check-objects.js";
+import { isIdentityKind } from "../app/explain/identity.js";
+import { buildMap, renderDot, renderMermaid } from "../app/explain/map.js";
+import { Inventory } from "../core/inventory/inventory.js";
 import { readExplainInputs } from "./explain-inputs.js";
 import { MAP_OPTIONS } from "./explain-usage.js";
 

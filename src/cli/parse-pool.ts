@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { parseSource, type LoadResult, type SourceText } from "./load.js";
+import { parseSource, type LoadResult, type SourceText } from "./input-files.js";
 
 /** Below this much text, starting workers costs more than it saves. */
 const PARALLEL_THRESHOLD_BYTES = 1024 * 1024;

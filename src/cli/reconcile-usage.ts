@@ -1,4 +1,4 @@
-import { LEASE_ARG_OPTIONS, LEASE_USAGE } from "./service-flags.js";
+import { LEASE_ARG_OPTIONS, LEASE_USAGE } from "./lifecycle.js";
 
 /** `reconcile`'s flags (parsed in reconcile.ts; main.ts checks names against them before loading it). */
 export const RECONCILE_OPTIONS = {

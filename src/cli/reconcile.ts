@@ -7,17 +7,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { startAwsService, type AwsService } from "../aws/service.js";
-import { loadConfigOrDefault } from "../config/load.js";
-import { Inventory } from "../inventory/inventory.js";
-import { ClusterInventory } from "../kube/cluster-inventory.js";
-import { loadKubeConfig } from "../kube/kubeconfig.js";
-import { createLogger, type Logger } from "../logging.js";
-import { createMetrics } from "../metrics/metrics.js";
-import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
-import { Reconciler } from "../reconciler/reconciler.js";
+import { startAwsService, type AwsService } from "./aws-service.js";
+import { loadConfigOrDefault } from "../platform/config/config-file.js";
+import { Inventory } from "../core/inventory/inventory.js";
+import { ClusterInventory } from "../platform/kube/cluster-inventory.js";
+import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
+import { createLogger, type Logger } from "../platform/telemetry/logging.js";
+import { createMetrics } from "../platform/telemetry/metrics.js";
+import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
+import { Reconciler } from "../app/audit/reconciler.js";
 import { RECONCILE_OPTIONS } from "./reconcile-usage.js";
-import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
+import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
 
 export interface ReconcileOptions extends LeaseFlags {
   configPath?: string;

@@ -1,4 +1,4 @@
-import { ALL_RULES } from "../rules/registry.js";
+import { ALL_RULES } from "../core/rules/rule-registry.js";
 
 /** `s3-vpce-guard rules`: the catalogue, as the README shows it. */
 export function printRules(format: string): number {

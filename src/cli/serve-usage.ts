@@ -1,4 +1,4 @@
-import { LEASE_ARG_OPTIONS, LEASE_USAGE } from "./service-flags.js";
+import { LEASE_ARG_OPTIONS, LEASE_USAGE } from "./lifecycle.js";
 
 /** `serve`'s flags (parsed in serve.ts; main.ts checks names against them before loading it). */
 export const SERVE_OPTIONS = {

@@ -6,21 +6,21 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { startAwsService, type AwsService } from "../aws/service.js";
-import { loadConfigOrDefault } from "../config/load.js";
-import type { Config } from "../config/schema.js";
-import { fillInventory } from "../engine/check.js";
-import { Inventory } from "../inventory/inventory.js";
-import { ClusterInventory, type ClusterInventoryOptions } from "../kube/cluster-inventory.js";
-import { loadKubeConfig } from "../kube/kubeconfig.js";
-import { createLogger, type Logger } from "../logging.js";
-import { createMetrics, type Metrics } from "../metrics/metrics.js";
-import { startMetricsServer, type MetricsServer } from "../metrics/server.js";
-import { Reconciler } from "../reconciler/reconciler.js";
-import { startWebhookServer, type WebhookServer } from "../webhook/server.js";
-import { loadInputs } from "./load.js";
+import { startAwsService, type AwsService } from "./aws-service.js";
+import { loadConfigOrDefault } from "../platform/config/config-file.js";
+import type { Config } from "../platform/config/schema.js";
+import { fillInventory } from "../app/check-objects.js";
+import { Inventory } from "../core/inventory/inventory.js";
+import { ClusterInventory, type ClusterInventoryOptions } from "../platform/kube/cluster-inventory.js";
+import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
+import { createLogger, type Logger } from "../platform/telemetry/logging.js";
+import { createMetrics, type Metrics } from "../platform/telemetry/metrics.js";
+import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
+import { Reconciler } from "../app/audit/reconciler.js";
+import { startWebhookServer, type WebhookServer } from "../platform/http/webhook-server.js";
+import { loadInputs } from "./input-files.js";
 import { SERVE_OPTIONS } from "./serve-usage.js";
-import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./service-flags.js";
+import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
 
 export interface ServeOptions {
   tlsCert: string;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { adapt, findKind, WATCHED_KINDS } from "../../src/adapters/index.js";
-import { normaliseS3Region, parseServiceName } from "../../src/adapters/common.js";
+import { adapt, findKind, WATCHED_KINDS } from "../../src/core/adapters/index.js";
+import { normaliseS3Region, parseServiceName } from "../../src/core/adapters/common.js";
 import { ctx } from "./helpers.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { structuredPolicyToIam, UNRESOLVED_USER_ARN } from "../../src/adapters/community-policy.js";
+import { structuredPolicyToIam, UNRESOLVED_USER_ARN } from "../../src/core/adapters/community-policy.js";
 import { adaptAs, fixtureAs } from "./helpers.js";
 
 describe("community VPCEndpoint v1alpha1", () => {

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { adapt } from "../../src/adapters/index.js";
-import type { Bucket, BucketPolicy, Endpoint, ModelObject, PolicyField, RouteTableAssociation } from "../../src/model/types.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { Bucket, BucketPolicy, Endpoint, ModelObject, PolicyField, RouteTableAssociation } from "../../src/core/model/types.js";
 import { EXAMPLES, contextWith, parseYaml } from "./helpers.js";
 
 const FAMILIES = ["upjet", "upjet-namespaced", "community", "ack"] as const;

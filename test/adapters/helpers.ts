@@ -3,9 +3,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { expect } from "vitest";
-import { adapt } from "../../src/adapters/index.js";
-import type { AdapterContext, AdapterIssue } from "../../src/adapters/types.js";
-import type { ModelObject, ModelType } from "../../src/model/types.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { AdapterContext, AdapterIssue } from "../../src/core/adapters/types.js";
+import type { ModelObject, ModelType } from "../../src/core/model/types.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const FIXTURES = path.join(REPO_ROOT, "test/fixtures");

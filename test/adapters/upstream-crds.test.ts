@@ -7,8 +7,8 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
-import { adapt, findKind } from "../../src/adapters/index.js";
-import { isIdentityKind } from "../../src/explain/identity.js";
+import { adapt, findKind } from "../../src/core/adapters/index.js";
+import { isIdentityKind } from "../../src/app/explain/identity.js";
 import { EXAMPLES, FIXTURES, REPO_ROOT, ctx, parseYaml, yamlFilesUnder } from "./helpers.js";
 
 const CRDS = path.resolve(REPO_ROOT, "../shared/crds");

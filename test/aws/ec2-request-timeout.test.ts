@@ -4,8 +4,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SdkEc2Source } from "../../src/aws/ec2-source.js";
-import type { RequestOutcome } from "../../src/aws/retry.js";
+import { SdkEc2Source } from "../../src/platform/aws/ec2-source.js";
+import type { RequestOutcome } from "../../src/platform/aws/retry.js";
 
 let server: http.Server;
 let endpoint: string;

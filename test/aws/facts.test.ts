@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Ec2FactSource, RegionSnapshot } from "../../src/aws/ec2-source.js";
-import { AwsFacts } from "../../src/aws/facts.js";
-import type { EndpointFact, VpcFact } from "../../src/inventory/facts.js";
+import type { Ec2FactSource, RegionSnapshot } from "../../src/platform/aws/ec2-source.js";
+import { AwsFacts } from "../../src/platform/aws/facts-provider.js";
+import type { EndpointFact, VpcFact } from "../../src/core/inventory/aws-facts.js";
 
 /** Our own fact-source interface, answered from a table (no AWS involved). */
 class TableSource implements Ec2FactSource {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../src/aws/rate-limit.js";
+import { TokenBucket } from "../../src/platform/util/rate-limit.js";
 
 /** A clock that only moves when the bucket sleeps. */
 function virtualTime() {

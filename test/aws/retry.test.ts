@@ -1,8 +1,8 @@
 import { DescribeRouteTablesCommand, DescribeVpcEndpointsCommand, DescribeVpcsCommand, EC2Client, EC2ServiceException } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SdkEc2Source } from "../../src/aws/ec2-source.js";
-import { backoffDelayMs, isRetryable, isThrottling, withRetries, type RequestOutcome } from "../../src/aws/retry.js";
+import { SdkEc2Source } from "../../src/platform/aws/ec2-source.js";
+import { backoffDelayMs, isRetryable, isThrottling, withRetries, type RequestOutcome } from "../../src/platform/aws/retry.js";
 
 function awsError(name: string, status: number): EC2ServiceException {
   return new EC2ServiceException({ name, message: `${name} (test)`, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status } });

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { adapt } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { awsRequestsHook, inventoryRegions, referencedAwsIds, resolveEc2Endpoint, startAwsVerification } from "../../src/aws/setup.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { awsRequestsHook, inventoryRegions, referencedAwsIds, resolveEc2Endpoint, startAwsVerification } from "../../src/platform/aws/setup.js";
 import { runCheck } from "../../src/cli/check.js";
-import { adapterContext } from "../../src/engine/check.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { createMetrics } from "../../src/metrics/metrics.js";
+import { adapterContext } from "../../src/app/check-objects.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { config } from "../helpers/check.js";
 import { ackBucket, denyUnlessEndpoint, namespace, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 import { mkdtempSync, writeFileSync } from "node:fs";

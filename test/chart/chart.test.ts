@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { WATCHED_KINDS } from "../../src/adapters/registry.js";
-import { configSchema, defaultConfig } from "../../src/config/schema.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/kind-registry.js";
+import { configSchema, defaultConfig } from "../../src/platform/config/schema.js";
 import { describeIntegration, repoRoot } from "../harness/control-plane.js";
 import { ALL_FEATURES, chartDir, findDoc, helm, helmTemplate, NAMESPACE, renderChart, type KubeDoc } from "./render.js";
 
@@ -223,7 +223,7 @@ describeIntegration(
         `/namespaces: ${read}`,
         "wgpolicyk8s.io/policyreports: create,delete,list,patch",
         "wgpolicyk8s.io/clusterpolicyreports: create,delete,list,patch",
-        // One Event per object per change; a new leader lists earlier ones (src/reconciler/events.ts).
+        // One Event per object per change; a new leader lists earlier ones (src/platform/kube/events.ts).
         "/events: create,list",
       ];
       expect(grants.sort()).toEqual(expected.sort());

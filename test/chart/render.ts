@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { createMetrics } from "../../src/metrics/metrics.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { helmBinary, promqlCheckBinary, repoRoot } from "../harness/control-plane.js";
 
 export const chartDir = path.join(repoRoot, "charts/s3-vpce-guard");

@@ -5,8 +5,8 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { CONSUMER_IDS, configSchema } from "../../src/config/schema.js";
-import { RULE_IDS } from "../../src/model/findings.js";
+import { CONSUMER_IDS, configSchema } from "../../src/platform/config/schema.js";
+import { RULE_IDS } from "../../src/core/model/findings.js";
 import { chartDir } from "./render.js";
 
 interface JsonSchema {

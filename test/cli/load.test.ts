@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { firstJsonErrorOffset, loadInputs, type LoadResult } from "../../src/cli/load.js";
+import { firstJsonErrorOffset, loadInputs, type LoadResult } from "../../src/cli/input-files.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 
 let root: string;

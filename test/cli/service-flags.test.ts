@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { leaseFlags } from "../../src/cli/service-flags.js";
+import { leaseFlags } from "../../src/cli/lifecycle.js";
 
 describe("lease flags", () => {
   it("gives the documented defaults when no flag is set (serve without lease flags)", () => {

@@ -11,9 +11,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { checkObjects } from "../../src/engine/check.js";
-import type { ReportedFinding } from "../../src/model/report.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { checkObjects } from "../../src/app/check-objects.js";
+import type { ReportedFinding } from "../../src/core/model/report.js";
 import { config } from "../helpers/check.js";
 
 const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), "public");

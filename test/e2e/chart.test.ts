@@ -4,7 +4,7 @@
 // through its Service, leader election between the pods, upgrade and uninstall.
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
 import { rawKubeRequest, repoRoot } from "../harness/control-plane.js";
 import { installCrds } from "../harness/crds.js";
 import { describeE2e, imageReference } from "../harness/image.js";

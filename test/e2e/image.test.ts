@@ -5,8 +5,8 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 import { freeLoopbackPort, rawKubeRequest, startControlPlane, unmetNeed, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { describeE2e, imageUnavailable, NON_ROOT, runImage, type RuncContainer } from "../harness/image.js";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { checkObjects } from "../../src/engine/check.js";
+import { checkObjects } from "../../src/app/check-objects.js";
 import { admit, check, config } from "../helpers/check.js";
-import { review } from "../../src/engine/engine.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { adapt } from "../../src/adapters/index.js";
+import { review } from "../../src/core/engine/engine.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { adapt } from "../../src/core/adapters/index.js";
 import { ctx as adapterCtx } from "../adapters/helpers.js";
 import { GUIDE, ackEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, bucketGrant, denyUnlessEndpoint } from "../helpers/manifests.js";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { capRuleFindings, capText, MAX_FINDINGS_PER_RULE } from "../../src/engine/limits.js";
-import type { Finding } from "../../src/model/findings.js";
-import { compileArnPattern } from "../../src/iam/arn.js";
-import { compileWildcard } from "../../src/iam/wildcard.js";
+import { capRuleFindings, capText, MAX_FINDINGS_PER_RULE } from "../../src/core/engine/limits.js";
+import type { Finding } from "../../src/core/model/findings.js";
+import { compileArnPattern } from "../../src/core/iam/arn.js";
+import { compileWildcard } from "../../src/core/iam/wildcard.js";
 
 const finding = (index: number, action: Finding["action"] = "warn"): Finding => ({
   rule: "source-ip-condition",

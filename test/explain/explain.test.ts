@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { defaultConfig } from "../../src/config/schema.js";
-import { fillInventory } from "../../src/engine/check.js";
-import { explain, ExplainInputError, type ActionExplanation, type ExplainQuery, type Explanation } from "../../src/explain/explain.js";
-import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../../src/explain/identity.js";
-import { parsePolicy } from "../../src/iam/index.js";
-import { Inventory } from "../../src/inventory/inventory.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { defaultConfig } from "../../src/platform/config/schema.js";
+import { fillInventory } from "../../src/app/check-objects.js";
+import { explain, ExplainInputError, type ActionExplanation, type ExplainQuery, type Explanation } from "../../src/app/explain/explain.js";
+import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../../src/app/explain/identity.js";
+import { parsePolicy } from "../../src/core/iam/index.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ackBucket, ackEndpoint, bucketGrant, communityBucket, communityBucketPolicy, communityEndpoint, denyUnlessEndpoint, namespace, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 
 const ROLE = "arn:aws:iam::111122223333:role/payments-app";

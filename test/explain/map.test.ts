@@ -2,11 +2,11 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
-import { defaultConfig } from "../../src/config/schema.js";
-import { fillInventory } from "../../src/engine/check.js";
-import { isIdentityKind } from "../../src/explain/identity.js";
-import { buildMap, renderDot, renderMermaid, type MapGraph } from "../../src/explain/map.js";
-import { Inventory } from "../../src/inventory/inventory.js";
+import { defaultConfig } from "../../src/platform/config/schema.js";
+import { fillInventory } from "../../src/app/check-objects.js";
+import { isIdentityKind } from "../../src/app/explain/identity.js";
+import { buildMap, renderDot, renderMermaid, type MapGraph } from "../../src/app/explain/map.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
 import { bucketGrant, upjetBucket, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 
 const ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"];

@@ -2,8 +2,8 @@
 // never a throw, and always a well-formed AdmissionReview answer or a clear parse error.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { decide, parseAdmissionReview } from "../../src/webhook/admission.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { decide, parseAdmissionReview } from "../../src/app/admission.js";
 import { config } from "../helpers/check.js";
 import { ackBucket, communityBucketPolicy, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 import { fuzzSettings } from "../helpers/fuzz.js";

@@ -2,9 +2,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { loadInputs } from "../../src/cli/load.js";
-import { parseConfig, parseConfigText } from "../../src/config/load.js";
-import { parsePolicy, serializePolicy } from "../../src/iam/index.js";
+import { loadInputs } from "../../src/cli/input-files.js";
+import { parseConfig, parseConfigText } from "../../src/platform/config/config-file.js";
+import { parsePolicy, serializePolicy } from "../../src/core/iam/index.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ApiextensionsV1Api, type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
 import { rawKubeRequest, repoRoot, waitForCustomResourcesServed } from "./control-plane.js";
 
 export const sharedCrdsDir = path.resolve(repoRoot, "../shared/crds");

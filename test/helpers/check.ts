@@ -1,12 +1,12 @@
-import { parseConfig } from "../../src/config/load.js";
-import type { Config } from "../../src/config/schema.js";
-import { adapt } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { adapterContext, checkObjects } from "../../src/engine/check.js";
-import { review } from "../../src/engine/engine.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import type { Finding, RuleId } from "../../src/model/findings.js";
-import type { ModelObject, Operation } from "../../src/model/types.js";
+import { parseConfig } from "../../src/platform/config/config-file.js";
+import type { Config } from "../../src/platform/config/schema.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { adapterContext, checkObjects } from "../../src/app/check-objects.js";
+import { review } from "../../src/core/engine/engine.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import type { Finding, RuleId } from "../../src/core/model/findings.js";
+import type { ModelObject, Operation } from "../../src/core/model/types.js";
 
 export function config(input: Record<string, unknown> = {}): Config {
   const result = parseConfig(input);

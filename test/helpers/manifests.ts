@@ -2,7 +2,7 @@
  * Builders for manifests in the shapes of the real CRDs (see shared/crds/FIELDS.md), so
  * that rule tests go through the adapters exactly like user input does.
  */
-import type { KubeObject } from "../../src/adapters/types.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
 
 type Policy = string | Record<string, unknown> | undefined;
 const policyText = (p: Policy) => (p === undefined ? undefined : typeof p === "string" ? p : JSON.stringify(p));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CONDITION_OPERATORS, parseConditionOperator, parseDate } from "../../src/iam/index.js";
+import { CONDITION_OPERATORS, parseConditionOperator, parseDate } from "../../src/core/iam/index.js";
 import { conditionHolds, decide, documentOf } from "./helpers.js";
 
 const KEY = "test:Key";

@@ -10,7 +10,7 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { evaluatePolicy, type Decision } from "../../src/iam/index.js";
+import { evaluatePolicy, type Decision } from "../../src/core/iam/index.js";
 import { ACCOUNT, policyArbitrary, REQUESTER, requestArbitrary, type GeneratedRequest, type JsonPolicy } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";
 import { GUIDE } from "../helpers/manifests.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { evaluatePolicies, evaluatePolicy, parsePolicy, statementMatches } from "../../src/iam/index.js";
-import type { AccessRequest, RequestPrincipal } from "../../src/iam/index.js";
+import { evaluatePolicies, evaluatePolicy, parsePolicy, statementMatches } from "../../src/core/iam/index.js";
+import type { AccessRequest, RequestPrincipal } from "../../src/core/iam/index.js";
 import { decide, documentOf, errorsOf, OBJECT_ARN } from "./helpers.js";
 
 const ALICE: RequestPrincipal = { type: "AWS", id: "arn:aws:iam::123456789012:user/alice" };

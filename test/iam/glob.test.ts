@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileArnGlob } from "../../src/iam/arn.js";
-import { compileGlob, matchGlobCounted } from "../../src/iam/glob.js";
-import { actionMatches, arnMatches, isS3Action, matchesWildcard } from "../../src/iam/index.js";
-import { withWorkBudget } from "../../src/iam/work-budget.js";
-import { escapeRegExp, wildcardToRegexSource } from "../../src/iam/wildcard.js";
+import { compileArnGlob } from "../../src/core/iam/arn.js";
+import { compileGlob, matchGlobCounted } from "../../src/core/iam/glob.js";
+import { actionMatches, arnMatches, isS3Action, matchesWildcard } from "../../src/core/iam/index.js";
+import { withWorkBudget } from "../../src/core/iam/work-budget.js";
+import { escapeRegExp, wildcardToRegexSource } from "../../src/core/iam/wildcard.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 
 // The RegExps the matcher replaced, kept here as the reference on inputs small enough for them.

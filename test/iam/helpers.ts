@@ -1,5 +1,5 @@
-import { evaluatePolicy, parsePolicy } from "../../src/iam/index.js";
-import type { AccessRequest, Decision, ParsedPolicy, PolicyDocument, PolicyKind } from "../../src/iam/index.js";
+import { evaluatePolicy, parsePolicy } from "../../src/core/iam/index.js";
+import type { AccessRequest, Decision, ParsedPolicy, PolicyDocument, PolicyKind } from "../../src/core/iam/index.js";
 
 /** Parses and insists on a document (tests that need one fail loudly otherwise). */
 export function documentOf(input: unknown, kind: PolicyKind = "bucket"): PolicyDocument {

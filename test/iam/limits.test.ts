@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parsePolicy } from "../../src/iam/index.js";
-import { POLICY_LIMITS, textNestingBeyond } from "../../src/iam/parse.js";
-import { withWorkBudget } from "../../src/iam/work-budget.js";
+import { parsePolicy } from "../../src/core/iam/index.js";
+import { POLICY_LIMITS, textNestingBeyond } from "../../src/core/iam/parse.js";
+import { withWorkBudget } from "../../src/core/iam/work-budget.js";
 
 const statement = (extra: Record<string, unknown>) => ({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", ...extra });
 const policy = (extra: Record<string, unknown>) => JSON.stringify({ Version: "2012-10-17", Statement: [statement(extra)] });

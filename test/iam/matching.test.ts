@@ -18,7 +18,7 @@ import {
   s3ResourceLevel,
   S3_BUCKET_ACTIONS,
   S3_OBJECT_ACTIONS,
-} from "../../src/iam/index.js";
+} from "../../src/core/iam/index.js";
 
 describe("matchesWildcard", () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePolicy, s3ResourceProblem } from "../../src/iam/index.js";
+import { parsePolicy, s3ResourceProblem } from "../../src/core/iam/index.js";
 import { errorsOf, warningsOf } from "./helpers.js";
 
 const GOOD_STATEMENT = { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::my-bucket/*" };

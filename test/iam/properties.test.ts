@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { locateJsonError } from "../../src/iam/json-error.js";
-import { actionMatches, arnMatches, escapeWildcard, evaluatePolicy, matchesWildcard, parsePolicy, serializePolicy } from "../../src/iam/index.js";
+import { locateJsonError } from "../../src/core/iam/json-error.js";
+import { actionMatches, arnMatches, escapeWildcard, evaluatePolicy, matchesWildcard, parsePolicy, serializePolicy } from "../../src/core/iam/index.js";
 import { policyArbitrary, REQUESTER, requestArbitrary, statementArbitrary, type JsonStatement } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";
 import { fuzzSettings } from "../helpers/fuzz.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parsePolicy, policiesEquivalent, serializePolicy } from "../../src/iam/index.js";
+import { parsePolicy, policiesEquivalent, serializePolicy } from "../../src/core/iam/index.js";
 import { documentOf } from "./helpers.js";
 
 const POLICY = {

@@ -8,8 +8,8 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { evaluatePolicies, type AccessRequest, type Decision, type PolicyDocument } from "../../src/iam/index.js";
-import { ask, verdictOf, type KeyDomain, type RequestSpace } from "../../src/iam/symbolic.js";
+import { evaluatePolicies, type AccessRequest, type Decision, type PolicyDocument } from "../../src/core/iam/index.js";
+import { ask, verdictOf, type KeyDomain, type RequestSpace } from "../../src/core/iam/symbolic.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 import { ACCOUNT, policyArbitrary, REQUESTER, type JsonPolicy } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ask, verdictOf, type RequestSpace } from "../../src/iam/symbolic.js";
-import { evaluatePolicies, type Decision, type PolicyDocument } from "../../src/iam/index.js";
+import { ask, verdictOf, type RequestSpace } from "../../src/core/iam/symbolic.js";
+import { evaluatePolicies, type Decision, type PolicyDocument } from "../../src/core/iam/index.js";
 import { documentOf } from "./helpers.js";
 
 const BUCKET = "arn:aws:s3:::reports";

@@ -3,10 +3,10 @@
 // credentials, AWS checks stay off and nothing else changes.
 import { CreateVpcCommand, CreateVpcEndpointCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startAwsService } from "../../src/aws/service.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { createLogger } from "../../src/logging.js";
-import { createMetrics } from "../../src/metrics/metrics.js";
+import { startAwsService } from "../../src/cli/aws-service.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { describeIntegration } from "../harness/control-plane.js";
 import { motoCredentials, startMoto, type Moto } from "../harness/moto.js";
 import { config } from "../helpers/check.js";

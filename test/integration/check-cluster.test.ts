@@ -11,8 +11,8 @@ import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
 import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import {

@@ -8,8 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { isIdentityKind } from "../../src/explain/identity.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { isIdentityKind } from "../../src/app/explain/identity.js";
 import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 

@@ -20,9 +20,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 import {
   createCertificateAuthority,
   describeIntegration,
@@ -536,7 +536,7 @@ describeIntegration(
   () => {
     /** Short on purpose: a snapshot is fresh for 3 s, served stale 3 s more, then forgotten. */
     const CACHE_TTL_MS = 3_000;
-    /** src/aws/ec2-source.ts DEFAULT_RATE_LIMIT (per region): the most EC2 may see. */
+    /** src/platform/aws/ec2-source.ts DEFAULT_RATE_LIMIT (per region): the most EC2 may see. */
     const RATE = { capacity: 10, refillPerSecond: 5 };
     const BASELINE_MS = 5_000;
 

@@ -15,8 +15,8 @@ import os from "node:os";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
 import { findDoc, NAMESPACE, renderChart, type KubeDoc } from "../chart/render.js";
 import {
   createCertificateAuthority,

@@ -10,7 +10,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
+import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 import { describeIntegration, repoRoot } from "../harness/control-plane.js";
 import { upjetBucketPolicy } from "../helpers/manifests.js";
 

@@ -3,15 +3,15 @@
 // restart changes nothing; a Lease elects exactly one writer and hands over when it stops.
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { defaultConfig } from "../../src/config/schema.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { ClusterInventory } from "../../src/kube/cluster-inventory.js";
-import { createLogger } from "../../src/logging.js";
-import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
-import { startMetricsServer, type MetricsServer } from "../../src/metrics/server.js";
-import type { PolicyReportObject } from "../../src/reconciler/policy-reports.js";
-import { Reconciler } from "../../src/reconciler/reconciler.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { defaultConfig } from "../../src/platform/config/schema.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
+import { createMetrics, type Metrics } from "../../src/platform/telemetry/metrics.js";
+import { startMetricsServer, type MetricsServer } from "../../src/platform/http/metrics-server.js";
+import type { PolicyReportObject } from "../../src/app/audit/policy-reports.js";
+import { Reconciler } from "../../src/app/audit/reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import {

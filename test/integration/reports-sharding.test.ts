@@ -4,14 +4,14 @@
 // what `helm upgrade` from the previous chart leaves behind — is gone after the first audit.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { configSchema } from "../../src/config/schema.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { ClusterInventory } from "../../src/kube/cluster-inventory.js";
-import { createLogger } from "../../src/logging.js";
-import { createMetrics } from "../../src/metrics/metrics.js";
-import { DEFAULT_MAX_RESULTS_BYTES, SHARD_ANNOTATION, type PolicyReportObject } from "../../src/reconciler/policy-reports.js";
-import { Reconciler } from "../../src/reconciler/reconciler.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { configSchema } from "../../src/platform/config/schema.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
+import { DEFAULT_MAX_RESULTS_BYTES, SHARD_ANNOTATION, type PolicyReportObject } from "../../src/app/audit/policy-reports.js";
+import { Reconciler } from "../../src/app/audit/reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { until } from "../harness/wait.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { adapt } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import type { ModelObject } from "../../src/model/types.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import type { ModelObject } from "../../src/core/model/types.js";
 import { upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 
 const ctx = { namespaceDefaultRegion: () => undefined, defaultRegion: "us-east-1" };

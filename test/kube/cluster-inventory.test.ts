@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { ClusterInventory, type InventoryChange } from "../../src/kube/cluster-inventory.js";
-import type { ServedApis } from "../../src/kube/discovery.js";
-import { createLogger } from "../../src/logging.js";
-import { createMetrics } from "../../src/metrics/metrics.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { ClusterInventory, type InventoryChange } from "../../src/platform/kube/cluster-inventory.js";
+import type { ServedApis } from "../../src/platform/kube/discovery.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { config } from "../helpers/check.js";
 import { ackEndpoint, communityEndpoint, namespace } from "../helpers/manifests.js";
 import { startFakeApi, until, type FakeApi } from "./fake-api.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
-import { chooseVersions, type ServedApis } from "../../src/kube/discovery.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
+import { chooseVersions, type ServedApis } from "../../src/platform/kube/discovery.js";
 
 const served = (groups: Record<string, { preferred?: string; versions: Record<string, string[]> }>): ServedApis =>
   new Map(

@@ -4,10 +4,10 @@
 // times — is scripted here.
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { WATCHED_KINDS } from "../../src/adapters/index.js";
-import { customResourceClient } from "../../src/kube/discovery.js";
-import { ResourceInformer, type RawObject, type RestartReason } from "../../src/kube/informer.js";
-import { createLogger } from "../../src/logging.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
+import { customResourceClient } from "../../src/platform/kube/discovery.js";
+import { ResourceInformer, type RawObject, type RestartReason } from "../../src/platform/kube/informer.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { startFakeApi, until, watchLine, type Collection, type FakeApi } from "./fake-api.js";
 
 const bucketKind = WATCHED_KINDS.find((k) => k.group === "s3.aws.upbound.io" && k.kind === "Bucket" && k.version === "v1beta2")!;

@@ -3,7 +3,7 @@
 // integration test test/integration/rbac.test.ts sees the same line from a real API server.
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { FORBIDDEN_FIX, reasonOf } from "../../src/kube/informer.js";
+import { FORBIDDEN_FIX, reasonOf } from "../../src/platform/kube/informer.js";
 
 /** What client-node 2.x throws: the body is the response text, here the API server's Status. */
 const apiException = (code: number, status: Record<string, unknown> | undefined) =>

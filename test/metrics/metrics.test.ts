@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { WATCHED_KINDS } from "../../src/adapters/registry.js";
-import { createMetrics, EC2_OPERATIONS } from "../../src/metrics/metrics.js";
+import { WATCHED_KINDS } from "../../src/core/adapters/kind-registry.js";
+import { createMetrics, EC2_OPERATIONS } from "../../src/platform/telemetry/metrics.js";
 
 /** SPEC §3 "Metrics": name → [type, label names]. */
 const SPEC: Record<string, [string, string[]]> = {
@@ -80,8 +80,8 @@ describe("createMetrics", () => {
       expect(lines.filter((l) => l.startsWith("s3_vpce_guard_admission_requests_total{"))).toHaveLength(kinds.length * 3 + 1);
     });
 
-    it("failed and throttled EC2 calls are 0 for every operation src/aws/ec2-source.ts calls", async () => {
-      const source = readFileSync(new URL("../../src/aws/ec2-source.ts", import.meta.url), "utf8");
+    it("failed and throttled EC2 calls are 0 for every operation src/platform/aws/ec2-source.ts calls", async () => {
+      const source = readFileSync(new URL("../../src/platform/aws/ec2-source.ts", import.meta.url), "utf8");
       const called = [...source.matchAll(/this\.paged\(region, "(\w+)"/g)].map((m) => m[1]);
       expect([...called].sort()).toEqual([...EC2_OPERATIONS].sort());
       const lines = await fresh();

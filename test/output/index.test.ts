@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isOutputFormat, OUTPUT_FORMATS, render, renderJson, renderSarif, renderText } from "../../src/output/index.js";
+import { isOutputFormat, OUTPUT_FORMATS, render, renderJson, renderSarif, renderText } from "../../src/app/output/index.js";
 import { sampleReport, sampleRules } from "./sample-report.js";
 
 const options = { color: false, toolVersion: "0.0.1", rules: sampleRules, baseDirectory: "/repo" };

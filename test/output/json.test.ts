@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderJson } from "../../src/output/json.js";
+import { renderJson } from "../../src/app/output/json.js";
 import { cleanReport, denyFinding, sampleReport, warnFinding } from "./sample-report.js";
 
 describe("renderJson", () => {

@@ -1,5 +1,5 @@
-import type { CheckReport, ReportedFinding } from "../../src/model/report.js";
-import type { SarifRuleDescriptor } from "../../src/output/sarif.js";
+import type { CheckReport, ReportedFinding } from "../../src/core/model/report.js";
+import type { SarifRuleDescriptor } from "../../src/app/output/sarif.js";
 
 export const denyFinding: ReportedFinding = {
   rule: "source-ip-condition",

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
-import { artifactUri, renderSarif, type SarifOptions } from "../../src/output/sarif.js";
+import { artifactUri, renderSarif, type SarifOptions } from "../../src/app/output/sarif.js";
 import { cleanReport, sampleReport, sampleRules } from "./sample-report.js";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderText } from "../../src/output/text.js";
+import { renderText } from "../../src/app/output/text.js";
 import { cleanReport, sampleReport, warnFinding } from "./sample-report.js";
 
 const ANSI = new RegExp(String.fromCharCode(27) + "\\[");

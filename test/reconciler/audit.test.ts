@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createMetrics } from "../../src/metrics/metrics.js";
-import { Auditor } from "../../src/reconciler/audit.js";
-import { setViolationsGauge } from "../../src/reconciler/reconciler.js";
-import { ResultStore } from "../../src/reconciler/results.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
+import { Auditor } from "../../src/app/audit/audit.js";
+import { setViolationsGauge } from "../../src/app/audit/reconciler.js";
+import { ResultStore } from "../../src/app/audit/results.js";
 import { bucketGrant, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 import { TestCluster } from "./helpers.js";
 

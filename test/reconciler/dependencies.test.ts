@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { objectKey } from "../../src/model/refs.js";
-import type { ModelObject } from "../../src/model/types.js";
-import { DependencyIndex } from "../../src/reconciler/dependencies.js";
+import { objectKey } from "../../src/core/model/refs.js";
+import type { ModelObject } from "../../src/core/model/types.js";
+import { DependencyIndex } from "../../src/app/audit/dependencies.js";
 import {
   bucketGrant,
   denyUnlessEndpoint,

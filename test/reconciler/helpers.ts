@@ -1,10 +1,10 @@
-import { adapt } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
-import type { Config } from "../../src/config/schema.js";
-import { adapterContext } from "../../src/engine/check.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import type { InventoryChange } from "../../src/kube/cluster-inventory.js";
-import type { ModelObject } from "../../src/model/types.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import type { Config } from "../../src/platform/config/schema.js";
+import { adapterContext } from "../../src/app/check-objects.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import type { InventoryChange } from "../../src/platform/kube/cluster-inventory.js";
+import type { ModelObject } from "../../src/core/model/types.js";
 import { config as parseTestConfig } from "../helpers/check.js";
 
 /** An inventory fed like ClusterInventory feeds it: adapt, upsert, and report the change. */

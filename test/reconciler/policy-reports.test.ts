@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Finding } from "../../src/model/findings.js";
-import type { ResourceRef } from "../../src/model/types.js";
-import { buildReports, fnv1a, HASH_ANNOTATION, SHARD_ANNOTATION, shardCount, type BuiltReport } from "../../src/reconciler/policy-reports.js";
-import { CLUSTER_SCOPE, ResultStore } from "../../src/reconciler/results.js";
+import type { Finding } from "../../src/core/model/findings.js";
+import type { ResourceRef } from "../../src/core/model/types.js";
+import { buildReports, fnv1a, HASH_ANNOTATION, SHARD_ANNOTATION, shardCount, type BuiltReport } from "../../src/app/audit/policy-reports.js";
+import { CLUSTER_SCOPE, ResultStore } from "../../src/app/audit/results.js";
 
 const ref = (name: string, namespace: string | null = "team-a"): ResourceRef => ({
   apiVersion: namespace ? "ec2.aws.m.upbound.io/v1beta1" : "ec2.aws.upbound.io/v1beta2",

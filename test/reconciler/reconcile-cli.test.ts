@@ -1,7 +1,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { parseReconcileArgs, startReconcile } from "../../src/cli/reconcile.js";
-import { createLogger } from "../../src/logging.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
 
 describe("reconcile command line", () => {
   it("has defaults for every flag", () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { checkObjects } from "../../src/engine/check.js";
-import type { EndpointFact, ExternalFacts, VpcFact } from "../../src/inventory/facts.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import type { Finding } from "../../src/model/findings.js";
-import { adapt } from "../../src/adapters/index.js";
-import { adapterContext } from "../../src/engine/check.js";
-import { review } from "../../src/engine/engine.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { checkObjects } from "../../src/app/check-objects.js";
+import type { EndpointFact, ExternalFacts, VpcFact } from "../../src/core/inventory/aws-facts.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import type { Finding } from "../../src/core/model/findings.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import { adapterContext } from "../../src/app/check-objects.js";
+import { review } from "../../src/core/engine/engine.js";
 import { config } from "../helpers/check.js";
 import { ackEndpoint, bucketGrant, communityEndpoint, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 

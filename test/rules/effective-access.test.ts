@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { check } from "../helpers/check.js";
 import { ackBucket, ackEndpoint, bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
-import type { KubeObject } from "../../src/adapters/types.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
 
 const rule = "effective-access" as const;
 const VPCE = "vpce-0a1b2c3d4e5f67890";

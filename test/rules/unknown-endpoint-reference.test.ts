@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkObjects } from "../../src/engine/check.js";
-import type { ExternalFacts } from "../../src/inventory/facts.js";
-import { Inventory } from "../../src/inventory/inventory.js";
+import { checkObjects } from "../../src/app/check-objects.js";
+import type { ExternalFacts } from "../../src/core/inventory/aws-facts.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
 import { admit, check, config } from "../helpers/check.js";
 import { ackBucket, communityBucketPolicy, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { MAX_FINDINGS_PER_RULE } from "../../src/engine/limits.js";
-import { adapt } from "../../src/adapters/index.js";
-import type { KubeObject } from "../../src/adapters/types.js";
-import { adapterContext } from "../../src/engine/check.js";
-import { Inventory } from "../../src/inventory/inventory.js";
-import type { Operation } from "../../src/model/types.js";
+import { MAX_FINDINGS_PER_RULE } from "../../src/core/engine/limits.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import type { KubeObject } from "../../src/core/adapters/types.js";
+import { adapterContext } from "../../src/app/check-objects.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import type { Operation } from "../../src/core/model/types.js";
 import {
   decide,
   limitWarnings,
@@ -13,7 +13,7 @@ import {
   parseAdmissionReview,
   shortLine,
   type AdmissionRequest,
-} from "../../src/webhook/admission.js";
+} from "../../src/app/admission.js";
 import { config } from "../helpers/check.js";
 import {
   ackBucket,

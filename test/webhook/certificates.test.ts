@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateCertificates, writeCertificates } from "../../src/webhook/certificates.js";
+import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 
 function hasOpenssl(): boolean {
   try {

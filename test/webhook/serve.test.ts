@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startService, type RunningService } from "../../src/cli/serve.js";
-import { createLogger } from "../../src/logging.js";
-import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/webhook/certificates.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
+import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
 import { communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy } from "../helpers/manifests.js";
 
 /** A policy that requires an endpoint id nobody has: reported only with a complete inventory. */

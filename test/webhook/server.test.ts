@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { connect as tlsConnect, type PeerCertificate } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Inventory } from "../../src/inventory/inventory.js";
-import { createLogger } from "../../src/logging.js";
-import { createMetrics } from "../../src/metrics/metrics.js";
-import { startMetricsServer, type MetricsServer } from "../../src/metrics/server.js";
-import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/webhook/certificates.js";
-import { startWebhookServer, type WebhookServer } from "../../src/webhook/server.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { createLogger } from "../../src/platform/telemetry/logging.js";
+import { createMetrics } from "../../src/platform/telemetry/metrics.js";
+import { startMetricsServer, type MetricsServer } from "../../src/platform/http/metrics-server.js";
+import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
+import { startWebhookServer, type WebhookServer } from "../../src/platform/http/webhook-server.js";
 import { config } from "../helpers/check.js";
 import { upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 

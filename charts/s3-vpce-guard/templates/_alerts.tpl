@@ -1,7 +1,7 @@
 {{/*
 The alert rules (Prometheus rule groups): the PrometheusRule's spec and, rendered by
 scripts/render-deploy.sh, deploy/prometheus-rules.yaml. Only metrics registered in
-src/metrics/metrics.ts may appear (test/chart/alerts.test.ts checks it).
+src/platform/telemetry/metrics.ts may appear (test/chart/alerts.test.ts checks it).
 */}}
 {{- define "s3-vpce-guard.alertGroups" -}}
 {{- $alerts := .Values.metrics.prometheusRule.alerts }}

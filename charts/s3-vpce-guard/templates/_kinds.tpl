@@ -1,5 +1,5 @@
 {{/*
-Every kind s3-vpce-guard admits and watches: WATCHED_KINDS of src/adapters/registry.ts,
+Every kind s3-vpce-guard admits and watches: WATCHED_KINDS of src/core/adapters/kind-registry.ts,
 one entry per group and resource. Independent of values on purpose: the webhook rules and
 the RBAC rules are generated from this list, and test/chart/chart.test.ts fails when it
 and WATCHED_KINDS drift apart.

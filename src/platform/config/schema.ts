@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { RULE_IDS } from "../../core/model/findings.js";
+
+const ruleId = z.enum(RULE_IDS);
+const action = z.enum(["deny", "warn", "audit", "off"]);
+const day = z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour clock)");
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as "30s", "5m" or "1h"');
+
+const labelSelector = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z
+      .array(
+        z.object({
+          key: z.string(),
+          operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+          values: z.array(z.string()).optional(),
+        }).strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
+export const CONSUMER_IDS = [
+  "appstream",
+  "cloudformation",
+  "codedeploy",
+  "elastic-beanstalk",
+  "opsworks",
+  "workdocs",
+  "workspaces",
+  "amazon-linux",
+  "amazon-linux-2",
+  "amazon-linux-2023",
+  "ecr",
+  "ssm",
+  "emr",
+] as const;
+
+/** Steps of work per review: a few tens of milliseconds on one core (README "Limits"). */
+export const DEFAULT_WORK_STEPS = 2_000_000;
+
+export const configSchema = z
+  .object({
+    rules: z
+      .partialRecord(ruleId, z.object({ action }).strict())
+      .default({}),
+    exemptions: z
+      .array(
+        z
+          .object({
+            namespaces: z.array(z.string()).optional(),
+            selector: labelSelector.optional(),
+            rules: z.array(ruleId).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    allowResourceExemptions: z.boolean().default(false),
+    consumers: z
+      .array(
+        z
+          .object({
+            vpcIds: z.array(z.string().regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, "expected a VPC id vpc-xxxxxxxx")).optional(),
+            endpointSelector: labelSelector.optional(),
+            services: z.array(z.enum(CONSUMER_IDS)).default([]),
+            buckets: z.array(z.string().startsWith("arn:", "expected an S3 ARN such as arn:aws:s3:::bucket/*")).default([]),
+          })
+          .strict()
+          .refine((c) => c.vpcIds !== undefined || c.endpointSelector !== undefined, {
+            message: "a consumer needs vpcIds or endpointSelector",
+          }),
+      )
+      .default([]),
+    /** Extra bucket ARN globs per consumer, added to the built-in ones. */
+    consumerBuckets: z.partialRecord(z.enum(CONSUMER_IDS), z.array(z.string())).default({}),
+    changeWindows: z
+      .array(
+        z
+          .object({
+            days: z.array(day).min(1),
+            start: hhmm,
+            end: hhmm,
+            timezone: z.string().default("UTC"),
+          })
+          .strict(),
+      )
+      .default([]),
+    defaults: z.object({ region: z.string().default("us-east-1") }).strict().default({ region: "us-east-1" }),
+    awsFeatureLevel: z.enum(["guide", "current"]).default("guide"),
+    probeActions: z.array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, "expected an action such as s3:GetObject")).min(1).default(["s3:GetObject", "s3:PutObject", "s3:ListBucket"]),
+    audit: z.object({ interval: duration.default("5m") }).strict().default({ interval: "5m" }),
+    /**
+     * Events from the background audit: `deny` (default) one Event per object whose deny or
+     * warn findings changed, `all` also for audit-only findings, `off` none (reports and
+     * metrics still carry every finding).
+     */
+    events: z.object({ audit: z.enum(["off", "deny", "all"]).default("deny") }).strict().default({ audit: "deny" }),
+    aws: z
+      .object({ enabled: z.boolean().default(false), cacheTtl: duration.default("5m"), endpoint: z.string().optional() })
+      .strict()
+      .default({ enabled: false, cacheTtl: "5m" }),
+    /**
+     * The work one review may take (steps of matching, parsing and evaluation, not time), and
+     * what admission answers for an object that needs more: "allow" (with a warning) or "deny".
+     */
+    limits: z
+      .object({
+        workSteps: z.number().int().min(10_000).max(100_000_000).default(DEFAULT_WORK_STEPS),
+        onExceeded: z.enum(["allow", "deny"]).default("allow"),
+      })
+      .strict()
+      .default({ workSteps: DEFAULT_WORK_STEPS, onExceeded: "allow" }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConsumerId = (typeof CONSUMER_IDS)[number];
+export type LabelSelector = z.infer<typeof labelSelector>;
+
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}

@@ -1,0 +1,342 @@
+/**
+ * List-then-watch for one resource, hardened against what makes watches stop silently:
+ * network cuts that never close the socket (a watchdog restarts a watch that saw no event
+ * and no bookmark for too long), 410 Gone (relist), API server restarts and errors
+ * (restart with exponential backoff and jitter). Handlers see a full `replace` after
+ * every (re)list and single events in between.
+ */
+import { Watch, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "../telemetry/logging.js";
+
+export interface RawObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface ListPage {
+  items: RawObject[];
+  resourceVersion: string;
+  continueToken?: string;
+}
+
+/** How to list one resource and where to watch it. */
+export interface ResourceClient {
+  /** For logs and metric labels, e.g. "VPCEndpoint.ec2.aws.upbound.io". */
+  label: string;
+  /** REST collection path across namespaces, e.g. /apis/ec2.aws.upbound.io/v1beta2/vpcendpoints. */
+  path: string;
+  list(limit: number, continueToken: string | undefined): Promise<ListPage>;
+}
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface InformerHandlers {
+  /** Every object that exists now; objects not in `items` are gone. */
+  replace(items: RawObject[]): void;
+  event(type: WatchEventType, object: RawObject): void;
+}
+
+/** Why a watch ended; every reason but "closed" (a normal server-side timeout) is a restart worth counting. */
+export type RestartReason = "closed" | "expired" | "stalled" | "error";
+
+export interface InformerOptions {
+  logger: Logger;
+  /** Restart a watch that delivered no event and no bookmark for this long. Default 5 min. */
+  watchdogMs?: number;
+  /** Objects per list page. Default 500. */
+  pageSize?: number;
+  /** Backoff after errors: starts at initialMs, doubles up to maxMs, with ±20 % jitter. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Each list request must answer within this. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Server-side watch timeout range in seconds (spread so watches do not restart together). */
+  watchTimeoutSeconds?: readonly [number, number];
+  onRestart?: (reason: RestartReason) => void;
+  /**
+   * A list or watch went through after failures: the API server is back. The owner wakes its
+   * other informers (retryNow) so that none sits out the rest of a backoff of up to 30 s.
+   */
+  onRecovered?: () => void;
+}
+
+type WatchOutcome = RestartReason | "stopped";
+
+interface ErrorWithStatus {
+  statusCode?: unknown;
+  code?: unknown;
+  name?: unknown;
+}
+
+/** HTTP status of a client-node error (ApiException.code, Watch error.statusCode). */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as ErrorWithStatus;
+  if (typeof e.statusCode === "number") return e.statusCode;
+  if (typeof e.code === "number") return e.code;
+  return undefined;
+}
+
+/** A failed request's HTTP status as a metric label, or "network" when none came back. */
+export function httpStatusLabel(error: unknown): string {
+  const status = statusOf(error);
+  return status === undefined ? "network" : String(status);
+}
+
+/** The `message` of the API server's Status body of an ApiException (its `body` is the response text). */
+function apiStatusMessage(error: unknown): string | undefined {
+  let body = (error as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  const message = typeof body === "object" && body !== null ? (body as { message?: unknown }).message : undefined;
+  return typeof message === "string" && message !== "" ? message : undefined;
+}
+
+/** Appended to every 403: what to change, and where. */
+export const FORBIDDEN_FIX =
+  "fix: grant that verb on that resource to this process's service account (the chart's ClusterRole; for leases its leader-election Role: charts/s3-vpce-guard/templates/rbac.yaml)";
+
+/**
+ * One line for routine connection failures (API server restarts, network cuts): a stack
+ * trace per watch per retry would drown the logs. An API error is its HTTP status and the
+ * API server's own message (for a 403 that names the user, the verb and the resource), plus
+ * the fix for a 403. `request` ("watch /apis/…") names what was asked when the error cannot
+ * (a watch's error carries only the status text).
+ */
+export function reasonOf(error: unknown, request?: string): string {
+  if (!(error instanceof Error)) return String(error);
+  const status = statusOf(error);
+  const apiMessage = apiStatusMessage(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  const reason =
+    status !== undefined && apiMessage !== undefined
+      ? `HTTP ${status}: ${apiMessage}`
+      : `${status !== undefined && request ? `HTTP ${status} on ${request}: ` : ""}${error.message.split("\n")[0]}${cause}`;
+  return `${reason.slice(0, 300)}${status === 403 ? `; ${FORBIDDEN_FIX}` : ""}`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class ResourceInformer {
+  private stopped = true;
+  private resourceVersion = "";
+  private failures = 0;
+  private relistRequested = false;
+  private endWatch: ((outcome: WatchOutcome) => void) | undefined;
+  private wake: (() => void) | undefined;
+  private abortList: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private resolveFirstSync!: () => void;
+  /** True once the first full list has been handed to `replace`. */
+  synced = false;
+  readonly firstSync: Promise<void>;
+  private readonly watchdogMs: number;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    readonly client: ResourceClient,
+    private readonly handlers: InformerHandlers,
+    private readonly options: InformerOptions,
+  ) {
+    this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
+    this.watchdogMs = options.watchdogMs ?? 300_000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.endWatch?.("stopped");
+    this.wake?.();
+    this.abortList?.();
+    await this.running;
+  }
+
+  /**
+   * Cuts a running backoff short and starts the ramp again from its first step: another
+   * informer just reached the API server, so this one probably can too.
+   */
+  retryNow(): void {
+    if (!this.wake) return;
+    this.failures = 0;
+    this.wake();
+  }
+
+  /** Lists again at the next opportunity (e.g. when something the adapters read changed). */
+  relist(): void {
+    this.relistRequested = true;
+    this.endWatch?.("expired");
+  }
+
+  private get log(): Logger {
+    return this.options.logger;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList || this.relistRequested) {
+          this.relistRequested = false;
+          await this.listAll();
+          needList = false;
+        }
+        const outcome = await this.watchOnce();
+        if (outcome === "stopped") return;
+        this.options.onRestart?.(outcome);
+        if (outcome === "expired") {
+          needList = true;
+          this.log.info({ resource: this.client.label }, "watch: resource version expired (410 Gone); relisting");
+        } else if (outcome === "stalled") {
+          this.log.warn({ resource: this.client.label, watchdogMs: this.watchdogMs }, "watch: no event or bookmark within the watchdog time; restarting the watch");
+        } else if (outcome === "error") {
+          await this.backoff();
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        const status = statusOf(error);
+        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.failures + 1 }, "watch: listing failed; retrying with backoff");
+        this.options.onRestart?.(status === 410 ? "expired" : "error");
+        needList = true;
+        await this.backoff();
+      }
+    }
+  }
+
+  private async listAll(): Promise<void> {
+    const items: RawObject[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = "";
+    do {
+      const stopped = new Promise<never>((_, reject) => (this.abortList = () => reject(new Error("informer stopped"))));
+      const page = await Promise.race([
+        withTimeout(this.client.list(this.options.pageSize ?? 500, continueToken), this.options.requestTimeoutMs ?? 30_000, `listing ${this.client.label}`),
+        stopped,
+      ]).finally(() => (this.abortList = undefined));
+      if (this.stopped) return;
+      items.push(...page.items);
+      continueToken = page.continueToken || undefined;
+      resourceVersion = page.resourceVersion;
+    } while (continueToken);
+    this.resourceVersion = resourceVersion;
+    this.safely(() => this.handlers.replace(items));
+    if (this.failures > 0) this.options.onRecovered?.();
+    this.failures = 0;
+    if (!this.synced) {
+      this.synced = true;
+      this.resolveFirstSync();
+      this.log.info({ resource: this.client.label, objects: items.length }, "watch: initial list complete");
+    }
+  }
+
+  private watchOnce(): Promise<WatchOutcome> {
+    return new Promise<WatchOutcome>((resolve) => {
+      let settled = false;
+      let controller: AbortController | undefined;
+      let lastActivity = Date.now();
+      const finish = (outcome: WatchOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(watchdog);
+        this.endWatch = undefined;
+        controller?.abort();
+        resolve(outcome);
+      };
+      this.endWatch = finish;
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastActivity > this.watchdogMs) finish("stalled");
+      }, Math.max(50, Math.min(this.watchdogMs / 4, 5_000)));
+      watchdog.unref();
+      const [min, max] = this.options.watchTimeoutSeconds ?? [240, 360];
+      const timeoutSeconds = Math.floor(min + Math.random() * (max - min));
+      const watch = new Watch(this.kubeConfig);
+      // client-node's own inactivity timer: a backstop behind the watchdog above.
+      Object.assign(watch, { requestTimeoutMs: this.watchdogMs * 2 });
+      watch
+        .watch(
+          this.client.path,
+          { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+          (type: string, object: RawObject & { code?: unknown }) => {
+            if (settled) return;
+            lastActivity = Date.now();
+            if (type === "BOOKMARK") {
+              const rv = object.metadata?.resourceVersion;
+              if (rv) this.resourceVersion = rv;
+              return;
+            }
+            if (type === "ERROR") {
+              finish(object.code === 410 ? "expired" : "error");
+              return;
+            }
+            if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
+            const rv = object.metadata?.resourceVersion;
+            if (rv) this.resourceVersion = rv;
+            this.failures = 0;
+            this.safely(() => this.handlers.event(type, object));
+          },
+          (error: unknown) => {
+            if (settled) return;
+            if (!error) return finish("closed");
+            const status = statusOf(error);
+            if (status === 410) return finish("expired");
+            if ((error as ErrorWithStatus).name === "TimeoutError") return finish("stalled");
+            this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: connection failed; retrying with backoff");
+            finish("error");
+          },
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (settled) return c.abort();
+            // Connected. failures stays as it is until an event arrives, so a watch that
+            // connects and fails at once still backs off; the others may go now.
+            if (this.failures > 0) this.options.onRecovered?.();
+          },
+          (error: unknown) => {
+            this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: could not start; retrying with backoff");
+            finish("error");
+          },
+        );
+    });
+  }
+
+  private backoff(): Promise<void> {
+    this.failures++;
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures - 1, 20));
+    const delay = base * (0.8 + Math.random() * 0.4);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).finally(() => (this.wake = undefined));
+  }
+
+  /** A bug in a handler must not end the watch loop. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.log.error({ resource: this.client.label, err: error }, "watch: event handler failed; please report this");
+    }
+  }
+}
