@@ -9,7 +9,7 @@ import { ask, DEFAULT_BUDGET, verdictOf } from "../dist/src/core/iam/symbolic.js
 import { adapt } from "../dist/src/core/adapters/index.js";
 import { review } from "../dist/src/core/engine/engine.js";
 import { Inventory } from "../dist/src/core/inventory/inventory.js";
-import { parseConfig } from "../dist/src/platform/config/config-file.js";
+import { parseConfig } from "../src/cli/config/config-file.js";
 
 // A Deny that can never match (never = x and never != x), but only the last key shows it:
 // 22 keys before it each keep it open, 2^22 combinations: every question runs out of budget.

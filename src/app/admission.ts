@@ -3,8 +3,8 @@
  * no HTTP, no I/O, so it is tested without a server and can never wait on anything slow.
  */
 import { adapt, type AdapterIssue } from "../core/adapters/index.js";
-import type { Config } from "../platform/config/schema.js";
-import { adapterContext } from "./check-objects.js";
+import type { Config } from "../core/config.js";
+import { adapterContext } from "../core/adapters/inventory-adapter.js";
 import { review } from "../core/engine/engine.js";
 import { capText, notCheckedFinding, withinBudget } from "../core/engine/limits.js";
 import type { Inventory } from "../core/inventory/inventory.js";

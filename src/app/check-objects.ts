@@ -1,39 +1,10 @@
-import { adapt } from "../core/adapters/index.js";
-import type { AdaptResult, AdapterContext, KubeObject } from "../core/adapters/types.js";
-import type { Config } from "../platform/config/schema.js";
+import { fillInventory } from "../core/adapters/inventory-adapter.js";
+import type { Config } from "../core/config.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import type { CheckReport, InputError, ReportedFinding } from "../core/model/report.js";
 import type { ModelObject } from "../core/model/types.js";
 import type { Rule } from "../core/rules/rule.js";
 import { review } from "../core/engine/engine.js";
-
-/** Adapter context backed by the inventory's Namespaces (ACK default regions). */
-export function adapterContext(inventory: Inventory, config: Config): AdapterContext {
-  return {
-    namespaceDefaultRegion: (ns) => inventory.namespace(ns)?.defaultRegion,
-    defaultRegion: config.defaults.region,
-  };
-}
-
-/**
- * Adapts every object and files the adapted ones in the inventory, Namespaces first (ACK
- * objects take their default region from them). The raw objects are consumed: each is
- * dropped once adapted, so a large input keeps only the model.
- */
-export function fillInventory<T extends { object: unknown }>(
-  items: readonly T[],
-  inventory: Inventory,
-  config: Config,
-): { item: T; result: AdaptResult }[] {
-  const ctx = adapterContext(inventory, config);
-  const ordered = [...items.filter((i) => isNamespace(i.object)), ...items.filter((i) => !isNamespace(i.object))];
-  return ordered.map((item) => {
-    const result = adapt(item.object, ctx);
-    item.object = undefined;
-    if (result.status === "adapted") inventory.upsert(result.object);
-    return { item, result };
-  });
-}
 
 export interface SourcedObject {
   /** Released (set to undefined) once adapted: a large check keeps only the model. */
@@ -53,11 +24,6 @@ export interface CheckOptions {
    * not list): rules that need every object then say nothing rather than guess. Default true.
    */
   inventoryComplete?: boolean;
-}
-
-function isNamespace(o: unknown): boolean {
-  const k = o as Partial<KubeObject> | null;
-  return typeof k === "object" && k !== null && k.apiVersion === "v1" && k.kind === "Namespace";
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Config } from "../platform/config/schema.js";
+import type { Config } from "./config/schema.js";
 import type { Inventory } from "../core/inventory/inventory.js";
 import type { Logger } from "../platform/telemetry/logging.js";
 import type { Metrics } from "../platform/telemetry/metrics.js";

@@ -1,6 +1,6 @@
 import { adapt } from "../core/adapters/index.js";
-import type { Config } from "../platform/config/schema.js";
-import { adapterContext } from "../app/check-objects.js";
+import type { Config } from "./config/schema.js";
+import { adapterContext } from "../core/adapters/inventory-adapter.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import type { AwsLog } from "../platform/aws/facts-provider.js";
 import type { RequestHook } from "../platform/aws/retry.js";

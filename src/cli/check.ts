@@ -1,5 +1,5 @@
-import { defaultConfig, type Config } from "../platform/config/schema.js";
-import { loadConfigFile } from "../platform/config/config-file.js";
+import { defaultConfig, type Config } from "./config/schema.js";
+import { loadConfigFile } from "./config/config-file.js";
 import { findKind } from "../core/adapters/index.js";
 import { checkObjects, type SourcedObject } from "../app/check-objects.js";
 import type { InputError } from "../core/model/report.js";

@@ -2,8 +2,8 @@
  * What `explain` and `map` read before they answer: the config, the input files and, with
  * --cluster, the watched kinds of the live cluster (read-only, as `check --cluster` lists them).
  */
-import { loadConfigFile } from "../platform/config/config-file.js";
-import { defaultConfig, type Config } from "../platform/config/schema.js";
+import { loadConfigFile } from "./config/config-file.js";
+import { defaultConfig, type Config } from "./config/schema.js";
 import { loadInputs } from "./input-files.js";
 
 export interface ExplainInputOptions {

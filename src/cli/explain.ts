@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { fillInventory } from "../app/check-objects.js";
+import { fillInventory } from "../core/adapters/inventory-adapter.js";
 import { explain, ExplainInputError } from "../app/explain/explain.js";
 import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../app/explain/identity.js";
 import { renderExplanation } from "../app/explain/render.js";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { fillInventory } from "../app/check-objects.js";
+import { fillInventory } from "../core/adapters/inventory-adapter.js";
 import { isIdentityKind } from "../app/explain/identity.js";
 import { buildMap, renderDot, renderMermaid } from "../app/explain/map.js";
 import { Inventory } from "../core/inventory/inventory.js";

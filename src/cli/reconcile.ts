@@ -3,12 +3,13 @@
  * metrics port and /healthz, /readyz on a health port. Several replicas may run: a Lease
  * elects the one that writes PolicyReports and Events.
  */
+import { inventoryAdapter } from "../core/adapters/inventory-adapter.js";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { startAwsService, type AwsService } from "./aws-service.js";
-import { loadConfigOrDefault } from "../platform/config/config-file.js";
+import { loadConfigOrDefault } from "./config/config-file.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import { ClusterInventory } from "../platform/kube/cluster-inventory.js";
 import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
@@ -76,7 +77,7 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
   const kubeConfig = env.kubeConfig ?? loadKubeConfig({ withoutCluster: "run `serve --no-kube` instead (reconcile audits a cluster, it cannot run without one)" });
   const inventory = new Inventory();
   const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });
-  const cluster = new ClusterInventory({ kubeConfig, inventory, config, logger, metrics });
+  const cluster = new ClusterInventory({ kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics });
   const reconciler = new Reconciler({
     kubeConfig,
     clusterInventory: cluster,

@@ -3,13 +3,14 @@
  * --no-kube — the informer-fed inventory that cross-resource rules read and the reconciler
  * (leader-elected audit into PolicyReports and Events) that shares it.
  */
+import { inventoryAdapter } from "../core/adapters/inventory-adapter.js";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { startAwsService, type AwsService } from "./aws-service.js";
-import { loadConfigOrDefault } from "../platform/config/config-file.js";
-import type { Config } from "../platform/config/schema.js";
-import { fillInventory } from "../app/check-objects.js";
+import { loadConfigOrDefault } from "./config/config-file.js";
+import type { Config } from "./config/schema.js";
+import { fillInventory } from "../core/adapters/inventory-adapter.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import { ClusterInventory, type ClusterInventoryOptions } from "../platform/kube/cluster-inventory.js";
 import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
@@ -110,7 +111,7 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     cluster = new ClusterInventory({
       kubeConfig,
       inventory,
-      config,
+      adapt: inventoryAdapter(inventory, config),
       logger,
       metrics,
       ...(env.discoveryIntervalMs ? { discoveryIntervalMs: env.discoveryIntervalMs } : {}),

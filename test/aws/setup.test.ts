@@ -3,7 +3,7 @@ import { adapt } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { awsRequestsHook, inventoryRegions, referencedAwsIds, resolveEc2Endpoint, startAwsVerification } from "../../src/platform/aws/setup.js";
 import { runCheck } from "../../src/cli/check.js";
-import { adapterContext } from "../../src/app/check-objects.js";
+import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { config } from "../helpers/check.js";

@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { WATCHED_KINDS } from "../../src/core/adapters/kind-registry.js";
-import { configSchema, defaultConfig } from "../../src/platform/config/schema.js";
+import { WATCHED_KINDS } from "../../src/core/model/kinds.js";
+import { configSchema, defaultConfig } from "../../src/cli/config/schema.js";
 import { describeIntegration, repoRoot } from "../harness/control-plane.js";
 import { ALL_FEATURES, chartDir, findDoc, helm, helmTemplate, NAMESPACE, renderChart, type KubeDoc } from "./render.js";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { CONSUMER_IDS, configSchema } from "../../src/platform/config/schema.js";
+import { CONSUMER_IDS, configSchema } from "../../src/cli/config/schema.js";
 import { RULE_IDS } from "../../src/core/model/findings.js";
 import { chartDir } from "./render.js";
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfigFile, parseConfig, parseConfigText } from "../../src/platform/config/config-file.js";
+import { loadConfigFile, parseConfig, parseConfigText } from "../../src/cli/config/config-file.js";
 
 describe("config", () => {
   it("fills defaults for an empty document", () => {

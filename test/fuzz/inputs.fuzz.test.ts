@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadInputs } from "../../src/cli/input-files.js";
-import { parseConfig, parseConfigText } from "../../src/platform/config/config-file.js";
+import { parseConfig, parseConfigText } from "../../src/cli/config/config-file.js";
 import { parsePolicy, serializePolicy } from "../../src/core/iam/index.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 

@@ -10,7 +10,7 @@ import {
   type V1RuleWithOperations,
   type V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
-import { WATCHED_KINDS } from "../../src/core/adapters/kind-registry.js";
+import { WATCHED_KINDS } from "../../src/core/model/kinds.js";
 import { createCertificateAuthority, issueServingCert } from "./control-plane.js";
 
 export interface UrlWebhook {

@@ -1,8 +1,9 @@
-import { parseConfig } from "../../src/platform/config/config-file.js";
-import type { Config } from "../../src/platform/config/schema.js";
+import { parseConfig } from "../../src/cli/config/config-file.js";
+import type { Config } from "../../src/cli/config/schema.js";
 import { adapt } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { adapterContext, checkObjects } from "../../src/app/check-objects.js";
+import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
+import { checkObjects } from "../../src/app/check-objects.js";
 import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import type { Finding, RuleId } from "../../src/core/model/findings.js";

@@ -1,10 +1,11 @@
 // Events behind a real kube-apiserver: one per object summarising its findings (deny and warn
 // only by default), a change is one more, and a leader change brings no second burst: the
 // new leader reads what the old one announced and stays quiet (Events counted).
+import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { configSchema } from "../../src/platform/config/schema.js";
+import { configSchema } from "../../src/cli/config/schema.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
@@ -37,7 +38,7 @@ describeIntegration("Events that do not flood, against a real API server", () =>
   async function startReplica(identity: string): Promise<Replica> {
     const inventory = new Inventory();
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    const cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, config, logger, metrics, discoveryIntervalMs: 1_000 });
+    const cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics, discoveryIntervalMs: 1_000 });
     const reconciler = new Reconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity, lease: LEASE, debounceMs: 100, auditIntervalMs: 600_000 });
     reconciler.start();
     await cluster.synced;

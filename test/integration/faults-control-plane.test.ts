@@ -16,6 +16,7 @@
 // Timings are those of the shipped defaults (informer backoff 0.5–30 s, lease 15 s / renew
 // deadline 10 s / retry 2 s, 200 ms batching, 30 s discovery): what a deployment would see.
 // Only generous bounds are asserted; the goals are in the notes.
+import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
 import { connect, createServer, type Socket } from "node:net";
@@ -26,7 +27,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { startService, type RunningService } from "../../src/cli/serve.js";
-import { defaultConfig } from "../../src/platform/config/schema.js";
+import { defaultConfig } from "../../src/cli/config/schema.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
@@ -508,7 +509,7 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     const config = defaultConfig();
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
     const logger = capture("info", reconcilerLog);
-    const cluster = new ClusterInventory({ kubeConfig: guardKubeConfig, inventory, config, logger, metrics });
+    const cluster = new ClusterInventory({ kubeConfig: guardKubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics });
     const reconciler = new Reconciler({
       kubeConfig: guardKubeConfig,
       clusterInventory: cluster,

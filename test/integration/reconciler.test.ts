@@ -1,10 +1,11 @@
 // The reconciler behind a real kube-apiserver: objects of every family become PolicyReport
 // results, Events and gauge values; fixes and deletions take them away; an API server
 // restart changes nothing; a Lease elects exactly one writer and hands over when it stops.
+import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { defaultConfig } from "../../src/platform/config/schema.js";
+import { defaultConfig } from "../../src/cli/config/schema.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
@@ -71,7 +72,7 @@ describeIntegration("reconciler against a real API server", () => {
     const cluster = new ClusterInventory({
       kubeConfig: controlPlane.kubeConfig,
       inventory,
-      config,
+      adapt: inventoryAdapter(inventory, config),
       logger,
       metrics,
       discoveryIntervalMs: 1_000,

@@ -2,10 +2,11 @@
 // than one report could hold ends up complete across per-kind shards, each well under etcd's
 // limit; deletions take results (and emptied shards) away; a report of the previous layout —
 // what `helm upgrade` from the previous chart leaves behind — is gone after the first audit.
+import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { configSchema } from "../../src/platform/config/schema.js";
+import { configSchema } from "../../src/cli/config/schema.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
@@ -90,7 +91,7 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     // Events off: this file is about reports (events-leader.test.ts is about Events).
     const config = configSchema.parse({ events: { audit: "off" } });
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, config, logger, metrics, discoveryIntervalMs: 1_000 });
+    cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics, discoveryIntervalMs: 1_000 });
     reconciler = new Reconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity: "reports-test", lease: false, debounceMs: 100, auditIntervalMs: 600_000 });
     reconciler.start();
     await cluster.synced;

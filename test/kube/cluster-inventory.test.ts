@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory, type InventoryChange } from "../../src/platform/kube/cluster-inventory.js";
 import type { ServedApis } from "../../src/platform/kube/discovery.js";
@@ -30,10 +31,11 @@ async function setup(initial: ServedApis) {
   for (const path of [NAMESPACES, COMMUNITY_ENDPOINTS, ACK_ENDPOINTS]) api.collection(path);
   let servedNow = initial;
   const metrics = createMetrics({ processMetrics: false });
+  const inventory = new Inventory();
   const cluster = new ClusterInventory({
     kubeConfig: api.kubeConfig,
-    inventory: new Inventory(),
-    config: config(),
+    inventory,
+    adapt: inventoryAdapter(inventory, config()),
     logger: createLogger({ level: "silent" }),
     metrics,
     discover: async () => servedNow,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { WATCHED_KINDS } from "../../src/core/adapters/kind-registry.js";
+import { WATCHED_KINDS } from "../../src/core/model/kinds.js";
 import { createMetrics, EC2_OPERATIONS } from "../../src/platform/telemetry/metrics.js";
 
 /** SPEC §3 "Metrics": name → [type, label names]. */

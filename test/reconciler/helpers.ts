@@ -1,7 +1,7 @@
 import { adapt } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import type { Config } from "../../src/platform/config/schema.js";
-import { adapterContext } from "../../src/app/check-objects.js";
+import type { Config } from "../../src/cli/config/schema.js";
+import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import type { InventoryChange } from "../../src/platform/kube/cluster-inventory.js";
 import type { ModelObject } from "../../src/core/model/types.js";

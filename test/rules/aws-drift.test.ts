@@ -5,7 +5,7 @@ import type { EndpointFact, ExternalFacts, VpcFact } from "../../src/core/invent
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import type { Finding } from "../../src/core/model/findings.js";
 import { adapt } from "../../src/core/adapters/index.js";
-import { adapterContext } from "../../src/app/check-objects.js";
+import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { review } from "../../src/core/engine/engine.js";
 import { config } from "../helpers/check.js";
 import { ackEndpoint, bucketGrant, communityEndpoint, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";

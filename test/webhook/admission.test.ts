@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_FINDINGS_PER_RULE } from "../../src/core/engine/limits.js";
 import { adapt } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { adapterContext } from "../../src/app/check-objects.js";
+import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import type { Operation } from "../../src/core/model/types.js";
 import {

@@ -7,7 +7,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HTTP_FAMILIES, normalReview, REVIEW_FAMILIES } from "../../bench/adversarial.mjs";
 import { adapt } from "../../src/core/adapters/index.js";
-import { adapterContext } from "../../src/app/check-objects.js";
+import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";

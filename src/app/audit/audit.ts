@@ -6,7 +6,7 @@
  * Results go into the ResultStore; nothing here talks to the API server.
  */
 import { isDeepStrictEqual } from "node:util";
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../../core/config.js";
 import { review } from "../../core/engine/engine.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import type { InventoryChange } from "../../platform/kube/cluster-inventory.js";

@@ -7,7 +7,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseDurationMs } from "../../platform/util/duration.js";
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../../core/config.js";
 import type { ClusterInventory } from "../../platform/kube/cluster-inventory.js";
 import { httpStatusLabel, reasonOf } from "../../platform/kube/informer.js";
 import type { Logger } from "../../platform/telemetry/logging.js";

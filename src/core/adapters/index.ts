@@ -9,11 +9,11 @@ import { adaptAck, ACK_DEFAULT_REGION_ANNOTATION } from "./ack.js";
 import { baseOf, describe, isRecord, stringMap } from "./common.js";
 import { adaptCommunity } from "./community.js";
 import type { AdapterInput } from "./input.js";
-import { findKind, isKnownGroupKind } from "./kind-registry.js";
+import { findKind, isKnownGroupKind } from "../model/kinds.js";
 import type { AdaptResult, AdapterContext, AdapterIssue } from "./types.js";
 import { adaptUpjet } from "./upjet.js";
 
-export { WATCHED_KINDS, NAMESPACE_KIND, findKind, apiVersionOf } from "./kind-registry.js";
+export { WATCHED_KINDS, NAMESPACE_KIND, findKind, apiVersionOf } from "../model/kinds.js";
 export { normaliseS3Region, parseServiceName } from "./common.js";
 export { ACK_DEFAULT_REGION_ANNOTATION, ACK_REGION_ANNOTATION } from "./ack.js";
 export type { AdaptResult, AdapterContext, AdapterIssue, KubeObject, WatchedKind } from "./types.js";

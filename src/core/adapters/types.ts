@@ -38,14 +38,4 @@ export type AdaptResult =
   /** A kind we check but too broken to model (no metadata.name, spec not an object, …). */
   | { status: "invalid"; issues: AdapterIssue[] };
 
-/** One group/version/kind this product watches and admits. */
-export interface WatchedKind {
-  group: string;
-  version: string;
-  kind: string;
-  /** Lower-case plural resource name for the API path and webhook rules. */
-  plural: string;
-  namespaced: boolean;
-  family: Family;
-  modelType: ModelType;
-}
+export type { WatchedKind } from "../model/kinds.js";

@@ -1,4 +1,4 @@
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../config.js";
 import { ACTION_ORDER, type RuleAction } from "../model/findings.js";
 import type { Rule, RuleFinding } from "../rules/rule.js";
 

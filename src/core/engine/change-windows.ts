@@ -1,4 +1,4 @@
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../config.js";
 
 type ChangeWindow = Config["changeWindows"][number];
 

@@ -1,4 +1,4 @@
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../config.js";
 import type { Inventory } from "../inventory/inventory.js";
 import type { Finding } from "../model/findings.js";
 import type { ModelObject, Operation } from "../model/types.js";

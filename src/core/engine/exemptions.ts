@@ -1,4 +1,4 @@
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../config.js";
 import { matchesSelector } from "../inventory/labels.js";
 import type { RuleId } from "../model/findings.js";
 import type { ModelObject } from "../model/types.js";

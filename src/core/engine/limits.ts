@@ -4,7 +4,7 @@
  * that counts the rest), texts cut to a fixed length, and a work budget (config
  * `limits.workSteps`) after which the review ends with a "not checked" finding.
  */
-import type { Config } from "../../platform/config/schema.js";
+import type { Config } from "../config.js";
 import { isWorkBudgetExceeded, withWorkBudget, type WorkBudgetExceeded } from "../iam/work-budget.js";
 import type { Finding, RuleAction } from "../model/findings.js";
 import { describeRef } from "../model/refs.js";

@@ -1,4 +1,4 @@
-import type { LabelSelector } from "../../platform/config/schema.js";
+import type { LabelSelector } from "../config.js";
 
 /** Kubernetes label-selector semantics (matchLabels AND matchExpressions; empty selector matches all). */
 export function matchesSelector(labels: Record<string, string>, selector: LabelSelector): boolean {

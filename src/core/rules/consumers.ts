@@ -1,5 +1,5 @@
-import type { ConsumerId } from "../../platform/config/schema.js";
-import { CONSUMER_IDS } from "../../platform/config/schema.js";
+import type { ConsumerId } from "../config.js";
+import { CONSUMER_IDS } from "../config.js";
 import { matchesSelector } from "../inventory/labels.js";
 import type { Endpoint } from "../model/types.js";
 import type { RuleContext } from "./rule.js";

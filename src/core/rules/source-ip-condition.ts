@@ -2,7 +2,7 @@ import { cidrsOverlap, isPrivateRange, overlapsPrivateRange } from "../iam/index
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
-import { conditionsOnKey } from "./policy-query.js";
+import { conditionsOnKey } from "../iam/policy-query.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
 import { actionsOf, anyEndpointKeys, askFor, coveredBy, statementResources, endpointKeys, explainWitness, explicitDeny, allowed, single } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";

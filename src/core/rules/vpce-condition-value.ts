@@ -1,7 +1,7 @@
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
-import { conditionsOnKey, hasWildcard } from "./policy-query.js";
+import { conditionsOnKey, hasWildcard } from "../iam/policy-query.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
 import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";

@@ -1,7 +1,7 @@
-import type { Config } from "../config/schema.js";
+import type { Config } from "../../core/config.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import { exactValuesOnKey } from "../../core/rules/policy-query.js";
+import { exactValuesOnKey } from "../../core/iam/policy-query.js";
 import type { Clock } from "./cache.js";
 import { parseDurationMs } from "../util/duration.js";
 // Types only: the AWS SDK (about 30 MiB of heap and 0.35 s to load) is imported when AWS

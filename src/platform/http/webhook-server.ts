@@ -1,11 +1,11 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { Config } from "../config/schema.js";
+import type { Config } from "../../core/config.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import { logRateLimiter, type Logger } from "../telemetry/logging.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import { WATCHED_KINDS } from "../../core/adapters/kind-registry.js";
+import { WATCHED_KINDS } from "../../core/model/kinds.js";
 import { textNestingBeyond } from "../../core/iam/parse.js";
 import { decide, parseAdmissionReview, type AdmissionRequest } from "../../app/admission.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";

@@ -5,9 +5,8 @@
  * without a restart.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { adapt, NAMESPACE_KIND, WATCHED_KINDS, type WatchedKind } from "../../core/adapters/index.js";
-import type { Config } from "../config/schema.js";
-import { adapterContext } from "../../app/check-objects.js";
+import type { InventoryAdapter } from "../../core/adapters/inventory-adapter.js";
+import { NAMESPACE_KIND, WATCHED_KINDS, type WatchedKind } from "../../core/model/kinds.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import type { Logger } from "../telemetry/logging.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -24,7 +23,8 @@ export type InventoryListener = (change: InventoryChange) => void;
 export interface ClusterInventoryOptions {
   kubeConfig: KubeConfig;
   inventory: Inventory;
-  config: Config;
+  /** Turns a listed or watched object into the model (core inventoryAdapter(inventory, config)). */
+  adapt: InventoryAdapter;
   logger: Logger;
   metrics?: Metrics;
   /** How often to look for CRDs installed or removed since. Default 30 s. */
@@ -221,7 +221,7 @@ export class ClusterInventory {
 
   private apply(entry: Watched, raw: RawObject): void {
     const name = objectName(raw);
-    const result = adapt(raw, adapterContext(this.inventory, this.options.config));
+    const result = this.options.adapt(raw);
     if (result.status !== "adapted") {
       // Not modelable (the API server's schema normally prevents this): it cannot take part
       // in cross-resource rules, so it must not linger in its previous form either.

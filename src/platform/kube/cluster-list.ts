@@ -5,7 +5,7 @@
  * that cannot be listed (403, timeout) is a failure of its own; the others are still read.
  */
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { WATCHED_KINDS, type WatchedKind } from "../../core/adapters/index.js";
+import { WATCHED_KINDS, type WatchedKind } from "../../core/model/kinds.js";
 import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ServedApis } from "./discovery.js";
 import { FORBIDDEN_FIX, reasonOf, statusOf, type ListPage, type RawObject, type ResourceClient } from "./informer.js";
 

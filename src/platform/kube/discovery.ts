@@ -1,5 +1,5 @@
 import { ApisApi, CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { NAMESPACE_KIND, type WatchedKind } from "../../core/adapters/index.js";
+import { NAMESPACE_KIND, type WatchedKind } from "../../core/model/kinds.js";
 import type { ListPage, RawObject, ResourceClient } from "./informer.js";
 import { statusOf } from "./informer.js";
 

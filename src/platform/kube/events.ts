@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
-import type { Config } from "../config/schema.js";
+import type { Config } from "../../core/config.js";
 import { reasonOf, statusOf } from "./informer.js";
 import type { Logger } from "../telemetry/logging.js";
 import type { Finding } from "../../core/model/findings.js";

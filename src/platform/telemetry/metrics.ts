@@ -4,7 +4,7 @@
  * object and never create metrics themselves.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { WATCHED_KINDS } from "../../core/adapters/kind-registry.js";
+import { WATCHED_KINDS } from "../../core/model/kinds.js";
 import type { RequestOutcome } from "../aws/retry.js";
 import type { Operation } from "../../core/model/types.js";
 

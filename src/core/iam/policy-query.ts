@@ -1,4 +1,4 @@
-import type { Condition, PolicyDocument, Statement } from "../iam/types.js";
+import type { Condition, PolicyDocument, Statement } from "./types.js";
 
 export interface ConditionHit {
   statement: Statement;

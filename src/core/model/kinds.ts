@@ -1,9 +1,20 @@
 /**
- * Every group/version/kind of SPEC §1 that this product admits and watches, with what the
+ * Every group/version/kind (README "What it checks") that this product admits and watches, with what the
  * API server needs (plural, scope) and what the adapters need (family, model type).
  */
-import type { Family, ModelType } from "../model/types.js";
-import type { WatchedKind } from "./types.js";
+import type { Family, ModelType } from "./types.js";
+
+/** One group/version/kind this product watches and admits. */
+export interface WatchedKind {
+  group: string;
+  version: string;
+  kind: string;
+  /** Lower-case plural resource name for the API path and webhook rules. */
+  plural: string;
+  namespaced: boolean;
+  family: Family;
+  modelType: ModelType;
+}
 
 interface KindSpec {
   kind: string;
