@@ -2,7 +2,8 @@
 // The layer rule of README "Architecture", checked on every `npm run lint`:
 //   core     imports only core, and nothing from npm or node:
 //   app      imports only core and app (no npm, no node:)
-//   platform imports core types only (`import type`), platform, npm and node:
+//   platform imports core types only (`import type`) plus core/model's vocabulary (kind list,
+//            report names, refs: data, never a decision), platform, npm and node:
 //   cli      wires them and may import anything
 // It prints the folder-level import graph (layer/folder → layer/folder) and exits 1 on a
 // forbidden edge or an import cycle between files.
@@ -61,7 +62,8 @@ function violation(fromLayer, target) {
   if (fromLayer === "core" && layer !== "core") return `core imports only core`;
   if (fromLayer === "app" && layer !== "core" && layer !== "app") return `app imports only core and app (inject what it needs from ${layer})`;
   if (fromLayer === "platform") {
-    if (layer === "core" && !typeOnly) return "platform imports core types only (use `import type`, or let cli pass the function in)";
+    const vocabulary = target.path.startsWith("core/model/");
+    if (layer === "core" && !typeOnly && !vocabulary) return "platform imports core types only, and values only from core/model (use `import type`, or let cli pass the function in)";
     if (layer !== "core" && layer !== "platform") return `platform may not import ${layer}`;
   }
   return undefined;

@@ -3,7 +3,8 @@ import type { Inventory } from "../core/inventory/inventory.js";
 import type { Logger } from "../platform/telemetry/logging.js";
 import type { Metrics } from "../platform/telemetry/metrics.js";
 import { parseDurationMs } from "../platform/util/duration.js";
-import { awsRequestsHook, inventoryRegions, startAwsVerification } from "../platform/aws/setup.js";
+import { awsRequestsHook, startAwsVerification } from "../platform/aws/setup.js";
+import { inventoryRegions } from "../core/inventory/aws-references.js";
 
 export interface AwsService {
   stop(): void;

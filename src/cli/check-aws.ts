@@ -4,7 +4,8 @@ import { adapterContext } from "../core/adapters/inventory-adapter.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import type { AwsLog } from "../platform/aws/facts-provider.js";
 import type { RequestHook } from "../platform/aws/retry.js";
-import { inventoryRegions, startAwsVerification, type AwsVerificationOptions } from "../platform/aws/setup.js";
+import { startAwsVerification, type AwsVerificationOptions } from "../platform/aws/setup.js";
+import { inventoryRegions } from "../core/inventory/aws-references.js";
 
 export interface CliAwsOptions {
   config: Config;

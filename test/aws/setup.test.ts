@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { adapt } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { awsRequestsHook, inventoryRegions, referencedAwsIds, resolveEc2Endpoint, startAwsVerification } from "../../src/platform/aws/setup.js";
+import { awsRequestsHook, resolveEc2Endpoint, startAwsVerification } from "../../src/platform/aws/setup.js";
+import { inventoryRegions, referencedAwsIds } from "../../src/core/inventory/aws-references.js";
 import { runCheck } from "../../src/cli/check.js";
 import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";

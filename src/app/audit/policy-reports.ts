@@ -24,79 +24,32 @@ import { createHash } from "node:crypto";
 import type { Finding } from "../../core/model/findings.js";
 import { groupOf, objectKey } from "../../core/model/refs.js";
 import type { ResourceRef } from "../../core/model/types.js";
-import { CLUSTER_SCOPE, type ObjectResult, type ReportScope, type StoredFinding } from "./results.js";
+import {
+  CLUSTER_SCOPE,
+  DEFAULT_MAX_RESULTS_BYTES,
+  HASH_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  POLICY_NAME,
+  REPORT_API_GROUP,
+  REPORT_API_VERSION,
+  REPORT_NAME,
+  SHARD_ANNOTATION,
+  type BuiltReport,
+  type PolicyReportObject,
+  type PolicyReportResult,
+  type ReportObjectReference,
+  type ReportResultStatus,
+  type ReportScope,
+  type ReportSeverity,
+  type ReportSummary,
+} from "../../core/model/policy-report.js";
+import type { ObjectResult, StoredFinding } from "./results.js";
 
-export const REPORT_API_GROUP = "wgpolicyk8s.io";
-export const REPORT_API_VERSION = "v1alpha2";
-export const REPORT_NAME = "s3-vpce-guard";
-export const POLICY_NAME = "s3-vpce-guard";
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const MANAGED_BY_VALUE = "s3-vpce-guard";
-export const HASH_ANNOTATION = "s3-vpce-guard.io/content-hash";
-/** "3/8" on a report that is one of several shards of its namespace or kind. */
-export const SHARD_ANNOTATION = "s3-vpce-guard.io/shard";
-/**
- * Results per report at most (JSON bytes). etcd refuses objects over 1.5 MiB; staying under
- * half of that leaves room for metadata and managedFields, and keeps every list and watch
- * event of a report small enough for Policy Reporter and kubectl.
- */
-export const DEFAULT_MAX_RESULTS_BYTES = 600_000;
+export * from "../../core/model/policy-report.js";
+
 /** A bound on the split, for a pathological scope (each shard still holds ≥ 1 object). */
 const MAX_SHARDS = 1024;
-
-export type ReportResultStatus = "pass" | "fail" | "warn" | "error" | "skip";
-export type ReportSeverity = "critical" | "high" | "medium" | "low" | "info";
-
-export interface ReportObjectReference {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  uid?: string;
-}
-
-export interface PolicyReportResult {
-  source: string;
-  policy: string;
-  rule: string;
-  category: string;
-  result: ReportResultStatus;
-  severity: ReportSeverity;
-  scored: boolean;
-  message: string;
-  timestamp: { seconds: number; nanos: number };
-  resources: ReportObjectReference[];
-  properties: Record<string, string>;
-}
-
-export interface ReportSummary {
-  pass: number;
-  fail: number;
-  warn: number;
-  error: number;
-  skip: number;
-}
-
-export interface PolicyReportObject {
-  apiVersion: string;
-  kind: "PolicyReport" | "ClusterPolicyReport";
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  };
-  summary: ReportSummary;
-  results: PolicyReportResult[];
-}
-
-export interface BuiltReport {
-  scope: ReportScope;
-  name: string;
-  object: PolicyReportObject;
-  /** Hash of summary + results: the writer applies only when it differs from the last write. */
-  hash: string;
-}
 
 const RESULT_OF: Record<Finding["action"], ReportResultStatus> = { deny: "fail", warn: "warn", audit: "warn" };
 const SEVERITY_OF: Record<Finding["action"], ReportSeverity> = { deny: "high", warn: "medium", audit: "low" };

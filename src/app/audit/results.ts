@@ -7,11 +7,9 @@
 import type { Finding } from "../../core/model/findings.js";
 import type { ResourceRef } from "../../core/model/types.js";
 
-/** "" is the cluster scope (ClusterPolicyReport); anything else a namespace. */
-export type ReportScope = string;
-export const CLUSTER_SCOPE: ReportScope = "";
+import { CLUSTER_SCOPE, scopeOf, type ReportScope } from "../../core/model/policy-report.js";
 
-export const scopeOf = (ref: ResourceRef): ReportScope => ref.namespace ?? CLUSTER_SCOPE;
+export { CLUSTER_SCOPE, scopeOf, type ReportScope };
 
 /** Identity of one finding across re-evaluations (same rule, field and message). */
 export const findingId = (f: Finding): string => `${f.rule}\u0000${f.path}\u0000${f.message}`;

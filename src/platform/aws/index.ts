@@ -16,8 +16,6 @@ export {
 } from "./retry.js";
 export {
   awsRequestsHook,
-  inventoryRegions,
-  referencedAwsIds,
   resolveEc2Endpoint,
   startAwsVerification,
   type AwsVerification,

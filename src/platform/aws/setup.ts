@@ -1,7 +1,6 @@
 import type { Config } from "../../core/config.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import { exactValuesOnKey } from "../../core/iam/policy-query.js";
 import type { Clock } from "./cache.js";
 import { parseDurationMs } from "../util/duration.js";
 // Types only: the AWS SDK (about 30 MiB of heap and 0.35 s to load) is imported when AWS
@@ -37,36 +36,6 @@ export function resolveEc2Endpoint(flag: string | undefined, config: Config, env
     return { ok: true, endpoint: value, from };
   }
   return { ok: true, endpoint: undefined, from: "the AWS SDK's default endpoint" };
-}
-
-/** Regions the inventory mentions (endpoints, their service names, buckets, policies, associations) plus the default. */
-export function inventoryRegions(inventory: Inventory, defaultRegion: string): string[] {
-  const regions = new Set<string>([defaultRegion]);
-  for (const o of inventory.all()) {
-    if (o.type === "Namespace") {
-      if (o.defaultRegion) regions.add(o.defaultRegion);
-      continue;
-    }
-    if (o.region) regions.add(o.region.value);
-    if (o.type === "Endpoint" && o.serviceNameRegion) regions.add(o.serviceNameRegion);
-  }
-  return [...regions].sort();
-}
-
-/** Every vpce-/vpc- id the inventory names: endpoint CRs' awsIds and VPCs, and bucket policies' aws:SourceVpce / aws:SourceVpc values. */
-export function referencedAwsIds(inventory: Inventory): { endpointIds: string[]; vpcIds: string[] } {
-  const endpointIds = new Set<string>();
-  const vpcIds = new Set<string>();
-  for (const o of inventory.all()) {
-    if (o.type === "Endpoint") {
-      if (o.awsId) endpointIds.add(o.awsId);
-      if (o.vpc?.value) vpcIds.add(o.vpc.value);
-    } else if ((o.type === "Bucket" || o.type === "BucketPolicy") && o.policy?.document) {
-      for (const id of exactValuesOnKey(o.policy.document, "aws:SourceVpce")) endpointIds.add(id);
-      for (const id of exactValuesOnKey(o.policy.document, "aws:SourceVpc")) vpcIds.add(id);
-    }
-  }
-  return { endpointIds: [...endpointIds].sort(), vpcIds: [...vpcIds].sort() };
 }
 
 /** Counts every EC2 attempt in s3_vpce_guard_aws_requests_total{operation,outcome}. */

@@ -21,7 +21,7 @@ import { reasonOf, statusOf } from "./informer.js";
 import type { Logger } from "../telemetry/logging.js";
 import type { Finding } from "../../core/model/findings.js";
 import { objectKey } from "../../core/model/refs.js";
-import { MANAGED_BY_LABEL } from "../../app/audit/policy-reports.js";
+import { MANAGED_BY_LABEL } from "../../core/model/policy-report.js";
 import type { ResourceRef } from "../../core/model/types.js";
 
 export const EVENT_COMPONENT = "s3-vpce-guard";

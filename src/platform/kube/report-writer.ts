@@ -18,8 +18,8 @@ import {
   REPORT_API_GROUP,
   REPORT_API_VERSION,
   type BuiltReport,
-} from "../../app/audit/policy-reports.js";
-import { CLUSTER_SCOPE, type ReportScope } from "../../app/audit/results.js";
+} from "../../core/model/policy-report.js";
+import { CLUSTER_SCOPE, type ReportScope } from "../../core/model/policy-report.js";
 
 export const FIELD_MANAGER = "s3-vpce-guard";
 
