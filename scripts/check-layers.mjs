@@ -3,7 +3,8 @@
 //   core     imports only core, and nothing from npm or node:
 //   app      imports only core and app (no npm, no node:)
 //   platform imports core types only (`import type`) plus core/model's vocabulary (kind list,
-//            report names, refs: data, never a decision), platform, npm and node:
+//            report names, refs) and core/util's pure helpers: data, never a decision; and
+//            platform, npm and node:
 //   cli      wires them and may import anything
 // It prints the folder-level import graph (layer/folder → layer/folder) and exits 1 on a
 // forbidden edge or an import cycle between files.
@@ -62,8 +63,8 @@ function violation(fromLayer, target) {
   if (fromLayer === "core" && layer !== "core") return `core imports only core`;
   if (fromLayer === "app" && layer !== "core" && layer !== "app") return `app imports only core and app (inject what it needs from ${layer})`;
   if (fromLayer === "platform") {
-    const vocabulary = target.path.startsWith("core/model/");
-    if (layer === "core" && !typeOnly && !vocabulary) return "platform imports core types only, and values only from core/model (use `import type`, or let cli pass the function in)";
+    const vocabulary = target.path.startsWith("core/model/") || target.path.startsWith("core/util/");
+    if (layer === "core" && !typeOnly && !vocabulary) return "platform imports core types only, and values only from core/model and core/util (use `import type`, or let cli pass the function in)";
     if (layer !== "core" && layer !== "platform") return `platform may not import ${layer}`;
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { defaultConfig, type Config } from "./config/schema.js";
+import { artifactUri } from "../platform/util/file-uri.js";
 import { loadConfigFile } from "./config/config-file.js";
 import { findKind } from "../core/adapters/index.js";
 import { checkObjects, type SourcedObject } from "../app/check-objects.js";
@@ -89,7 +90,7 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   report.errors = withoutDuplicates([...(cluster?.errors ?? []), ...loaded.errors, ...report.errors]);
   const color = args.output === "text" && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
-  io.stdout.write(render(args.output, report, { color, toolVersion: VERSION, rules }));
+  io.stdout.write(render(args.output, report, { color, toolVersion: VERSION, rules, artifactUri: (file: string) => artifactUri(file, process.cwd()) }));
   if (cluster?.listFailed) {
     io.stderr.write("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n");
   }

@@ -16,7 +16,8 @@ import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
 import { createLogger, type Logger } from "../platform/telemetry/logging.js";
 import { createMetrics } from "../platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
-import { Reconciler } from "../app/audit/reconciler.js";
+import { type Reconciler } from "../app/audit/reconciler.js";
+import { createReconciler } from "./kube-reconciler.js";
 import { RECONCILE_OPTIONS } from "./reconcile-usage.js";
 import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
 
@@ -78,7 +79,7 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
   const inventory = new Inventory();
   const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });
   const cluster = new ClusterInventory({ kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics });
-  const reconciler = new Reconciler({
+  const reconciler = createReconciler({
     kubeConfig,
     clusterInventory: cluster,
     config,

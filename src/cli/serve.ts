@@ -17,7 +17,8 @@ import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
 import { createLogger, type Logger } from "../platform/telemetry/logging.js";
 import { createMetrics, type Metrics } from "../platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
-import { Reconciler } from "../app/audit/reconciler.js";
+import { type Reconciler } from "../app/audit/reconciler.js";
+import { createReconciler } from "./kube-reconciler.js";
 import { startWebhookServer, type WebhookServer } from "../platform/http/webhook-server.js";
 import { loadInputs } from "./input-files.js";
 import { SERVE_OPTIONS } from "./serve-usage.js";
@@ -121,7 +122,7 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
   let reconciler: Reconciler | undefined;
   if (kubeConfig && cluster && !options.noReconciler) {
     const lease = options.lease ?? leaseFlags({});
-    reconciler = new Reconciler({
+    reconciler = createReconciler({
       kubeConfig,
       clusterInventory: cluster,
       config,

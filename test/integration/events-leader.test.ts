@@ -10,7 +10,8 @@ import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
-import { Reconciler } from "../../src/app/audit/reconciler.js";
+import { type Reconciler } from "../../src/app/audit/reconciler.js";
+import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { sleep, until } from "../harness/wait.js";
@@ -39,7 +40,7 @@ describeIntegration("Events that do not flood, against a real API server", () =>
     const inventory = new Inventory();
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
     const cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics, discoveryIntervalMs: 1_000 });
-    const reconciler = new Reconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity, lease: LEASE, debounceMs: 100, auditIntervalMs: 600_000 });
+    const reconciler = createReconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity, lease: LEASE, debounceMs: 100, auditIntervalMs: 600_000 });
     reconciler.start();
     await cluster.synced;
     return {

@@ -33,7 +33,8 @@ import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { createMetrics, type Metrics } from "../../src/platform/telemetry/metrics.js";
 import type { PolicyReportObject } from "../../src/app/audit/policy-reports.js";
-import { Reconciler } from "../../src/app/audit/reconciler.js";
+import { type Reconciler } from "../../src/app/audit/reconciler.js";
+import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
@@ -510,7 +511,7 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
     const logger = capture("info", reconcilerLog);
     const cluster = new ClusterInventory({ kubeConfig: guardKubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics });
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       kubeConfig: guardKubeConfig,
       clusterInventory: cluster,
       config,

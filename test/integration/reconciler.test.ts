@@ -12,7 +12,8 @@ import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { createMetrics, type Metrics } from "../../src/platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../../src/platform/http/metrics-server.js";
 import type { PolicyReportObject } from "../../src/app/audit/policy-reports.js";
-import { Reconciler } from "../../src/app/audit/reconciler.js";
+import { type Reconciler } from "../../src/app/audit/reconciler.js";
+import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import {
@@ -78,7 +79,7 @@ describeIntegration("reconciler against a real API server", () => {
       discoveryIntervalMs: 1_000,
       informer: { backoff: { initialMs: 100, maxMs: 1_000 }, watchdogMs: 60_000 },
     });
-    const reconciler = new Reconciler({
+    const reconciler = createReconciler({
       kubeConfig: controlPlane.kubeConfig,
       clusterInventory: cluster,
       config,

@@ -12,7 +12,8 @@ import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { DEFAULT_MAX_RESULTS_BYTES, SHARD_ANNOTATION, type PolicyReportObject } from "../../src/app/audit/policy-reports.js";
-import { Reconciler } from "../../src/app/audit/reconciler.js";
+import { type Reconciler } from "../../src/app/audit/reconciler.js";
+import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { until } from "../harness/wait.js";
@@ -92,7 +93,7 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     const config = configSchema.parse({ events: { audit: "off" } });
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
     cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics, discoveryIntervalMs: 1_000 });
-    reconciler = new Reconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity: "reports-test", lease: false, debounceMs: 100, auditIntervalMs: 600_000 });
+    reconciler = createReconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity: "reports-test", lease: false, debounceMs: 100, auditIntervalMs: 600_000 });
     reconciler.start();
     await cluster.synced;
   }, 300_000);

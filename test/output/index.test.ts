@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { artifactUri } from "../../src/platform/util/file-uri.js";
 import { isOutputFormat, OUTPUT_FORMATS, render, renderJson, renderSarif, renderText } from "../../src/app/output/index.js";
 import { sampleReport, sampleRules } from "./sample-report.js";
 
-const options = { color: false, toolVersion: "0.0.1", rules: sampleRules, baseDirectory: "/repo" };
+const options = { color: false, toolVersion: "0.0.1", rules: sampleRules, artifactUri: (file: string) => artifactUri(file, "/repo") };
 
 describe("render", () => {
   it("dispatches each format to its renderer", () => {

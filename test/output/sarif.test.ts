@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
+import { artifactUri } from "../../src/platform/util/file-uri.js";
 import { Ajv, type ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
-import { artifactUri, renderSarif, type SarifOptions } from "../../src/app/output/sarif.js";
+import { renderSarif, type SarifOptions } from "../../src/app/output/sarif.js";
 import { cleanReport, sampleReport, sampleRules } from "./sample-report.js";
 
 /**
@@ -21,7 +22,7 @@ function sarifValidator(): ValidateFunction {
 }
 
 const validate = sarifValidator();
-const options: SarifOptions = { toolVersion: "1.2.3", rules: sampleRules, baseDirectory: "/repo" };
+const options: SarifOptions = { toolVersion: "1.2.3", rules: sampleRules, artifactUri: (file: string) => artifactUri(file, "/repo") };
 
 function sarifOf(report = sampleReport, opts = options) {
   return JSON.parse(renderSarif(report, opts));

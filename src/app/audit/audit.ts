@@ -5,11 +5,11 @@
  * same process are never stuck behind an audit (Gatekeeper chunks its audit the same way).
  * Results go into the ResultStore; nothing here talks to the API server.
  */
-import { isDeepStrictEqual } from "node:util";
+import { deepEqual } from "../../core/util/deep-equal.js";
 import type { Config } from "../../core/config.js";
 import { review } from "../../core/engine/engine.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
-import type { InventoryChange } from "../../platform/kube/cluster-inventory.js";
+import type { InventoryChange } from "../../core/inventory/change.js";
 import type { Finding } from "../../core/model/findings.js";
 import { objectKey } from "../../core/model/refs.js";
 import type { ResourceRef } from "../../core/model/types.js";
@@ -78,7 +78,7 @@ export class Auditor {
     const before = change.type === "upsert" ? change.previous : change.object;
     const after = change.type === "upsert" ? change.object : undefined;
     // A relist re-delivers every object: unchanged ones affect nothing.
-    if (before && after && isDeepStrictEqual(before, after)) return;
+    if (before && after && deepEqual(before, after)) return;
     if (after) this.dependencies.record(after);
     else if (before) this.dependencies.forget(before);
     if (!this.active) return;

@@ -20,7 +20,7 @@
  * - A scope with no audited object left has its reports deleted; a scope whose objects are
  *   all clean keeps a report with `fail: 0, warn: 0` (coverage is visible).
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../core/util/sha256.js";
 import type { Finding } from "../../core/model/findings.js";
 import { groupOf, objectKey } from "../../core/model/refs.js";
 import type { ResourceRef } from "../../core/model/types.js";
@@ -185,10 +185,7 @@ function reportObject(scope: ReportScope, name: string, entries: readonly Prepar
   const results = keyed.map((k) => k.result);
   // Without the results' timestamps (when this process first saw each finding): a new leader
   // sees the same findings later, and must not rewrite every report for that alone.
-  const hash = createHash("sha256")
-    .update(JSON.stringify({ name, summary, results: results.map(({ timestamp: _seen, ...rest }) => rest) }))
-    .digest("hex")
-    .slice(0, 32);
+  const hash = sha256Hex(JSON.stringify({ name, summary, results: results.map(({ timestamp: _seen, ...rest }) => rest) })).slice(0, 32);
   const object: PolicyReportObject = {
     apiVersion: `${REPORT_API_GROUP}/${REPORT_API_VERSION}`,
     kind: scope === CLUSTER_SCOPE ? "ClusterPolicyReport" : "PolicyReport",

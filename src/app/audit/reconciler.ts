@@ -5,36 +5,29 @@
  * every replica's ClusterInventory stays warm for admission. Embeddable: the webhook's
  * process passes its own ClusterInventory and Metrics.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
-import { parseDurationMs } from "../../platform/util/duration.js";
 import type { Config } from "../../core/config.js";
-import type { ClusterInventory } from "../../platform/kube/cluster-inventory.js";
-import { httpStatusLabel, reasonOf } from "../../platform/kube/informer.js";
-import type { Logger } from "../../platform/telemetry/logging.js";
-import type { KubeWriteResource, Metrics } from "../../platform/telemetry/metrics.js";
+import { parseDurationMs } from "../../core/util/duration.js";
 import { Auditor, type FullAuditStats } from "./audit.js";
-import { EventRecorder, type EventRecorderOptions } from "../../platform/kube/events.js";
-import { LeaderElector, type LeaseSettings } from "../../platform/kube/leader.js";
 import { buildReports, type BuildOptions, type BuiltReport } from "./policy-reports.js";
-import { PolicyReportWriter } from "../../platform/kube/report-writer.js";
+import type { AuditLogger, AuditMetrics, Election, FindingEvents, InventoryFeed, LeadershipCallbacks, ReportStore, WriteErrors } from "./ports.js";
 import { ResultStore, type ReportScope } from "./results.js";
 
 export interface ReconcilerOptions {
-  kubeConfig: KubeConfig;
-  clusterInventory: ClusterInventory;
+  clusterInventory: InventoryFeed;
   config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  /** This replica's name in the Lease and in Events. */
-  identity: string;
-  /** Lease settings; `false` = no election, this process always leads (single replica, tests). */
-  lease: Omit<LeaseSettings, "identity"> | false;
+  logger: AuditLogger;
+  metrics: AuditMetrics;
+  reports: ReportStore;
+  /** Failed report writes: counted and described (the rest of the audit goes on). */
+  reportErrors: WriteErrors;
+  events: FindingEvents;
+  /** Leader election, started with the reconciler; undefined = this process always leads (single replica, tests). */
+  election?: (callbacks: LeadershipCallbacks) => Election;
   /** Overrides config `audit.interval` (tests). */
   auditIntervalMs?: number;
   /** Batch window for changes. Default 200 ms. */
   debounceMs?: number;
-  events?: Omit<EventRecorderOptions, "identity">;
-  reports?: BuildOptions;
+  reportOptions?: BuildOptions;
 }
 
 const MAX_RETRY_MS = 30_000;
@@ -44,7 +37,7 @@ const MAX_RETRY_MS = 30_000;
  * step: a scrape never sees a half-built gauge, and label sets whose findings are gone
  * disappear instead of lingering at their last value.
  */
-export function setViolationsGauge(metrics: Pick<Metrics, "violations">, results: ResultStore): void {
+export function setViolationsGauge(metrics: Pick<AuditMetrics, "violations">, results: ResultStore): void {
   metrics.violations.reset();
   for (const sample of results.violationSamples()) metrics.violations.set(sample.labels, sample.value);
 }
@@ -52,9 +45,9 @@ export function setViolationsGauge(metrics: Pick<Metrics, "violations">, results
 export class Reconciler {
   readonly results = new ResultStore();
   readonly auditor: Auditor;
-  private readonly writer: PolicyReportWriter;
-  private readonly events: EventRecorder;
-  private readonly elector: LeaderElector | undefined;
+  private readonly writer: ReportStore;
+  private readonly events: FindingEvents;
+  private readonly elector: Election | undefined;
   private readonly intervalMs: number;
   private leading = false;
   /** Bumped on every leadership change: work of an older term stops writing. */
@@ -69,15 +62,12 @@ export class Reconciler {
   /** Reports of this term listed and reconciled once (stale ones deleted). */
   private reportsPrimed = false;
   private lastAudit: FullAuditStats | undefined;
-  private readonly countReportError: (error: unknown) => void;
 
   constructor(private readonly options: ReconcilerOptions) {
-    const { config, logger, kubeConfig } = options;
+    const { config, logger } = options;
     this.intervalMs = options.auditIntervalMs ?? parseDurationMs(config.audit.interval) ?? 300_000;
-    this.writer = new PolicyReportWriter(kubeConfig, logger);
-    const countWriteError = (resource: KubeWriteResource) => (error: unknown) => options.metrics.kubeWriteErrors.inc({ resource, code: httpStatusLabel(error) });
-    this.countReportError = countWriteError("policyreports");
-    this.events = new EventRecorder(kubeConfig, logger, { mode: config.events.audit, ...options.events, identity: options.identity, onWriteError: countWriteError("events") });
+    this.writer = options.reports;
+    this.events = options.events;
     this.auditor = new Auditor({
       inventory: options.clusterInventory.inventory,
       config,
@@ -93,15 +83,7 @@ export class Reconciler {
       onError: (ref, error) =>
         logger.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "reconciler: a rule failed on this object; please report this (its previous result is kept)"),
     });
-    this.elector =
-      options.lease === false
-        ? undefined
-        : new LeaderElector(
-            kubeConfig,
-            { ...options.lease, identity: options.identity },
-            { onStartedLeading: () => this.setLeading(true), onStoppedLeading: () => this.setLeading(false), onRequestError: countWriteError("leases") },
-            logger,
-          );
+    this.elector = options.election?.({ onStartedLeading: () => this.setLeading(true), onStoppedLeading: () => this.setLeading(false) });
     options.metrics.leader.set(0);
   }
 
@@ -149,7 +131,7 @@ export class Reconciler {
 
   /** The reports a scope has now (what the leader writes). Empty when the scope has no audited object. */
   reportsFor(scope: ReportScope): BuiltReport[] {
-    return buildReports(scope, this.results.entries(scope), this.options.reports);
+    return buildReports(scope, this.results.entries(scope), this.options.reportOptions);
   }
 
   /** Runs a full audit now (the periodic one also runs by itself). */
@@ -247,8 +229,8 @@ export class Reconciler {
         this.reportsPrimed = true;
       }
     } catch (error) {
-      this.countReportError(error);
-      log.warn({ reason: reasonOf(error) }, "reconciler: could not list PolicyReports; retrying");
+      this.options.reportErrors.count(error);
+      log.warn({ reason: this.options.reportErrors.reason(error) }, "reconciler: could not list PolicyReports; retrying");
       this.retryLater();
       return;
     }
@@ -268,9 +250,9 @@ export class Reconciler {
           if (outcome.written + outcome.deleted > 0) log.debug({ scope: scope || "(cluster)", ...outcome }, "reconciler: reports synced");
         } catch (error) {
           failed = true;
-          this.countReportError(error);
+          this.options.reportErrors.count(error);
           this.results.markDirty([scope]);
-          log.warn({ scope: scope || "(cluster)", reason: reasonOf(error) }, "reconciler: could not write a PolicyReport; retrying");
+          log.warn({ scope: scope || "(cluster)", reason: this.options.reportErrors.reason(error) }, "reconciler: could not write a PolicyReport; retrying");
         }
       }
       if (failed) break;

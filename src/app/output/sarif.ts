@@ -2,16 +2,12 @@
  * `--output sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub code scanning, Azure DevOps,
  * VS Code SARIF viewer). One run; input errors become tool execution notifications.
  */
-import { createHash } from "node:crypto";
-import { isAbsolute, relative, resolve, sep } from "node:path";
-import { pathToFileURL } from "node:url";
+import { sha256Hex } from "../../core/util/sha256.js";
 import type { RuleAction, RuleId } from "../../core/model/findings.js";
 import type { CheckReport, InputError, ReportedFinding } from "../../core/model/report.js";
 
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
 export const SARIF_TOOL_NAME = "s3-vpce-guard";
-const STDIN_FILE = "-";
-const STDIN_URI = "stdin";
 
 export interface SarifRuleDescriptor {
   id: RuleId;
@@ -28,8 +24,8 @@ export interface SarifOptions {
   rules: SarifRuleDescriptor[];
   /** The project's home page, shown by code-scanning UIs; omitted when not given. */
   informationUri?: string;
-  /** Directory that artifact URIs are made relative to. Default: the working directory. */
-  baseDirectory?: string;
+  /** A file's URI as code-scanning UIs read it (src/platform/util/file-uri.ts: relative to the working directory). */
+  artifactUri: (file: string) => string;
 }
 
 type SarifLevel = "error" | "warning" | "note" | "none";
@@ -50,7 +46,6 @@ const SECURITY_SEVERITY_BY_ACTION: Record<RuleAction, string> = {
 };
 
 export function renderSarif(report: CheckReport, opts: SarifOptions): string {
-  const baseDirectory = opts.baseDirectory ?? process.cwd();
   const ruleIndex = new Map(opts.rules.map((rule, index) => [rule.id, index]));
   const log = {
     $schema: SARIF_SCHEMA_URI,
@@ -68,10 +63,10 @@ export function renderSarif(report: CheckReport, opts: SarifOptions): string {
         invocations: [
           {
             executionSuccessful: report.errors.length === 0,
-            toolExecutionNotifications: report.errors.map((error) => sarifNotification(error, baseDirectory)),
+            toolExecutionNotifications: report.errors.map((error) => sarifNotification(error, opts.artifactUri)),
           },
         ],
-        results: report.findings.map((finding) => sarifResult(finding, ruleIndex.get(finding.rule), baseDirectory)),
+        results: report.findings.map((finding) => sarifResult(finding, ruleIndex.get(finding.rule), opts.artifactUri)),
       },
     ],
   };
@@ -93,7 +88,7 @@ function sarifRule(rule: SarifRuleDescriptor) {
   };
 }
 
-function sarifResult(finding: ReportedFinding, ruleIndex: number | undefined, baseDirectory: string) {
+function sarifResult(finding: ReportedFinding, ruleIndex: number | undefined, toUri: (file: string) => string) {
   const { resource } = finding;
   const qualifiedName =
     resource.namespace === null
@@ -106,7 +101,7 @@ function sarifResult(finding: ReportedFinding, ruleIndex: number | undefined, ba
     message: { text: `${finding.message} Fix: ${finding.fix}` },
     locations: [
       {
-        ...physicalLocation(finding.file, finding.line, baseDirectory),
+        ...physicalLocation(finding.file, finding.line, toUri),
         logicalLocations: [{ name: resource.name, fullyQualifiedName: qualifiedName, kind: "resource" }],
       },
     ],
@@ -127,35 +122,21 @@ function sarifResult(finding: ReportedFinding, ruleIndex: number | undefined, ba
   };
 }
 
-function sarifNotification(error: InputError, baseDirectory: string) {
+function sarifNotification(error: InputError, toUri: (file: string) => string) {
   return {
     level: "error",
     message: { text: error.message },
-    locations: [physicalLocation(error.file, error.line, baseDirectory)],
+    locations: [physicalLocation(error.file, error.line, toUri)],
   };
 }
 
-function physicalLocation(file: string | undefined, line: number | null | undefined, baseDirectory: string) {
+function physicalLocation(file: string | undefined, line: number | null | undefined, toUri: (file: string) => string) {
   // "<cluster CONTEXT>": an error about the cluster, not about a file.
   if (file === undefined || /^<cluster .*>$/.test(file)) return {};
   const region = line === null || line === undefined ? {} : { region: { startLine: line } };
-  return { physicalLocation: { artifactLocation: { uri: artifactUri(file, baseDirectory) }, ...region } };
-}
-
-/**
- * Relative URI with forward slashes for files under the base directory (code-scanning UIs
- * resolve it against the repository root); a file: URI for anything outside it.
- */
-export function artifactUri(file: string, baseDirectory: string): string {
-  if (file === STDIN_FILE) return STDIN_URI;
-  const absolute = resolve(baseDirectory, file);
-  const relativePath = relative(baseDirectory, absolute);
-  if (relativePath === "" || relativePath === ".." || relativePath.startsWith(`..${sep}`) || isAbsolute(relativePath)) {
-    return pathToFileURL(absolute).href;
-  }
-  return relativePath.split(sep).map(encodeURIComponent).join("/");
+  return { physicalLocation: { artifactLocation: { uri: toUri(file) }, ...region } };
 }
 
 function fingerprint(parts: string[]): string {
-  return createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 32);
+  return sha256Hex(parts.join("\u0000")).slice(0, 32);
 }

@@ -1,4 +1,4 @@
-import type { ModelObject, ModelType, Family } from "../model/types.js";
+import type { ModelObject } from "../model/types.js";
 
 /** A Kubernetes object as read from YAML/JSON or the API server, before any checks. */
 export interface KubeObject {

@@ -10,13 +10,12 @@ import { NAMESPACE_KIND, WATCHED_KINDS, type WatchedKind } from "../../core/mode
 import type { Inventory } from "../../core/inventory/inventory.js";
 import type { Logger } from "../telemetry/logging.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import type { ModelObject, ResourceRef } from "../../core/model/types.js";
+import type { ResourceRef } from "../../core/model/types.js";
 import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ServedApis } from "./discovery.js";
 import { reasonOf, ResourceInformer, type InformerOptions, type RawObject, type ResourceClient, type RestartReason } from "./informer.js";
 
-export type InventoryChange =
-  | { type: "upsert"; object: ModelObject; previous?: ModelObject }
-  | { type: "remove"; object: ModelObject };
+import type { InventoryChange } from "../../core/inventory/change.js";
+export type { InventoryChange };
 
 export type InventoryListener = (change: InventoryChange) => void;
 
