@@ -1,5 +1,8 @@
 import { defineConfig } from "vitest/config";
 
+// Tests that spawn the CLI run dist/: rebuilt first whenever src/ is newer (a stale build cannot pass).
+const buildDist = "test/helpers/build-dist.ts";
+
 export default defineConfig({
   test: {
     projects: [
@@ -9,6 +12,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/integration/**", "test/e2e/**", "node_modules/**"],
           testTimeout: 20_000,
+          globalSetup: [buildDist],
         },
       },
       {
@@ -17,6 +21,7 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          globalSetup: [buildDist],
           // One control plane at a time: the machine has two cores.
           fileParallelism: false,
         },

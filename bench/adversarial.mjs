@@ -1,12 +1,19 @@
+// @ts-check
 // Adversarial AdmissionReview bodies: what an attacker with create rights on one namespace
 // can send to stall or kill the webhook (issue "No input can stall or kill the webhook").
 // Shared by test/webhook/adversarial.test.ts and bench/fuzz-webhook.mjs. Each family is a
 // function of a number (to vary uids and names) returning { name, body } where body is the
 // request text; `declaredLength` marks a request whose Content-Length lies.
 
+/** @type {(statements: unknown[]) => string} */
 const policyText = (statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+/** @type {(extra: Record<string, unknown>) => Record<string, unknown>} */
 const allow = (extra) => ({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::adv-bucket/*", ...extra });
 
+/**
+ * @param {number} uid
+ * @param {string} policy
+ */
 function bucketPolicy(uid, policy, name = "adv-policy") {
   return {
     apiVersion: "s3.aws.upbound.io/v1beta1",
@@ -16,6 +23,10 @@ function bucketPolicy(uid, policy, name = "adv-policy") {
   };
 }
 
+/**
+ * @param {number} uid
+ * @param {{ region?: string; policy?: string; annotations?: Record<string, string> }} [options]
+ */
 function endpoint(uid, { region = "us-east-1", policy, annotations } = {}) {
   return {
     apiVersion: "ec2.aws.upbound.io/v1beta2",
@@ -25,7 +36,11 @@ function endpoint(uid, { region = "us-east-1", policy, annotations } = {}) {
   };
 }
 
-/** An AdmissionReview v1 CREATE of `object`, as the API server sends it. */
+/**
+ * An AdmissionReview v1 CREATE of `object`, as the API server sends it.
+ * @param {{ apiVersion: string; kind: string; metadata: { name: string } }} object
+ * @param {Record<string, unknown>} [extra]
+ */
 export function reviewOf(object, uid = "adv-uid", extra = {}) {
   const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
   return JSON.stringify({
@@ -35,9 +50,13 @@ export function reviewOf(object, uid = "adv-uid", extra = {}) {
   });
 }
 
+/** @type {(count: number) => string} */
 const bigActionList = (count) => `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":[${"1,".repeat(count - 1)}1],"Resource":"arn:aws:s3:::adv-bucket/*"}]}`;
 
-/** Families that reach the engine: each must get a well-formed AdmissionReview answer. */
+/**
+ * Families that reach the engine: each must get a well-formed AdmissionReview answer.
+ * @type {Record<string, (n: number) => string>}
+ */
 export const REVIEW_FAMILIES = {
   // ReDoS shapes from the issue (seconds each with the old backtracking RegExps).
   "resource-24-stars": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Resource: `arn:${"*".repeat(24)}X:s3:::b` })])), `adv-${n}`),
@@ -98,14 +117,20 @@ export const REVIEW_FAMILIES = {
   },
 };
 
-/** Families the HTTP layer must refuse with a 4xx before the engine sees them. */
+/**
+ * Families the HTTP layer must refuse with a 4xx before the engine sees them.
+ * @type {Record<string, (n: number) => { status: number; body: string; declaredLength?: number }>}
+ */
 export const HTTP_FAMILIES = {
   "uid-2mb": (n) => ({ status: 400, body: reviewOf(bucketPolicy(n, policyText([allow({})])), `${"u".repeat(2 * 1024 * 1024)}${n}`) }),
   "invalid-json-with-secret": () => ({ status: 400, body: `AKIAIOSFODNN7EXAMPLE${"x".repeat(1000)}` }),
   "declared-length-over-limit": () => ({ status: 413, body: "", declaredLength: 3 * 1024 * 1024 + 1 }),
 };
 
-/** A small review that must keep coming back well-formed while the others are in flight. */
+/**
+ * A small review that must keep coming back well-formed while the others are in flight.
+ * @param {number} n
+ */
 export function normalReview(n) {
   return reviewOf(bucketPolicy(n, policyText([allow({ Condition: { StringEquals: { "aws:SourceVpce": "vpce-1a2b3c4d5e6f7a8b9" } } })]), "normal-policy"), `normal-${n}`);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Generates a 10,000-resource corpus (5k S3 Gateway endpoints, 5k buckets each with a
 // bucket policy that admits only its endpoint; cross-resource rules on) and times
 // `s3-vpce-guard check` on it: wall time and peak RSS, against a bare `node -e ""`.
@@ -13,6 +14,7 @@ const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist/src/cli/main.js");
 if (!existsSync(cli)) throw new Error("build first: npm run build");
 const count = Number(process.argv[2] ?? 5000);
+/** @param {number} i */
 function bucket(i) {
   const region = regionOf(i);
   const name = `bench-bucket-${i}`;
@@ -42,16 +44,20 @@ for (let f = 0; f < files; f++) {
   writeFileSync(join(dir, `corpus-${f}.yaml`), docs.join("---\n"));
 }
 
+/**
+ * @param {string[]} args
+ * @returns {{ wall: number; rssMb: number; code: number | null; stdout: string }}
+ */
 function timed(args) {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
-  const [wall, kb] = r.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+  const [wall, kb] = /** @type {[number, number]} */ (/** @type {string} */ (r.stderr.trim().split("\n").at(-1)).split(" ").map(Number));
   return { wall, rssMb: kb / 1024, code: r.status, stdout: r.stdout };
 }
 
 const baseline = timed([process.execPath, "-e", ""]);
 // The CLI runs as users run it: through its shebang (which sets its V8 flags).
 const runs = [1, 2, 3].map(() => timed([cli, "check", "-o", "json", dir]));
-const summary = JSON.parse(runs[0].stdout).summary;
+const summary = JSON.parse(/** @type {{ stdout: string }} */ (runs[0]).stdout).summary;
 if (!process.env.KEEP_CORPUS) rmSync(dir, { recursive: true, force: true });
 else console.log(`corpus kept in ${dir}`);
 const best = runs.reduce((a, b) => (a.wall <= b.wall ? a : b));

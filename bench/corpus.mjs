@@ -1,15 +1,27 @@
+// @ts-check
 // Shared by the benchmarks: generated manifests in the real CRD shapes and the guide's policy.
+/** @type {(n: number, width: number) => string} */
 export const hex = (n, width) => n.toString(16).padStart(width, "0");
+/** @type {(i: number) => string} */
 export const vpce = (i) => `vpce-${hex(i, 17)}`;
+/** @type {(i: number) => string} */
 export const regionOf = (i) => (i % 3 === 0 ? "eu-west-1" : "us-east-1");
 
-/** The guide's bucket policy: deny everything unless the request comes through one endpoint. */
+/**
+ * The guide's bucket policy: deny everything unless the request comes through one endpoint.
+ * @param {string} bucket
+ * @param {string} id
+ * @returns {{ Version: string; Statement: Array<Record<string, unknown>> }}
+ */
 export const denyUnlessEndpoint = (bucket, id) => ({
   Version: "2012-10-17",
   Statement: [{ Sid: "DenyUnlessEndpoint", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { StringNotEquals: { "aws:SourceVpce": id } } }],
 });
 
-/** A community S3 Gateway endpoint i, its policy granting bench-bucket-i. */
+/**
+ * A community S3 Gateway endpoint i, its policy granting bench-bucket-i.
+ * @param {number} i
+ */
 export function endpointManifest(i) {
   const region = regionOf(i);
   return {

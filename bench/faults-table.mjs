@@ -1,3 +1,4 @@
+// @ts-check
 // Turns the JSON lines of test/harness/fault-results.ts (S3VG_FAULT_RESULTS) into a Markdown
 // table: scenario | metric | value | unit | note. Rows keep the order they were recorded in,
 // grouped by scenario (first appearance). A metric recorded twice for a scenario (a re-run
@@ -13,7 +14,9 @@ if (!file) {
   process.exit(2);
 }
 
+/** @type {Array<{ scenario: string; metric: string; value: number; unit?: string; note?: string }>} */
 const rows = [];
+/** @type {string[]} */
 const bad = [];
 readFileSync(file, "utf8")
   .split("\n")
@@ -24,12 +27,14 @@ readFileSync(file, "utf8")
       if (typeof row.scenario !== "string" || typeof row.metric !== "string" || typeof row.value !== "number") throw new Error("missing scenario, metric or value");
       rows.push(row);
     } catch (error) {
-      bad.push(`line ${index + 1}: ${error.message}`);
+      bad.push(`line ${index + 1}: ${/** @type {Error} */ (error).message}`);
     }
   });
 
 const scenarios = [...new Set(rows.map((r) => r.scenario))];
+/** @type {(text: unknown) => string} */
 const cell = (text) => String(text ?? "").replaceAll("|", "\\|").replaceAll("\n", " ");
+/** @type {(value: number) => string} */
 const number = (value) => (Number.isNaN(value) ? "n/a" : Number.isInteger(value) ? value.toLocaleString("en-US") : value.toFixed(2));
 
 const out = [...(values.header ?? []), ...(values.header?.length ? [""] : [])];

@@ -1,3 +1,4 @@
+// @ts-check
 // Sends fuzzed AdmissionReviews (default 1,000,000) through a running `s3-vpce-guard serve`
 // and reports what a production operator cares about: did it crash (goal 0), did every
 // request get a well-formed answer, RSS and V8 heap before and after, and whether a marker
@@ -52,6 +53,7 @@ const chunkSize = Number(args.chunk);
 const MARKER = "FUZZ-MARKER-7f3a9c";
 
 // --- seeds: one real review per family and kind, each carrying the marker ----------------
+/** @param {string} bucket */
 const markedPolicy = (bucket) => {
   const policy = denyUnlessEndpoint(bucket, vpce(1));
   policy.Statement.push({ Sid: MARKER, Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/app" }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` });
@@ -73,12 +75,19 @@ const seedReviews = [
   admissionReviewFor(null, "DELETE", endpoint),
 ];
 
-/** Replaces the value at `path` (indices into each level's entries) with `replacement`. */
+/**
+ * Replaces the value at `path` (indices into each level's entries) with `replacement`.
+ * @param {unknown} tree
+ * @param {number[]} path
+ * @param {unknown} replacement
+ * @returns {unknown}
+ */
 function mutate(tree, path, replacement) {
   if (path.length === 0 || tree === null || typeof tree !== "object") return replacement;
   const entries = Object.entries(tree);
   if (entries.length === 0) return replacement;
-  const [key, value] = entries[path[0] % entries.length];
+  const [key, value] = /** @type {[string, unknown]} */ (entries[/** @type {number} */ (path[0]) % entries.length]);
+  /** @type {any} */
   const copy = Array.isArray(tree) ? [...tree] : { ...tree };
   copy[key] = mutate(value, path.slice(1), replacement);
   return copy;
@@ -103,10 +112,15 @@ const policyText = fc.oneof(
   fc.string(),
   fc.jsonValue().map((v) => JSON.stringify(v)),
 );
-/** Where each seed object keeps its policy text. */
+/**
+ * Where each seed object keeps its policy text.
+ * @param {any} object
+ * @returns {[string]}
+ */
 const policyPath = (object) =>
   object?.kind === "VPCEndpoint" ? (object.spec.forProvider.policyDocument !== undefined ? ["policyDocument"] : ["policy"]) : object?.spec?.forProvider?.rawPolicy !== undefined ? ["rawPolicy"] : ["policy"];
 
+/** @type {(review: any, uid: string) => any} */
 const withUid = (review, uid) => (review && typeof review === "object" && review.request && typeof review.request === "object" && !Array.isArray(review.request) ? { ...review, request: { ...review.request, uid } } : review);
 
 const seedIndex = fc.nat(seedReviews.length - 1);
@@ -135,6 +149,8 @@ const fuzzedBody = fc.oneof(
 // One body per adversarial family, made once (some are megabytes); `declaredLength` ones need
 // a lying header and are left to test/webhook/adversarial.test.ts.
 const adversarialEvery = Number(args.adversarial);
+/** @typedef {{ kind: string; uid: string | undefined; body: string }} Entry */
+/** @type {Entry[]} */
 const adversarial = [
   ...Object.entries(REVIEW_FAMILIES).map(([name, make]) => ({ kind: `adversarial:${name}`, uid: "adv-0", body: make(0) })),
   ...Object.entries(HTTP_FAMILIES)
@@ -146,15 +162,19 @@ const adversarial = [
 for (const entry of adversarial) if (entry.kind === "adversarial:huge-object-name" || entry.kind === "adversarial:deep-spec-field") entry.uid = undefined;
 
 let generated = 0;
-/** The next chunk of bodies, from its own seed: the whole run is reproducible. */
+/**
+ * The next chunk of bodies, from its own seed: the whole run is reproducible.
+ * @param {number} chunkNumber
+ * @returns {Entry[]}
+ */
 function nextChunk(chunkNumber) {
   const samples = fc.sample(fuzzedBody, { seed: baseSeed + chunkNumber, numRuns: chunkSize });
   return samples.map((sample, k) => {
     const n = generated + k;
-    if (adversarialEvery > 0 && n % adversarialEvery === adversarialEvery - 1) return adversarial[Math.floor(n / adversarialEvery) % adversarial.length];
+    if (adversarialEvery > 0 && n % adversarialEvery === adversarialEvery - 1) return /** @type {Entry} */ (adversarial[Math.floor(n / adversarialEvery) % adversarial.length]);
     // One in 20,000: a body over the 3 MiB limit (answered 413 without being parsed).
     if (n % 20_000 === 19_999) return { kind: "huge", uid: undefined, body: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"x":"${"a".repeat(3.2 * 1048576)}"}}` };
-    if (sample.kind === "text") return { kind: sample.kind, uid: undefined, body: sample.text };
+    if ("text" in sample) return { kind: sample.kind, uid: undefined, body: sample.text };
     const uid = `fuzz-${n}`;
     const review = withUid(sample.review, uid);
     const sentUid = review?.request?.uid === uid ? uid : undefined;
@@ -180,17 +200,25 @@ service.child.on("exit", (code, signal) => {
 // --- the run ------------------------------------------------------------------------
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: bundle.caPem });
 const tally = { answered: 0, allowed: 0, denied: 0, status400: 0, status413: 0, unexpectedStatus: 0, malformedAnswer: 0, uidMismatch: 0, connectionErrors: 0 };
+/** @type {Record<string, number>} */
 const byKind = {};
+/** @type {string[]} */
 const problems = [];
+/** @type {(what: string, entry: Entry, detail: string) => void} */
 const note = (what, entry, detail) => {
   if (problems.length < 20) problems.push(`${what} (${entry.kind}): ${detail} — body starts ${entry.body.slice(0, 160)}`);
 };
 
+/**
+ * @param {Entry} entry
+ * @returns {Promise<void>}
+ */
 function send(entry) {
   return new Promise((done) => {
     const req = request(
       { host: "127.0.0.1", port: service.port, method: "POST", path: "/validate", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(entry.body) } },
       (res) => {
+        /** @type {Buffer[]} */
         const chunks = [];
         res.on("data", (c) => chunks.push(c));
         res.on("end", () => {
@@ -215,7 +243,7 @@ function send(entry) {
             } else if (response.allowed) tally.allowed++;
             else tally.denied++;
           } else if (res.statusCode === 400 || res.statusCode === 413) {
-            tally[`status${res.statusCode}`]++;
+            tally[/** @type {"status400" | "status413"} */ (`status${res.statusCode}`)]++;
             if (typeof answer?.message !== "string" || answer.message.length < 10) {
               tally.malformedAnswer++;
               note("error without a message", entry, JSON.stringify(answer).slice(0, 200));
@@ -257,7 +285,7 @@ for (let chunk = 0; generated < total && !crashed; chunk++) {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < entries.length && !crashed) await send(entries[next++]);
+      while (next < entries.length && !crashed) await send(/** @type {Entry} */ (entries[next++]));
     }),
   );
   if (crashed) break;
@@ -282,7 +310,8 @@ const log = readFileSync(service.log, "utf8");
 const levels = [...log.matchAll(/"level":"(\w+)"/g)].map((m) => m[1]);
 const markerInLog = log.split(MARKER).length - 1;
 
-const f = (n) => (Number.isFinite(n) ? n.toFixed(1) : String(n));
+/** @type {(n: number | undefined) => string} */
+const f = (n) => (Number.isFinite(n) ? /** @type {number} */ (n).toFixed(1) : String(n));
 console.log(`\nsent ${generated.toLocaleString("en")} in ${seconds.toFixed(0)} s (${(generated / seconds).toFixed(0)} req/s); by generator: ${JSON.stringify(byKind)}`);
 console.log(`answers: ${JSON.stringify(tally)}`);
 console.log(`crashes: ${crashed ? 1 : 0}; process alive and metrics answering at the end: ${healthy}`);

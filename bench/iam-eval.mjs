@@ -1,3 +1,4 @@
+// @ts-check
 // Evaluations per second: our IAM evaluator vs @cloud-copilot/iam-simulate on the guide's
 // "restrict a bucket to one VPC endpoint" bucket policy (Deny + StringNotEquals aws:sourceVpce),
 // requests alternating between the allowed endpoint and another one.
@@ -27,18 +28,21 @@ const REQUESTS = ["vpce-1a2b3c4d", "vpce-99999999"].map((vpce) => ({
   context: { "aws:SourceVpce": vpce },
 }));
 const EXPECTED = ["ImplicitDeny", "ExplicitDeny"];
+/** @type {Record<string, string>} */
 const ORACLE = { Allowed: "Allow", ExplicitlyDenied: "ExplicitDeny", ImplicitlyDenied: "ImplicitDeny" };
 
 const parsed = parsePolicy(POLICY, "bucket");
 if (!parsed.document || parsed.issues.length > 0) throw new Error(`policy did not parse cleanly: ${JSON.stringify(parsed.issues)}`);
 const document = parsed.document;
 
+/** @param {number} index */
 function ours(index) {
-  return evaluatePolicy({ ...REQUESTS[index], principal: { type: "AWS", id: PRINCIPAL } }, document).decision;
+  return evaluatePolicy({ .../** @type {(typeof REQUESTS)[number]} */ (REQUESTS[index]), principal: { type: "AWS", id: PRINCIPAL } }, document).decision;
 }
 
+/** @param {number} index */
 function simulation(index) {
-  const request = REQUESTS[index];
+  const request = /** @type {(typeof REQUESTS)[number]} */ (REQUESTS[index]);
   return {
     request: { principal: PRINCIPAL, action: request.action, resource: { resource: request.resource, accountId: "123456789012" }, contextVariables: request.context },
     identityPolicies: [],
@@ -53,13 +57,18 @@ function simulation(index) {
  * runUnsafeSimulation shortcut is not compared: in 0.1.173 it throws on a resource policy,
  * reading metadata().name of a policy loaded without a name.)
  */
+/** @param {number} index */
 async function theirs(index) {
-  const result = await runSimulation(simulation(index), {});
+  const result = /** @type {import("@cloud-copilot/iam-simulate").SuccessfulRunSimulationResults} */ (await runSimulation(simulation(index), {}));
   return ORACLE[result.overallResult];
 }
 
 
-/** Runs `step` for about `seconds`, returns operations per second (after a short warm-up). */
+/**
+ * Runs `step` for about `seconds`, returns operations per second (after a short warm-up).
+ * @param {(index: number) => string | Promise<string | undefined>} step
+ * @param {number} seconds
+ */
 async function measure(step, seconds) {
   const warmUpEnd = performance.now() + 300;
   let index = 0;
@@ -80,11 +89,12 @@ async function measure(step, seconds) {
 }
 
 const seconds = Number(process.env.IAM_BENCH_SECONDS ?? 6);
+/** @type {Array<[string, number]>} */
 const rows = [
   ["s3-vpce-guard src/iam", await measure(ours, seconds)],
   ["iam-simulate runSimulation", await measure(theirs, seconds)],
 ];
-const [, oursPerSecond] = rows[0];
+const [, oursPerSecond] = /** @type {[string, number]} */ (rows[0]);
 console.log("IAM evaluation, guide bucket policy (Deny + StringNotEquals aws:sourceVpce), alternating endpoints");
 console.log(`${"evaluator".padEnd(34)}${"ops/s".padStart(14)}${"ours / this".padStart(14)}`);
 for (const [name, perSecond] of rows) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Load test of `s3-vpce-guard serve` (POST /validate over HTTPS) with a 10,000-resource
 // inventory, side by side with a bare Node HTTPS server that answers one fixed
 // AdmissionReview (the ceiling of this machine: TLS + HTTP + JSON, no work).
@@ -60,7 +61,11 @@ function inventoryObjects() {
 }
 
 // --- realistic AdmissionReviews: a mix of kinds, policies from 2 KB to 20 KB ----------
-/** A bucket policy of at least `bytes` characters: one Deny-unless-endpoint plus grants per prefix. */
+/**
+ * A bucket policy of at least `bytes` characters: one Deny-unless-endpoint plus grants per prefix.
+ * @param {string} bucket
+ * @param {number} bytes
+ */
 function sizedPolicy(bucket, bytes, extra = {}) {
   const policy = denyUnlessEndpoint(bucket, vpce(1));
   for (let j = 0; JSON.stringify(policy).length < bytes; j++) {
@@ -75,10 +80,15 @@ function sizedPolicy(bucket, bytes, extra = {}) {
   }
   return policy;
 }
+/**
+ * @param {any} object
+ * @param {any} [oldObject]
+ */
 function admissionReview(object, operation = "CREATE", oldObject = null) {
   return JSON.stringify(admissionReviewFor(object, operation, oldObject));
 }
 function corpus() {
+  /** @type {(name: string, bytes: number, extra?: Record<string, unknown>, namespaced?: boolean) => object} */
   const upjetPolicy = (name, bytes, extra, namespaced) => ({
     apiVersion: namespaced ? "s3.aws.m.upbound.io/v1beta1" : "s3.aws.upbound.io/v1beta1",
     kind: "BucketPolicy",
@@ -138,6 +148,11 @@ server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", p
 `;
 
 // --- measurements ------------------------------------------------------------------
+/**
+ * @param {number} port
+ * @param {{ duration?: number; amount?: number }} options
+ * @returns {Promise<import("autocannon").Result>}
+ */
 function cannon(port, options) {
   return new Promise((resolveRun, reject) => {
     autocannon(
@@ -153,9 +168,15 @@ function cannon(port, options) {
   });
 }
 
-/** Open loop at `rate` requests/s for `durationS`, across keep-alive connections; latency from the scheduled send time. */
+/**
+ * Open loop at `rate` requests/s for `durationS`, across keep-alive connections; latency from the scheduled send time.
+ * @param {number} port
+ * @param {number} rate
+ * @param {number} durationS
+ */
 async function pacedLatency(port, rate, durationS) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections * 4, ca: bundle.caPem });
+  /** @type {number[]} */
   const latencies = [];
   let errors = 0;
   const total = Math.floor(rate * durationS);
@@ -165,9 +186,9 @@ async function pacedLatency(port, rate, durationS) {
     const scheduled = start + (i * 1000) / rate;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const body = requests[i % requests.length].body;
+    const body = /** @type {{ body: string }} */ (requests[i % requests.length]).body;
     pending.push(
-      new Promise((done) => {
+      new Promise((/** @type {(value?: unknown) => void} */ done) => {
         const req = request({ host: "127.0.0.1", port, method: "POST", path: "/validate", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
           res.resume();
           res.on("end", () => {
@@ -187,28 +208,44 @@ async function pacedLatency(port, rate, durationS) {
   await Promise.all(pending);
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  /** @type {(p: number) => number | undefined} */
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
   return { rate, requests: total, errors, p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1] };
 }
 
-/** Cumulative admission_duration_seconds buckets (le → count), summed over kinds and operations. */
+/**
+ * Cumulative admission_duration_seconds buckets (le → count), summed over kinds and operations.
+ * @param {number} metricsPort
+ */
 async function durationBuckets(metricsPort) {
+  /** @type {Map<string, number>} */
   const buckets = new Map();
   for (const m of (await scrape(metricsPort)).matchAll(/^s3_vpce_guard_admission_duration_seconds_bucket\{le="([^"]+)",[^}]*\} (\d+)/gm)) {
-    buckets.set(m[1], (buckets.get(m[1]) ?? 0) + Number(m[2]));
+    const le = /** @type {string} */ (m[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
   }
   return buckets;
 }
 
-/** Upper bucket bound holding quantile q of the requests between two scrapes (server-side time). */
+/**
+ * Upper bucket bound holding quantile q of the requests between two scrapes (server-side time).
+ * @param {Map<string, number>} before
+ * @param {Map<string, number>} after
+ * @param {number} q
+ */
 function bucketQuantile(before, after, q) {
-  const rows = [...after].map(([le, n]) => [le === "+Inf" ? Infinity : Number(le), n - (before.get(le) ?? 0)]).sort((a, b) => a[0] - b[0]);
-  const total = rows.at(-1)[1];
-  const row = rows.find(([, n]) => n >= q * total);
+  const rows = [...after].map(([le, n]) => /** @type {[number, number]} */ ([le === "+Inf" ? Infinity : Number(le), n - (before.get(le) ?? 0)])).sort((a, b) => a[0] - b[0]);
+  const total = /** @type {[number, number]} */ (rows.at(-1))[1];
+  const row = /** @type {[number, number]} */ (rows.find(([, n]) => n >= q * total));
   return row[0] === Infinity ? "> 2.5 s" : `≤ ${row[0] * 1000} ms`;
 }
 
+/**
+ * @param {import("./webhook-process.mjs").Started} service
+ * @param {number} amount
+ */
 async function longRun(service, amount) {
+  /** @type {Array<{ t: number; rss: number; heap: number }>} */
   const samples = [];
   const started = Date.now();
   const sample = async () => samples.push({ t: (Date.now() - started) / 1000, rss: rssMiB(service.child.pid), heap: await heapMiB(service.metricsPort) });
@@ -224,6 +261,7 @@ async function longRun(service, amount) {
   const mr = half.reduce((s, x) => s + x.rss, 0) / n;
   const slope = half.reduce((s, x) => s + (x.t - mt) * (x.rss - mr), 0) / Math.max(1e-9, half.reduce((s, x) => s + (x.t - mt) ** 2, 0));
   const quarter = Math.max(1, Math.floor(samples.length / 4));
+  /** @type {(xs: Array<{ rss: number }>) => number} */
   const avg = (xs) => xs.reduce((s, x) => s + x.rss, 0) / xs.length;
   return {
     requests: result.requests.total,
@@ -231,7 +269,7 @@ async function longRun(service, amount) {
     errors: result.errors,
     seconds: result.duration,
     rps: result.requests.average,
-    rssStart: samples[0].rss,
+    rssStart: /** @type {{ rss: number }} */ (samples[0]).rss,
     rssFirstQuarter: avg(samples.slice(0, quarter)),
     rssLastQuarter: avg(samples.slice(-quarter)),
     rssMax: Math.max(...samples.map((s) => s.rss)),
@@ -243,6 +281,7 @@ async function longRun(service, amount) {
   };
 }
 
+/** @type {(n: unknown, d?: number) => string} */
 const fmt = (n, d = 1) => (typeof n === "number" ? n.toFixed(d) : String(n));
 const otherLoad = () => {
   try {
@@ -264,6 +303,7 @@ console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rs
 
 // Sanity: each corpus entry gets a well-formed answer.
 for (const r of requests) {
+  /** @type {{ status: number | undefined; body: any }} */
   const reply = await new Promise((done, reject) => {
     const req = request({ host: "127.0.0.1", port: service.port, method: "POST", path: "/validate", ca: bundle.caPem, headers: { "content-type": "application/json" } }, (res) => {
       let text = "";
@@ -304,6 +344,6 @@ console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 if (profileArgs.length > 0) {
   service.child.kill("SIGTERM");
-  await new Promise((done) => service.child.once("exit", done));
+  await new Promise((/** @type {(value?: unknown) => void} */ done) => service.child.once("exit", done));
 }
 process.exit(0);

@@ -1,3 +1,4 @@
+// @ts-check
 // Shared by the webhook benchmarks: a scratch directory, the built CLI and its TLS files,
 // `serve` (and other Node programs) as child processes, RSS and /metrics readings, and the
 // AdmissionReview envelope the API server sends.
@@ -9,9 +10,17 @@ import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "..");
 
-/** A scratch directory removed at exit, and the child processes killed with it. */
+/** @typedef {{ dir: string; adopt: (child: import("node:child_process").ChildProcess) => void }} Scratch */
+/** @typedef {{ child: import("node:child_process").ChildProcess; port: number; metricsPort: number; log: string }} Started */
+
+/**
+ * A scratch directory removed at exit, and the child processes killed with it.
+ * @param {string} prefix
+ * @returns {Scratch}
+ */
 export function scratch(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  /** @type {import("node:child_process").ChildProcess[]} */
   const children = [];
   process.on("exit", () => {
     for (const child of children) child.kill("SIGKILL");
@@ -35,6 +44,12 @@ export async function builtCli(dist = "dist") {
  * ports ({"msg":"ports","port":…,"metricsPort":…}), as `serve` does. `memoryCgroup`: a memory
  * cgroup directory (v1 or v2, made by the caller) the process is moved into at once, so it
  * runs under a container's memory limit (Node sizes its heap from that limit).
+ * @param {Scratch} work
+ * @param {string} name
+ * @param {string[]} argv
+ * @param {Record<string, string>} [env]
+ * @param {string} [memoryCgroup]
+ * @returns {Promise<Started>}
  */
 export function startProcess(work, name, argv, env = {}, memoryCgroup = undefined) {
   const log = join(work.dir, `${name}.log`);
@@ -56,11 +71,16 @@ export function startProcess(work, name, argv, env = {}, memoryCgroup = undefine
   });
 }
 
+/** @param {number | undefined} pid */
 export function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  return Number(/** @type {RegExpExecArray} */ (/VmRSS:\s+(\d+)/.exec(status))[1]) / 1024;
 }
 
+/**
+ * @param {number} metricsPort
+ * @returns {Promise<string>}
+ */
 export function scrape(metricsPort, path = "/metrics") {
   return new Promise((done, reject) => {
     httpGet({ host: "127.0.0.1", port: metricsPort, path }, (res) => {
@@ -71,13 +91,20 @@ export function scrape(metricsPort, path = "/metrics") {
   });
 }
 
-/** V8 heap in use (MiB), from a webhook's own metrics port. */
+/**
+ * V8 heap in use (MiB), from a webhook's own metrics port.
+ * @param {number} metricsPort
+ */
 export async function heapMiB(metricsPort) {
   const text = await scrape(metricsPort);
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
 }
 
-/** The AdmissionReview v1 the API server would send for `object` (or `oldObject` on DELETE). */
+/**
+ * The AdmissionReview v1 the API server would send for `object` (or `oldObject` on DELETE).
+ * @param {any} object
+ * @param {any} [oldObject]
+ */
 export function admissionReviewFor(object, operation = "CREATE", oldObject = null, uid = "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10") {
   const subject = object ?? oldObject;
   const [group, version] = subject.apiVersion.split("/");

@@ -6,10 +6,11 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { describeIntegration, promtoolBinary, repoRoot } from "../harness/control-plane.js";
 import { ALL_FEATURES, deployDir, findDoc, renderChart } from "../chart/render.js";
+import { suiteTempDirs } from "../helpers/temp-dir.js";
 
 const alertsDir = path.join(repoRoot, "test/alerts");
 const rulesFile = path.join(deployDir, "prometheus-rules.yaml");
@@ -109,8 +110,12 @@ describeIntegration("alert rules under promtool", () => {
 }, ["prometheus"]);
 
 describeIntegration("the chart's PrometheusRule under promtool", () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "s3vg-promtool-chart-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Made in beforeAll: a skipped describe's body still runs while collecting.
+  const tempDir = suiteTempDirs();
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir("s3vg-promtool-chart-");
+  });
 
   it("promtool check rules accepts the PrometheusRule spec with every feature on", () => {
     const file = chartRuleFile(ALL_FEATURES, dir, "all-features.yaml");

@@ -9,8 +9,8 @@ import { Inventory } from "../../src/core/inventory/inventory.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { config } from "../helpers/check.js";
 import { ackBucket, denyUnlessEndpoint, namespace, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { testTempDir } from "../helpers/temp-dir.js";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 
@@ -99,7 +99,7 @@ describe("missing credentials", () => {
   });
 
   it("the CLI prints that one line on stderr and still exits by the other findings", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "s3vg-aws-"));
+    const dir = testTempDir("s3vg-aws-");
     const file = join(dir, "in.yaml");
     const violating = upjetBucketPolicy({ policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } });
     const unknownRef = upjetBucketPolicy({ name: "unknown", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0123456789abcdef0") });
@@ -123,7 +123,7 @@ describe("missing credentials", () => {
     const err: string[] = [];
     vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
     vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-    const dir = mkdtempSync(join(tmpdir(), "s3vg-aws-"));
+    const dir = testTempDir("s3vg-aws-");
     writeFileSync(join(dir, "e.yaml"), stringify(upjetEndpoint({})));
     const code = await runCheck({ paths: [dir], configPath: undefined, output: "text", aws: true, ec2Endpoint: "not a url" });
     vi.restoreAllMocks();

@@ -1,11 +1,11 @@
 // deploy/ is generated from the chart by scripts/render-deploy.sh: CI fails when someone
 // changes the chart and forgets to regenerate it.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { describeIntegration, helmBinary, repoRoot } from "../harness/control-plane.js";
+import { suiteTempDirs } from "../helpers/temp-dir.js";
 import { deployDir, findDoc, parseManifests, renderChart } from "./render.js";
 
 const GENERATED = ["grafana-dashboard.json", "prometheus-rules.yaml", "s3-vpce-guard.yaml"];
@@ -13,9 +13,14 @@ const GENERATED = ["grafana-dashboard.json", "prometheus-rules.yaml", "s3-vpce-g
 describeIntegration(
   "deploy/ matches the chart",
   () => {
-    const outDir = mkdtempSync(path.join(os.tmpdir(), "s3vg-render-deploy-"));
-    afterAll(() => rmSync(outDir, { recursive: true, force: true }));
-    const run = spawnSync("bash", [path.join(repoRoot, "scripts/render-deploy.sh"), outDir], { encoding: "utf8", env: { ...process.env, HELM: helmBinary() } });
+    // Rendered in beforeAll: a skipped describe's body still runs while collecting.
+    const tempDir = suiteTempDirs();
+    let outDir: string;
+    let run: SpawnSyncReturns<string>;
+    beforeAll(() => {
+      outDir = tempDir("s3vg-render-deploy-");
+      run = spawnSync("bash", [path.join(repoRoot, "scripts/render-deploy.sh"), outDir], { encoding: "utf8", env: { ...process.env, HELM: helmBinary() } });
+    });
 
     it("scripts/render-deploy.sh renders into a fresh directory", () => {
       expect(run.status, run.stderr).toBe(0);

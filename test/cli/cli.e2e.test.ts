@@ -1,12 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { GUIDE, bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
+import { suiteTempDirs, testTempDir } from "../helpers/temp-dir.js";
 
 const root = resolve(import.meta.dirname, "../..");
+// Built by the globalSetup test/helpers/build-dist.ts whenever src/ is newer.
 const cli = join(root, "dist/src/cli/main.js");
 
 function run(args: string[], input?: string, env: Record<string, string> = {}) {
@@ -24,13 +25,10 @@ const compliant = yamlDocs(
 );
 const violating = yamlDocs(upjetBucketPolicy({ name: "ip-policy", policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } }));
 
+const tempDir = suiteTempDirs();
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(cli)) {
-    const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), "s3vg-cli-"));
+  dir = tempDir("s3vg-cli-");
   writeFileSync(join(dir, "compliant.yaml"), compliant);
   writeFileSync(join(dir, "violating.yaml"), violating);
   mkdirSync(join(dir, "nested/deeper"), { recursive: true });
@@ -126,7 +124,7 @@ describe("s3-vpce-guard check (spawned)", () => {
 
 describe("large inputs", () => {
   it("parses big inputs in worker threads with the same result as in one thread", () => {
-    const big = mkdtempSync(join(tmpdir(), "s3vg-big-"));
+    const big = testTempDir("s3vg-big-");
     for (let f = 0; f < 3; f++) {
       const docs = [];
       for (let i = 0; i < 400; i++) {

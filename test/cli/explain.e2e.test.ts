@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { suiteTempDirs } from "../helpers/temp-dir.js";
 
 const root = resolve(import.meta.dirname, "../..");
+// Built by the globalSetup test/helpers/build-dist.ts whenever src/ is newer.
 const cli = join(root, "dist/src/cli/main.js");
 const EXAMPLE = join(root, "examples/explain");
 const ROLE = "arn:aws:iam::111122223333:role/payments-app";
@@ -14,13 +15,10 @@ function run(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const tempDir = suiteTempDirs();
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(cli)) {
-    const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), "s3vg-explain-"));
+  dir = tempDir("s3vg-explain-");
   writeFileSync(join(dir, "app-policy.json"), JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "App", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "arn:aws:s3:::acme-payments-data/*" }] }));
   writeFileSync(join(dir, "not-a-policy.json"), '{"Statement": "nope"');
 });

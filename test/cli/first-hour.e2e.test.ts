@@ -2,16 +2,17 @@
 // truth (nothing checked is not a success), fails with one line that names the fix, and
 // follows the conventions of kubectl and helm (COMMAND --help, unknown flags, --version).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { nearestName, nodeVersionWarning } from "../../src/cli/conventions.js";
 import { upjetBucketPolicy } from "../helpers/manifests.js";
+import { suiteTempDirs } from "../helpers/temp-dir.js";
 
 const root = resolve(import.meta.dirname, "../..");
+// Built by the globalSetup test/helpers/build-dist.ts whenever src/ is newer.
 const cli = join(root, "dist/src/cli/main.js");
 const VERSION = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
 
@@ -33,12 +34,9 @@ const violating = stringify(
   upjetBucketPolicy({ name: "ip-policy", policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } }),
 );
 
+const tempDir = suiteTempDirs();
 beforeAll(() => {
-  if (!existsSync(cli)) {
-    const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), "s3vg-first-hour-"));
+  dir = tempDir("s3vg-first-hour-");
   mkdirSync(join(dir, "empty"));
   mkdirSync(join(dir, "texts"));
   writeFileSync(join(dir, "texts/notes.txt"), "apiVersion: s3.aws.upbound.io/v1beta1\nkind: BucketPolicy\n");

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfigFile, parseConfig, parseConfigText } from "../../src/cli/config/config-file.js";
+import { testTempDir } from "../helpers/temp-dir.js";
 
 describe("config", () => {
   it("fills defaults for an empty document", () => {
@@ -74,7 +74,7 @@ aws: { enabled: false, cacheTtl: 5m }
   });
 
   it("reads a file and reports a missing one", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "s3vg-config-"));
+    const dir = testTempDir("s3vg-config-");
     writeFileSync(join(dir, "c.yaml"), "awsFeatureLevel: current\n");
     const ok = await loadConfigFile(join(dir, "c.yaml"));
     expect(ok.ok && ok.config.awsFeatureLevel).toBe("current");

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
+import { describeIntegration } from "../harness/control-plane.js";
 import { defaultConfig } from "../../src/cli/config/schema.js";
 import { fillInventory } from "../../src/core/adapters/inventory-adapter.js";
 import { isIdentityKind } from "../../src/app/explain/identity.js";
@@ -42,21 +43,6 @@ describe("map", () => {
     expect(Object.fromEntries(graph.edges.map((e) => [e.from, e.passage]))).toEqual({ "VPCEndpoint full": "all", "VPCEndpoint reads": "some" });
   });
 
-  it("DOT parses with Graphviz (dot -Tsvg; scripts/graphviz.sh installs it) and escapes names", () => {
-    const graph = mapOf(example());
-    graph.buckets[0]!.name = 'we"ird\\name\n} digraph {';
-    const dot = renderDot(graph);
-    const svg = spawnSync("dot", ["-Tsvg"], { input: dot, encoding: "utf8" });
-    expect(svg.error, "Graphviz's dot is not on PATH: run scripts/graphviz.sh").toBeUndefined();
-    expect(svg.stderr).toBe("");
-    expect(svg.status).toBe(0);
-    expect(svg.stdout).toContain("<svg");
-    // Three VPC clusters, the legend, four endpoint/bucket nodes, two edges.
-    expect(svg.stdout.match(/class="cluster"/g)).toHaveLength(4);
-    expect(svg.stdout.match(/class="edge"/g)).toHaveLength(2);
-    expect(svg.stdout).toMatch(/VPCEndpoint payments(-|&#45;)s3(-|&#45;)gateway/);
-  });
-
   it("Mermaid: a flowchart with one subgraph per VPC and a style per edge", () => {
     const text = renderMermaid(mapOf(example()));
     expect(text.split("\n")[0]).toBe("flowchart LR");
@@ -75,3 +61,25 @@ describe("map", () => {
     expect(renderDot(graph)).toContain("3 more endpoint→bucket edges not drawn");
   });
 });
+
+// Graphviz is a binary outside Node: gated like the other integration prerequisites.
+describeIntegration(
+  "map through Graphviz",
+  () => {
+    it("DOT parses with Graphviz (dot -Tsvg) and escapes names", () => {
+      const graph = mapOf(example());
+      graph.buckets[0]!.name = 'we"ird\\name\n} digraph {';
+      const dot = renderDot(graph);
+      const svg = spawnSync("dot", ["-Tsvg"], { input: dot, encoding: "utf8" });
+      expect(svg.error, "Graphviz's dot is not on PATH: run scripts/graphviz.sh").toBeUndefined();
+      expect(svg.stderr).toBe("");
+      expect(svg.status).toBe(0);
+      expect(svg.stdout).toContain("<svg");
+      // Three VPC clusters, the legend, four endpoint/bucket nodes, two edges.
+      expect(svg.stdout.match(/class="cluster"/g)).toHaveLength(4);
+      expect(svg.stdout.match(/class="edge"/g)).toHaveLength(2);
+      expect(svg.stdout).toMatch(/VPCEndpoint payments(-|&#45;)s3(-|&#45;)gateway/);
+    });
+  },
+  ["graphviz"],
+);

@@ -115,6 +115,8 @@ function missingExecutables(paths: string[]): string[] {
   return paths.filter((p) => !isExecutable(p));
 }
 
+const onPath = (command: string): boolean => (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, command)));
+
 /** Whether etcd and kube-apiserver are built for the pinned versions. */
 export function binariesAvailable(): BinariesStatus {
   const dir = binDir();
@@ -123,8 +125,11 @@ export function binariesAvailable(): BinariesStatus {
   return { ok: false, binDir: dir, reason: `control plane binaries not built (missing ${missing.join(", ")}): ${prepareHint}` };
 }
 
-/** "prometheus": promtool and the prometheus server. "mount-namespace": root and util-linux's unshare + setpriv (a private, read-only mount namespace). */
-export type IntegrationNeed = "control-plane" | "helm" | "moto" | "promql-check" | "prometheus" | "mount-namespace";
+/**
+ * "prometheus": promtool and the prometheus server. "mount-namespace": root and util-linux's unshare + setpriv (a private, read-only mount namespace).
+ * "graphviz": Graphviz's `dot` on PATH (scripts/graphviz.sh).
+ */
+export type IntegrationNeed = "control-plane" | "helm" | "moto" | "promql-check" | "prometheus" | "mount-namespace" | "graphviz";
 
 /** Why the integration prerequisites `needs` are not there, or undefined when they are. */
 export function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined {
@@ -144,6 +149,8 @@ export function unmetNeed(needs: readonly IntegrationNeed[]): string | undefined
       if (process.getuid?.() !== 0) return "not root: a private mount namespace needs CAP_SYS_ADMIN";
       const missing = missingExecutables(["/usr/bin/unshare", "/usr/bin/setpriv"]);
       if (missing.length > 0) return `${missing.join(", ")} missing (util-linux)`;
+    } else if (need === "graphviz" && !onPath("dot")) {
+      return "Graphviz's dot is not on PATH: run scripts/graphviz.sh";
     }
   }
   return undefined;

@@ -3,6 +3,7 @@
 // go to the file named by S3VG_FAULT_RESULTS, one JSON object a line, for bench/faults.sh
 // to turn into the README's Reliability table. Without the variable nothing is written.
 import { appendFileSync } from "node:fs";
+import { logOnFailure } from "../helpers/failure-log.js";
 
 export interface FaultMeasurement {
   /** Short scenario id, e.g. "api-server-stopped-30s". */
@@ -18,7 +19,8 @@ export interface FaultMeasurement {
 
 export function recordFaultMeasurement(measurement: FaultMeasurement): void {
   const file = process.env.S3VG_FAULT_RESULTS;
-  console.log(`[fault] ${measurement.scenario} ${measurement.metric}=${measurement.value} ${measurement.unit}${measurement.note ? ` (${measurement.note})` : ""}`);
+  // On the console only when the test fails; bench/faults.sh reads the file.
+  logOnFailure(`[fault] ${measurement.scenario} ${measurement.metric}=${measurement.value} ${measurement.unit}${measurement.note ? ` (${measurement.note})` : ""}`);
   if (!file) return;
   appendFileSync(file, `${JSON.stringify({ ...measurement, at: new Date().toISOString() })}\n`);
 }

@@ -7,8 +7,7 @@ import {
   DeleteVpcEndpointsCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
@@ -25,6 +24,7 @@ import type { Finding, RuleId } from "../../src/core/model/findings.js";
 import { describeIntegration } from "../harness/control-plane.js";
 import { motoCredentials, startEc2FaultProxy, startMoto, type Moto } from "../harness/moto.js";
 import { config } from "../helpers/check.js";
+import { testTempDir } from "../helpers/temp-dir.js";
 import { bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 
 const BUCKET = "my-secure-bucket";
@@ -271,7 +271,7 @@ describeIntegration(
 
     describe("CLI check --aws", () => {
       it("uses the default credential chain (environment) and the --ec2-endpoint flag", async () => {
-        const dir = mkdtempSync(join(tmpdir(), "s3vg-aws-cli-"));
+        const dir = testTempDir("s3vg-aws-cli-");
         const file = join(dir, "in.yaml");
         const objects = [
           upjetBucket({}),

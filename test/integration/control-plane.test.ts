@@ -19,7 +19,7 @@ import { sleep, until } from "../harness/wait.js";
 
 const namespace = "s3vg-it";
 
-/** SPEC §1: every group/version/kind the product must handle. */
+/** README "Resources understood": every group/version/kind the product must handle. */
 const specKinds = [
   "ec2.aws.upbound.io/v1beta1/VPCEndpoint",
   "ec2.aws.upbound.io/v1beta2/VPCEndpoint",

@@ -37,6 +37,7 @@ import {
 } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
+import { logOnFailure } from "../helpers/failure-log.js";
 import { motoCredentials, startEc2FaultProxy, startMoto, type Ec2FaultProxy, type Moto } from "../harness/moto.js";
 import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
@@ -502,9 +503,9 @@ describeIntegration(
       });
       recordFaultMeasurement({ scenario: SCENARIO, metric: "wrong_decisions", value: wrong.length, unit: "count", note: `of ${records.length - failures.length} answered (violating denied, compliant allowed)` });
       for (const f of failures) {
-        console.log(`[fault] ${SCENARIO} failed ${f.path} ${f.expected}: started ${Math.round(f.startedAt - killAt)} ms after the kill, took ${Math.round(f.endedAt - f.startedAt)} ms: ${f.reason}`);
+        logOnFailure(`[fault] ${SCENARIO} failed ${f.path} ${f.expected}: started ${Math.round(f.startedAt - killAt)} ms after the kill, took ${Math.round(f.endedAt - f.startedAt)} ms: ${f.reason}`);
       }
-      console.log(`[fault] ${SCENARIO} proxy: ${proxy!.backends.map((b) => `${b.name} up=${b.up} connections=${b.connections} refused=${b.refused}`).join(", ")}`);
+      logOnFailure(`[fault] ${SCENARIO} proxy: ${proxy!.backends.map((b) => `${b.name} up=${b.up} connections=${b.connections} refused=${b.refused}`).join(", ")}`);
 
       // Every answer is the right one; nothing failed before the kill.
       expect(wrong).toEqual([]);
@@ -520,7 +521,7 @@ describeIntegration(
       const survivorAfter = await admitted(survivor);
       const answeredAfterWindow = records.filter((r) => r.startedAt > windowEnd && r.outcome === "correct").length;
       expect(survivorAfter - survivorBeforeKill).toBeGreaterThanOrEqual(answeredAfterWindow);
-      console.log(`[fault] ${SCENARIO}: ${records.length} requests in ${Math.round(loadEnd - loadStart)} ms; survivor answered ${survivorAfter - survivorBeforeKill} after the kill`);
+      logOnFailure(`[fault] ${SCENARIO}: ${records.length} requests in ${Math.round(loadEnd - loadStart)} ms; survivor answered ${survivorAfter - survivorBeforeKill} after the kill`);
     }, 180_000);
   },
   ["control-plane"],
@@ -718,8 +719,8 @@ describeIntegration(
             unit: "ms",
             note: `fault off to both endpoints known (one created during the fault)${heldAtFaultOff > 0 ? `; ${heldAtFaultOff} EC2 requests were still held at fault off` : ""}`,
           });
-          console.log(`[fault] ${scenario} aws_requests_total before/at fault off/after: ${JSON.stringify([metricsBefore, metricsAtFaultOff, metricsAfter])}`);
-          if (failed.length > 0) console.log(`[fault] ${scenario} failed probes: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}`);
+          logOnFailure(`[fault] ${scenario} aws_requests_total before/at fault off/after: ${JSON.stringify([metricsBefore, metricsAtFaultOff, metricsAfter])}`);
+          if (failed.length > 0) logOnFailure(`[fault] ${scenario} failed probes: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}`);
 
           // Before the fault the endpoint was always known.
           expect(baseline.length).toBeGreaterThan(10);

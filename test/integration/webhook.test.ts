@@ -1,5 +1,5 @@
 // `s3-vpce-guard serve` behind a real kube-apiserver: the webhook is registered by URL +
-// caBundle for every kind of SPEC §1, the inventory is fed by informers, and every answer
+// caBundle for every kind of README "Resources understood", the inventory is fed by informers, and every answer
 // reaches kubectl's side of the API (status messages and Warning headers).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
@@ -18,6 +18,7 @@ import { installCrds, objectPath } from "../harness/crds.js";
 import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
 import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 import { until } from "../harness/wait.js";
+import { captureOutput } from "../helpers/failure-log.js";
 
 const team = "s3vg-it";
 const sandbox = "sandbox";
@@ -35,6 +36,7 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
   let controlPlane: ControlPlane;
   let service: RunningService;
   let certDir: string;
+  const serviceLog = captureOutput("serve (in this process) log");
 
   /** Any request as the admin, returning the Warning header (client-node does not surface it). */
   const raw = (method: string, path: string, body?: object, contentType = "application/json"): Promise<RawReply> =>
@@ -96,14 +98,15 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
       { tlsCert: files.cert, tlsKey: files.key, port: 0, metricsPort: 0, host: "127.0.0.1", configPath: configFile, noKube: false, readyWithoutSync: false },
       {
         kubeConfig: controlPlane.kubeConfig,
-        logger: createLogger({ level: process.env.S3VG_IT_LOG_LEVEL ?? "warn" }),
+        // Its warnings (watches retrying across the API server restart) show only with a failing test.
+        logger: process.env.S3VG_IT_LOG_LEVEL ? createLogger({ level: process.env.S3VG_IT_LOG_LEVEL }) : createLogger({ level: "warn", destination: serviceLog }),
         discoveryIntervalMs: 500,
         informer: { backoff: { initialMs: 100, maxMs: 2_000 }, watchdogMs: 60_000 },
       },
     );
     await service.cluster!.synced;
     await installCrds(controlPlane.kubeConfig);
-    await until("every SPEC §1 kind to be watched", () => service.cluster!.watchedKinds().length === new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size);
+    await until("every kind to be watched", () => service.cluster!.watchedKinds().length === new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size);
 
     await registerValidatingWebhook(controlPlane.kubeConfig, {
       name: webhookName,

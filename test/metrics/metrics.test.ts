@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { WATCHED_KINDS } from "../../src/core/model/kinds.js";
 import { createMetrics, EC2_OPERATIONS } from "../../src/platform/telemetry/metrics.js";
 
-/** SPEC §3 "Metrics": name → [type, label names]. */
+/** The metrics the chart's alerts, its dashboard and docs/runbook.md query: name → [type, label names]. */
 const SPEC: Record<string, [string, string[]]> = {
   s3_vpce_guard_violations: ["gauge", ["rule", "action", "kind", "namespace"]],
   s3_vpce_guard_admission_requests_total: ["counter", ["kind", "operation", "decision"]],

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { Auditor } from "../../src/app/audit/audit.js";
 import { setViolationsGauge } from "../../src/app/audit/reconciler.js";
@@ -64,13 +64,24 @@ describe("Auditor", () => {
   });
 
   it("changes within the batch window are evaluated together, once", async () => {
-    const { cluster, auditor, batches } = setup(50);
-    auditor.activate();
-    for (let i = 0; i < 20; i++) cluster.apply(upjetEndpoint({ name: `e${i}` }));
-    expect(auditor.queued).toBe(20);
-    await new Promise((r) => setTimeout(r, 120));
-    expect(auditor.queued).toBe(0);
-    expect(batches()).toBe(1);
+    // The batch window is a setTimeout: fake timers move it, no wall clock is waited on.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { cluster, auditor, batches } = setup(50);
+      auditor.activate();
+      for (let i = 0; i < 20; i++) cluster.apply(upjetEndpoint({ name: `e${i}` }));
+      expect(auditor.queued).toBe(20);
+      await vi.advanceTimersByTimeAsync(49);
+      expect(auditor.queued).toBe(20);
+      expect(batches()).toBe(0);
+      // The window closes: the timer starts one drain of all twenty (flush joins it).
+      await vi.advanceTimersByTimeAsync(1);
+      expect(auditor.queued).toBe(0);
+      await auditor.flush();
+      expect(batches()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("queues nothing while inactive (not the leader), but keeps its dependency index current", async () => {

@@ -12,8 +12,8 @@
  * in two instead of reshuffling everything.
  *
  * Content choices (documented in the README):
- * - result: deny → `fail`; warn and audit → `warn` (SPEC §2: deny "reports as fail", warn
- *   "as warn"; an audit-action finding is a warning with `properties.action: audit`).
+ * - result: deny → `fail`; warn and audit → `warn` (README "Rules": deny reports as fail, warn
+ *   as warn; an audit-action finding is a warning with `properties.action: audit`).
  * - severity: deny → high, warn → medium, audit → low.
  * - Clean objects are not listed one by one: `summary.pass` counts the audited objects
  *   without any finding (in the shard the object hashes to).

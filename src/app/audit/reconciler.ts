@@ -1,5 +1,5 @@
 /**
- * The background audit (SPEC §3 "Reconciler"): fed by the shared ClusterInventory, it keeps
+ * The background audit (README "Reconciler"): fed by the shared ClusterInventory, it keeps
  * the current findings of every audited object in a ResultStore and derives from it the
  * PolicyReports, the Events and the violations gauge. Only the leader audits and writes;
  * every replica's ClusterInventory stays warm for admission. Embeddable: the webhook's

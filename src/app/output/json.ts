@@ -1,5 +1,5 @@
 /**
- * `--output json`: the SPEC §3 document, keys always in the same order so that output
+ * `--output json`: the document README "CLI" shows, keys always in the same order so that output
  * diffs cleanly between runs.
  */
 import type { CheckReport, ReportedFinding } from "../../core/model/report.js";

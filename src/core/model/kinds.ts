@@ -1,5 +1,5 @@
 /**
- * Every group/version/kind (README "What it checks") that this product admits and watches, with what the
+ * Every group/version/kind of the README's "Resources understood" that this product admits and watches, with what the
  * API server needs (plural, scope) and what the adapters need (family, model type).
  */
 import type { Family, ModelType } from "./types.js";

@@ -9,7 +9,7 @@ export interface PolicyView {
 
 /**
  * The policies that the subject itself carries. Findings about policy contents are
- * reported against the object that carries the policy (SPEC §1), so a BucketPolicy's
+ * reported against the object that carries the policy (README "Resources understood"), so a BucketPolicy's
  * contents are never reported again on its Bucket.
  */
 export function carriedPolicies(subject: ModelObject): PolicyView[] {

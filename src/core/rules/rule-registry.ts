@@ -14,7 +14,7 @@ import { sourceIpCondition } from "./source-ip-condition.js";
 import { unknownEndpointReference } from "./unknown-endpoint-reference.js";
 import { vpceConditionValue } from "./vpce-condition-value.js";
 
-/** Every rule, in the order of SPEC §2 (aws-drift reports only when AWS verification is on). */
+/** Every rule, in the order of the README's "Rules" table (aws-drift reports only when AWS verification is on). */
 export const ALL_RULES: readonly Rule[] = [
   policyInvalid,
   endpointFullAccess,

@@ -1,4 +1,4 @@
-/** AWS verification: EC2 facts for the rules, cached, rate-limited and retried (SPEC §3). */
+/** AWS verification: EC2 facts for the rules, cached, rate-limited and retried (README "AWS verification"). */
 export { TtlCache, type CacheHit, type Clock, type TtlCacheOptions } from "./cache.js";
 export { parseDurationMs } from "../../core/util/duration.js";
 export { DEFAULT_RATE_LIMIT, SdkEc2Source, type Ec2FactSource, type RateLimit, type RegionSnapshot, type SdkEc2SourceOptions } from "./ec2-source.js";

@@ -1,5 +1,5 @@
 /**
- * The cluster's objects of every SPEC §1 kind, plus Namespaces, kept in an `Inventory` by
+ * The cluster's objects of every kind of the README's "Resources understood", plus Namespaces, kept in an `Inventory` by
  * informers. Shared by the webhook (cross-resource rules at admission) and the reconciler
  * (audit on change). Kinds whose CRD is installed later are picked up by periodic discovery,
  * without a restart.
@@ -30,7 +30,7 @@ export interface ClusterInventoryOptions {
   discoveryIntervalMs?: number;
   /** Informer tuning (watchdog, backoff, page size); `logger` and `onRestart` are set here. */
   informer?: Omit<InformerOptions, "logger" | "onRestart">;
-  /** The kinds to watch when served; default every SPEC §1 kind. */
+  /** The kinds to watch when served; default every kind of README "Resources understood". */
   kinds?: readonly WatchedKind[];
   /** Discovery source; tests may pin it. Default: the API server's discovery endpoints. */
   discover?: () => Promise<ServedApis>;

@@ -1,5 +1,5 @@
 /**
- * Every Prometheus metric of the product (SPEC §3 "Metrics"), with exactly its names and
+ * Every Prometheus metric of the product (the ones the README's "Alerts and runbook" and docs/runbook.md query), with exactly its names and
  * labels. This is the one file where metric names live: front doors receive a `Metrics`
  * object and never create metrics themselves.
  */
