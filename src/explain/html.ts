@@ -18,7 +18,7 @@ header .fold-note { color: #6d4c41; }
 main { display: flex; align-items: flex-start; gap: 12px; padding: 12px; }
 #map { flex: 1 1 auto; overflow: auto; background: #fff; border: 1px solid #cfd8dc; }
 #details { flex: 0 0 360px; position: sticky; top: 12px; max-height: calc(100vh - 24px); overflow: auto; background: #fff; border: 1px solid #cfd8dc; padding: 8px 12px; }
-#details h2 { font-size: 14px; margin: 4px 0 8px; word-break: break-all; }
+#details h2 { font-size: 14px; margin: 4px 0 8px; overflow-wrap: anywhere; }
 #details pre { font-size: 12px; white-space: pre-wrap; word-break: break-word; margin: 0; }
 g.node, g.edge { cursor: pointer; outline: none; }
 g.node:hover rect, g.node:focus rect, g.node.pinned rect { filter: drop-shadow(0 0 3px #37474f); }
@@ -46,6 +46,9 @@ const SCRIPT = `
       if (pinned) { g.classList.add("pinned"); show(g); }
     });
   }
+  // map.html#e4: opens with that edge (or node) selected, e.g. to link to it.
+  const chosen = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (chosen && chosen.matches("g.node, g.edge")) chosen.dispatchEvent(new MouseEvent("click"));
 })();
 `;
 
