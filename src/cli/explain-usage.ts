@@ -22,7 +22,8 @@ export const EXPLAIN_HELP = `Flags:
   -c, --config FILE           defaults (Region, probe actions) as for check
   -o, --output FORMAT         text (default) or json (README "explain" documents the shape)
       --cluster               also read the endpoints, buckets and bucket policies of the
-                              kubeconfig context's cluster (read-only)
+                              kubeconfig context's cluster (read-only) and, with --principal,
+                              its IAM Roles, Policies, RolePolicies and RolePolicyAttachments
       --context NAME          kubeconfig context for --cluster
 
 Examples:
