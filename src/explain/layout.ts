@@ -186,7 +186,7 @@ export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFin
       layout.edges.push({ id: `e${layout.edges.length}`, from: vpcNode.id, to: node.id, passage: "link", d: straight(vpcNode, node), details: [`${vpc.id} → ${e.label}`, "the endpoint's VPC"] });
     }
     y = Math.max(vpcNode.y + vpcNode.h + GAP, endpointBottom) + PAD - GAP;
-    layout.groups.push({ kind: "vpc", label: `VPC ${vpc.id}`, x: GROUP_X.vpc, y: top, w: COLUMNS.endpoint.x + COLUMNS.endpoint.w + PAD - GROUP_X.vpc, h: y - top });
+    layout.groups.push({ kind: "vpc", label: fit(`VPC ${vpc.id}`, COLUMNS.endpoint.x + COLUMNS.endpoint.w - COLUMNS.vpc.x), x: GROUP_X.vpc, y: top, w: COLUMNS.endpoint.x + COLUMNS.endpoint.w + PAD - GROUP_X.vpc, h: y - top });
     y += GAP;
   }
   const leftBottom = y;
@@ -238,7 +238,7 @@ export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFin
       }
     }
     y += PAD - GAP;
-    layout.groups.push({ kind: "namespace", label: group.ns ? `namespace ${group.ns}` : "cluster-scoped", x: GROUP_X.namespace, y: top, w: COLUMNS.bucket.w + 2 * PAD, h: y - top });
+    layout.groups.push({ kind: "namespace", label: fit(group.ns ? `namespace ${group.ns}` : "cluster-scoped", COLUMNS.bucket.w), x: GROUP_X.namespace, y: top, w: COLUMNS.bucket.w + 2 * PAD, h: y - top });
     y += GAP;
   }
   layout.height = Math.max(leftBottom, y) + 10;
@@ -260,7 +260,7 @@ export function foldGroup(buckets: readonly Bucket[], edgesTo: ReadonlyMap<strin
   const signatureOf = (b: Bucket) => {
     const f = findingsOf(b.key);
     const ways = (edgesTo.get(b.key) ?? []).map((e) => `${e.from}=${e.passage}`).sort();
-    return JSON.stringify([ways, f.deny > 0, f.warn > 0, f.audit > 0, f.rules]);
+    return JSON.stringify([ways, b.unevaluated !== undefined, f.deny > 0, f.warn > 0, f.audit > 0, f.rules]);
   };
   const signatures = buckets.map(signatureOf);
   const total = new Map<string, number>();
@@ -292,12 +292,13 @@ export function foldGroup(buckets: readonly Bucket[], edgesTo: ReadonlyMap<strin
 }
 
 function bucketNode(b: Bucket, f: NodeFindings): Omit<LayoutNode, "id" | "x" | "y" | "w" | "h"> {
-  const lines = [b.name, [b.region, b.resource].filter(Boolean).join(", ")].filter((l) => l !== "").map((l) => fit(l, COLUMNS.bucket.w));
+  const unevaluated = b.unevaluated !== undefined ? [`${b.unevaluated} endpoint pair(s) not evaluated (edge bound)`] : [];
+  const lines = [b.name, [b.region, b.resource].filter(Boolean).join(", "), ...unevaluated].filter((l) => l !== "").map((l) => fit(l, COLUMNS.bucket.w));
   return {
     kind: "bucket",
     key: b.key,
     lines,
-    details: [b.name, ...(b.region ? [`Region: ${b.region}`] : []), ...(b.resource ? [`object: ${b.resource}`] : []), ...(b.namespace ? [`namespace: ${b.namespace}`] : []), ...findingLines(f)],
+    details: [b.name, ...(b.region ? [`Region: ${b.region}`] : []), ...(b.resource ? [`object: ${b.resource}`] : []), ...(b.namespace ? [`namespace: ${b.namespace}`] : []), ...unevaluated, ...findingLines(f)],
     findings: f,
   };
 }
@@ -308,10 +309,11 @@ function foldNode(entry: Extract<Entry, { kind: "fold" }>): Omit<LayoutNode, "id
   return {
     kind: "fold",
     key: `fold:${entry.signature}`,
-    lines: [`+${entry.buckets.length} buckets`, fit(`reached as ${entry.buckets[0]!.name}`, COLUMNS.bucket.w)],
+    lines: [`+${entry.buckets.length} buckets`, fit(`${entry.buckets[0]!.unevaluated !== undefined ? "not evaluated (edge bound), as" : "reached as"} ${entry.buckets[0]!.name}`, COLUMNS.bucket.w)],
     details: [
       `+${entry.buckets.length} buckets reached the same way`,
       "folded: same endpoints, same passage, same findings levels and rules",
+      ...(entry.buckets[0]!.unevaluated !== undefined ? ["their endpoint pairs were not evaluated (over the edge bound): a missing edge says nothing"] : []),
       ...names,
       ...(more > 0 ? [`  … and ${more} more`] : []),
       ...findingLines(entry.findings),

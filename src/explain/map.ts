@@ -24,8 +24,11 @@ export interface EdgeAction {
 export interface MapGraph {
   vpcs: { id: string; endpoints: string[] }[];
   endpoints: { key: string; label: string; id?: string; type: string; region?: string; namespace?: string; routeTables: string[] }[];
-  /** resource: the Bucket object ("Bucket ns/name") when there is one; namespace: its namespace. */
-  buckets: { key: string; name: string; region?: string; resource?: string; namespace?: string }[];
+  /**
+   * resource: the Bucket object ("Bucket ns/name"); namespace: its namespace; unevaluated: its
+   * endpoint pairs left out over the edge bound (a missing edge then says nothing).
+   */
+  buckets: { key: string; name: string; region?: string; resource?: string; namespace?: string; unevaluated?: number }[];
   edges: { from: string; to: string; passage: Passage; actions: Record<string, string>; why: EdgeAction[] }[];
   /** Endpoint→bucket pairs left out over MAX_EDGES (large inventories stay drawable). */
   folded: number;
@@ -72,15 +75,19 @@ export function buildMap(inventory: Inventory, actions: readonly string[], maxEd
     seen.add(name);
     const region = bucket.region?.value;
     const namespace = bucket.ref.namespace;
-    graph.buckets.push({ key: `bucket:${name}`, name, ...(region ? { region } : {}), resource: describeRef(bucket.ref), ...(namespace ? { namespace } : {}) });
+    const entry: MapGraph["buckets"][number] = { key: `bucket:${name}`, name, ...(region ? { region } : {}), resource: describeRef(bucket.ref), ...(namespace ? { namespace } : {}) };
+    graph.buckets.push(entry);
     if (graph.edges.length >= maxEdges) {
       // Not asked at all: the questions, not only the drawing, stay bounded.
-      graph.folded += endpoints.filter((e) => (e.serviceRegion?.value ?? e.serviceNameRegion ?? e.region?.value) === region).length;
+      const skipped = endpoints.filter((e) => (e.serviceRegion?.value ?? e.serviceNameRegion ?? e.region?.value) === region).length;
+      graph.folded += skipped;
+      if (skipped > 0) entry.unevaluated = skipped;
       continue;
     }
     for (const path of explain(inventory, { bucket: name, actions }).paths) {
       if (graph.edges.length >= maxEdges) {
         graph.folded += 1;
+        entry.unevaluated = (entry.unevaluated ?? 0) + 1;
         continue;
       }
       const outcomes = Object.fromEntries(path.actions.map((a) => [a.action, a.outcome]));

@@ -128,6 +128,20 @@ describe("map layout", () => {
     expect(renderHtml(layout)).toContain("not drawn, over 7 nodes (--max-nodes): 0 endpoint(s), 4 bucket(s)");
   });
 
+  it("a bucket whose endpoint pairs were not evaluated (edge bound) says so instead of looking unreached", () => {
+    const inventory = new Inventory();
+    const objects = [upjetEndpoint({ name: "a", awsId: "vpce-0aaaaaaaaaaaaaaa1" }), upjetEndpoint({ name: "b", awsId: "vpce-0aaaaaaaaaaaaaaa2", vpcId: "vpc-0b" }), upjetBucket({ name: "x", bucketName: "acme-x" }), upjetBucket({ name: "y", bucketName: "acme-y" })];
+    fillInventory(objects.map((object) => ({ object })), inventory, defaultConfig());
+    const graph = buildMap(inventory, ACTIONS, 1);
+    expect(graph.buckets.map((b) => [b.name, b.unevaluated])).toEqual([
+      ["acme-x", 1],
+      ["acme-y", 2],
+    ]);
+    const layout = layoutMap(graph, new Map());
+    expect(ofKind(layout, "bucket").map((n) => n.lines.at(-1))).toEqual(["1 endpoint pair(s) not evaluated (edge bound)", "2 endpoint pair(s) not evaluated (edge bound)"]);
+    expect(renderSvg(layout)).toContain("3 endpoint→bucket pair(s) not evaluated (over the edge bound)");
+  });
+
   it("output stays bounded on a large inventory: 5,000 buckets in 50 namespaces", () => {
     const graph = syntheticGraph(Array.from({ length: 50 }, (_, i) => ({ namespace: `ns-${i}`, count: 100, passage: (["all", "some", "none", "unknown"] as const)[i % 4], prefix: `b${i}` })));
     const layout = layoutMap(graph, new Map());
