@@ -3,7 +3,7 @@ import { fillInventory } from "../engine/check.js";
 import { isIdentityKind } from "../explain/identity.js";
 import { renderHtml } from "../explain/html.js";
 import { DEFAULT_FOLD, DEFAULT_MAX_NODES, layoutMap } from "../explain/layout.js";
-import { buildMap, renderDot, renderMermaid } from "../explain/map.js";
+import { buildMap, MAX_EDGES, MAX_EDGES_FOLDED, renderDot, renderMermaid } from "../explain/map.js";
 import { findingsForMap } from "../explain/map-findings.js";
 import { foldSummary, renderSvg } from "../explain/svg.js";
 import { Inventory } from "../inventory/inventory.js";
@@ -31,11 +31,13 @@ export async function runMap(args: string[], io: { stdout: NodeJS.WritableStream
   const inputs = await readExplainInputs(positionals, values);
   if (!inputs.ok) return fail(inputs.message);
   const { config, objects } = inputs;
+  for (const warning of inputs.warnings) io.stderr.write(`s3-vpce-guard map: ${warning}\n`);
   const inventory = new Inventory();
   fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, config);
   inventory.complete = true;
-  const graph = buildMap(inventory, values.action ?? config.probeActions.filter((a) => ACTION.test(a)));
-  if (output === "dot" || output === "mermaid") {
+  const folds = output === "html" || output === "svg";
+  const graph = buildMap(inventory, values.action ?? config.probeActions.filter((a) => ACTION.test(a)), folds ? MAX_EDGES_FOLDED : MAX_EDGES);
+  if (!folds) {
     io.stdout.write(output === "dot" ? renderDot(graph) : renderMermaid(graph));
     return 0;
   }

@@ -37,6 +37,12 @@ export interface MapGraph {
 /** Edges drawn at most; Graphviz and Mermaid stay usable well below this. */
 export const MAX_EDGES = 500;
 
+/**
+ * Endpoint→bucket pairs asked at most for html/svg: they fold what they draw, so they can
+ * afford more questions (each is an `explain`; 5,000 take about 8 s on one core).
+ */
+export const MAX_EDGES_FOLDED = 5000;
+
 const UNKNOWN_VPC = "(VPC unknown)";
 
 function routeTablesOf(endpoint: Endpoint, inventory: Inventory): string[] {
