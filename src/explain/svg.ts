@@ -25,6 +25,9 @@ const PASSAGE_WORDS: Record<Passage, string> = {
   unknown: "undecided",
 };
 
+/** Each passage has its own line pattern too: the picture reads without telling colours apart. */
+const DASHES: Record<Passage, string> = { all: "", some: ' stroke-dasharray="10 3"', none: ' stroke-dasharray="2 4"', unknown: ' stroke-dasharray="6 4"' };
+
 const FILLS: Record<LayoutNode["kind"], string> = { vpc: "#eceff1", endpoint: "#ffffff", bucket: "#ffffff", fold: "#f5f5f5" };
 
 function worstLevel(node: LayoutNode): keyof typeof LEVEL_COLORS {
@@ -56,7 +59,7 @@ function legendSvg(): string {
   let x = 10;
   (Object.keys(PASSAGE_COLORS) as Passage[]).forEach((p) => {
     const text = `${p}: ${PASSAGE_WORDS[p]}`;
-    parts.push(`<g class="legend-passage" data-passage="${p}"><line x1="${x}" y1="58" x2="${x + 30}" y2="58" stroke="${PASSAGE_COLORS[p]}" stroke-width="3"${p === "unknown" ? ' stroke-dasharray="5 3"' : ""}/><text x="${x + 36}" y="62" font-size="11">${text}</text></g>`);
+    parts.push(`<g class="legend-passage" data-passage="${p}"><line x1="${x}" y1="58" x2="${x + 30}" y2="58" stroke="${PASSAGE_COLORS[p]}" stroke-width="3"${DASHES[p]}/><text x="${x + 36}" y="62" font-size="11">${text}</text></g>`);
     x += 36 + Math.ceil(text.length * 6) + 24;
   });
   const levels = (["deny", "warn", "audit"] as const).map((l) => `<tspan fill="${LEVEL_COLORS[l]}" font-weight="bold">${l}</tspan>`).join(", ");
@@ -92,7 +95,7 @@ export function renderSvg(layout: MapLayout, standalone = true): string {
   }
   for (const e of layout.edges) {
     const color = e.passage === "link" ? "#90a4ae" : PASSAGE_COLORS[e.passage];
-    const dash = e.passage === "unknown" ? ' stroke-dasharray="6 4"' : "";
+    const dash = e.passage === "link" ? "" : DASHES[e.passage];
     // A wide transparent twin: the thin line is hard to hover.
     parts.push(
       `<g class="edge" id="${e.id}" data-from="${e.from}" data-to="${e.to}" data-passage="${e.passage}" tabindex="0"><title>${xml(e.details.join("\n"))}</title>` +
