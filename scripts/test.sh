@@ -7,6 +7,7 @@ source scripts/node24.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 if [ -z "${S3VG_SKIP_PREPARE:-}" ]; then
   bash scripts/graphviz.sh || echo "test.sh: Graphviz could not be installed: the map DOT test will fail" >&2
+  bash scripts/chromium.sh || echo "test.sh: Chromium could not be installed: the map browser test will skip (fail with S3VG_REQUIRE_INTEGRATION=1)" >&2
   # Needs Go (kube-apiserver, etcd, helm) and Python (moto). Without them the integration
   # tests skip with one line each, unless S3VG_REQUIRE_INTEGRATION=1 (CI) makes that fatal.
   if ! bash scripts/control-plane/prepare.sh; then

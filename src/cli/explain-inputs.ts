@@ -2,17 +2,22 @@
  * What `explain` and `map` read before they answer: the config, the input files and, with
  * --cluster, the watched kinds of the live cluster (read-only, as `check --cluster` lists them).
  */
+import { WATCHED_KINDS } from "../core/adapters/index.js";
 import { loadConfigFile } from "./config/config-file.js";
 import { defaultConfig, type Config } from "./config/schema.js";
+import { IDENTITY_KINDS } from "../app/explain/identity.js";
 import { loadInputs } from "./input-files.js";
 
 export interface ExplainInputOptions {
   config?: string | undefined;
   cluster?: boolean | undefined;
   context?: string | undefined;
+  /** --cluster also lists the IAM kinds (explain --principal reads the role's policies from them). */
+  identity?: boolean | undefined;
 }
 
-export type ExplainInputs = { ok: true; config: Config; objects: unknown[] } | { ok: false; message: string };
+/** warnings: what was read only in part (an IAM kind the kubeconfig may not list); the rest stands. */
+export type ExplainInputs = { ok: true; config: Config; objects: unknown[]; warnings: string[] } | { ok: false; message: string };
 
 export async function readExplainInputs(paths: string[], options: ExplainInputOptions): Promise<ExplainInputs> {
   let config: Config = defaultConfig();
@@ -26,18 +31,26 @@ export async function readExplainInputs(paths: string[], options: ExplainInputOp
     return { ok: false, message: loaded.errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("\n") };
   }
   const objects: unknown[] = [];
+  const warnings: string[] = [];
   if (options.cluster) {
-    const listed = await readCluster(options.context);
+    const listed = await readCluster(options.context, options.identity === true);
     if (typeof listed === "string") return { ok: false, message: listed };
     // A loop, not push(...listed): a large cluster would overflow the call stack.
-    for (const object of listed) objects.push(object);
+    for (const object of listed.objects) objects.push(object);
+    warnings.push(...listed.warnings);
   }
   for (const document of loaded.documents) objects.push(document.object);
-  return { ok: true, config, objects };
+  return { ok: true, config, objects, warnings };
 }
 
-/** The watched kinds of the cluster (read-only), as check --cluster lists them. */
-async function readCluster(context: string | undefined): Promise<unknown[] | string> {
+const identityLabels = new Set<string>(IDENTITY_KINDS.map((k) => `${k.kind}.${k.group}`));
+
+/**
+ * The watched kinds of the cluster (read-only), as check --cluster lists them, and with
+ * `identity` the IAM kinds. An IAM kind that cannot be listed is a warning: the endpoint and
+ * bucket layers still stand, and the role's manifests can be given as files.
+ */
+async function readCluster(context: string | undefined, identity: boolean): Promise<{ objects: unknown[]; warnings: string[] } | string> {
   const { loadKubeConfig } = await import("../platform/kube/kubeconfig.js");
   const { listCluster } = await import("../platform/kube/cluster-list.js");
   let kubeConfig;
@@ -47,9 +60,13 @@ async function readCluster(context: string | undefined): Promise<unknown[] | str
     return `--cluster: ${(error as Error).message}`;
   }
   try {
-    const listing = await listCluster({ kubeConfig, namespace: undefined });
-    if (listing.failures.length > 0) return `--cluster: ${listing.failures.map((f) => f.message).join("; ")}`;
-    return listing.objects;
+    const listing = await listCluster({ kubeConfig, namespace: undefined, kinds: identity ? [...WATCHED_KINDS, ...IDENTITY_KINDS] : WATCHED_KINDS });
+    const fatal = listing.failures.filter((f) => !identityLabels.has(f.resource));
+    if (fatal.length > 0) return `--cluster: ${fatal.map((f) => f.message).join("; ")}`;
+    const warnings = listing.failures
+      .filter((f) => identityLabels.has(f.resource))
+      .map((f) => `--cluster: ${f.resource} not read${f.status !== undefined ? ` (HTTP ${f.status})` : ""}: identity policies in it are not evaluated; give the role's IAM manifests as files, or let the kubeconfig list ${f.resource}`);
+    return { objects: listing.objects, warnings };
   } catch (error) {
     const { reasonOf } = await import("../platform/kube/informer.js");
     return `--cluster: cannot read the API of ${kubeConfig.getCurrentCluster()?.server ?? "the cluster"} (context ${kubeConfig.getCurrentContext()}): ${reasonOf(error)}`;

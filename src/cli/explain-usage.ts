@@ -22,7 +22,8 @@ export const EXPLAIN_HELP = `Flags:
   -c, --config FILE           defaults (Region, probe actions) as for check
   -o, --output FORMAT         text (default) or json (README "explain" documents the shape)
       --cluster               also read the endpoints, buckets and bucket policies of the
-                              kubeconfig context's cluster (read-only)
+                              kubeconfig context's cluster (read-only) and, with --principal,
+                              its IAM Roles, Policies, RolePolicies and RolePolicyAttachments
       --context NAME          kubeconfig context for --cluster
 
 Examples:
@@ -51,19 +52,25 @@ export const EXPLAIN_OPTIONS = {
   context: { type: "string" },
 } as const;
 
-export const MAP_USAGE = `  s3-vpce-guard map [--output dot|mermaid] [--action ACTION ...] (PATH ... | --cluster)
+export const MAP_USAGE = `  s3-vpce-guard map [--output html|svg|dot|mermaid] [--action ACTION ...] (PATH ... | --cluster)
       Draw VPCs → S3 endpoints (with their route tables) → buckets, each edge by what of the
-      probe actions gets through (all / some / none / unknown), as Graphviz DOT or Mermaid.
+      probe actions gets through (all / some / none / unknown), each object with its findings,
+      as a self-contained HTML page, an SVG, Graphviz DOT or Mermaid.
 `;
 
 export const MAP_HELP = `Flags:
-  -o, --output FORMAT   dot (default) or mermaid
+  -o, --output FORMAT   dot (default), mermaid, html (one self-contained page: hover or click for
+                        the deciding statements) or svg
   -a, --action ACTION   a probe action, repeatable (default: the probe actions of --config)
+      --fold N          html/svg: in each namespace, buckets reached the same way beyond the first N
+                        are drawn as one "+K buckets" node (default 5; 0: never fold)
+      --max-nodes N     html/svg: nodes drawn at most (default 800); the rest is counted
   -c, --config FILE     defaults (Region, probe actions) as for check
       --cluster         also read the cluster of the kubeconfig context (read-only)
       --context NAME    kubeconfig context for --cluster
 
 Examples:
+  s3-vpce-guard map --output html examples/explain/ > map.html
   s3-vpce-guard map examples/explain/ | dot -Tsvg > map.svg
   s3-vpce-guard map --output mermaid manifests/ > map.mmd
 
@@ -72,6 +79,8 @@ Exit codes: 0 drawn; 2 bad input (unreadable files, bad flags).
 
 export const MAP_OPTIONS = {
   output: { type: "string", short: "o", default: "dot" },
+  fold: { type: "string" },
+  "max-nodes": { type: "string" },
   action: { type: "string", short: "a", multiple: true },
   config: { type: "string", short: "c" },
   cluster: { type: "boolean", default: false },

@@ -25,9 +25,10 @@ export async function runExplain(args: string[], io: { stdout: NodeJS.WritableSt
   const badAction = values.action?.find((a) => !ACTION.test(a));
   if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
   if (values.principal !== undefined && parseArn(values.principal) === undefined) return fail(`--principal ${values.principal}: expected an ARN such as arn:aws:iam::111122223333:role/NAME`);
-  const inputs = await readExplainInputs(positionals, values);
+  const inputs = await readExplainInputs(positionals, { ...values, identity: values.principal !== undefined });
   if (!inputs.ok) return fail(inputs.message);
   const { config, objects } = inputs;
+  for (const warning of inputs.warnings) io.stderr.write(`s3-vpce-guard explain: ${warning}\n`);
 
   let identity: IdentityPolicies | undefined;
   if (values.principal !== undefined) {

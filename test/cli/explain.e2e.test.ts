@@ -101,9 +101,13 @@ describe("s3-vpce-guard map (spawned)", () => {
     expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
   });
 
-  it("exits 2 on an output it does not draw", () => {
-    const r = map(["--output", "html", EXAMPLE]);
+  it("draws html and svg; exits 2 on an output it does not draw", () => {
+    const html = map(["--output", "html", EXAMPLE]);
+    expect(html.status).toBe(0);
+    expect(html.stdout).toMatch(/^<!DOCTYPE html>\n/);
+    expect(map(["--output", "svg", EXAMPLE]).stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+    const r = map(["--output", "png", EXAMPLE]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--output must be dot or mermaid, not "html"');
+    expect(r.stderr).toContain('--output must be html, svg, dot or mermaid, not "png"');
   });
 });

@@ -24,7 +24,7 @@ describe("map", () => {
   it("VPCs → endpoints → buckets, edges by what gets through", () => {
     const graph = mapOf(example());
     expect(graph.vpcs.map((v) => v.id)).toEqual(["vpc-0a1b2c3d4e5f67890", "vpc-0b2c3d4e5f6a78901", "vpc-0c3d4e5f6a7b89012"]);
-    expect(graph.buckets).toEqual([{ key: "bucket:acme-payments-data", name: "acme-payments-data", region: "us-east-1" }]);
+    expect(graph.buckets).toEqual([{ key: "bucket:acme-payments-data", name: "acme-payments-data", region: "us-east-1", resource: "Bucket payments-data" }]);
     // Conditional (aws:PrincipalOrgID) is "some"; the bucket's Deny makes the other "none"; eu-west-1 has no edge.
     expect(graph.edges.map((e) => [e.from, e.passage])).toEqual([
       ["VPCEndpoint analytics-s3-gateway", "none"],

@@ -9,8 +9,8 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { isIdentityKind } from "../../src/app/explain/identity.js";
-import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
+import { IDENTITY_KINDS, isIdentityKind } from "../../src/app/explain/identity.js";
+import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, waitForCustomResourcesServed, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
@@ -66,6 +66,48 @@ describeIntegration("explain and map --cluster against a real API server", () =>
     const put = JSON.parse(r.stdout).paths[0].actions[0];
     expect(put.outcome).toBe("denied");
     expect(put.fixes[0]).toMatchObject({ layer: "identity", source: "Role payments-app" });
+  });
+
+  it("explain --cluster --principal reads the role's IAM manifests from the cluster too (Upjet and ACK IAM kinds)", async () => {
+    const args = ["explain", "--bucket", "acme-payments-data", "--endpoint", "payments-s3-gateway", "--principal", ROLE, "-o", "json"];
+    // A cluster that does not serve the IAM kinds: nothing to list, no warning, the identity layer is not evaluated.
+    const before = cliRun([...args, "--cluster"]);
+    expect(before.stderr).toBe("");
+    expect(JSON.parse(before.stdout).identity).toBeUndefined();
+    // Minimal CRDs for every IAM kind explain lists, then the example's IAM objects in the cluster.
+    for (const k of IDENTITY_KINDS) {
+      const crd = {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: `${k.plural}.${k.group}` },
+        spec: {
+          group: k.group,
+          scope: k.namespaced ? "Namespaced" : "Cluster",
+          names: { kind: k.kind, plural: k.plural, singular: k.kind.toLowerCase(), listKind: `${k.kind}List` },
+          versions: [{ name: k.version, served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+        },
+      };
+      const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: crd });
+      if (response.statusCode >= 300 && response.statusCode !== 409) throw new Error(`CRD ${crd.metadata.name}: HTTP ${response.statusCode}: ${response.body}`);
+    }
+    await waitForCustomResourcesServed(controlPlane.kubeConfig);
+    for (const o of iam) {
+      const kind = IDENTITY_KINDS.find((k) => `${k.group}/${k.version}` === o.apiVersion && k.kind === o.kind)!;
+      const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: `/apis/${kind.group}/${kind.version}/${kind.plural}`, body: o });
+      if (response.statusCode >= 300) throw new Error(`POST ${o.kind} ${o.metadata.name}: HTTP ${response.statusCode}: ${response.body}`);
+    }
+    const cluster = cliRun([...args, "--cluster"]);
+    expect(cluster.stderr).toBe("");
+    expect(cluster.code).toBe(1);
+    const out = JSON.parse(cluster.stdout);
+    expect(out.identity.sources).toEqual(["Role payments-app spec.forProvider.inlinePolicy[0].policy", "Policy payments-list spec.forProvider.policy"]);
+    expect(out.paths[0].actions.map((a: { action: string; outcome: string }) => [a.action, a.outcome])).toEqual([
+      ["s3:GetObject", "conditional"],
+      ["s3:PutObject", "denied"],
+      ["s3:ListBucket", "conditional"],
+    ]);
+    // The same answer as from the same objects given as files.
+    expect(out).toEqual(JSON.parse(cliRun([...args, "cluster-objects.yaml", "iam.yaml"]).stdout));
   });
 
   it("map --cluster draws the same graph as from files", () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/core/util/sha256.js";
+import { sha256Base64, sha256Hex } from "../../src/core/util/sha256.js";
 
 const nodeSha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -16,7 +16,13 @@ describe("sha256Hex", () => {
     for (const length of [1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000]) expect(sha256Hex("x".repeat(length))).toBe(nodeSha256("x".repeat(length)));
   });
 
-  it("agrees with node:crypto on random Unicode text (UTF-8 encoded)", () => {
-    fc.assert(fc.property(fc.string({ unit: "grapheme", maxLength: 300 }), (text) => sha256Hex(text) === nodeSha256(text)), { seed: 14, numRuns: 300 });
+  it("agrees with node:crypto on random Unicode text (UTF-8 encoded), in hex and base64", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "grapheme", maxLength: 300 }),
+        (text) => sha256Hex(text) === nodeSha256(text) && sha256Base64(text) === createHash("sha256").update(text).digest("base64"),
+      ),
+      { seed: 14, numRuns: 300 },
+    );
   });
 });

@@ -63,6 +63,19 @@ function field(text: unknown, path: string): PolicyField | undefined {
   return { ...parsed, path, text };
 }
 
+/**
+ * The IAM kinds `explain --cluster --principal` lists besides the watched ones (read-only;
+ * a cluster that does not serve them just has none).
+ */
+export const IDENTITY_KINDS = [
+  { group: UPJET, version: "v1beta1", kind: "Role", plural: "roles", namespaced: false },
+  { group: UPJET, version: "v1beta1", kind: "Policy", plural: "policies", namespaced: false },
+  { group: UPJET, version: "v1beta1", kind: "RolePolicy", plural: "rolepolicies", namespaced: false },
+  { group: UPJET, version: "v1beta1", kind: "RolePolicyAttachment", plural: "rolepolicyattachments", namespaced: false },
+  { group: ACK, version: "v1alpha1", kind: "Role", plural: "roles", namespaced: true },
+  { group: ACK, version: "v1alpha1", kind: "Policy", plural: "policies", namespaced: true },
+] as const;
+
 /** Is the object an IAM kind this module reads? (Explain reads them; nothing else does.) */
 export function isIdentityKind(o: unknown): boolean {
   const raw = o as Raw;

@@ -15,7 +15,7 @@ const K = new Uint32Array([
 const encoder = new TextEncoder();
 const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
 
-export function sha256Hex(text: string): string {
+function sha256Words(text: string): Uint32Array {
   const data = encoder.encode(text);
   const bitLength = data.length * 8;
   // Message + 0x80 + zero padding + 64-bit length, a multiple of 64 bytes.
@@ -64,7 +64,18 @@ export function sha256Hex(text: string): string {
     h[6] = (h[6]! + g) >>> 0;
     h[7] = (h[7]! + hh) >>> 0;
   }
+  return h;
+}
+
+export function sha256Hex(text: string): string {
   let hex = "";
-  for (const word of h) hex += word.toString(16).padStart(8, "0");
+  for (const word of sha256Words(text)) hex += word.toString(16).padStart(8, "0");
   return hex;
+}
+
+/** Base64 of the digest, as a Content-Security-Policy hash source wants it. */
+export function sha256Base64(text: string): string {
+  let binary = "";
+  for (const word of sha256Words(text)) binary += String.fromCharCode(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
+  return btoa(binary);
 }

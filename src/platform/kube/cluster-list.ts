@@ -5,15 +5,15 @@
  * that cannot be listed (403, timeout) is a failure of its own; the others are still read.
  */
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { WATCHED_KINDS, type WatchedKind } from "../../core/model/kinds.js";
-import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ServedApis } from "./discovery.js";
+import { WATCHED_KINDS } from "../../core/model/kinds.js";
+import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ListedKind, type ServedApis } from "./discovery.js";
 import { FORBIDDEN_FIX, reasonOf, statusOf, type ListPage, type RawObject, type ResourceClient } from "./informer.js";
 
 export interface ClusterListOptions {
   kubeConfig: KubeConfig;
   /** Namespaced kinds from this namespace only; cluster-scoped kinds are always read whole. */
   namespace?: string | undefined;
-  kinds?: readonly WatchedKind[];
+  kinds?: readonly ListedKind[];
   /** Objects per list request. Default 500, as the informers. */
   pageSize?: number;
   /** Each list request must answer within this. Default 30 s. */
@@ -52,7 +52,7 @@ export interface ClusterListing {
 const MAX_PAGES = 20_000;
 
 /** Lists a custom resource in one namespace (the informers list across all namespaces). */
-function namespacedCustomResourceClient(kubeConfig: KubeConfig, kind: WatchedKind, namespace: string): ResourceClient {
+function namespacedCustomResourceClient(kubeConfig: KubeConfig, kind: ListedKind, namespace: string): ResourceClient {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const apiVersion = `${kind.group}/${kind.version}`;
   return {
@@ -85,11 +85,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** REST resource name for the fix, e.g. "vpcendpoints" in API group "ec2.aws.upbound.io". */
-function resourceOf(kind: WatchedKind | undefined): { plural: string; group: string } {
+function resourceOf(kind: ListedKind | undefined): { plural: string; group: string } {
   return kind ? { plural: kind.plural, group: kind.group } : { plural: "namespaces", group: "" };
 }
 
-function failureOf(client: ResourceClient, kind: WatchedKind | undefined, namespace: string | undefined, error: unknown): ClusterListFailure {
+function failureOf(client: ResourceClient, kind: ListedKind | undefined, namespace: string | undefined, error: unknown): ClusterListFailure {
   const status = statusOf(error);
   const { plural, group } = resourceOf(kind);
   const scope = namespace !== undefined && kind?.namespaced ? ` in namespace ${namespace}` : "";
@@ -121,7 +121,7 @@ export async function listCluster(options: ClusterListOptions): Promise<ClusterL
   const served = await withTimeout(discover(), timeoutMs, "API discovery");
   const chosen = [...chooseVersions(kinds, served).values()];
   const pageSize = options.pageSize ?? 500;
-  const targets: { client: ResourceClient; kind?: WatchedKind }[] = [
+  const targets: { client: ResourceClient; kind?: ListedKind }[] = [
     // Namespaces first: ACK objects take their default region from their namespace.
     { client: namespaceClient(options.kubeConfig) },
     ...chosen.map((kind) => ({

@@ -12,6 +12,9 @@ export interface ServedGroup {
 
 export type ServedApis = Map<string, ServedGroup>;
 
+/** What listing a kind needs: a watched kind, or one only `explain --cluster` reads (IAM). */
+export type ListedKind = Pick<WatchedKind, "group" | "version" | "kind" | "plural" | "namespaced">;
+
 /** group/kind, the identity of a watch (all versions of a kind are the same objects). */
 export function groupKindOf(kind: Pick<WatchedKind, "group" | "kind">): string {
   return `${kind.kind}.${kind.group}`;
@@ -21,8 +24,8 @@ export function groupKindOf(kind: Pick<WatchedKind, "group" | "kind">): string {
  * Which version to watch for each of our group/kinds that the API server serves: the
  * group's preferred version when we know it, else the newest version we know.
  */
-export function chooseVersions(known: readonly WatchedKind[], served: ServedApis): Map<string, WatchedKind> {
-  const chosen = new Map<string, WatchedKind>();
+export function chooseVersions<K extends ListedKind>(known: readonly K[], served: ServedApis): Map<string, K> {
+  const chosen = new Map<string, K>();
   for (const candidate of known) {
     const group = served.get(candidate.group);
     if (!group?.kinds.get(candidate.version)?.has(candidate.kind)) continue;
@@ -39,7 +42,7 @@ export function chooseVersions(known: readonly WatchedKind[], served: ServedApis
  * Asks the API server which of our groups and kinds exist (discovery, not CRD objects:
  * a cluster with the full Upjet provider has hundreds of large CRDs, discovery is small).
  */
-export async function discoverServedApis(kubeConfig: KubeConfig, known: readonly WatchedKind[]): Promise<ServedApis> {
+export async function discoverServedApis(kubeConfig: KubeConfig, known: readonly ListedKind[]): Promise<ServedApis> {
   const apis = kubeConfig.makeApiClient(ApisApi);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const ourGroups = new Set(known.map((k) => k.group));
@@ -78,7 +81,7 @@ function page(response: ListResponse): ListPage {
 }
 
 /** Lists and watches a custom resource across all namespaces. */
-export function customResourceClient(kubeConfig: KubeConfig, kind: WatchedKind): ResourceClient {
+export function customResourceClient(kubeConfig: KubeConfig, kind: ListedKind): ResourceClient {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const apiVersion = `${kind.group}/${kind.version}`;
   return {
