@@ -24,6 +24,7 @@ import type { Finding, RuleId } from "../../src/core/model/findings.js";
 import { describeIntegration } from "../harness/control-plane.js";
 import { motoCredentials, startEc2FaultProxy, startMoto, type Moto } from "../harness/moto.js";
 import { config } from "../helpers/check.js";
+import { logOnFailure } from "../helpers/failure-log.js";
 import { testTempDir } from "../helpers/temp-dir.js";
 import { bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
 
@@ -261,7 +262,7 @@ describeIntegration(
           const total = (outcome: RequestOutcome) =>
             [...text.matchAll(new RegExp(`s3_vpce_guard_aws_requests_total\\{operation="\\w+",outcome="${outcome}"\\} (\\d+)`, "g"))].reduce((sum, m) => sum + Number(m[1]), 0);
           expect([total("throttled"), total("error"), total("success")]).toEqual([3, 2, 3]);
-          console.log(`cache miss answered in ${missMs.toFixed(3)} ms; listing through 5 injected failures took ${(performance.now() - missStart).toFixed(0)} ms`);
+          logOnFailure(`cache miss answered in ${missMs.toFixed(3)} ms; listing through 5 injected failures took ${(performance.now() - missStart).toFixed(0)} ms`);
         } finally {
           started.source.destroy();
           await proxy.close();

@@ -15,7 +15,7 @@ const SPEC: Record<string, [string, string[]]> = {
   s3_vpce_guard_watch_restarts_total: ["counter", ["kind", "reason"]],
   s3_vpce_guard_aws_requests_total: ["counter", ["operation", "outcome"]],
   s3_vpce_guard_leader: ["gauge", []],
-  // Ours, beyond the SPEC's table: failed writes to the API server.
+  // Failed writes to the API server (README "Alerts and runbook": S3VpceGuardKubeWriteErrors).
   s3_vpce_guard_kube_write_errors_total: ["counter", ["resource", "code"]],
   // Ours: admission reviews ended unchecked by the work limit.
   s3_vpce_guard_review_limit_exceeded_total: ["counter", ["decision"]],

@@ -44,7 +44,7 @@ export interface MetricsOptions {
 const ADMISSION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const AUDIT_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-/** A fresh registry with every SPEC metric (one per process; tests make their own). */
+/** A fresh registry with every metric of the product (one per process; tests make their own). */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const metrics = registerMetrics(options);
   zeroAlertedSeries(metrics);
@@ -147,7 +147,7 @@ function registerMetrics(options: MetricsOptions): Metrics {
       help: "1 while this replica holds the leader lease, else 0.",
       registers,
     }),
-    // Not in the SPEC's table: without it a missing RBAC grant or a failing API server shows
+    // Without it a missing RBAC grant or a failing API server shows
     // only in logs (audits still "succeed"), and nothing pages.
     kubeWriteErrors: new Counter({
       name: "s3_vpce_guard_kube_write_errors_total",
@@ -155,7 +155,7 @@ function registerMetrics(options: MetricsOptions): Metrics {
       labelNames: ["resource", "code"],
       registers,
     }),
-    // Not in the SPEC's table: an object admitted (or denied) unchecked because its review
+    // An object admitted (or denied) unchecked because its review
     // needed more than config limits.workSteps; with onExceeded "allow" this is the signal.
     reviewLimitExceeded: new Counter({
       name: "s3_vpce_guard_review_limit_exceeded_total",
