@@ -5,7 +5,6 @@ export { DEFAULT_RATE_LIMIT, SdkEc2Source, type Ec2FactSource, type RateLimit, t
 export { AwsFacts, type AwsFactsOptions, type AwsLog, type RefreshResult } from "./facts-provider.js";
 export { TokenBucket, type TokenBucketOptions } from "../util/rate-limit.js";
 export {
-  backoffDelayMs,
   DEFAULT_RETRY_POLICY,
   isRetryable,
   isThrottling,

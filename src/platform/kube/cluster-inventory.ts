@@ -10,6 +10,7 @@ import type { Config } from "../config/schema.js";
 import { adapterContext } from "../../app/check-objects.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import type { Logger } from "../telemetry/logging.js";
+import { Backoff } from "../util/backoff.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { ModelObject, ResourceRef } from "../../core/model/types.js";
 import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ServedApis } from "./discovery.js";
@@ -60,6 +61,8 @@ export class ClusterInventory {
   /** group/kind → consecutive discoveries that did not list it. */
   private readonly missing = new Map<string, number>();
   private readonly kinds: readonly WatchedKind[];
+  /** Retries of the first API discovery; stop() ends a running wait. */
+  private discoveryBackoff = new Backoff({ initialMs: 1_000, maxMs: 30_000 });
 
   constructor(private readonly options: ClusterInventoryOptions) {
     this.inventory = options.inventory;
@@ -86,11 +89,13 @@ export class ClusterInventory {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.discoveryBackoff = new Backoff({ initialMs: 1_000, maxMs: 30_000 });
     void this.bootstrap();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.discoveryBackoff.stop();
     clearInterval(this.discoveryTimer);
     await this.discovering;
     await Promise.all(this.allWatched().map((w) => w.informer.stop()));
@@ -106,16 +111,14 @@ export class ClusterInventory {
     // Namespaces first: ACK objects take their default region from their namespace.
     this.namespaces = this.startInformer(NAMESPACE_KIND, namespaceClient(this.options.kubeConfig));
     await Promise.race([this.namespaces.informer.firstSync, new Promise((r) => setTimeout(r, 10_000).unref())]);
-    let attempt = 0;
     while (!this.stopped) {
       try {
         await this.rediscover();
         break;
       } catch (error) {
-        attempt++;
-        const delay = Math.min(30_000, 500 * 2 ** attempt);
+        const delay = this.discoveryBackoff.next();
         this.log.warn({ reason: reasonOf(error), retryInMs: delay }, "inventory: API discovery failed; retrying");
-        await new Promise((r) => setTimeout(r, delay));
+        await this.discoveryBackoff.wait(delay);
       }
     }
     if (this.stopped) return;

@@ -11,6 +11,7 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { reasonOf, statusOf } from "./informer.js";
 import type { Logger } from "../telemetry/logging.js";
+import { jitterUp } from "../util/backoff.js";
 
 export interface LeaseSettings {
   name: string;
@@ -96,7 +97,7 @@ export class LeaderElector {
       this.attempt = this.tick().finally(() => {
         this.attempt = undefined;
         // Jitter for candidates, so they do not hit the API server in lockstep.
-        this.schedule(this.leading ? this.retryPeriodMs : this.retryPeriodMs * (1 + Math.random() * 0.2));
+        this.schedule(this.leading ? this.retryPeriodMs : jitterUp(this.retryPeriodMs, 0.2));
       });
     }, delayMs);
     this.timer.unref?.();
