@@ -19,6 +19,8 @@ import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client
 import type { Config } from "../config/schema.js";
 import { reasonOf, statusOf } from "./informer.js";
 import type { Logger } from "../telemetry/logging.js";
+import { sleep } from "../util/backoff.js";
+import { TokenBucket } from "../util/rate-limit.js";
 import type { Finding } from "../../core/model/findings.js";
 import { objectKey } from "../../core/model/refs.js";
 import { MANAGED_BY_LABEL } from "../../app/audit/policy-reports.js";
@@ -156,32 +158,6 @@ export function announcedBy(event: Pick<CoreV1Event, "metadata" | "involvedObjec
   return { key: objectKey({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.name, namespace: obj.namespace || null }), digest, at };
 }
 
-/** A token bucket: `burst` at once, then `ratePerSecond`. Time is passed in (testable without clocks). */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
-
-  /** Milliseconds to wait before a token is available (0: take it now). */
-  take(now: number): number {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000);
-  }
-}
-
 export interface EventRecorderOptions {
   /** Instance name in the Event's source (the replica identity). */
   identity: string;
@@ -219,7 +195,7 @@ export class EventRecorder {
   ) {
     this.dedup = new EventDeduplicator(options.mode ?? "deny");
     this.api = kubeConfig.makeApiClient(CoreV1Api);
-    this.bucket = new TokenBucket(options.ratePerSecond ?? 10, options.burst ?? 100, Date.now());
+    this.bucket = new TokenBucket({ capacity: options.burst ?? 100, refillPerSecond: options.ratePerSecond ?? 10 });
   }
 
   get enabled(): boolean {
@@ -312,10 +288,9 @@ export class EventRecorder {
           this.queue.delete(key);
           continue;
         }
-        const wait = this.bucket.take(Date.now());
-        if (wait > 0) {
+        if (!this.bucket.tryTake()) {
           // The head stays queued (and may be replaced by a newer summary meanwhile).
-          await new Promise((r) => setTimeout(r, wait));
+          await sleep(this.bucket.waitMs());
           continue;
         }
         this.queue.delete(key);

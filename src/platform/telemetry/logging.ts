@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { TokenBucket } from "../util/rate-limit.js";
 
 export type { Logger };
 
@@ -28,26 +29,19 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
 }
 
 /**
- * Lets at most `perSecond` log lines a second through; the rest are counted, and the next line
+ * Lets a burst of `perSecond` log lines through, then `perSecond` a second; the rest are counted, and the next line
  * that passes carries `suppressedSinceLast`. For lines that anyone reaching a port can cause
  * (malformed requests): a flood must not flood the log pipeline too, and the metrics still
  * count every request.
  */
 export function logRateLimiter(perSecond: number, now: () => number = Date.now): (write: (extra: { suppressedSinceLast?: number }) => void) => void {
-  let windowStart = Number.NEGATIVE_INFINITY;
-  let passed = 0;
+  const bucket = new TokenBucket({ capacity: perSecond, refillPerSecond: perSecond, clock: now });
   let suppressed = 0;
   return (write) => {
-    const t = now();
-    if (t - windowStart >= 1000) {
-      windowStart = t;
-      passed = 0;
-    }
-    if (passed >= perSecond) {
+    if (!bucket.tryTake()) {
       suppressed++;
       return;
     }
-    passed++;
     const extra = suppressed > 0 ? { suppressedSinceLast: suppressed } : {};
     suppressed = 0;
     write(extra);
