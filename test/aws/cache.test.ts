@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TtlCache } from "../../src/platform/aws/cache.js";
-import { parseDurationMs } from "../../src/platform/util/duration.js";
+import { parseDurationMs } from "../../src/core/util/duration.js";
 
 function clock(start = 1_000) {
   const c = { now: start, tick: (ms: number) => (c.now += ms), read: () => c.now };

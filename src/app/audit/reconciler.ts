@@ -6,7 +6,7 @@
  * process passes its own ClusterInventory and Metrics.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { parseDurationMs } from "../../platform/util/duration.js";
+import { parseDurationMs } from "../../core/util/duration.js";
 import type { Config } from "../../platform/config/schema.js";
 import type { ClusterInventory } from "../../platform/kube/cluster-inventory.js";
 import { httpStatusLabel, reasonOf } from "../../platform/kube/informer.js";

@@ -1,6 +1,5 @@
 /** AWS verification: EC2 facts for the rules, cached, rate-limited and retried (SPEC §3). */
 export { TtlCache, type CacheHit, type Clock, type TtlCacheOptions } from "./cache.js";
-export { parseDurationMs } from "../util/duration.js";
 export { DEFAULT_RATE_LIMIT, SdkEc2Source, type Ec2FactSource, type RateLimit, type RegionSnapshot, type SdkEc2SourceOptions } from "./ec2-source.js";
 export { AwsFacts, type AwsFactsOptions, type AwsLog, type RefreshResult } from "./facts-provider.js";
 export { TokenBucket, type TokenBucketOptions } from "../util/rate-limit.js";

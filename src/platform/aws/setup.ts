@@ -3,7 +3,7 @@ import type { Inventory } from "../../core/inventory/inventory.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import { exactValuesOnKey } from "../../core/rules/policy-query.js";
 import type { Clock } from "./cache.js";
-import { parseDurationMs } from "../util/duration.js";
+import { parseDurationMs } from "../../core/util/duration.js";
 // Types only: the AWS SDK (about 30 MiB of heap and 0.35 s to load) is imported when AWS
 // verification starts, not by every `serve` and `check` that never turns it on.
 import type { RateLimit, SdkEc2Source, SdkEc2SourceOptions } from "./ec2-source.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RULE_IDS } from "../../core/model/findings.js";
+import { DURATION_PATTERN } from "../../core/util/duration.js";
 
 const ruleId = z.enum(RULE_IDS);
 const action = z.enum(["deny", "warn", "audit", "off"]);
@@ -7,7 +8,7 @@ const day = z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour clock)");
 const duration = z
   .string()
-  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as "30s", "5m" or "1h"');
+  .regex(DURATION_PATTERN, 'expected a duration such as "30s", "5m" or "1h"');
 
 const labelSelector = z
   .object({
