@@ -2,7 +2,7 @@ import type { Config } from "../platform/config/schema.js";
 import type { Inventory } from "../core/inventory/inventory.js";
 import type { Logger } from "../platform/telemetry/logging.js";
 import type { Metrics } from "../platform/telemetry/metrics.js";
-import { parseDurationMs } from "../platform/util/duration.js";
+import { parseDurationMs } from "../core/util/duration.js";
 import { awsRequestsHook, inventoryRegions, startAwsVerification } from "../platform/aws/setup.js";
 
 export interface AwsService {

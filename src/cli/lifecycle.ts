@@ -1,7 +1,7 @@
 /** Flags shared by the long-running commands (`serve`, `reconcile`). */
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { parseDurationMs } from "../platform/util/duration.js";
+import { parseDurationMs } from "../core/util/duration.js";
 import { createLogger, type Logger } from "../platform/telemetry/logging.js";
 
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
