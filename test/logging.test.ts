@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { logRateLimiter } from "../src/platform/telemetry/logging.js";
+import { PassThrough } from "node:stream";
+import { componentLogger, createLogger, logRateLimiter } from "../src/platform/telemetry/logging.js";
 
 describe("logRateLimiter", () => {
   it("lets a burst of N lines through, then N a second, and reports how many it held back on the next one", () => {
@@ -19,4 +20,21 @@ describe("logRateLimiter", () => {
     expect(written.slice(4)).toEqual([{}, {}, {}]);
   });
 
+});
+
+describe("componentLogger", () => {
+  it("puts the component in a field, once, also when a component's logger is handed on", () => {
+    const out = new PassThrough();
+    const lines: string[] = [];
+    out.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+    const root = createLogger({ destination: out });
+    const inventory = componentLogger(root, "inventory");
+    inventory.info("first sync complete");
+    componentLogger(inventory, "watch").info({ resource: "Bucket.s3.aws.upbound.io" }, "initial list complete");
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+      { component: "inventory", msg: "first sync complete" },
+      { component: "watch", resource: "Bucket.s3.aws.upbound.io", msg: "initial list complete" },
+    ]);
+    expect(lines[1]!.match(/"component"/g)).toHaveLength(1);
+  });
 });

@@ -70,9 +70,12 @@ export class Reconciler {
   private reportsPrimed = false;
   private lastAudit: FullAuditStats | undefined;
   private readonly countReportError: (error: unknown) => void;
+  /** Lines of the reconciler itself; its parts (leader election, Events, reports) name their own component. */
+  private readonly log: Logger;
 
   constructor(private readonly options: ReconcilerOptions) {
     const { config, logger, kubeConfig } = options;
+    this.log = logger.child({ component: "reconciler" });
     this.intervalMs = options.auditIntervalMs ?? parseDurationMs(config.audit.interval) ?? 300_000;
     this.writer = new PolicyReportWriter(kubeConfig, logger);
     const countWriteError = (resource: KubeWriteResource) => (error: unknown) => options.metrics.kubeWriteErrors.inc({ resource, code: httpStatusLabel(error) });
@@ -91,7 +94,7 @@ export class Reconciler {
       onResultsChanged: () => this.publish(),
       onUndecided: (rule) => options.metrics.undecided.inc({ rule }),
       onError: (ref, error) =>
-        logger.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "reconciler: a rule failed on this object; please report this (its previous result is kept)"),
+        this.log.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "a rule failed on this object; please report this (its previous result is kept)"),
     });
     this.elector =
       options.lease === false
@@ -165,7 +168,7 @@ export class Reconciler {
     this.lastAudit = stats;
     this.options.metrics.auditDuration.observe(stats.durationMs / 1000);
     this.options.metrics.auditLastSuccess.setToCurrentTime();
-    this.options.logger.info({ objects: stats.objects, durationMs: Math.round(stats.durationMs), findings: this.countFindings() }, "reconciler: full audit done");
+    this.log.info({ objects: stats.objects, durationMs: Math.round(stats.durationMs), findings: this.countFindings() }, "full audit done");
     return stats;
   }
 
@@ -206,7 +209,7 @@ export class Reconciler {
     this.events.resume();
     this.auditor.activate();
     const runAudit = () =>
-      void this.auditNow().catch((error: unknown) => this.options.logger.error({ err: error }, "reconciler: full audit failed; retrying at the next interval"));
+      void this.auditNow().catch((error: unknown) => this.log.error({ err: error }, "full audit failed; retrying at the next interval"));
     runAudit();
     clearInterval(this.auditTimer);
     this.auditTimer = setInterval(runAudit, this.intervalMs);
@@ -231,7 +234,7 @@ export class Reconciler {
 
   private async syncReportsOnce(): Promise<void> {
     const term = this.term;
-    const log = this.options.logger;
+    const log = this.log;
     try {
       const existing = await this.writer.existingScopes();
       if (term !== this.term) return;
@@ -248,7 +251,7 @@ export class Reconciler {
       }
     } catch (error) {
       this.countReportError(error);
-      log.warn({ reason: reasonOf(error) }, "reconciler: could not list PolicyReports; retrying");
+      log.warn({ reason: reasonOf(error) }, "could not list PolicyReports; retrying");
       this.retryLater();
       return;
     }
@@ -265,12 +268,12 @@ export class Reconciler {
             this.reportsPrimed = false;
             return;
           }
-          if (outcome.written + outcome.deleted > 0) log.debug({ scope: scope || "(cluster)", ...outcome }, "reconciler: reports synced");
+          if (outcome.written + outcome.deleted > 0) log.debug({ scope: scope || "(cluster)", ...outcome }, "reports synced");
         } catch (error) {
           failed = true;
           this.countReportError(error);
           this.results.markDirty([scope]);
-          log.warn({ scope: scope || "(cluster)", reason: reasonOf(error) }, "reconciler: could not write a PolicyReport; retrying");
+          log.warn({ scope: scope || "(cluster)", reason: reasonOf(error) }, "could not write a PolicyReport; retrying");
         }
       }
       if (failed) break;

@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../config/schema.js";
 import { reasonOf, statusOf } from "./informer.js";
-import type { Logger } from "../telemetry/logging.js";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
 import { sleep } from "../util/backoff.js";
 import { TokenBucket } from "../util/rate-limit.js";
 import type { Finding } from "../../core/model/findings.js";
@@ -187,12 +187,14 @@ export class EventRecorder {
   /** Our Events of earlier terms, read once per term before anything is sent. */
   private primed: Promise<void> | undefined;
   private listForbiddenLogged = false;
+  private readonly logger: Logger;
 
   constructor(
     kubeConfig: KubeConfig,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly options: EventRecorderOptions,
   ) {
+    this.logger = componentLogger(logger, "reconciler");
     this.dedup = new EventDeduplicator(options.mode ?? "deny");
     this.api = kubeConfig.makeApiClient(CoreV1Api);
     this.bucket = new TokenBucket({ capacity: options.burst ?? 100, refillPerSecond: options.ratePerSecond ?? 10 });
@@ -212,7 +214,7 @@ export class EventRecorder {
     }
     if (!this.queue.has(event.key) && this.queue.size >= (this.options.maxQueued ?? 10_000)) {
       if (this.dropped++ === 0) {
-        this.logger.warn({ maxQueued: this.options.maxQueued ?? 10_000 }, "reconciler: too many Events waiting; leaving some out for now (sent after a later full audit)");
+        this.logger.warn({ maxQueued: this.options.maxQueued ?? 10_000 }, "too many Events waiting; leaving some out for now (sent after a later full audit)");
       }
       return;
     }
@@ -269,7 +271,7 @@ export class EventRecorder {
       // Not fatal: Event names are deterministic, so a repeat meets 409 instead of duplicating.
       if (!this.listForbiddenLogged) {
         this.listForbiddenLogged = true;
-        this.logger.warn({ reason: reasonOf(error) }, "reconciler: could not list earlier Events (needs list on events); relying on Event names to avoid repeats");
+        this.logger.warn({ reason: reasonOf(error) }, "could not list earlier Events (needs list on events); relying on Event names to avoid repeats");
       }
       return;
     }
@@ -300,11 +302,11 @@ export class EventRecorder {
         } catch (error) {
           // Not recorded as announced: the next full audit observes the findings again.
           this.options.onWriteError?.(error);
-          this.logger.warn({ event: event.name, namespace: event.namespace, reason: reasonOf(error) }, "reconciler: could not record an Event");
+          this.logger.warn({ event: event.name, namespace: event.namespace, reason: reasonOf(error) }, "could not record an Event");
         }
       }
       if (this.dropped > 0) {
-        this.logger.info({ dropped: this.dropped }, "reconciler: Event burst sent; the ones left out are sent after a later full audit");
+        this.logger.info({ dropped: this.dropped }, "Event burst sent; the ones left out are sent after a later full audit");
         this.dropped = 0;
       }
     } finally {

@@ -6,7 +6,7 @@
  * every (re)list and single events in between.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Logger } from "../telemetry/logging.js";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
 import { Backoff, type Sleep } from "../util/backoff.js";
 import { openWatch } from "./watch-request.js";
 
@@ -156,6 +156,7 @@ export class ResourceInformer {
   ) {
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
     this.watchdogMs = options.watchdogMs ?? 300_000;
+    this.log = componentLogger(options.logger, "watch");
   }
 
   start(): void {
@@ -191,9 +192,7 @@ export class ResourceInformer {
     this.endWatch?.("expired");
   }
 
-  private get log(): Logger {
-    return this.options.logger;
-  }
+  private readonly log: Logger;
 
   private async run(): Promise<void> {
     let needList = true;
@@ -209,16 +208,16 @@ export class ResourceInformer {
         this.options.onRestart?.(outcome);
         if (outcome === "expired") {
           needList = true;
-          this.log.info({ resource: this.client.label }, "watch: resource version expired (410 Gone); relisting");
+          this.log.info({ resource: this.client.label }, "resource version expired (410 Gone); relisting");
         } else if (outcome === "stalled") {
-          this.log.warn({ resource: this.client.label, watchdogMs: this.watchdogMs }, "watch: no event or bookmark within the watchdog time; restarting the watch");
+          this.log.warn({ resource: this.client.label, watchdogMs: this.watchdogMs }, "no event or bookmark within the watchdog time; restarting the watch");
         } else if (outcome === "error") {
           await this.backoff.wait();
         }
       } catch (error) {
         if (this.stopped) return;
         const status = statusOf(error);
-        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.backoff.failures + 1 }, "watch: listing failed; retrying with backoff");
+        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.backoff.failures + 1 }, "listing failed; retrying with backoff");
         this.options.onRestart?.(status === 410 ? "expired" : "error");
         needList = true;
         await this.backoff.wait();
@@ -248,7 +247,7 @@ export class ResourceInformer {
     if (!this.synced) {
       this.synced = true;
       this.resolveFirstSync();
-      this.log.info({ resource: this.client.label, objects: items.length }, "watch: initial list complete");
+      this.log.info({ resource: this.client.label, objects: items.length }, "initial list complete");
     }
   }
 
@@ -296,7 +295,7 @@ export class ResourceInformer {
         if (!error) return finish("closed");
         const status = statusOf(error);
         if (status === 410) return finish("expired");
-        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: connection failed; retrying with backoff");
+        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "connection failed; retrying with backoff");
         finish("error");
       };
       openWatch(this.kubeConfig, this.client.path, { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, onEnd, controller.signal).then(
@@ -306,7 +305,7 @@ export class ResourceInformer {
           if (connected && !settled && this.backoff.failures > 0) this.options.onRecovered?.();
         },
         (error: unknown) => {
-          this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: could not start; retrying with backoff");
+          this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "could not start; retrying with backoff");
           finish("error");
         },
       );
@@ -318,7 +317,7 @@ export class ResourceInformer {
     try {
       fn();
     } catch (error) {
-      this.log.error({ resource: this.client.label, err: error }, "watch: event handler failed; please report this");
+      this.log.error({ resource: this.client.label, err: error }, "event handler failed; please report this");
     }
   }
 }

@@ -28,6 +28,21 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   return pino(options, settings.destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
+/** The logger a component logger was made from: a component's logger handed on names the new component, not both. */
+const rootOf = new WeakMap<Logger, Logger>();
+
+/**
+ * The logger of one component: every line carries `component` ("watch", "lease", …) and the
+ * message says what happened, without a prefix. Made from another component's logger, it
+ * replaces that component (pino would print the key twice).
+ */
+export function componentLogger(logger: Logger, component: string): Logger {
+  const root = rootOf.get(logger) ?? logger;
+  const child = root.child({ component });
+  rootOf.set(child, root);
+  return child;
+}
+
 /**
  * Lets a burst of `perSecond` log lines through, then `perSecond` a second; the rest are counted, and the next line
  * that passes carries `suppressedSinceLast`. For lines that anyone reaching a port can cause
