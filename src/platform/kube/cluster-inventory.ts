@@ -10,7 +10,7 @@ import type { Config } from "../config/schema.js";
 import { adapterContext } from "../../app/check-objects.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import { componentLogger, type Logger } from "../telemetry/logging.js";
-import { Backoff } from "../util/backoff.js";
+import { Backoff, sleep } from "../util/backoff.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { ModelObject, ResourceRef } from "../../core/model/types.js";
 import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ServedApis } from "./discovery.js";
@@ -109,7 +109,7 @@ export class ClusterInventory {
   private async bootstrap(): Promise<void> {
     // Namespaces first: ACK objects take their default region from their namespace.
     this.namespaces = this.startInformer(NAMESPACE_KIND, namespaceClient(this.options.kubeConfig));
-    await Promise.race([this.namespaces.informer.firstSync, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    await Promise.race([this.namespaces.informer.firstSync, sleep(10_000)]);
     while (!this.stopped) {
       try {
         await this.rediscover();

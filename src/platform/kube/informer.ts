@@ -9,6 +9,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { componentLogger, type Logger } from "../telemetry/logging.js";
 import { Backoff, type Sleep } from "../util/backoff.js";
 import { openWatch } from "./watch-request.js";
+import { withTimeout } from "../util/timeout.js";
 
 export interface RawObject {
   apiVersion?: string;
@@ -124,14 +125,6 @@ export function reasonOf(error: unknown, request?: string): string {
       ? `HTTP ${status}: ${apiMessage}`
       : `${status !== undefined && request ? `HTTP ${status} on ${request}: ` : ""}${error.message.split("\n")[0]}${cause}`;
   return `${reason.slice(0, 300)}${status === 403 ? `; ${FORBIDDEN_FIX}` : ""}`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export class ResourceInformer {
