@@ -277,7 +277,7 @@ describeIntegration(
     /** Warnings and errors, and anything on stderr that is not a JSON log line. */
     const troubleLines = (p: CliProcess) => p.lines().filter((l) => !l.json || ["warn", "error", "fatal"].includes(String(l.json.level)));
     // "component: message", as the lines carry them (component field, message without prefix).
-    const messages = (p: CliProcess, msg: string) => p.lines().filter((l) => `${String(l.json?.component ?? "")}: ${String(l.json?.msg)}` === msg).map((l) => l.json!);
+    const messages = (p: CliProcess, msg: string) => p.lines().filter((l) => (l.json?.component === undefined ? String(l.json?.msg) : `${String(l.json.component)}: ${String(l.json.msg)}`) === msg).map((l) => l.json!);
 
     // Objects of every family, cluster-scoped and namespaced, violating and compliant.
     const upjetOpen = upjetEndpoint({ name: "upjet-open" }); // endpoint-full-access + gateway-without-route-tables (warn)
