@@ -86,6 +86,7 @@ function rssMiB(pid: number): number {
 }
 
 interface LogLine {
+  component?: string;
   msg?: string;
   time?: string;
   [key: string]: unknown;
@@ -172,7 +173,7 @@ it(`reports and Events with ${OBJECTS} objects`, async () => {
     let seen: ReportsSeen = { count: 0, largestBytes: 0, largestName: "", results: 0 };
     let writtenS = NaN;
     while ((performance.now() - started) / 1000 < WINDOW_S) {
-      audit ??= logLines(first).find((l) => l.msg === "reconciler: full audit done");
+      audit ??= logLines(first).find((l) => l.component === "reconciler" && l.msg === "full audit done");
       if (audit) {
         seen = await reportsNow(controlPlane);
         if (seen.results === Number(audit.findings)) {
@@ -183,12 +184,12 @@ it(`reports and Events with ${OBJECTS} objects`, async () => {
       await sleep(500);
     }
     const lines = logLines(first);
-    const at = (msg: string) => {
-      const line = lines.find((l) => l.msg === msg);
+    const at = (component: string, msg: string) => {
+      const line = lines.find((l) => l.component === component && l.msg === msg);
       const start = lines[0]?.time;
       return line?.time && start ? `${((Date.parse(line.time) - Date.parse(start)) / 1000).toFixed(1)} s` : "n/a";
     };
-    rows.push(["leader / inventory synced (from process start)", `${at("lease: became the leader")} / ${at("inventory: first sync complete")}`]);
+    rows.push(["leader / inventory synced (from process start)", `${at("lease", "became the leader")} / ${at("inventory", "first sync complete")}`]);
     rows.push(["first full audit", `${audit?.objects ?? "?"} objects, ${audit?.findings ?? "?"} findings, ${audit?.durationMs ?? "?"} ms`]);
     rows.push(["all reports written (from process start)", Number.isNaN(writtenS) ? `not within ${WINDOW_S} s (${seen.results} of ${audit?.findings ?? "?"} results)` : `${writtenS.toFixed(1)} s`]);
     rows.push(["reports", `${seen.count}, largest ${(seen.largestBytes / 1024).toFixed(0)} KiB (${seen.largestName}), ${seen.results} results (none omitted)`]);
@@ -212,7 +213,7 @@ it(`reports and Events with ${OBJECTS} objects`, async () => {
     await sleep(FAILOVER_S * 1000);
     const failover = diff(await requestCounts(controlPlane), beforeFailover);
     const eventsAfter = await ourEventCount(controlPlane);
-    const bAudit = logLines(second).find((l) => l.msg === "reconciler: full audit done");
+    const bAudit = logLines(second).find((l) => l.component === "reconciler" && l.msg === "full audit done");
     rows.push([
       `leader change: first ${FAILOVER_S} s of the new leader`,
       `full audit ${bAudit ? "done" : "not done"} after ${((performance.now() - failoverStart) / 1000).toFixed(0)} s; new Events ${eventsAfter - events}; POST events ${failover.get("POST events") ?? 0}; report writes (APPLY/DELETE) ${["APPLY", "PATCH", "DELETE"].flatMap((v) => ["clusterpolicyreports", "policyreports"].map((r) => failover.get(`${v} ${r}`) ?? 0)).reduce((a, b) => a + b, 0)}; requests ${[...failover.values()].reduce((a, b) => a + b, 0)}: ${top(failover, 8)}`,

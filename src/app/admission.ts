@@ -11,6 +11,7 @@ import type { Inventory } from "../core/inventory/inventory.js";
 import type { Finding } from "../core/model/findings.js";
 import { describeRef } from "../core/model/refs.js";
 import type { ModelObject, Operation } from "../core/model/types.js";
+import { isRecord } from "../core/util/record.js";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 /** kubectl prints each warning on one line; the API server shortens longer ones anyway. */
@@ -63,7 +64,6 @@ export type ParsedReview = { ok: true; request: AdmissionRequest } | { ok: false
 
 const OPERATIONS: readonly Operation[] = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const optionalString = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
 /** Checks the envelope; every message names the field at fault and what was expected. */

@@ -26,14 +26,19 @@ export interface CheckOptions {
   inventoryComplete?: boolean;
 }
 
+/** Inputs adapted once: the inventory they fill, the adapted objects with their source, and input errors. */
+export interface AdaptedInputs {
+  inventory: Inventory;
+  adapted: { model: ModelObject; source: SourcedObject }[];
+  errors: InputError[];
+}
+
 /**
- * Offline check of a set of manifests: everything given is the inventory (so cross-resource
- * rules see every object), and each object is reviewed as in an audit. The raw objects are
- * consumed: each is dropped once adapted.
+ * Adapts a set of manifests into an inventory (`inventory`, or a new one), once: `check --aws`
+ * lists AWS for the regions of this inventory and then checks the same objects. The raw
+ * objects are consumed: each is dropped once adapted.
  */
-export function checkObjects(inputs: readonly SourcedObject[], options: CheckOptions): CheckReport {
-  const { config } = options;
-  const inventory = options.inventory ?? new Inventory();
+export function adaptInputs(inputs: readonly SourcedObject[], config: Config, inventory: Inventory = new Inventory()): AdaptedInputs {
   const errors: InputError[] = [];
   const adapted: { model: ModelObject; source: SourcedObject }[] = [];
   for (const { item: source, result } of fillInventory(inputs, inventory, config)) {
@@ -49,6 +54,21 @@ export function checkObjects(inputs: readonly SourcedObject[], options: CheckOpt
       adapted.push({ model: result.object, source });
     }
   }
+  return { inventory, adapted, errors };
+}
+
+/**
+ * Offline check of a set of manifests: everything given is the inventory (so cross-resource
+ * rules see every object), and each object is reviewed as in an audit. The raw objects are
+ * consumed: each is dropped once adapted.
+ */
+export function checkObjects(inputs: readonly SourcedObject[], options: CheckOptions): CheckReport {
+  return checkAdapted(adaptInputs(inputs, options.config, options.inventory), options);
+}
+
+/** Reviews inputs adapted by adaptInputs (`options.inventory` is not used: the inputs carry theirs). */
+export function checkAdapted({ inventory, adapted, errors }: AdaptedInputs, options: CheckOptions): CheckReport {
+  const { config } = options;
   const inventoryComplete = options.inventoryComplete ?? true;
   inventory.complete = inventoryComplete;
 
@@ -64,7 +84,7 @@ export function checkObjects(inputs: readonly SourcedObject[], options: CheckOpt
   const count = (action: string) => findings.filter((f) => f.action === action).length;
   return {
     findings,
-    errors,
+    errors: [...errors],
     summary: { resources: adapted.length, deny: count("deny"), warn: count("warn"), audit: count("audit") },
   };
 }

@@ -1,6 +1,6 @@
-import type { Config } from "./config/schema.js";
+import type { Config } from "../core/config.js";
 import type { Inventory } from "../core/inventory/inventory.js";
-import type { Logger } from "../platform/telemetry/logging.js";
+import { componentLogger, type Logger } from "../platform/telemetry/logging.js";
 import type { Metrics } from "../platform/telemetry/metrics.js";
 import { parseDurationMs } from "../core/util/duration.js";
 import { awsRequestsHook, startAwsVerification } from "../platform/aws/setup.js";
@@ -16,7 +16,8 @@ export interface AwsService {
  * cache. Without credentials it logs one line and returns undefined (AWS checks off).
  */
 export async function startAwsService(options: { config: Config; inventory: Inventory; metrics: Metrics; logger: Logger }): Promise<AwsService | undefined> {
-  const { config, inventory, metrics, logger } = options;
+  const { config, inventory, metrics } = options;
+  const logger = componentLogger(options.logger, "aws");
   if (!config.aws.enabled) return undefined;
   const started = await startAwsVerification({
     config,
@@ -25,13 +26,13 @@ export async function startAwsService(options: { config: Config; inventory: Inve
     onRequest: awsRequestsHook(metrics),
   });
   if (!started.ok) {
-    if (started.badInput) logger.error({ reason: started.reason }, "aws: verification not started");
+    if (started.badInput) logger.error({ reason: started.reason }, "verification not started");
     return undefined;
   }
   inventory.facts = started.facts;
   const refresh = () =>
     started.facts.refresh().then((result) => {
-      for (const failure of result.failed) logger.warn({ region: failure.region, reason: failure.message }, "aws: region could not be listed; cached facts kept");
+      for (const failure of result.failed) logger.warn({ region: failure.region, reason: failure.message }, "region could not be listed; cached facts kept");
     });
   void refresh();
   const timer = setInterval(() => void refresh(), parseDurationMs(config.aws.cacheTtl) ?? 300_000);

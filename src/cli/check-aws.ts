@@ -1,7 +1,5 @@
-import { adapt } from "../core/adapters/index.js";
-import type { Config } from "./config/schema.js";
-import { adapterContext } from "../core/adapters/inventory-adapter.js";
-import { Inventory } from "../core/inventory/inventory.js";
+import type { Config } from "../core/config.js";
+import type { Inventory } from "../core/inventory/inventory.js";
 import type { AwsLog } from "../platform/aws/facts-provider.js";
 import type { RequestHook } from "../platform/aws/retry.js";
 import { startAwsVerification, type AwsVerificationOptions } from "../platform/aws/setup.js";
@@ -19,28 +17,20 @@ export interface CliAwsOptions {
 
 export type CliAws =
   /** `inventory.facts` is set when AWS verification is on; `notice` explains why it is off. */
-  | { ok: true; inventory: Inventory; notice?: string; close(): void }
+  | { ok: true; notice?: string; close(): void }
   | { ok: false; error: string };
 
 const silent: AwsLog = { warn: () => undefined, info: () => undefined };
 
 /**
- * `check --aws`: an inventory holding the inputs, with AWS facts for every region they
- * mention, listed before checking (so every referenced vpce-/vpc- id, endpoint awsId and
- * VPC has been looked up). When AWS cannot be used, the inventory comes back without facts
- * and `notice` is the one line to print; the checks then run as without --aws.
+ * `check --aws`: AWS facts for every region the inputs mention, listed before checking (so
+ * every referenced vpce-/vpc- id, endpoint awsId and VPC has been looked up), set on the
+ * inventory the inputs were adapted into (adaptInputs: each object is adapted once). When
+ * AWS cannot be used, the inventory stays without facts and `notice` is the one line to
+ * print; the checks then run as without --aws.
  */
-export async function prepareCliAws(objects: readonly unknown[], options: CliAwsOptions): Promise<CliAws> {
+export async function prepareCliAws(inventory: Inventory, options: CliAwsOptions): Promise<CliAws> {
   const { config } = options;
-  const inventory = new Inventory();
-  const ctx = adapterContext(inventory, config);
-  // Namespaces first: ACK objects take their default region from them.
-  const isNamespace = (o: unknown) => typeof o === "object" && o !== null && (o as { kind?: unknown }).kind === "Namespace";
-  for (const object of [...objects.filter(isNamespace), ...objects.filter((o) => !isNamespace(o))]) {
-    const result = adapt(object, ctx);
-    if (result.status === "adapted") inventory.upsert(result.object);
-  }
-
   const started = await startAwsVerification({
     config,
     regions: () => inventoryRegions(inventory, config.defaults.region),
@@ -52,7 +42,7 @@ export async function prepareCliAws(objects: readonly unknown[], options: CliAws
     ...(options.retry ? { retry: options.retry } : {}),
   });
   if (!started.ok) {
-    return started.badInput ? { ok: false, error: started.reason } : { ok: true, inventory, notice: started.reason, close: () => undefined };
+    return started.badInput ? { ok: false, error: started.reason } : { ok: true, notice: started.reason, close: () => undefined };
   }
   const close = () => started.source.destroy();
   const refreshed = await started.facts.refresh();
@@ -61,11 +51,10 @@ export async function prepareCliAws(objects: readonly unknown[], options: CliAws
     const failures = refreshed.failed.map((f) => `${f.region}: ${f.message.replace(/\s+/g, " ")}`).join("; ");
     return {
       ok: true,
-      inventory,
       notice: `AWS verification is off: EC2 could not be listed in ${refreshed.failed.length === 1 ? "region" : "regions"} ${failures}. All other checks run as usual.`,
       close: () => undefined,
     };
   }
   inventory.facts = started.facts;
-  return { ok: true, inventory, close };
+  return { ok: true, close };
 }

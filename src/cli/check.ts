@@ -2,7 +2,7 @@ import { defaultConfig, type Config } from "./config/schema.js";
 import { artifactUri } from "../platform/util/file-uri.js";
 import { loadConfigFile } from "./config/config-file.js";
 import { findKind } from "../core/adapters/index.js";
-import { checkObjects, type SourcedObject } from "../app/check-objects.js";
+import { adaptInputs, checkAdapted, type SourcedObject } from "../app/check-objects.js";
 import type { InputError } from "../core/model/report.js";
 import { isOutputFormat, OUTPUT_FORMATS, render } from "../app/output/index.js";
 import { ALL_RULES } from "../core/rules/rule-registry.js";
@@ -76,15 +76,12 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   }
   const loaded = args.paths.length > 0 ? await loadInputs(args.paths, { stdin: io.stdin }) : { documents: [], errors: [] };
   const sources = cluster ? mergeSources(cluster, loaded.documents) : loaded.documents;
+  const inputs = adaptInputs(sources.splice(0), config);
   // The AWS SDK is large: load it only when --aws asks for it.
-  const aws = args.aws ? await (await import("./check-aws.js")).prepareCliAws(sources.map((d) => d.object), { config, endpointFlag: args.ec2Endpoint }) : undefined;
+  const aws = args.aws ? await (await import("./check-aws.js")).prepareCliAws(inputs.inventory, { config, endpointFlag: args.ec2Endpoint }) : undefined;
   if (aws && !aws.ok) return fail(aws.error);
   if (aws?.notice) io.stderr.write(`s3-vpce-guard check: ${aws.notice}\n`);
-  const report = checkObjects(sources.splice(0), {
-    config,
-    ...(aws ? { inventory: aws.inventory } : {}),
-    inventoryComplete: cluster?.complete ?? true,
-  });
+  const report = checkAdapted(inputs, { config, inventoryComplete: cluster?.complete ?? true });
   aws?.close();
   if (cluster) relabelClusterSources(report, cluster);
   report.errors = withoutDuplicates([...(cluster?.errors ?? []), ...loaded.errors, ...report.errors]);
@@ -214,7 +211,7 @@ function mergeSources(cluster: ClusterObjects, documents: LoadedDocument[]): Sou
 }
 
 /** Findings on cluster objects have no file; errors about them name the object and the cluster. */
-function relabelClusterSources(report: ReturnType<typeof checkObjects>, cluster: ClusterObjects): void {
+function relabelClusterSources(report: ReturnType<typeof checkAdapted>, cluster: ClusterObjects): void {
   const resourceOf = (file: string | undefined): string | undefined =>
     file?.startsWith(CLUSTER_SOURCE) ? (cluster.objects[Number(file.slice(CLUSTER_SOURCE.length))]?.resource ?? "") : undefined;
   for (const finding of report.findings) {

@@ -10,6 +10,7 @@ import { parseSources } from "./parse-pool.js";
 import { Composer, LineCounter, Parser, isMap, isNode, isSeq, type Document, type Node as YamlNode } from "yaml";
 import type { KubeObject } from "../core/adapters/types.js";
 import type { InputError } from "../core/model/report.js";
+import { isRecord } from "../core/util/record.js";
 
 export interface LoadedDocument {
   object: KubeObject;
@@ -320,7 +321,7 @@ function collectObjects(
   lineCounter: LineCounter,
   depth: number,
 ): void {
-  if (!isPlainObject(value)) return;
+  if (!isRecord(value)) return;
   const { kind, apiVersion } = value;
   if (typeof kind !== "string") return; // Helm values, Chart.yaml, arbitrary config: not ours
   if (typeof apiVersion !== "string") {
@@ -342,7 +343,7 @@ function collectObjects(
     return;
   }
   const { metadata } = value;
-  if (metadata !== undefined && metadata !== null && !isPlainObject(metadata)) {
+  if (metadata !== undefined && metadata !== null && !isRecord(metadata)) {
     result.errors.push({ file, line, message: `${kind} has a metadata field that is not a mapping; make metadata a mapping with name` });
     return;
   }
@@ -359,7 +360,7 @@ function isListKind(kind: string): boolean {
  * omits them; they are the list's. A plain `List` says nothing about its items.
  */
 function withListTypeMeta(item: unknown, listKind: string, listApiVersion: string): unknown {
-  if (!isPlainObject(item) || listKind === "List") return item;
+  if (!isRecord(item) || listKind === "List") return item;
   const kind = item.kind ?? listKind.slice(0, -"List".length);
   const apiVersion = item.apiVersion ?? listApiVersion;
   return { ...item, apiVersion, kind };
@@ -372,9 +373,6 @@ function listItemNodes(node: YamlNode | null | undefined): (YamlNode | undefined
   return items.items.map((item) => (isNode(item) ? item : undefined));
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * Aliases to an enclosing anchor make cyclic values, and absurd nesting overflows the stack

@@ -13,7 +13,7 @@ import { loadConfigOrDefault } from "./config/config-file.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import { ClusterInventory } from "../platform/kube/cluster-inventory.js";
 import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
-import { createLogger, type Logger } from "../platform/telemetry/logging.js";
+import { componentLogger, createLogger, type Logger } from "../platform/telemetry/logging.js";
 import { createMetrics } from "../platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
 import { type Reconciler } from "../app/audit/reconciler.js";
@@ -98,7 +98,7 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
   reconciler.start();
   // With aws.enabled, aws-drift and the AWS-backed look-ups run in the audit (cache refreshed in the background).
   const aws: Promise<AwsService | undefined> = startAwsService({ config, inventory, metrics, logger }).catch((error: unknown) => {
-    logger.error({ err: error }, "aws: verification failed to start; AWS checks are off");
+    componentLogger(logger, "aws").error({ err: error }, "verification failed to start; AWS checks are off");
     return undefined;
   });
   logger.info(

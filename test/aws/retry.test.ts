@@ -2,7 +2,8 @@ import { DescribeRouteTablesCommand, DescribeVpcEndpointsCommand, DescribeVpcsCo
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SdkEc2Source } from "../../src/platform/aws/ec2-source.js";
-import { backoffDelayMs, isRetryable, isThrottling, withRetries, type RequestOutcome } from "../../src/platform/aws/retry.js";
+import { ManualClock, settle } from "../helpers/manual-clock.js";
+import { isRetryable, isThrottling, withRetries, type RequestOutcome } from "../../src/platform/aws/retry.js";
 
 function awsError(name: string, status: number): EC2ServiceException {
   return new EC2ServiceException({ name, message: `${name} (test)`, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status } });
@@ -30,15 +31,6 @@ describe("error classification", () => {
     expect(isRetryable(awsError("UnauthorizedOperation", 403))).toBe(false);
     expect(isRetryable(awsError("AuthFailure", 401))).toBe(false);
     expect(isRetryable(new Error("plain"))).toBe(false);
-  });
-});
-
-describe("backoff", () => {
-  const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
-  it("doubles the ceiling per retry up to the maximum, with full jitter", () => {
-    expect([0, 1, 2, 3, 4, 5].map((retry) => backoffDelayMs(retry, policy, () => 0.999999))).toEqual([99, 199, 399, 799, 999, 999]);
-    expect(backoffDelayMs(3, policy, () => 0)).toBe(0);
-    expect(backoffDelayMs(1, policy, () => 0.5)).toBe(100);
   });
 });
 
@@ -129,15 +121,25 @@ describe("SdkEc2Source error paths (aws-sdk-client-mock)", () => {
 
   it("paces each region with its own token bucket", async () => {
     ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
-    const limited = new SdkEc2Source({ credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "example" }, endpoint: "http://127.0.0.1:9", rateLimit: { capacity: 1, refillPerSecond: 10 } });
+    const clock = new ManualClock();
+    const limited = new SdkEc2Source({
+      credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "example" },
+      endpoint: "http://127.0.0.1:9",
+      rateLimit: { capacity: 1, refillPerSecond: 10 },
+      rateLimitClock: clock,
+    });
     try {
-      const start = performance.now();
-      await Promise.all([limited.listRegion("us-east-1"), limited.listRegion("eu-west-1")]);
-      const elapsed = performance.now() - start;
+      let done = false;
+      const listed = Promise.all([limited.listRegion("us-east-1"), limited.listRegion("eu-west-1")]).finally(() => (done = true));
+      // Virtual time moves only to the next limiter wake-up, and only once every call queued so far ran.
+      while (!done) {
+        await settle();
+        if (!done) clock.advanceToNext();
+      }
+      await listed;
       // Three calls per region at 10/s after a burst of one: two waits of 100 ms per region, the
       // regions in parallel (one shared bucket would need five waits: 500 ms).
-      expect(elapsed).toBeGreaterThanOrEqual(190);
-      expect(elapsed).toBeLessThan(450);
+      expect(clock.now()).toBe(200);
     } finally {
       limited.destroy();
     }

@@ -17,7 +17,7 @@ import { startAwsVerification, awsRequestsHook } from "../../src/platform/aws/se
 import { inventoryRegions } from "../../src/core/inventory/aws-references.js";
 import type { RequestOutcome } from "../../src/platform/aws/retry.js";
 import { runCheck } from "../../src/cli/check.js";
-import { checkObjects } from "../../src/app/check-objects.js";
+import { adaptInputs, checkAdapted, checkObjects } from "../../src/app/check-objects.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import type { Finding, RuleId } from "../../src/core/model/findings.js";
@@ -80,12 +80,16 @@ async function buildWorld(moto: Moto): Promise<World> {
 /** The CLI's path: the inputs are the inventory, AWS listed for every region they mention. */
 async function checkWithAws(moto: Moto, objects: KubeObject[], endpoint = moto.endpoint): Promise<{ findings: Finding[]; notice: string | undefined; aws: boolean }> {
   const cfg = config();
-  const aws = await prepareCliAws(objects, { config: cfg, endpointFlag: endpoint, credentials: motoCredentials, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
+  const inputs = adaptInputs(
+    objects.map((object, i) => ({ object, file: "test.yaml", line: i + 1 })),
+    cfg,
+  );
+  const aws = await prepareCliAws(inputs.inventory, { config: cfg, endpointFlag: endpoint, credentials: motoCredentials, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
   if (!aws.ok) throw new Error(aws.error);
   try {
-    const report = checkObjects(objects.map((object, i) => ({ object, file: "test.yaml", line: i + 1 })), { config: cfg, inventory: aws.inventory });
+    const report = checkAdapted(inputs, { config: cfg });
     if (report.errors.length > 0) throw new Error(JSON.stringify(report.errors));
-    return { findings: report.findings, notice: aws.notice, aws: aws.inventory.facts !== undefined };
+    return { findings: report.findings, notice: aws.notice, aws: inputs.inventory.facts !== undefined };
   } finally {
     aws.close();
   }

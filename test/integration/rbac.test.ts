@@ -276,7 +276,8 @@ describeIntegration(
     const forbiddenLines = (p: CliProcess) => p.lines().filter((l) => FORBIDDEN.test(l.raw));
     /** Warnings and errors, and anything on stderr that is not a JSON log line. */
     const troubleLines = (p: CliProcess) => p.lines().filter((l) => !l.json || ["warn", "error", "fatal"].includes(String(l.json.level)));
-    const messages = (p: CliProcess, msg: string) => p.lines().filter((l) => l.json?.msg === msg).map((l) => l.json!);
+    // "component: message", as the lines carry them (component field, message without prefix).
+    const messages = (p: CliProcess, msg: string) => p.lines().filter((l) => (l.json?.component === undefined ? String(l.json?.msg) : `${String(l.json.component)}: ${String(l.json.msg)}`) === msg).map((l) => l.json!);
 
     // Objects of every family, cluster-scoped and namespaced, violating and compliant.
     const upjetOpen = upjetEndpoint({ name: "upjet-open" }); // endpoint-full-access + gateway-without-route-tables (warn)
@@ -454,7 +455,7 @@ describeIntegration(
       const negative = await startCli("reconcile-no-reports", ["reconcile", "--metrics-port", "0", "--health-port", "0", "--lease-name", NEGATIVE_SA, "--lease-namespace", NAMESPACE], file, NEGATIVE_POD);
       await until("the 403 in the log", () => forbiddenLines(negative).length > 0, 30_000, negative.tail);
       const [line] = forbiddenLines(negative);
-      expect(line?.json).toMatchObject({ level: "warn", msg: "reconciler: could not list PolicyReports; retrying" });
+      expect(line?.json).toMatchObject({ level: "warn", component: "reconciler", msg: "could not list PolicyReports; retrying" });
       const reason = String(line?.json?.reason);
       expect(reason).toContain(`system:serviceaccount:${NAMESPACE}:${NEGATIVE_SA}`);
       // Both kinds are listed at once; whichever answers first is logged.

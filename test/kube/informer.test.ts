@@ -8,6 +8,8 @@ import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
 import { customResourceClient } from "../../src/platform/kube/discovery.js";
 import { ResourceInformer, type RawObject, type RestartReason } from "../../src/platform/kube/informer.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
+import type { Sleep } from "../../src/platform/util/backoff.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 import { startFakeApi, until, watchLine, type Collection, type FakeApi } from "./fake-api.js";
 
 const bucketKind = WATCHED_KINDS.find((k) => k.group === "s3.aws.upbound.io" && k.kind === "Bucket" && k.version === "v1beta2")!;
@@ -44,7 +46,7 @@ interface Recorder {
   recoveries: number;
 }
 
-function startInformer({ api }: { api: FakeApi }, options: { watchdogMs?: number } = {}): { informer: ResourceInformer; seen: Recorder } {
+function startInformer({ api }: { api: FakeApi }, options: { watchdogMs?: number; sleep?: Sleep } = {}): { informer: ResourceInformer; seen: Recorder } {
   const seen: Recorder = { replaces: [], events: [], restarts: [], logs: [], recoveries: 0 };
   const logStream = new PassThrough();
   logStream.on("data", (c: Buffer) => seen.logs.push(c.toString()));
@@ -62,6 +64,7 @@ function startInformer({ api }: { api: FakeApi }, options: { watchdogMs?: number
       watchdogMs: options.watchdogMs ?? 60_000,
       onRestart: (reason) => seen.restarts.push(reason),
       onRecovered: () => seen.recoveries++,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     },
   );
   informers.push(informer);
@@ -211,34 +214,38 @@ describe("ResourceInformer", () => {
       else res.end(JSON.stringify({ items: [bucket("back", "9")], metadata: { resourceVersion: "9" } }));
     };
     let recoveries = 0;
+    // Virtual time that never moves: only retryNow() can end the backoff.
+    const clock = new ManualClock();
     const informer = new ResourceInformer(
       fake.api.kubeConfig,
       customResourceClient(fake.api.kubeConfig, bucketKind),
       { replace: () => undefined, event: () => undefined },
-      { logger: createLogger({ destination: new PassThrough() }), backoff: { initialMs: 60_000, maxMs: 60_000 }, onRecovered: () => recoveries++ },
+      { logger: createLogger({ destination: new PassThrough() }), backoff: { initialMs: 60_000, maxMs: 60_000 }, sleep: clock.sleep, onRecovered: () => recoveries++ },
     );
     informers.push(informer);
     informer.start();
-    await until("a failed list", () => c.lists.length === 1);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(c.lists).toHaveLength(1); // waiting out a 60 s backoff
+    await until("a backoff after the failed list", () => clock.pending === 1);
+    expect(c.lists).toHaveLength(1);
+    expect(clock.requested[0]).toBeLessThan(60_000);
     down = false;
-    const woken = Date.now();
     informer.retryNow();
     await informer.firstSync;
-    expect(Date.now() - woken).toBeLessThan(5_000);
+    expect(clock.now()).toBe(0);
     expect(c.lists).toHaveLength(2);
     expect(recoveries).toBe(0);
   });
 
-  it("stop() ends the watch loop promptly, even while backing off", async () => {
+  it("stop() ends the watch loop at once, even while backing off", async () => {
     const fake = await fakeApi();
     const { c } = fake;
     c.onList = (_req, res) => res.writeHead(500).end("{}");
-    const { informer } = startInformer(fake);
-    await until("a failed list", () => c.lists.length >= 1);
-    const started = Date.now();
+    const clock = new ManualClock();
+    const { informer } = startInformer(fake, { sleep: clock.sleep });
+    await until("a backoff after the failed list", () => clock.pending === 1);
+    // The virtual clock never reaches the end of the backoff: only stop() can end the wait.
     await informer.stop();
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(clock.pending).toBe(0);
+    expect(clock.now()).toBe(0);
+    expect(c.lists).toHaveLength(1);
   });
 });

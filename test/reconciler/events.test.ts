@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../../src/core/model/findings.js";
 import type { ResourceRef } from "../../src/core/model/types.js";
-import { announcedBy, DIGEST_ANNOTATION, EventDeduplicator, pendingEvent, summaryMessage, TokenBucket } from "../../src/platform/kube/events.js";
+import { announcedBy, DIGEST_ANNOTATION, EventDeduplicator, pendingEvent, summaryMessage } from "../../src/platform/kube/events.js";
 
 const ref = (name: string, namespace: string | null = "team-a", uid = `uid-${name}`): ResourceRef => ({ apiVersion: "s3.aws.m.upbound.io/v1beta1", kind: "Bucket", namespace, name, uid });
 const finding = (resource: ResourceRef, message = "bad policy", rule: Finding["rule"] = "source-ip-condition", action: Finding["action"] = "deny"): Finding => ({
@@ -114,20 +114,5 @@ describe("summaryMessage", () => {
     const long = summaryMessage([finding(a, "y".repeat(5000))]);
     expect(long.length).toBe(1024);
     expect(long).toMatch(/^1 finding \(1 deny\): source-ip-condition: yyy+…$/);
-  });
-});
-
-describe("TokenBucket", () => {
-  it("lets a burst through at once, then the steady rate", () => {
-    const bucket = new TokenBucket(10, 5, 0);
-    for (let i = 0; i < 5; i++) expect(bucket.take(0)).toBe(0);
-    expect(bucket.take(0)).toBe(100);
-    expect(bucket.take(100)).toBe(0);
-    expect(bucket.take(100)).toBeGreaterThan(0);
-    // Idle time refills up to the burst, not beyond.
-    bucket.take(60_000);
-    let immediate = 0;
-    while (bucket.take(60_000) === 0) immediate++;
-    expect(immediate).toBe(4);
   });
 });

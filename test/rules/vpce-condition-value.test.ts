@@ -37,6 +37,12 @@ describe("vpce-condition-value", () => {
     expect(literal[0]!.message).toMatch(/wildcard/);
   });
 
+  it("says nothing about a policy variable (a request value), but reads the escapes as literal text", () => {
+    expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "${aws:SourceVpce}", "aws:SourceVpce", "StringNotEquals") })], {}, rule)).toEqual([]);
+    const escaped = check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-${*}", "aws:SourceVpce", "StringNotEquals") })], {}, rule);
+    expect(escaped).toHaveLength(1);
+  });
+
   it("checks endpoint policies too, and passes the guide's examples", () => {
     const endpointPolicy = {
       Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "my-vpc" } } }],

@@ -17,7 +17,8 @@ import { parseS3Arn } from "../../core/iam/index.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import { objectKey } from "../../core/model/refs.js";
 import type { Bucket, BucketPolicy, Endpoint, ModelObject, ResourceRef } from "../../core/model/types.js";
-import { conditionsOnKey, hasWildcard } from "../../core/iam/policy-query.js";
+import { conditionsOnKey } from "../../core/iam/policy-query.js";
+import { hasWildcard } from "../../core/iam/wildcard.js";
 
 /** Model types the audit reviews; the others only feed cross-resource rules. */
 export function isAuditSubject(o: ModelObject): o is Endpoint | Bucket | BucketPolicy {

@@ -16,6 +16,7 @@ export interface AuditLogger {
   info: LogFn;
   warn: LogFn;
   error: LogFn;
+  child(bindings: { component: string }): AuditLogger;
 }
 
 /** The cluster's objects, kept current (platform/kube ClusterInventory). */

@@ -5,8 +5,8 @@
  * every replica's ClusterInventory stays warm for admission. Embeddable: the webhook's
  * process passes its own ClusterInventory and Metrics.
  */
-import type { Config } from "../../core/config.js";
 import { parseDurationMs } from "../../core/util/duration.js";
+import type { Config } from "../../core/config.js";
 import { Auditor, type FullAuditStats } from "./audit.js";
 import { buildReports, type BuildOptions, type BuiltReport } from "./policy-reports.js";
 import type { AuditLogger, AuditMetrics, Election, FindingEvents, InventoryFeed, LeadershipCallbacks, ReportStore, WriteErrors } from "./ports.js";
@@ -62,9 +62,12 @@ export class Reconciler {
   /** Reports of this term listed and reconciled once (stale ones deleted). */
   private reportsPrimed = false;
   private lastAudit: FullAuditStats | undefined;
+  /** Lines of the reconciler itself; its parts (leader election, Events, reports) name their own component. */
+  private readonly log: AuditLogger;
 
   constructor(private readonly options: ReconcilerOptions) {
     const { config, logger } = options;
+    this.log = logger.child({ component: "reconciler" });
     this.intervalMs = options.auditIntervalMs ?? parseDurationMs(config.audit.interval) ?? 300_000;
     this.writer = options.reports;
     this.events = options.events;
@@ -81,7 +84,7 @@ export class Reconciler {
       onResultsChanged: () => this.publish(),
       onUndecided: (rule) => options.metrics.undecided.inc({ rule }),
       onError: (ref, error) =>
-        logger.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "reconciler: a rule failed on this object; please report this (its previous result is kept)"),
+        this.log.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "a rule failed on this object; please report this (its previous result is kept)"),
     });
     this.elector = options.election?.({ onStartedLeading: () => this.setLeading(true), onStoppedLeading: () => this.setLeading(false) });
     options.metrics.leader.set(0);
@@ -147,7 +150,7 @@ export class Reconciler {
     this.lastAudit = stats;
     this.options.metrics.auditDuration.observe(stats.durationMs / 1000);
     this.options.metrics.auditLastSuccess.setToCurrentTime();
-    this.options.logger.info({ objects: stats.objects, durationMs: Math.round(stats.durationMs), findings: this.countFindings() }, "reconciler: full audit done");
+    this.log.info({ objects: stats.objects, durationMs: Math.round(stats.durationMs), findings: this.countFindings() }, "full audit done");
     return stats;
   }
 
@@ -188,7 +191,7 @@ export class Reconciler {
     this.events.resume();
     this.auditor.activate();
     const runAudit = () =>
-      void this.auditNow().catch((error: unknown) => this.options.logger.error({ err: error }, "reconciler: full audit failed; retrying at the next interval"));
+      void this.auditNow().catch((error: unknown) => this.log.error({ err: error }, "full audit failed; retrying at the next interval"));
     runAudit();
     clearInterval(this.auditTimer);
     this.auditTimer = setInterval(runAudit, this.intervalMs);
@@ -213,7 +216,7 @@ export class Reconciler {
 
   private async syncReportsOnce(): Promise<void> {
     const term = this.term;
-    const log = this.options.logger;
+    const log = this.log;
     try {
       const existing = await this.writer.existingScopes();
       if (term !== this.term) return;
@@ -230,7 +233,7 @@ export class Reconciler {
       }
     } catch (error) {
       this.options.reportErrors.count(error);
-      log.warn({ reason: this.options.reportErrors.reason(error) }, "reconciler: could not list PolicyReports; retrying");
+      log.warn({ reason: this.options.reportErrors.reason(error) }, "could not list PolicyReports; retrying");
       this.retryLater();
       return;
     }
@@ -247,12 +250,12 @@ export class Reconciler {
             this.reportsPrimed = false;
             return;
           }
-          if (outcome.written + outcome.deleted > 0) log.debug({ scope: scope || "(cluster)", ...outcome }, "reconciler: reports synced");
+          if (outcome.written + outcome.deleted > 0) log.debug({ scope: scope || "(cluster)", ...outcome }, "reports synced");
         } catch (error) {
           failed = true;
           this.options.reportErrors.count(error);
           this.results.markDirty([scope]);
-          log.warn({ scope: scope || "(cluster)", reason: this.options.reportErrors.reason(error) }, "reconciler: could not write a PolicyReport; retrying");
+          log.warn({ scope: scope || "(cluster)", reason: this.options.reportErrors.reason(error) }, "could not write a PolicyReport; retrying");
         }
       }
       if (failed) break;

@@ -16,6 +16,7 @@
 
 import { parseArn, parsePolicy } from "../../core/iam/index.js";
 import type { PolicyField } from "../../core/model/types.js";
+import { asRecord } from "../../core/util/record.js";
 
 export interface IdentityPolicy {
   /** "Role default/app-reader" or a file name. */
@@ -39,7 +40,7 @@ const EXTERNAL_NAME = "crossplane.io/external-name";
 
 const groupOf = (o: Raw) => (typeof o.apiVersion === "string" ? o.apiVersion.split("/")[0] : undefined);
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-const obj = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const obj = asRecord;
 const list = (v: unknown) => (Array.isArray(v) ? (v as unknown[]) : []);
 
 function label(o: Raw): string {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CONSUMER_IDS, DEFAULT_WORK_STEPS, type Config } from "../../core/config.js";
 import { RULE_IDS } from "../../core/model/findings.js";
+import { DURATION_PATTERN } from "../../core/util/duration.js";
 
 const ruleId = z.enum(RULE_IDS);
 const action = z.enum(["deny", "warn", "audit", "off"]);
@@ -8,7 +9,7 @@ const day = z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour clock)");
 const duration = z
   .string()
-  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as "30s", "5m" or "1h"');
+  .regex(DURATION_PATTERN, 'expected a duration such as "30s", "5m" or "1h"');
 
 const labelSelector = z
   .object({

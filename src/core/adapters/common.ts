@@ -6,14 +6,11 @@ import { parsePolicy } from "../iam/parse.js";
 import type { PolicyKind } from "../iam/types.js";
 import type { Family, Field, PolicyField, RefValue, ResourceRef } from "../model/types.js";
 import type { AdapterIssue } from "./types.js";
+import { isRecord, type JsonRecord } from "../util/record.js";
 
 export const EXTERNAL_NAME_ANNOTATION = "crossplane.io/external-name";
 
-export type JsonRecord = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+export { isRecord, type JsonRecord } from "../util/record.js";
 
 export function annotationPath(name: string): string {
   return `metadata.annotations["${name}"]`;

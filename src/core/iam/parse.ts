@@ -16,6 +16,7 @@ import type { Condition, Effect, ParsedPolicy, PolicyDocument, PolicyIssue, Poli
 import { wildcardCount } from "./glob.js";
 import { matchesWildcard } from "./wildcard.js";
 import { chargeWork, isWorkBudgetExceeded } from "./work-budget.js";
+import { isRecord as isObject } from "../util/record.js";
 
 export const SUPPORTED_VERSIONS: readonly string[] = ["2012-10-17", "2008-10-17"];
 const TOP_LEVEL_ELEMENTS = ["Version", "Id", "Statement"] as const;
@@ -154,9 +155,6 @@ function parseChecked(input: unknown, kind: PolicyKind): ParsedPolicy {
   return { document, issues: issues.finish() };
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";

@@ -1,4 +1,5 @@
 import type { Condition, PolicyDocument, Statement } from "./types.js";
+import { hasWildcard } from "./wildcard.js";
 
 export interface ConditionHit {
   statement: Statement;
@@ -16,10 +17,6 @@ export function conditionsOnKey(doc: PolicyDocument | undefined, key: string): C
     }
   }
   return hits;
-}
-
-export function hasWildcard(value: string): boolean {
-  return value.includes("*") || value.includes("?");
 }
 
 /** Ids named exactly (no wildcards) in conditions on a key, e.g. every aws:SourceVpce value. */

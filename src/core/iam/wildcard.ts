@@ -29,9 +29,19 @@ export function escapeRegExp(text: string): string {
   return text.replace(REGEX_SYNTAX, "\\$&");
 }
 
-/** True when the pattern has a wildcard or an escape, i.e. plain equality is not enough. */
+/**
+ * True when the text is not one literal string read as written, so plain equality is not
+ * enough: it holds `*` or `?`, or `${` — a policy variable (`${aws:username}`, replaced by a
+ * request value) or an escape (`${*}` is a literal `*`). A `$` not followed by `{` is just a
+ * dollar sign. The one predicate for matching and for rules that want exact names and ids.
+ */
 export function hasWildcard(pattern: string): boolean {
-  return pattern.includes("*") || pattern.includes("?") || pattern.includes("$");
+  return pattern.includes("*") || pattern.includes("?") || pattern.includes("${");
+}
+
+/** True when the text holds a policy variable other than the three escapes: its value comes from the request. */
+export function hasPolicyVariable(text: string): boolean {
+  return /\$\{(?![*?$]\})/.test(text);
 }
 
 /** Writes a literal so that matchesWildcard(escapeWildcard(x), y) ⇔ x === y. */

@@ -1,7 +1,8 @@
 import { parseS3Arn } from "../iam/index.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { Endpoint } from "../model/types.js";
-import { conditionsOnKey, hasWildcard, type ConditionHit } from "../iam/policy-query.js";
+import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
+import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, isGateway, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
 import { askFor, bucketResources, explainWitness, explicitDeny, sourceAddresses } from "./questions.js";
 import type { KeyDomain } from "../iam/symbolic.js";

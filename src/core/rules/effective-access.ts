@@ -3,7 +3,8 @@ import { ask, describeDeciders, describeRequest, type Answer, type Witness } fro
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { Endpoint, PolicyField } from "../model/types.js";
-import { conditionsOnKey, exactValuesOnKey, hasWildcard } from "../iam/policy-query.js";
+import { conditionsOnKey, exactValuesOnKey } from "../iam/policy-query.js";
+import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, effectiveBucketPolicies, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
 import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explicitDeny } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";

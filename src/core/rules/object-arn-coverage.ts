@@ -1,6 +1,6 @@
 import { s3ResourceLevel } from "../iam/index.js";
 import { describeRef, policyPath } from "../model/refs.js";
-import { hasWildcard } from "../iam/policy-query.js";
+import { hasWildcard } from "../iam/wildcard.js";
 import { carriedPolicies } from "./policy-views.js";
 import type { Rule, RuleFinding } from "./rule.js";
 

@@ -1,6 +1,7 @@
 import type { PolicyDocument } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
-import { conditionsOnKey, hasWildcard, type ConditionHit } from "../iam/policy-query.js";
+import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
+import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, type BucketPolicyView } from "./policy-views.js";
 import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny, single } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";

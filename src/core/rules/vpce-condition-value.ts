@@ -1,7 +1,8 @@
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
-import { conditionsOnKey, hasWildcard } from "../iam/policy-query.js";
+import { conditionsOnKey } from "../iam/policy-query.js";
+import { hasPolicyVariable, hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
 import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
@@ -39,6 +40,8 @@ function problemWith(value: string, kind: IdKind, condition: Condition): string 
   const like = condition.baseOperator !== undefined && LIKE_OPERATORS.has(condition.baseOperator);
   // The …IgnoreCase operators compare without case: VPCE-0A1B… names vpce-0a1b….
   const folded = condition.baseOperator?.endsWith("IgnoreCase") ? value.toLowerCase() : value;
+  // A policy variable is replaced by a request value: nothing can be said about the text.
+  if (hasPolicyVariable(folded)) return undefined;
   if (like && hasWildcard(folded)) {
     return plausiblePattern(folded, kind.prefix) ? undefined : `"${value}" cannot match ${kind.what} (${kind.prefix} followed by 8 or 17 hex digits)`;
   }

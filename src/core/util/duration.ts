@@ -1,8 +1,11 @@
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
-/** "30s", "5m", "1h", "250ms" (the config schema's duration format) → milliseconds; undefined when unreadable. */
+/** The duration format of the config file: a whole number and a unit, "250ms", "30s", "5m", "1h". */
+export const DURATION_PATTERN = /^(\d+)(ms|s|m|h)$/;
+
+/** "30s", "5m", "1h", "250ms" (DURATION_PATTERN) → milliseconds; undefined when unreadable. */
 export function parseDurationMs(text: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  const match = DURATION_PATTERN.exec(text.trim());
   if (!match) return undefined;
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }

@@ -9,6 +9,7 @@ import {
   type VpcEndpoint,
 } from "@aws-sdk/client-ec2";
 import type { EndpointFact, VpcFact } from "../../core/inventory/aws-facts.js";
+import type { Sleep } from "../util/backoff.js";
 import { TokenBucket } from "../util/rate-limit.js";
 import { DEFAULT_RETRY_POLICY, withRetries, type RequestHook, type RetryPolicy } from "./retry.js";
 
@@ -44,8 +45,10 @@ export interface SdkEc2SourceOptions {
   retry?: RetryPolicy;
   rateLimit?: RateLimit;
   onRequest?: RequestHook;
-  /** The retry backoff's sleep (the rate limiter always waits in real time). */
-  sleep?: (ms: number) => Promise<void>;
+  /** The retry backoff's sleep. */
+  sleep?: Sleep;
+  /** The rate limiter's time, apart from the backoff's (tests make backoff instant but pace in virtual time). Default: real time. */
+  rateLimitClock?: { now: () => number; sleep: Sleep };
   random?: () => number;
   /** Items per page; AWS accepts 5..1000 (DescribeRouteTables: 5..100). */
   pageSize?: number;
@@ -127,8 +130,8 @@ export class SdkEc2Source implements Ec2FactSource {
     let limiter = this.limiters.get(region);
     if (!limiter) {
       const rate = this.options.rateLimit ?? DEFAULT_RATE_LIMIT;
-      // Real time on purpose: `sleep` is the retry backoff's (tests make it instant).
-      limiter = new TokenBucket({ capacity: rate.capacity, refillPerSecond: rate.refillPerSecond });
+      const time = this.options.rateLimitClock;
+      limiter = new TokenBucket({ capacity: rate.capacity, refillPerSecond: rate.refillPerSecond, ...(time ? { clock: time.now, sleep: time.sleep } : {}) });
       this.limiters.set(region, limiter);
     }
     return limiter;

@@ -1,3 +1,5 @@
+import { Backoff, type Sleep } from "../util/backoff.js";
+
 /** The outcome of one AWS API attempt, as counted by s3_vpce_guard_aws_requests_total. */
 export type RequestOutcome = "success" | "throttled" | "error";
 
@@ -65,30 +67,30 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 };
 
 export interface RetryDeps {
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
   /** [0, 1); injected for deterministic tests. */
   random?: () => number;
   onRequest?: RequestHook;
   /** Runs before every attempt (the rate limiter). */
   beforeAttempt?: () => Promise<void>;
+  /** Aborting it ends a running backoff wait: the last error is thrown at once. */
+  signal?: AbortSignal;
 }
-
-/** "Full jitter" backoff (AWS Architecture Blog): uniform in [0, min(max, base·2^retry)). */
-export function backoffDelayMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
-  return Math.floor(random() * ceiling);
-}
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `attempt` until it succeeds, fails with a non-retryable error, or runs out of
  * attempts; every attempt is reported to `onRequest`. The SDK's own retries are switched
  * off (maxAttempts 1 on the client) so that this is the one retry policy, and each HTTP
- * attempt is counted exactly once.
+ * attempt is counted exactly once. Waits are the shared full-jitter backoff.
  */
 export async function withRetries<T>(operation: string, attempt: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY_POLICY, deps: RetryDeps = {}): Promise<T> {
-  const sleep = deps.sleep ?? realSleep;
+  const backoff = new Backoff({
+    initialMs: policy.baseDelayMs,
+    maxMs: policy.maxDelayMs,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
   for (let tried = 1; ; tried++) {
     await deps.beforeAttempt?.();
     try {
@@ -98,7 +100,8 @@ export async function withRetries<T>(operation: string, attempt: () => Promise<T
     } catch (error) {
       deps.onRequest?.(operation, isThrottling(error) ? "throttled" : "error");
       if (tried >= policy.maxAttempts || !isRetryable(error)) throw error;
-      await sleep(backoffDelayMs(tried - 1, policy, deps.random));
+      await backoff.wait();
+      if (backoff.isStopped) throw error;
     }
   }
 }

@@ -8,7 +8,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { InventoryAdapter } from "../../core/adapters/inventory-adapter.js";
 import { NAMESPACE_KIND, WATCHED_KINDS, type WatchedKind } from "../../core/model/kinds.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
-import type { Logger } from "../telemetry/logging.js";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
+import { Backoff, sleep } from "../util/backoff.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import type { ResourceRef } from "../../core/model/types.js";
 import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ServedApis } from "./discovery.js";
@@ -59,11 +60,14 @@ export class ClusterInventory {
   /** group/kind → consecutive discoveries that did not list it. */
   private readonly missing = new Map<string, number>();
   private readonly kinds: readonly WatchedKind[];
+  /** Retries of the first API discovery; stop() ends a running wait. */
+  private discoveryBackoff = new Backoff({ initialMs: 1_000, maxMs: 30_000 });
 
   constructor(private readonly options: ClusterInventoryOptions) {
     this.inventory = options.inventory;
     this.kinds = options.kinds ?? WATCHED_KINDS;
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
+    this.log = componentLogger(options.logger, "inventory");
   }
 
   get isSynced(): boolean {
@@ -85,11 +89,13 @@ export class ClusterInventory {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.discoveryBackoff = new Backoff({ initialMs: 1_000, maxMs: 30_000 });
     void this.bootstrap();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.discoveryBackoff.stop();
     clearInterval(this.discoveryTimer);
     await this.discovering;
     await Promise.all(this.allWatched().map((w) => w.informer.stop()));
@@ -97,30 +103,26 @@ export class ClusterInventory {
     this.namespaces = undefined;
   }
 
-  private get log(): Logger {
-    return this.options.logger;
-  }
+  private readonly log: Logger;
 
   private async bootstrap(): Promise<void> {
     // Namespaces first: ACK objects take their default region from their namespace.
     this.namespaces = this.startInformer(NAMESPACE_KIND, namespaceClient(this.options.kubeConfig));
-    await Promise.race([this.namespaces.informer.firstSync, new Promise((r) => setTimeout(r, 10_000).unref())]);
-    let attempt = 0;
+    await Promise.race([this.namespaces.informer.firstSync, sleep(10_000)]);
     while (!this.stopped) {
       try {
         await this.rediscover();
         break;
       } catch (error) {
-        attempt++;
-        const delay = Math.min(30_000, 500 * 2 ** attempt);
-        this.log.warn({ reason: reasonOf(error), retryInMs: delay }, "inventory: API discovery failed; retrying");
-        await new Promise((r) => setTimeout(r, delay));
+        const delay = this.discoveryBackoff.next();
+        this.log.warn({ reason: reasonOf(error), retryInMs: delay }, "API discovery failed; retrying");
+        await this.discoveryBackoff.wait(delay);
       }
     }
     if (this.stopped) return;
     this.discoveryTimer = setInterval(() => {
       void this.rediscover().catch((error: unknown) =>
-        this.log.warn({ reason: reasonOf(error) }, "inventory: periodic API discovery failed; keeping the current watches"),
+        this.log.warn({ reason: reasonOf(error) }, "periodic API discovery failed; keeping the current watches"),
       );
     }, this.options.discoveryIntervalMs ?? 30_000);
     this.discoveryTimer.unref();
@@ -129,7 +131,7 @@ export class ClusterInventory {
     // From here on, kinds discovered later start empty and fill within one list: the
     // inventory stays complete (their CRDs are new, so they hold few or no objects yet).
     this.inventory.complete = true;
-    this.log.info({ kinds: this.watchedKinds(), objects: this.inventory.size }, "inventory: first sync complete");
+    this.log.info({ kinds: this.watchedKinds(), objects: this.inventory.size }, "first sync complete");
     this.resolveSynced();
   }
 
@@ -165,16 +167,16 @@ export class ClusterInventory {
         this.options.metrics?.watchRestarts.inc({ kind: key, reason: "crd-changed" });
         const replacement = this.startInformer(next, customResourceClient(this.options.kubeConfig, next), current.known);
         this.watched.set(key, replacement);
-        this.log.info({ resource: key, version: next.version }, "inventory: watching another version of a kind");
+        this.log.info({ resource: key, version: next.version }, "watching another version of a kind");
       } else {
         for (const name of [...current.known.keys()]) this.removeKnown(current, name);
-        this.log.info({ resource: key }, "inventory: kind no longer served (CRD removed); stopped watching it");
+        this.log.info({ resource: key }, "kind no longer served (CRD removed); stopped watching it");
       }
     }
     for (const [key, kind] of wanted) {
       if (this.watched.has(key)) continue;
       this.watched.set(key, this.startInformer(kind, customResourceClient(this.options.kubeConfig, kind)));
-      this.log.info({ resource: key, version: kind.version }, "inventory: watching a kind");
+      this.log.info({ resource: key, version: kind.version }, "watching a kind");
     }
   }
 
@@ -224,7 +226,7 @@ export class ClusterInventory {
     if (result.status !== "adapted") {
       // Not modelable (the API server's schema normally prevents this): it cannot take part
       // in cross-resource rules, so it must not linger in its previous form either.
-      this.log.debug({ resource: entry.informer.client.label, name, result }, "inventory: object not modelled");
+      this.log.debug({ resource: entry.informer.client.label, name, result }, "object not modelled");
       this.removeKnown(entry, name);
       return;
     }
@@ -251,7 +253,7 @@ export class ClusterInventory {
   private relistAckKinds(namespace: string): void {
     for (const w of this.watched.values()) {
       if ("family" in w.kind && w.kind.family === "ack") {
-        this.log.info({ namespace, resource: w.informer.client.label }, "inventory: namespace default region changed; relisting ACK objects");
+        this.log.info({ namespace, resource: w.informer.client.label }, "namespace default region changed; relisting ACK objects");
         w.informer.relist();
       }
     }
@@ -262,7 +264,7 @@ export class ClusterInventory {
       try {
         listener(change);
       } catch (error) {
-        this.log.error({ err: error }, "inventory: change listener failed");
+        this.log.error({ err: error }, "change listener failed");
       }
     }
   }

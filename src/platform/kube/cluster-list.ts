@@ -8,6 +8,7 @@ import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { WATCHED_KINDS } from "../../core/model/kinds.js";
 import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ListedKind, type ServedApis } from "./discovery.js";
 import { FORBIDDEN_FIX, reasonOf, statusOf, type ListPage, type RawObject, type ResourceClient } from "./informer.js";
+import { withTimeout } from "../util/timeout.js";
 
 export interface ClusterListOptions {
   kubeConfig: KubeConfig;
@@ -74,14 +75,6 @@ function namespacedCustomResourceClient(kubeConfig: KubeConfig, kind: ListedKind
       };
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** REST resource name for the fix, e.g. "vpcendpoints" in API group "ec2.aws.upbound.io". */

@@ -18,7 +18,9 @@ import { createHash } from "node:crypto";
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "../../core/config.js";
 import { reasonOf, statusOf } from "./informer.js";
-import type { Logger } from "../telemetry/logging.js";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
+import { sleep } from "../util/backoff.js";
+import { TokenBucket } from "../util/rate-limit.js";
 import type { Finding } from "../../core/model/findings.js";
 import { objectKey } from "../../core/model/refs.js";
 import { MANAGED_BY_LABEL } from "../../core/model/policy-report.js";
@@ -156,32 +158,6 @@ export function announcedBy(event: Pick<CoreV1Event, "metadata" | "involvedObjec
   return { key: objectKey({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.name, namespace: obj.namespace || null }), digest, at };
 }
 
-/** A token bucket: `burst` at once, then `ratePerSecond`. Time is passed in (testable without clocks). */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
-
-  /** Milliseconds to wait before a token is available (0: take it now). */
-  take(now: number): number {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000);
-  }
-}
-
 export interface EventRecorderOptions {
   /** Instance name in the Event's source (the replica identity). */
   identity: string;
@@ -211,15 +187,17 @@ export class EventRecorder {
   /** Our Events of earlier terms, read once per term before anything is sent. */
   private primed: Promise<void> | undefined;
   private listForbiddenLogged = false;
+  private readonly logger: Logger;
 
   constructor(
     kubeConfig: KubeConfig,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly options: EventRecorderOptions,
   ) {
+    this.logger = componentLogger(logger, "reconciler");
     this.dedup = new EventDeduplicator(options.mode ?? "deny");
     this.api = kubeConfig.makeApiClient(CoreV1Api);
-    this.bucket = new TokenBucket(options.ratePerSecond ?? 10, options.burst ?? 100, Date.now());
+    this.bucket = new TokenBucket({ capacity: options.burst ?? 100, refillPerSecond: options.ratePerSecond ?? 10 });
   }
 
   get enabled(): boolean {
@@ -236,7 +214,7 @@ export class EventRecorder {
     }
     if (!this.queue.has(event.key) && this.queue.size >= (this.options.maxQueued ?? 10_000)) {
       if (this.dropped++ === 0) {
-        this.logger.warn({ maxQueued: this.options.maxQueued ?? 10_000 }, "reconciler: too many Events waiting; leaving some out for now (sent after a later full audit)");
+        this.logger.warn({ maxQueued: this.options.maxQueued ?? 10_000 }, "too many Events waiting; leaving some out for now (sent after a later full audit)");
       }
       return;
     }
@@ -293,7 +271,7 @@ export class EventRecorder {
       // Not fatal: Event names are deterministic, so a repeat meets 409 instead of duplicating.
       if (!this.listForbiddenLogged) {
         this.listForbiddenLogged = true;
-        this.logger.warn({ reason: reasonOf(error) }, "reconciler: could not list earlier Events (needs list on events); relying on Event names to avoid repeats");
+        this.logger.warn({ reason: reasonOf(error) }, "could not list earlier Events (needs list on events); relying on Event names to avoid repeats");
       }
       return;
     }
@@ -312,10 +290,9 @@ export class EventRecorder {
           this.queue.delete(key);
           continue;
         }
-        const wait = this.bucket.take(Date.now());
-        if (wait > 0) {
+        if (!this.bucket.tryTake()) {
           // The head stays queued (and may be replaced by a newer summary meanwhile).
-          await new Promise((r) => setTimeout(r, wait));
+          await sleep(this.bucket.waitMs());
           continue;
         }
         this.queue.delete(key);
@@ -325,11 +302,11 @@ export class EventRecorder {
         } catch (error) {
           // Not recorded as announced: the next full audit observes the findings again.
           this.options.onWriteError?.(error);
-          this.logger.warn({ event: event.name, namespace: event.namespace, reason: reasonOf(error) }, "reconciler: could not record an Event");
+          this.logger.warn({ event: event.name, namespace: event.namespace, reason: reasonOf(error) }, "could not record an Event");
         }
       }
       if (this.dropped > 0) {
-        this.logger.info({ dropped: this.dropped }, "reconciler: Event burst sent; the ones left out are sent after a later full audit");
+        this.logger.info({ dropped: this.dropped }, "Event burst sent; the ones left out are sent after a later full audit");
         this.dropped = 0;
       }
     } finally {

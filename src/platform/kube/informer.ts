@@ -5,8 +5,11 @@
  * (restart with exponential backoff and jitter). Handlers see a full `replace` after
  * every (re)list and single events in between.
  */
-import { Watch, type KubeConfig } from "@kubernetes/client-node";
-import type { Logger } from "../telemetry/logging.js";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
+import { Backoff, type Sleep } from "../util/backoff.js";
+import { openWatch } from "./watch-request.js";
+import { withTimeout } from "../util/timeout.js";
 
 export interface RawObject {
   apiVersion?: string;
@@ -47,8 +50,11 @@ export interface InformerOptions {
   watchdogMs?: number;
   /** Objects per list page. Default 500. */
   pageSize?: number;
-  /** Backoff after errors: starts at initialMs, doubles up to maxMs, with ±20 % jitter. */
+  /** Backoff after errors: full jitter below a ceiling that starts at initialMs and doubles up to maxMs. */
   backoff?: { initialMs: number; maxMs: number };
+  /** The backoff's timer and randomness (tests inject them). */
+  sleep?: Sleep;
+  random?: () => number;
   /** Each list request must answer within this. Default 30 s. */
   requestTimeoutMs?: number;
   /** Server-side watch timeout range in seconds (spread so watches do not restart together). */
@@ -121,21 +127,11 @@ export function reasonOf(error: unknown, request?: string): string {
   return `${reason.slice(0, 300)}${status === 403 ? `; ${FORBIDDEN_FIX}` : ""}`;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export class ResourceInformer {
   private stopped = true;
   private resourceVersion = "";
-  private failures = 0;
   private relistRequested = false;
   private endWatch: ((outcome: WatchOutcome) => void) | undefined;
-  private wake: (() => void) | undefined;
   private abortList: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private resolveFirstSync!: () => void;
@@ -143,6 +139,7 @@ export class ResourceInformer {
   synced = false;
   readonly firstSync: Promise<void>;
   private readonly watchdogMs: number;
+  private backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -152,18 +149,24 @@ export class ResourceInformer {
   ) {
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
     this.watchdogMs = options.watchdogMs ?? 300_000;
+    this.log = componentLogger(options.logger, "watch");
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.backoff = new Backoff({
+      ...(this.options.backoff ?? { initialMs: 500, maxMs: 30_000 }),
+      ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+      ...(this.options.random ? { random: this.options.random } : {}),
+    });
     this.running = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.endWatch?.("stopped");
-    this.wake?.();
+    this.backoff.stop();
     this.abortList?.();
     await this.running;
   }
@@ -173,9 +176,7 @@ export class ResourceInformer {
    * informer just reached the API server, so this one probably can too.
    */
   retryNow(): void {
-    if (!this.wake) return;
-    this.failures = 0;
-    this.wake();
+    this.backoff.wake();
   }
 
   /** Lists again at the next opportunity (e.g. when something the adapters read changed). */
@@ -184,9 +185,7 @@ export class ResourceInformer {
     this.endWatch?.("expired");
   }
 
-  private get log(): Logger {
-    return this.options.logger;
-  }
+  private readonly log: Logger;
 
   private async run(): Promise<void> {
     let needList = true;
@@ -202,19 +201,19 @@ export class ResourceInformer {
         this.options.onRestart?.(outcome);
         if (outcome === "expired") {
           needList = true;
-          this.log.info({ resource: this.client.label }, "watch: resource version expired (410 Gone); relisting");
+          this.log.info({ resource: this.client.label }, "resource version expired (410 Gone); relisting");
         } else if (outcome === "stalled") {
-          this.log.warn({ resource: this.client.label, watchdogMs: this.watchdogMs }, "watch: no event or bookmark within the watchdog time; restarting the watch");
+          this.log.warn({ resource: this.client.label, watchdogMs: this.watchdogMs }, "no event or bookmark within the watchdog time; restarting the watch");
         } else if (outcome === "error") {
-          await this.backoff();
+          await this.backoff.wait();
         }
       } catch (error) {
         if (this.stopped) return;
         const status = statusOf(error);
-        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.failures + 1 }, "watch: listing failed; retrying with backoff");
+        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.backoff.failures + 1 }, "listing failed; retrying with backoff");
         this.options.onRestart?.(status === 410 ? "expired" : "error");
         needList = true;
-        await this.backoff();
+        await this.backoff.wait();
       }
     }
   }
@@ -236,99 +235,74 @@ export class ResourceInformer {
     } while (continueToken);
     this.resourceVersion = resourceVersion;
     this.safely(() => this.handlers.replace(items));
-    if (this.failures > 0) this.options.onRecovered?.();
-    this.failures = 0;
+    if (this.backoff.failures > 0) this.options.onRecovered?.();
+    this.backoff.reset();
     if (!this.synced) {
       this.synced = true;
       this.resolveFirstSync();
-      this.log.info({ resource: this.client.label, objects: items.length }, "watch: initial list complete");
+      this.log.info({ resource: this.client.label, objects: items.length }, "initial list complete");
     }
   }
 
   private watchOnce(): Promise<WatchOutcome> {
     return new Promise<WatchOutcome>((resolve) => {
       let settled = false;
-      let controller: AbortController | undefined;
+      const controller = new AbortController();
       let lastActivity = Date.now();
       const finish = (outcome: WatchOutcome) => {
         if (settled) return;
         settled = true;
         clearInterval(watchdog);
         this.endWatch = undefined;
-        controller?.abort();
+        controller.abort();
         resolve(outcome);
       };
       this.endWatch = finish;
+      // The one inactivity timer: a watch without an event or bookmark for watchdogMs is dead.
       const watchdog = setInterval(() => {
         if (Date.now() - lastActivity > this.watchdogMs) finish("stalled");
       }, Math.max(50, Math.min(this.watchdogMs / 4, 5_000)));
       watchdog.unref();
       const [min, max] = this.options.watchTimeoutSeconds ?? [240, 360];
       const timeoutSeconds = Math.floor(min + Math.random() * (max - min));
-      const watch = new Watch(this.kubeConfig);
-      // client-node's own inactivity timer: a backstop behind the watchdog above.
-      Object.assign(watch, { requestTimeoutMs: this.watchdogMs * 2 });
-      watch
-        .watch(
-          this.client.path,
-          { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-          (type: string, object: RawObject & { code?: unknown }) => {
-            if (settled) return;
-            lastActivity = Date.now();
-            if (type === "BOOKMARK") {
-              const rv = object.metadata?.resourceVersion;
-              if (rv) this.resourceVersion = rv;
-              return;
-            }
-            if (type === "ERROR") {
-              finish(object.code === 410 ? "expired" : "error");
-              return;
-            }
-            if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
-            const rv = object.metadata?.resourceVersion;
-            if (rv) this.resourceVersion = rv;
-            this.failures = 0;
-            this.safely(() => this.handlers.event(type, object));
-          },
-          (error: unknown) => {
-            if (settled) return;
-            if (!error) return finish("closed");
-            const status = statusOf(error);
-            if (status === 410) return finish("expired");
-            if ((error as ErrorWithStatus).name === "TimeoutError") return finish("stalled");
-            this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: connection failed; retrying with backoff");
-            finish("error");
-          },
-        )
-        .then(
-          (c) => {
-            controller = c;
-            if (settled) return c.abort();
-            // Connected. failures stays as it is until an event arrives, so a watch that
-            // connects and fails at once still backs off; the others may go now.
-            if (this.failures > 0) this.options.onRecovered?.();
-          },
-          (error: unknown) => {
-            this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "watch: could not start; retrying with backoff");
-            finish("error");
-          },
-        );
+      const onEvent = (type: string, object: RawObject & { code?: unknown }): void => {
+        if (settled) return;
+        lastActivity = Date.now();
+        if (type === "BOOKMARK") {
+          const rv = object.metadata?.resourceVersion;
+          if (rv) this.resourceVersion = rv;
+          return;
+        }
+        if (type === "ERROR") {
+          finish(object.code === 410 ? "expired" : "error");
+          return;
+        }
+        if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
+        const rv = object.metadata?.resourceVersion;
+        if (rv) this.resourceVersion = rv;
+        this.backoff.reset();
+        this.safely(() => this.handlers.event(type, object));
+      };
+      const onEnd = (error: unknown): void => {
+        if (settled) return;
+        if (!error) return finish("closed");
+        const status = statusOf(error);
+        if (status === 410) return finish("expired");
+        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "connection failed; retrying with backoff");
+        finish("error");
+      };
+      openWatch(this.kubeConfig, this.client.path, { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, onEnd, controller.signal).then(
+        (connected) => {
+          // Connected. failures stays as it is until an event arrives, so a watch that
+          // connects and fails at once still backs off; the others may go now.
+          if (connected && !settled && this.backoff.failures > 0) this.options.onRecovered?.();
+        },
+        (error: unknown) => {
+          this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "could not start; retrying with backoff");
+          finish("error");
+        },
+      );
     });
-  }
-
-  private backoff(): Promise<void> {
-    this.failures++;
-    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures - 1, 20));
-    const delay = base * (0.8 + Math.random() * 0.4);
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => (this.wake = undefined));
   }
 
   /** A bug in a handler must not end the watch loop. */
@@ -336,7 +310,7 @@ export class ResourceInformer {
     try {
       fn();
     } catch (error) {
-      this.log.error({ resource: this.client.label, err: error }, "watch: event handler failed; please report this");
+      this.log.error({ resource: this.client.label, err: error }, "event handler failed; please report this");
     }
   }
 }

@@ -10,7 +10,8 @@
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { reasonOf, statusOf } from "./informer.js";
-import type { Logger } from "../telemetry/logging.js";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
+import { jitterUp } from "../util/backoff.js";
 
 export interface LeaseSettings {
   name: string;
@@ -46,13 +47,15 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  private readonly logger: Logger;
 
   constructor(
     kubeConfig: KubeConfig,
     private readonly settings: LeaseSettings,
     private readonly callbacks: LeaderCallbacks,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
+    this.logger = componentLogger(logger, "lease");
     this.api = kubeConfig.makeApiClient(CoordinationV1Api);
     this.leaseDurationMs = settings.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = settings.renewDeadlineMs ?? Math.min(10_000, Math.floor(this.leaseDurationMs * 2 / 3));
@@ -85,7 +88,7 @@ export class LeaderElector {
     clearTimeout(this.timer);
     await this.attempt;
     if (this.leading && options.releaseLease !== false) {
-      await this.release().catch((error: unknown) => this.logger.warn({ reason: reasonOf(error) }, "lease: could not release the lease; it expires by itself"));
+      await this.release().catch((error: unknown) => this.logger.warn({ reason: reasonOf(error) }, "could not release the lease; it expires by itself"));
     }
     this.setLeading(false);
   }
@@ -96,7 +99,7 @@ export class LeaderElector {
       this.attempt = this.tick().finally(() => {
         this.attempt = undefined;
         // Jitter for candidates, so they do not hit the API server in lockstep.
-        this.schedule(this.leading ? this.retryPeriodMs : this.retryPeriodMs * (1 + Math.random() * 0.2));
+        this.schedule(this.leading ? this.retryPeriodMs : jitterUp(this.retryPeriodMs, 0.2));
       });
     }, delayMs);
     this.timer.unref?.();
@@ -108,14 +111,14 @@ export class LeaderElector {
       acquired = await this.tryAcquireOrRenew();
     } catch (error) {
       this.callbacks.onRequestError?.(error);
-      this.logger.warn({ lease: this.leaseLabel, reason: reasonOf(error) }, "lease: could not read or write the lease");
+      this.logger.warn({ lease: this.leaseLabel, reason: reasonOf(error) }, "could not read or write the lease");
     }
     if (!this.running) return;
     if (acquired) {
       this.lastRenewal = Date.now();
       this.setLeading(true);
     } else if (this.leading && Date.now() - this.lastRenewal >= this.renewDeadlineMs) {
-      this.logger.warn({ lease: this.leaseLabel, renewDeadlineMs: this.renewDeadlineMs }, "lease: could not renew in time; stepping down");
+      this.logger.warn({ lease: this.leaseLabel, renewDeadlineMs: this.renewDeadlineMs }, "could not renew in time; stepping down");
       this.setLeading(false);
     }
   }
@@ -127,12 +130,12 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (leading === this.leading) return;
     this.leading = leading;
-    this.logger.info({ lease: this.leaseLabel, identity: this.settings.identity, leader: leading }, leading ? "lease: became the leader" : "lease: no longer the leader");
+    this.logger.info({ lease: this.leaseLabel, identity: this.settings.identity, leader: leading }, leading ? "became the leader" : "no longer the leader");
     try {
       if (leading) this.callbacks.onStartedLeading();
       else this.callbacks.onStoppedLeading();
     } catch (error) {
-      this.logger.error({ err: error }, "lease: leadership callback failed");
+      this.logger.error({ err: error }, "leadership callback failed");
     }
   }
 
@@ -191,7 +194,7 @@ export class LeaderElector {
       if (statusOf(error) === 409) return false; // someone else wrote it in between
       throw error;
     }
-    if (heldByOther) this.logger.info({ lease: this.leaseLabel, previous: holder }, "lease: took over an expired lease");
+    if (heldByOther) this.logger.info({ lease: this.leaseLabel, previous: holder }, "took over an expired lease");
     return true;
   }
 

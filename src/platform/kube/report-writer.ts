@@ -10,7 +10,7 @@
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from "@kubernetes/client-node";
 import { reasonOf, statusOf } from "./informer.js";
-import type { Logger } from "../telemetry/logging.js";
+import { componentLogger, type Logger } from "../telemetry/logging.js";
 import {
   HASH_ANNOTATION,
   MANAGED_BY_LABEL,
@@ -43,11 +43,13 @@ export class PolicyReportWriter {
   /** Bumped by reset(): a listing that started before it must not count as fresh. */
   private generation = 0;
   private missingLogged = false;
+  private readonly logger: Logger;
 
   constructor(
     kubeConfig: KubeConfig,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
+    this.logger = componentLogger(logger, "reconciler");
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
@@ -162,7 +164,7 @@ export class PolicyReportWriter {
       throw error;
     }
     this.loaded = true;
-    if (this.missingLogged) this.logger.info("reconciler: PolicyReport CRDs are installed now; writing reports");
+    if (this.missingLogged) this.logger.info("PolicyReport CRDs are installed now; writing reports");
     this.missingLogged = false;
     return true;
   }
@@ -185,7 +187,7 @@ export class PolicyReportWriter {
     this.missingLogged = true;
     this.logger.warn(
       { apiVersion: `${REPORT_API_GROUP}/${REPORT_API_VERSION}` },
-      "reconciler: the PolicyReport CRDs (policyreports/clusterpolicyreports.wgpolicyk8s.io) are not installed; audit results go to Events and metrics only. Install the CRDs (e.g. from the Policy WG or Kyverno) and they are picked up without a restart",
+      "the PolicyReport CRDs (policyreports/clusterpolicyreports.wgpolicyk8s.io) are not installed; audit results go to Events and metrics only. Install the CRDs (e.g. from the Policy WG or Kyverno) and they are picked up without a restart",
     );
   }
 

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { TokenBucket } from "../util/rate-limit.js";
 
 export type { Logger };
 
@@ -27,27 +28,35 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   return pino(options, settings.destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
+/** The logger a component logger was made from: a component's logger handed on names the new component, not both. */
+const rootOf = new WeakMap<Logger, Logger>();
+
 /**
- * Lets at most `perSecond` log lines a second through; the rest are counted, and the next line
+ * The logger of one component: every line carries `component` ("watch", "lease", …) and the
+ * message says what happened, without a prefix. Made from another component's logger, it
+ * replaces that component (pino would print the key twice).
+ */
+export function componentLogger(logger: Logger, component: string): Logger {
+  const root = rootOf.get(logger) ?? logger;
+  const child = root.child({ component });
+  rootOf.set(child, root);
+  return child;
+}
+
+/**
+ * Lets a burst of `perSecond` log lines through, then `perSecond` a second; the rest are counted, and the next line
  * that passes carries `suppressedSinceLast`. For lines that anyone reaching a port can cause
  * (malformed requests): a flood must not flood the log pipeline too, and the metrics still
  * count every request.
  */
 export function logRateLimiter(perSecond: number, now: () => number = Date.now): (write: (extra: { suppressedSinceLast?: number }) => void) => void {
-  let windowStart = Number.NEGATIVE_INFINITY;
-  let passed = 0;
+  const bucket = new TokenBucket({ capacity: perSecond, refillPerSecond: perSecond, clock: now });
   let suppressed = 0;
   return (write) => {
-    const t = now();
-    if (t - windowStart >= 1000) {
-      windowStart = t;
-      passed = 0;
-    }
-    if (passed >= perSecond) {
+    if (!bucket.tryTake()) {
       suppressed++;
       return;
     }
-    passed++;
     const extra = suppressed > 0 ? { suppressedSinceLast: suppressed } : {};
     suppressed = 0;
     write(extra);

@@ -1,25 +1,25 @@
-import type { Clock } from "../aws/cache.js";
+import { sleep as realSleep, type Sleep } from "./backoff.js";
 
 export interface TokenBucketOptions {
   /** Burst size. */
   capacity: number;
   refillPerSecond: number;
-  clock?: Clock;
-  sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds; injected for tests. Default Date.now. */
+  clock?: () => number;
+  sleep?: Sleep;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
- * A token bucket: up to `capacity` requests at once, then `refillPerSecond`. EC2 throttles
- * per account and region, so there is one bucket per region; callers wait in FIFO order.
+ * The one rate limiter: a token bucket, up to `capacity` at once, then `refillPerSecond`.
+ * Callers that may wait use take() (FIFO: EC2 calls, one bucket per region); callers that
+ * must not wait use tryTake() and waitMs() (Kubernetes Events, log lines).
  */
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
   private queue: Promise<void> = Promise.resolve();
-  private readonly clock: Clock;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: () => number;
+  private readonly sleep: Sleep;
 
   constructor(private readonly options: TokenBucketOptions) {
     if (!(options.capacity >= 1) || !(options.refillPerSecond > 0)) {
