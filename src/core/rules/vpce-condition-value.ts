@@ -78,14 +78,16 @@ function lockoutNote(statement: Statement, condition: Condition, kind: IdKind, s
 
 function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): RuleFinding[] {
   const findings: RuleFinding[] = [];
-  const view = subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined;
+  // Looked up only for a lock-out note: most policies have no malformed id at all.
+  let view: ReturnType<typeof bucketPolicyView> | undefined;
+  const bucketView = () => (view ??= subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined);
   for (const kind of ID_KINDS) {
     for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
       if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
       const problems = condition.values.map((value) => problemWith(value, kind, condition));
       if (problems.every((problem) => problem === undefined)) continue;
       const allBad = problems.every((problem) => problem !== undefined);
-      const lockout = allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator) ? lockoutNote(statement, condition, kind, { endpoint: subject.type === "Endpoint", bucketName: view?.bucketName, bucketRegion: view?.bucketRegion }, ctx) : "";
+      const lockout = allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator) ? lockoutNote(statement, condition, kind, { endpoint: subject.type === "Endpoint", bucketName: bucketView()?.bucketName, bucketRegion: bucketView()?.bucketRegion }, ctx) : "";
       problems.forEach((problem, index) => {
         if (!problem) return;
         // Point at the offending array element when the condition lists several values.
