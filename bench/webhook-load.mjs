@@ -11,8 +11,9 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light]
-// The webhook runs as shipped: --no-kube with the hidden --preload-file (the inventory is
-// complete, so cross-resource rules run), info-level JSON logs to a file.
+// The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
+// inventory filled before start through the library (bench/webhook-serve.mjs), so it is
+// complete and cross-resource rules run.
 import { execSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
@@ -24,7 +25,7 @@ import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
-import { admissionReviewFor, builtCli, heapMiB, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
+import { admissionReviewFor, builtCli, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
     mix: { type: "string", default: "all" },
   },
 });
-const { cli, generateCertificates, writeCertificates } = await builtCli(args.dist);
+const { generateCertificates, writeCertificates } = await builtCli(args.dist);
 const totalRequests = Number(args.requests);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
@@ -258,7 +259,10 @@ console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => 
 
 // WEBHOOK_PROFILE_DIR=/tmp/x writes a CPU profile of the webhook process (stopped with SIGTERM at the end).
 const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
-const service = await startProcess(work, "webhook", [...profileArgs, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
+const service = await startProcess(work, "webhook", [
+  ...profileArgs,
+  ...preloadedServe(args.dist, [inventoryFile], ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"]),
+]);
 const bare = await startProcess(work, "bare", ["-e", bareScript]);
 console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
 

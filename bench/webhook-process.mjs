@@ -9,6 +9,14 @@ import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "..");
 
+/**
+ * argv for `serve` (flags as on the command line, with --no-kube) whose inventory is filled
+ * from `inventoryFiles` (JSON Lists) and complete, through bench/webhook-serve.mjs.
+ */
+export function preloadedServe(dist, inventoryFiles, serveFlags) {
+  return [join(root, "bench/webhook-serve.mjs"), "--dist", dist, ...inventoryFiles.flatMap((f) => ["--preload-file", f]), "--", ...serveFlags];
+}
+
 /** A scratch directory removed at exit, and the child processes killed with it. */
 export function scratch(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
