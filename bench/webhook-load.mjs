@@ -25,7 +25,7 @@ import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
-import { admissionReviewFor, builtCli, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
+import { admissionReviewFor, builtCli, cpuSeconds, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -135,6 +135,7 @@ const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(files
   req.on("end", () => { JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body); });
 });
 server.keepAliveTimeout = 65000;
+process.on("SIGTERM", () => process.exit(0));
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
 `;
 
@@ -241,7 +242,26 @@ async function longRun(service, amount) {
     heapLastQuarter: samples.slice(-quarter).reduce((s, x) => s + x.heap, 0) / quarter,
     heapMax: Math.max(...samples.map((s) => s.heap)),
     samples: samples.length,
+    plot: rssPlot(samples, result.requests.total),
   };
+}
+
+/** RSS and heap over the run as text: about 24 rows, a bar per row scaled from 0 to the largest RSS. */
+function rssPlot(samples, requests) {
+  const rows = [];
+  const step = Math.max(1, Math.ceil(samples.length / 24));
+  const top = Math.max(...samples.map((x) => x.rss));
+  const last = samples.at(-1).t || 1;
+  for (let i = 0; i < samples.length; i += step) rows.push(samples[i]);
+  if (rows.at(-1) !== samples.at(-1)) rows.push(samples.at(-1));
+  const width = 50;
+  return rows
+    .map((x) => {
+      const done = Math.round((requests * x.t) / last);
+      const bar = "#".repeat(Math.round((width * x.rss) / top));
+      return `  ${x.t.toFixed(0).padStart(5)} s  ~${String(done).padStart(8)} req  RSS ${x.rss.toFixed(0).padStart(4)} MiB  heap ${x.heap.toFixed(0).padStart(4)} MiB  |${bar}`;
+    })
+    .join("\n");
 }
 
 const fmt = (n, d = 1) => (typeof n === "number" ? n.toFixed(d) : String(n));
@@ -257,13 +277,13 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${p
 console.log(`other processes at start (top CPU):\n${otherLoad()}`);
 console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => `${(r.body.length / 1024).toFixed(1)} KB`).join(", ")}`);
 
-// WEBHOOK_PROFILE_DIR=/tmp/x writes a CPU profile of the webhook process (stopped with SIGTERM at the end).
+// WEBHOOK_PROFILE_DIR=/tmp/x writes CPU profiles of the webhook and the bare server (stopped with SIGTERM at the end).
 const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
 const service = await startProcess(work, "webhook", [
   ...profileArgs,
   ...preloadedServe(args.dist, [inventoryFile], ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"]),
 ]);
-const bare = await startProcess(work, "bare", ["-e", bareScript]);
+const bare = await startProcess(work, "bare", [...profileArgs, "-e", bareScript]);
 console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
 
 // Sanity: each corpus entry gets a well-formed answer.
@@ -283,12 +303,21 @@ for (const r of requests) {
 
 await cannon(service.port, { duration: 3 }); // warm-up (JIT)
 await cannon(bare.port, { duration: 3 });
-const ours = await cannon(service.port, { duration: seconds });
-const ceiling = await cannon(bare.port, { duration: seconds });
+/** autocannon at full speed, with the server's CPU time per answered request (µs, user + system). */
+async function measured(target) {
+  const before = cpuSeconds(target.child.pid);
+  const result = await cannon(target.port, { duration: seconds });
+  const after = cpuSeconds(target.child.pid);
+  const perRequest = (s) => (s * 1e6) / Math.max(1, result.requests.total);
+  return Object.assign(result, { cpuUser: perRequest(after.user - before.user), cpuSystem: perRequest(after.system - before.system) });
+}
+const cpuText = (r) => `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)})`;
+const ours = await measured(service);
+const ceiling = await measured(bare);
 console.log(`\nmax throughput (${connections} connections, ${seconds}s each):`);
-console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms)`);
-console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}`);
-console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7)`);
+console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms), ${cpuText(ceiling)}`);
+console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}, ${cpuText(ours)}`);
+console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7); CPU per request, bare / ours: ${fmt((ceiling.cpuUser + ceiling.cpuSystem) / (ours.cpuUser + ours.cpuSystem), 2)}`);
 
 const halfRate = Math.max(1, Math.floor(ours.requests.average / 2));
 const bucketsBefore = await durationBuckets(service.metricsPort);
@@ -304,10 +333,13 @@ const long = await longRun(service, totalRequests);
 console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
 console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
 console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
+console.log(`  RSS over the run (requests estimated from the elapsed time at the average rate):\n${long.plot}`);
 console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 if (profileArgs.length > 0) {
-  service.child.kill("SIGTERM");
-  await new Promise((done) => service.child.once("exit", done));
+  for (const child of [service.child, bare.child]) {
+    child.kill("SIGTERM");
+    await new Promise((done) => child.once("exit", done));
+  }
 }
 process.exit(0);

@@ -69,6 +69,15 @@ export function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
+/** CPU time a process has used so far, in seconds: user and system (kernel) apart. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = 100; // USER_HZ on Linux
+  return { user: Number(fields[11]) / ticks, system: Number(fields[12]) / ticks };
+}
+
 export function scrape(metricsPort, path = "/metrics") {
   return new Promise((done, reject) => {
     httpGet({ host: "127.0.0.1", port: metricsPort, path }, (res) => {
