@@ -10,7 +10,7 @@
 //      (default 100k; --requests 1000000 for the note) with its trend.
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
-//        [--connections 10] [--dist dist] [--mix all|light]
+//        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -32,6 +32,9 @@ const { values: args } = parseArgs({
     requests: { type: "string", default: "100000" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "10" },
+    // Paced rate for the latency step (req/s); default half of our measured maximum. A fixed
+    // rate compares two builds at the same load.
+    rate: { type: "string" },
     dist: { type: "string", default: "dist" },
     // "light": only the cheapest review (a Bucket without policy), to separate the cost of
     // the server (TLS, HTTP, JSON, logs, metrics) from the cost of the rules.
@@ -319,21 +322,24 @@ console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50
 console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}, ${cpuText(ours)}`);
 console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7); CPU per request, bare / ours: ${fmt((ceiling.cpuUser + ceiling.cpuSystem) / (ours.cpuUser + ours.cpuSystem), 2)}`);
 
-const halfRate = Math.max(1, Math.floor(ours.requests.average / 2));
+const halfRate = args.rate ? Number(args.rate) : Math.max(1, Math.floor(ours.requests.average / 2));
 const bucketsBefore = await durationBuckets(service.metricsPort);
 const oursPaced = await pacedLatency(service.port, halfRate, seconds);
 const bucketsAfter = await durationBuckets(service.metricsPort);
 const barePaced = await pacedLatency(bare.port, halfRate, seconds);
-console.log(`\nlatency at half our max rate (${halfRate} req/s open loop, ${seconds}s):`);
+console.log(`\nlatency at ${args.rate ? "a fixed" : "half our max"} rate (${halfRate} req/s open loop, ${seconds}s):`);
 console.log(`  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`);
 console.log(`  s3-vpce-guard server-side time (admission_duration_seconds buckets): p50 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.5)}, p99 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.99)}`);
 console.log(`  bare server:   p50 ${fmt(barePaced.p50, 2)} ms, p99 ${fmt(barePaced.p99, 2)} ms, max ${fmt(barePaced.max, 1)} ms`);
 
-const long = await longRun(service, totalRequests);
-console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
-console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
-console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
-console.log(`  RSS over the run (requests estimated from the elapsed time at the average rate):\n${long.plot}`);
+// --requests 0: no long run (throughput and latency only).
+if (totalRequests > 0) {
+  const long = await longRun(service, totalRequests);
+  console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
+  console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
+  console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
+  console.log(`  RSS over the run (requests estimated from the elapsed time at the average rate):\n${long.plot}`);
+}
 console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 if (profileArgs.length > 0) {
