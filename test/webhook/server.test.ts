@@ -153,6 +153,27 @@ describe("webhook server over HTTPS", () => {
     expect(reply.json().message).toMatch(/larger than the limit of 3145728 bytes/);
   });
 
+  it("refuses a body without a declared length once it passes the limit, with 413, and closes the connection", async () => {
+    const reply = await new Promise<Reply & { connection: string | undefined }>((resolve, reject) => {
+      const req = httpsRequest({ host: "127.0.0.1", port: server.port, method: "POST", path: "/validate", ca: bundle.caPem, agent: false, headers: { "transfer-encoding": "chunked" } }, (res) =>
+        collect(res).then((r) => resolve({ ...r, connection: res.headers.connection }), reject),
+      );
+      req.on("error", reject);
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      for (let i = 0; i < 4; i++) req.write(chunk);
+      req.end();
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.connection).toBe("close");
+    expect(reply.json().message).toMatch(/larger than the limit of 3145728 bytes/);
+  });
+
+  it("refuses a compressed body with 415", async () => {
+    const reply = await call("POST", "/validate", review(upjetEndpoint()), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    expect(reply.status).toBe(415);
+    expect(reply.json().message).toMatch(/UTF-8 JSON without Content-Encoding/);
+  });
+
   it("answers malformed JSON with 400", async () => {
     const reply = await call("POST", "/validate", '{"apiVersion": "admission.k8s.io/v1", ');
     expect(reply.status).toBe(400);
