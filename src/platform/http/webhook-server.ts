@@ -1,10 +1,10 @@
 /**
  * The admission webhook's HTTPS server: POST /validate, GET /healthz, GET /readyz.
  *
- * A plain `node:https` request handler, not express: the webhook has one hot route, and in
- * bench/webhook-load.mjs express's router, body-parser and response helpers cost more than
- * the review itself (README, "Benchmarks"). The deciding is passed in (AdmissionHandler,
- * wired by src/cli/serve.ts), so this file knows HTTP only.
+ * A plain `node:https` request handler, not express: the webhook has one hot route and two
+ * probes, and with express 5 and body-parser the cheapest review cost a third more server CPU
+ * (bench/webhook-load.mjs --mix light; README, "Benchmarks"). The deciding is passed in
+ * (AdmissionHandler, wired by src/cli/serve.ts), so this file knows HTTP only.
  */
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
