@@ -28,7 +28,7 @@ import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { HTTP_FAMILIES, REVIEW_FAMILIES } from "./adversarial.mjs";
 import { denyUnlessEndpoint, endpointManifest, vpce } from "./corpus.mjs";
-import { admissionReviewFor, builtCli, heapMiB, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
+import { admissionReviewFor, builtCli, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -184,13 +184,16 @@ function nextChunk(chunkNumber) {
 
 // --- the server ---------------------------------------------------------------------
 const work = scratch("s3vg-fuzz-");
-const { cli, generateCertificates, writeCertificates } = await builtCli(args.dist);
+const { generateCertificates, writeCertificates } = await builtCli(args.dist);
 const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
 const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
 writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }));
 const heapFlags = args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : [];
-const service = await startProcess(work, "webhook", [...heapFlags, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile], {}, args["memory-cgroup"]);
+const service = await startProcess(work, "webhook", [
+    ...heapFlags,
+    ...preloadedServe(args.dist, [inventoryFile], ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"]),
+  ], {}, args["memory-cgroup"]);
 let crashed = false;
 service.child.on("exit", (code, signal) => {
   crashed = true;

@@ -11,9 +11,10 @@
 //      (default 100k; --requests 1000000 for the note) with its trend.
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
-//        [--connections 10] [--dist dist] [--mix all|light]
-// The webhook runs as shipped: --no-kube with the hidden --preload-file (the inventory is
-// complete, so cross-resource rules run), info-level JSON logs to a file.
+//        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S]
+// The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
+// inventory filled before start through the library (bench/webhook-serve.mjs), so it is
+// complete and cross-resource rules run.
 import { execSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
@@ -25,20 +26,23 @@ import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
-import { admissionReviewFor, builtCli, heapMiB, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
+import { admissionReviewFor, builtCli, cpuSeconds, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
     requests: { type: "string", default: "100000" },
     seconds: { type: "string", default: "10" },
     connections: { type: "string", default: "10" },
+    // Paced rate for the latency step (req/s); default half of our measured maximum. A fixed
+    // rate compares two builds at the same load.
+    rate: { type: "string" },
     dist: { type: "string", default: "dist" },
     // "light": only the cheapest review (a Bucket without policy), to separate the cost of
     // the server (TLS, HTTP, JSON, logs, metrics) from the cost of the rules.
     mix: { type: "string", default: "all" },
   },
 });
-const { cli, generateCertificates, writeCertificates } = await builtCli(args.dist);
+const { generateCertificates, writeCertificates } = await builtCli(args.dist);
 const totalRequests = Number(args.requests);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
@@ -144,6 +148,7 @@ const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(files
   req.on("end", () => { JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body); });
 });
 server.keepAliveTimeout = 65000;
+process.on("SIGTERM", () => process.exit(0));
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
 `;
 
@@ -278,7 +283,32 @@ async function longRun(service, amount) {
     heapLastQuarter: samples.slice(-quarter).reduce((s, x) => s + x.heap, 0) / quarter,
     heapMax: Math.max(...samples.map((s) => s.heap)),
     samples: samples.length,
+    plot: rssPlot(samples, result.requests.total),
   };
+}
+
+/**
+ * RSS and heap over the run as text: about 24 rows, a bar per row scaled from 0 to the largest RSS.
+ * @param {{ t: number; rss: number; heap: number }[]} samples
+ * @param {number} requests
+ */
+function rssPlot(samples, requests) {
+  /** @type {{ t: number; rss: number; heap: number }[]} */
+  const rows = [];
+  const step = Math.max(1, Math.ceil(samples.length / 24));
+  const top = Math.max(...samples.map((x) => x.rss));
+  const last = /** @type {{ t: number }} */ (samples.at(-1)).t || 1;
+  for (let i = 0; i < samples.length; i += step) rows.push(/** @type {{ t: number; rss: number; heap: number }} */ (samples[i]));
+  const final = /** @type {{ t: number; rss: number; heap: number }} */ (samples.at(-1));
+  if (rows.at(-1) !== final) rows.push(final);
+  const width = 50;
+  return rows
+    .map((x) => {
+      const done = Math.round((requests * x.t) / last);
+      const bar = "#".repeat(Math.round((width * x.rss) / top));
+      return `  ${x.t.toFixed(0).padStart(5)} s  ~${String(done).padStart(8)} req  RSS ${x.rss.toFixed(0).padStart(4)} MiB  heap ${x.heap.toFixed(0).padStart(4)} MiB  |${bar}`;
+    })
+    .join("\n");
 }
 
 /** @type {(n: unknown, d?: number) => string} */
@@ -295,10 +325,13 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${p
 console.log(`other processes at start (top CPU):\n${otherLoad()}`);
 console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => `${(r.body.length / 1024).toFixed(1)} KB`).join(", ")}`);
 
-// WEBHOOK_PROFILE_DIR=/tmp/x writes a CPU profile of the webhook process (stopped with SIGTERM at the end).
+// WEBHOOK_PROFILE_DIR=/tmp/x writes CPU profiles of the webhook and the bare server (stopped with SIGTERM at the end).
 const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
-const service = await startProcess(work, "webhook", [...profileArgs, cli, "serve", "--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube", "--preload-file", inventoryFile]);
-const bare = await startProcess(work, "bare", ["-e", bareScript]);
+const service = await startProcess(work, "webhook", [
+  ...profileArgs,
+  ...preloadedServe(args.dist, [inventoryFile], ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"]),
+]);
+const bare = await startProcess(work, "bare", [...profileArgs, "-e", bareScript]);
 console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
 
 // Sanity: each corpus entry gets a well-formed answer.
@@ -319,31 +352,49 @@ for (const r of requests) {
 
 await cannon(service.port, { duration: 3 }); // warm-up (JIT)
 await cannon(bare.port, { duration: 3 });
-const ours = await cannon(service.port, { duration: seconds });
-const ceiling = await cannon(bare.port, { duration: seconds });
+/**
+ * autocannon at full speed, with the server's CPU time per answered request (µs, user + system).
+ * @param {{ child: import("node:child_process").ChildProcess; port: number }} target
+ */
+async function measured(target) {
+  const before = cpuSeconds(target.child.pid);
+  const result = await cannon(target.port, { duration: seconds });
+  const after = cpuSeconds(target.child.pid);
+  const perRequest = (/** @type {number} */ s) => (s * 1e6) / Math.max(1, result.requests.total);
+  return Object.assign(result, { cpuUser: perRequest(after.user - before.user), cpuSystem: perRequest(after.system - before.system) });
+}
+const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number }} */ r) => `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)})`;
+const ours = await measured(service);
+const ceiling = await measured(bare);
 console.log(`\nmax throughput (${connections} connections, ${seconds}s each):`);
-console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms)`);
-console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}`);
-console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7)`);
+console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms), ${cpuText(ceiling)}`);
+console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}, ${cpuText(ours)}`);
+console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7); CPU per request, bare / ours: ${fmt((ceiling.cpuUser + ceiling.cpuSystem) / (ours.cpuUser + ours.cpuSystem), 2)}`);
 
-const halfRate = Math.max(1, Math.floor(ours.requests.average / 2));
+const halfRate = args.rate ? Number(args.rate) : Math.max(1, Math.floor(ours.requests.average / 2));
 const bucketsBefore = await durationBuckets(service.metricsPort);
 const oursPaced = await pacedLatency(service.port, halfRate, seconds);
 const bucketsAfter = await durationBuckets(service.metricsPort);
 const barePaced = await pacedLatency(bare.port, halfRate, seconds);
-console.log(`\nlatency at half our max rate (${halfRate} req/s open loop, ${seconds}s):`);
+console.log(`\nlatency at ${args.rate ? "a fixed" : "half our max"} rate (${halfRate} req/s open loop, ${seconds}s):`);
 console.log(`  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`);
 console.log(`  s3-vpce-guard server-side time (admission_duration_seconds buckets): p50 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.5)}, p99 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.99)}`);
 console.log(`  bare server:   p50 ${fmt(barePaced.p50, 2)} ms, p99 ${fmt(barePaced.p99, 2)} ms, max ${fmt(barePaced.max, 1)} ms`);
 
-const long = await longRun(service, totalRequests);
-console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
-console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
-console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
+// --requests 0: no long run (throughput and latency only).
+if (totalRequests > 0) {
+  const long = await longRun(service, totalRequests);
+  console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
+  console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
+  console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
+  console.log(`  RSS over the run (requests estimated from the elapsed time at the average rate):\n${long.plot}`);
+}
 console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 if (profileArgs.length > 0) {
-  service.child.kill("SIGTERM");
-  await new Promise((/** @type {(value?: unknown) => void} */ done) => service.child.once("exit", done));
+  for (const child of [service.child, bare.child]) {
+    child.kill("SIGTERM");
+    await new Promise((/** @type {(value?: unknown) => void} */ done) => child.once("exit", done));
+  }
 }
 process.exit(0);

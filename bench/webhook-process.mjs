@@ -14,6 +14,17 @@ export const root = resolve(import.meta.dirname, "..");
 /** @typedef {{ child: import("node:child_process").ChildProcess; port: number; metricsPort: number; log: string }} Started */
 
 /**
+ * argv for `serve` (flags as on the command line, with --no-kube) whose inventory is filled
+ * from `inventoryFiles` (JSON Lists) and complete, through bench/webhook-serve.mjs.
+ * @param {string} dist
+ * @param {string[]} inventoryFiles
+ * @param {string[]} serveFlags
+ */
+export function preloadedServe(dist, inventoryFiles, serveFlags) {
+  return [join(root, "bench/webhook-serve.mjs"), "--dist", dist, ...inventoryFiles.flatMap((f) => ["--preload-file", f]), "--", ...serveFlags];
+}
+
+/**
  * A scratch directory removed at exit, and the child processes killed with it.
  * @param {string} prefix
  * @returns {Scratch}
@@ -75,6 +86,18 @@ export function startProcess(work, name, argv, env = {}, memoryCgroup = undefine
 export function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/** @type {RegExpExecArray} */ (/VmRSS:\s+(\d+)/.exec(status))[1]) / 1024;
+}
+
+/**
+ * CPU time a process has used so far, in seconds: user and system (kernel) apart.
+ * @param {number | undefined} pid
+ */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = 100; // USER_HZ on Linux
+  return { user: Number(fields[11]) / ticks, system: Number(fields[12]) / ticks };
 }
 
 /**

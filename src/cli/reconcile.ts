@@ -4,8 +4,6 @@
  * elects the one that writes PolicyReports and Events.
  */
 import { inventoryAdapter } from "../core/adapters/inventory-adapter.js";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { startAwsService, type AwsService } from "./aws-service.js";
@@ -16,7 +14,8 @@ import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
 import { componentLogger, createLogger, type Logger } from "../platform/telemetry/logging.js";
 import { createMetrics } from "../platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
-import { type Reconciler } from "../app/audit/reconciler.js";
+import { startHealthServer } from "../platform/http/listen.js";
+import type { Reconciler } from "../app/audit/reconciler.js";
 import { createReconciler } from "./kube-reconciler.js";
 import { RECONCILE_OPTIONS } from "./reconcile-usage.js";
 import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
@@ -50,27 +49,6 @@ export function parseReconcileArgs(args: string[]): ReconcileOptions {
 }
 
 
-function startHealthServer(port: number, host: string, ready: () => { ready: boolean; reason?: string }): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    } else if (path === "/readyz") {
-      const state = ready();
-      res.writeHead(state.ready ? 200 : 503, { "content-type": "text/plain" }).end(state.ready ? "ok\n" : `not ready: ${state.reason}\n`);
-    } else {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found: this port serves /healthz and /readyz\n");
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server);
-    });
-  });
-}
-
 /** Starts the reconciler with its ports; resolves once they listen (not waiting for the sync). */
 export async function startReconcile(options: ReconcileOptions, env: { logger?: Logger; kubeConfig?: KubeConfig } = {}): Promise<RunningReconciler> {
   const logger = env.logger ?? createLogger();
@@ -102,7 +80,7 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
     return undefined;
   });
   logger.info(
-    { metricsPort: metricsServer.port, healthPort: (health.address() as AddressInfo).port, identity: options.identity, leaderElection: options.leaderElection, lease: `${options.leaseNamespace}/${options.leaseName}` },
+    { metricsPort: metricsServer.port, healthPort: health.port, identity: options.identity, leaderElection: options.leaderElection, lease: `${options.leaseNamespace}/${options.leaseName}` },
     "reconcile: started",
   );
   let stopping: Promise<void> | undefined;
@@ -110,13 +88,13 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
     reconciler,
     cluster,
     metricsServer,
-    healthPort: (health.address() as AddressInfo).port,
+    healthPort: health.port,
     stop() {
       stopping ??= (async () => {
         await reconciler.stop();
         (await aws)?.stop();
         await cluster.stop();
-        await Promise.all([metricsServer.close(), new Promise<void>((resolve) => health.close(() => resolve()))]);
+        await Promise.all([metricsServer.close(), health.close()]);
       })();
       return stopping;
     },

@@ -13,8 +13,6 @@ export const SERVE_OPTIONS = {
   "ready-without-sync": { type: "boolean", default: false },
   "body-limit": { type: "string" },
   "time-budget-ms": { type: "string" },
-  // Hidden: fills the inventory from manifests (benchmarks, demos; needs --no-kube).
-  "preload-file": { type: "string", multiple: true },
   ...LEASE_ARG_OPTIONS,
 } as const;
 

@@ -4,13 +4,11 @@
  * (leader-elected audit into PolicyReports and Events) that shares it.
  */
 import { inventoryAdapter } from "../core/adapters/inventory-adapter.js";
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { startAwsService, type AwsService } from "./aws-service.js";
 import { loadConfigOrDefault } from "./config/config-file.js";
-import type { Config } from "./config/schema.js";
-import { fillInventory } from "../core/adapters/inventory-adapter.js";
+import type { Config } from "../core/config.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import { ClusterInventory, type ClusterInventoryOptions } from "../platform/kube/cluster-inventory.js";
 import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
@@ -20,7 +18,7 @@ import { startMetricsServer, type MetricsServer } from "../platform/http/metrics
 import { type Reconciler } from "../app/audit/reconciler.js";
 import { createReconciler } from "./kube-reconciler.js";
 import { startWebhookServer, type WebhookServer } from "../platform/http/webhook-server.js";
-import { loadInputs } from "./input-files.js";
+import { admissionHandler } from "./admission-handler.js";
 import { SERVE_OPTIONS } from "./serve-usage.js";
 import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
 
@@ -40,11 +38,6 @@ export interface ServeOptions {
   bodyLimitBytes?: number;
   timeBudgetMs?: number;
   shutdownTimeoutMs?: number;
-  /**
-   * Hidden (benchmarks, demos): manifests read into the inventory at start, which then
-   * counts as complete, as in the CLI. Only with --no-kube.
-   */
-  preloadPaths?: string[];
 }
 
 export interface RunningService {
@@ -65,48 +58,24 @@ export interface ServiceEnvironment {
   /** Passed to the ClusterInventory (tests shorten discovery and backoff). */
   discoveryIntervalMs?: number;
   informer?: ClusterInventoryOptions["informer"];
+  /**
+   * Fills the inventory before the ports open (benchmarks, demos: bench/webhook-serve.mjs);
+   * with `inventory.complete` set, cross-resource rules run as after a first sync. Only
+   * with --no-kube.
+   */
+  preload?: (inventory: Inventory, config: Config) => void;
 }
 
-
-/** JSON files (one object or a List) are read with JSON.parse: a 10k-object List is too big for a YAML parse. */
-async function readPreload(paths: string[], logger: Logger): Promise<unknown[]> {
-  const objects: unknown[] = [];
-  const yamlPaths: string[] = [];
-  for (const path of paths) {
-    if (!path.endsWith(".json")) {
-      yamlPaths.push(path);
-      continue;
-    }
-    const parsed = JSON.parse(await readFile(path, "utf8")) as { kind?: unknown; items?: unknown };
-    if (parsed.kind === "List" && Array.isArray(parsed.items)) for (const item of parsed.items as unknown[]) objects.push(item);
-    else objects.push(parsed);
-  }
-  if (yamlPaths.length > 0) {
-    const { documents, errors } = await loadInputs(yamlPaths);
-    for (const e of errors) logger.warn({ file: e.file, line: e.line, reason: e.message }, "preload: input not read");
-    for (const document of documents) objects.push(document.object);
-  }
-  return objects;
-}
-
-async function preload(inventory: Inventory, config: Config, paths: string[], logger: Logger): Promise<void> {
-  const objects = await readPreload(paths, logger);
-  fillInventory(objects.map((object) => ({ object })), inventory, config);
-  inventory.complete = true;
-  logger.info({ objects: inventory.size }, "preload: inventory filled from files");
-}
 
 /** Starts everything; resolves once both ports listen (not waiting for the inventory sync). */
 export async function startService(options: ServeOptions, env: ServiceEnvironment = {}): Promise<RunningService> {
   const logger = env.logger ?? createLogger();
   const config = await loadConfigOrDefault(options.configPath);
+  if (env.preload && !options.noKube) throw new Error("an inventory filled beforehand only works with --no-kube (the cluster's watches fill it otherwise)");
   const inventory = new Inventory();
+  env.preload?.(inventory, config);
   const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });
   let cluster: ClusterInventory | undefined;
-  if (options.preloadPaths?.length) {
-    if (!options.noKube) throw new Error("--preload-file only works with --no-kube");
-    await preload(inventory, config, options.preloadPaths, logger);
-  }
   const kubeConfig = options.noKube ? undefined : (env.kubeConfig ?? loadKubeConfig({ withoutCluster: "pass --no-kube to serve admission without a cluster" }));
   if (kubeConfig) {
     cluster = new ClusterInventory({
@@ -145,13 +114,11 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     keyFile: options.tlsKey,
     port: options.port,
     host: options.host,
-    config,
-    inventory,
+    // Until the first sync (never with --no-kube, unless filled beforehand) the inventory is
+    // incomplete, and rules that need the whole cluster stay silent.
+    admission: admissionHandler({ config, inventory, inventoryComplete: () => inventory.complete }),
     metrics,
     logger,
-    // --no-kube without preload: the inventory holds nothing, so rules that need the
-    // whole cluster must not run (inventory.complete stays false).
-    inventoryComplete: () => inventory.complete,
     ready: () =>
       options.noKube || options.readyWithoutSync || inventory.complete
         ? { ready: true }
@@ -226,7 +193,6 @@ export function parseServeArgs(args: string[]): ServeOptions {
     readyWithoutSync: values["ready-without-sync"] ?? false,
     bodyLimitBytes: positive("body-limit", values["body-limit"]),
     timeBudgetMs: positive("time-budget-ms", values["time-budget-ms"]),
-    ...(values["preload-file"] ? { preloadPaths: values["preload-file"] } : {}),
     lease: leaseFlags(values),
   };
 }

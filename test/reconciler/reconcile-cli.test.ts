@@ -52,7 +52,8 @@ describe("reconcile ports", () => {
       expect(await get(running.healthPort, "/healthz")).toEqual({ status: 200, text: "ok\n" });
       const ready = await get(running.healthPort, "/readyz");
       expect(ready.status).toBe(503);
-      expect(ready.text).toContain("waiting for the first inventory sync");
+      // The same format as the webhook's /readyz (src/platform/http/listen.ts).
+      expect(JSON.parse(ready.text)).toEqual({ ready: false, reason: expect.stringContaining("waiting for the first inventory sync") });
       const metrics = await get(running.metricsServer.port, "/metrics");
       expect(metrics.text).toMatch(/^s3_vpce_guard_leader 0$/m);
       expect(metrics.text).toContain("# TYPE s3_vpce_guard_violations gauge");

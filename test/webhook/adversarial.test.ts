@@ -15,6 +15,7 @@ import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { decide, MAX_DENY_LINES, MAX_WARNINGS, parseAdmissionReview } from "../../src/app/admission.js";
 import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
 import { startWebhookServer, type WebhookServer } from "../../src/platform/http/webhook-server.js";
+import { admissionHandler } from "../../src/cli/admission-handler.js";
 import { config } from "../helpers/check.js";
 import { upjetEndpoint } from "../helpers/manifests.js";
 
@@ -65,11 +66,9 @@ describe("adversarial inputs against a running webhook", () => {
       keyFile: files.key,
       port: 0,
       host: "127.0.0.1",
-      config: config(),
-      inventory: new Inventory(),
+      admission: admissionHandler({ config: config(), inventory: new Inventory(), inventoryComplete: () => true }),
       metrics,
       logger: createLogger({ destination: logStream, level: "debug" }),
-      inventoryComplete: () => true,
       ready: () => ({ ready: true }),
       handshakeTimeoutMs: 300,
       maxConnections: MAX_CONNECTIONS,

@@ -3,7 +3,10 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startService, type RunningService } from "../../src/cli/serve.js";
+import { parseServeArgs, startService, type RunningService } from "../../src/cli/serve.js";
+import { fillInventory } from "../../src/core/adapters/inventory-adapter.js";
+import type { Inventory } from "../../src/core/inventory/inventory.js";
+import type { Config } from "../../src/core/config.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
 import { communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy } from "../helpers/manifests.js";
@@ -53,10 +56,12 @@ describe("startService --no-kube", () => {
     expect(response.warnings ?? []).not.toContainEqual(expect.stringContaining("unknown-endpoint-reference"));
   });
 
-  it("with --preload-file, the preloaded objects are the complete inventory", async () => {
-    const inventoryFile = join(dir, "inventory.json");
-    writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: [communityEndpoint({ awsId: "vpce-0123456789abcdef0" })] }));
-    const service = await startService({ ...options(), preloadPaths: [inventoryFile] }, { logger });
+  it("with an inventory filled beforehand (as the benchmarks do), it is the complete inventory", async () => {
+    const preload = (inventory: Inventory, config: Config) => {
+      fillInventory([{ object: communityEndpoint({ awsId: "vpce-0123456789abcdef0" }) }], inventory, config);
+      inventory.complete = true;
+    };
+    const service = await startService(options(), { logger, preload });
     started.push(service);
     expect(service.inventory.size).toBe(1);
     expect(service.inventory.complete).toBe(true);
@@ -64,11 +69,15 @@ describe("startService --no-kube", () => {
     expect(response.warnings).toContainEqual(expect.stringContaining("[unknown-endpoint-reference]"));
   });
 
-  it("refuses --preload-file without --no-kube, and a bad config with the config's message", async () => {
-    await expect(startService({ ...options(), noKube: false, preloadPaths: ["x.json"] }, { logger })).rejects.toThrow(/--preload-file only works with --no-kube/);
+  it("refuses a filled inventory with a cluster, and a bad config with the config's message", async () => {
+    await expect(startService({ ...options(), noKube: false }, { logger, preload: () => undefined })).rejects.toThrow(/only works with --no-kube/);
     const badConfig = join(dir, "bad.yaml");
     writeFileSync(badConfig, "rules:\n  no-such-rule: { action: deny }\n");
     await expect(startService({ ...options(), configPath: badConfig }, { logger })).rejects.toThrow(/bad\.yaml/);
+  });
+
+  it("has no --preload-file flag: benchmarks fill the inventory through the library", () => {
+    expect(() => parseServeArgs(["--tls-cert", "c", "--tls-key", "k", "--preload-file", "x.json"])).toThrow(/preload-file/);
   });
 
   it("stop() closes both ports", async () => {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { closeServer, listen, pathOf } from "./listen.js";
 
 export interface MetricsServer {
   readonly port: number;
@@ -14,8 +14,7 @@ export interface MetricsServer {
  */
 export async function startMetricsServer(registry: Registry, port: number, host = "0.0.0.0"): Promise<MetricsServer> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path !== "/metrics") {
+    if (pathOf(req) !== "/metrics") {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: only /metrics is served on this port\n");
       return;
     }
@@ -29,20 +28,6 @@ export async function startMetricsServer(registry: Registry, port: number, host 
     );
   });
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  const bound = await listen(server, port, host);
+  return { port: bound, server, close: () => closeServer(server) };
 }

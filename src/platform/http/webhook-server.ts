@@ -1,13 +1,18 @@
+/**
+ * The admission webhook's HTTPS server: POST /validate, GET /healthz, GET /readyz.
+ *
+ * One request handler under express 5's app, without express's body parsers or per-route
+ * middleware: with body-parser and per-request closures the cheapest review cost a third more
+ * server CPU, while express's router in front of this handler measured the same as plain
+ * `node:https` (bench/webhook-load.mjs --mix light; README, "Benchmarks"). The deciding is
+ * passed in (AdmissionHandler, wired by src/cli/serve.ts), so this file knows HTTP only.
+ */
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import express, { type NextFunction, type Request, type Response } from "express";
-import type { Config } from "../../core/config.js";
-import type { Inventory } from "../../core/inventory/inventory.js";
+import express from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { logRateLimiter, type Logger } from "../telemetry/logging.js";
 import type { Metrics } from "../telemetry/metrics.js";
-import { WATCHED_KINDS } from "../../core/model/kinds.js";
-import { textNestingBeyond } from "../../core/iam/parse.js";
-import { decide, parseAdmissionReview, type AdmissionRequest } from "../../app/admission.js";
+import { answerProbe, closeServer, listen, pathOf, sendJson, type Readiness } from "./listen.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";
 
 export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
@@ -25,25 +30,47 @@ export const DEFAULT_MAX_CONNECTIONS = 256;
  */
 export const MAX_BODY_DEPTH = 1000;
 
-class BodyTooDeep extends Error {
-  readonly type = "body.too.deep";
+/** The request as far as the server needs it: ids for logs, labels for metrics. */
+export interface AdmittedRequest {
+  uid: string;
+  kind: { group: string; version: string; kind: string };
+  operation: string;
+  namespace?: string;
+  name?: string;
+  dryRun?: boolean;
 }
 
-/** body-parser's verify hook: runs on the raw bytes before JSON.parse (UTF-8 keeps ASCII bytes as they are). */
-function refuseDeepBodies(_req: unknown, _res: unknown, buffer: Buffer): void {
-  const offset = textNestingBeyond(buffer.toString("latin1"), MAX_BODY_DEPTH);
-  if (offset !== undefined) throw new BodyTooDeep(`request body nests more than ${MAX_BODY_DEPTH} levels deep (at byte ${offset}); Kubernetes objects nest far less`);
+/** A decision as far as the server needs it: the AdmissionReview to send, and what to count and log. */
+export interface AdmittedResult {
+  review: unknown;
+  decision: "allowed" | "denied" | "warned";
+  findings: readonly { rule: string; action: string }[];
+  undecided?: readonly string[];
+  subject?: { ref: { name: string } };
+  limitExceeded?: boolean;
+  workSteps?: number;
 }
 
-export interface WebhookDependencies {
-  config: Config;
-  inventory: Inventory;
+/** The admission use case (src/app/admission.ts), passed in by the composition root. */
+export interface AdmissionHandler<Request extends AdmittedRequest = AdmittedRequest> {
+  /** Checks the AdmissionReview envelope; the message names the field at fault. */
+  parse(body: unknown): { ok: true; request: Request } | { ok: false; message: string };
+  /** Decides one request (synchronous, never waits). */
+  decide(request: Request): AdmittedResult;
+  /** Offset where JSON text first nests deeper than `limit`, else undefined (checked before JSON.parse). */
+  nestingBeyond(text: string, limit: number): number | undefined;
+  /** Kinds that get their own metric label; any other kind counts as "other". */
+  watchedKinds: ReadonlySet<string>;
+  /** For the log line when a review exceeds its work budget. */
+  limits: { workSteps: number; onExceeded: string };
+}
+
+export interface WebhookDependencies<Request extends AdmittedRequest = AdmittedRequest> {
+  admission: AdmissionHandler<Request>;
   metrics: Metrics;
   logger: Logger;
-  /** True once the inventory has had its first full sync (always false with --no-kube). */
-  inventoryComplete: () => boolean;
   /** Readiness beyond "TLS loaded and not shutting down": e.g. the first sync. */
-  ready: () => { ready: boolean; reason?: string };
+  ready: () => Readiness;
   /** Request bodies above this are refused with 413 (default 3 MiB, the API server's limit). */
   bodyLimitBytes?: number;
   /**
@@ -52,185 +79,225 @@ export interface WebhookDependencies {
    * still unanswered after the budget gets a 503 instead of hanging.
    */
   timeBudgetMs?: number;
-  /** Test clock. */
-  now?: () => Date;
+  /** Milliseconds clock of the log rate limiter (tests). */
+  now?: () => number;
 }
 
-interface JsonError {
-  status: number;
-  message: string;
+const seconds = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e9;
+
+/** V8's message quotes the start of the body (which may hold secrets): keep only the position. */
+function invalidJsonMessage(error: unknown): string {
+  const position = /position (\d+)/.exec((error as Error).message)?.[1];
+  return `request body is not valid JSON${position ? ` (first error at byte ${position})` : ""}; send an AdmissionReview v1 as JSON`;
 }
 
-function bodyError(error: unknown, limit: number): JsonError {
-  if (error instanceof BodyTooDeep) return { status: 400, message: error.message };
-  const type = (error as { type?: unknown }).type;
-  if (type === "entity.too.large") {
-    return { status: 413, message: `request body is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` };
-  }
-  if (type === "entity.parse.failed") {
-    // V8's message quotes the start of the body (which may hold secrets): keep only the position.
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    return { status: 400, message: `request body is not valid JSON${position ? ` (first error at byte ${position})` : ""}; send an AdmissionReview v1 as JSON` };
-  }
-  if (type === "encoding.unsupported" || type === "charset.unsupported") return { status: 415, message: "unsupported request encoding or charset; send UTF-8 JSON without Content-Encoding" };
-  if (type === "request.aborted") return { status: 400, message: "the client aborted the request before the body was complete" };
-  return { status: 500, message: `internal error: ${String((error as Error)?.message ?? error).slice(0, 200)}` };
+/** Only UTF-8 JSON, not compressed (the API server sends nothing else). */
+function unsupportedEncoding(req: IncomingMessage): boolean {
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.toLowerCase() !== "identity") return true;
+  const type = req.headers["content-type"];
+  if (type === undefined || !type.includes("charset")) return false;
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
+  return charset !== undefined && charset !== "utf-8" && charset !== "utf8";
 }
-
-const sendJson = (res: Response, status: number, body: unknown): void => {
-  if (res.headersSent) return;
-  res.status(status).json(body);
-};
-
-const KIND_LABELS: ReadonlySet<string> = new Set(WATCHED_KINDS.map((k) => k.kind));
 
 /**
- * The kind metric label comes from the request, which anyone reaching the port can write: a
- * kind we do not watch becomes "other", so the number of series (and the memory and scrape
- * size they cost) stays bounded whatever is sent. The operation needs no such guard:
- * parseAdmissionReview refuses any but the four API server operations.
+ * The request handler (no TLS here, see startWebhookServer). Per request: one timer for the
+ * time budget, the body read as Buffers up to the limit, one UTF-8 decode, one nesting scan,
+ * one JSON.parse, one JSON.stringify; metrics through label children cached per kind and
+ * operation; a log line only for denials, warnings and errors.
  */
-function kindLabel(request: AdmissionRequest): string {
-  return KIND_LABELS.has(request.kind.kind) ? request.kind.kind : "other";
-}
-
-/** The express app: POST /validate, GET /healthz, GET /readyz. No TLS here (see startWebhookServer). */
-export function createWebhookApp(deps: WebhookDependencies, state: { shuttingDown: boolean } = { shuttingDown: false }): express.Express {
-  const { metrics, logger } = deps;
+export function createWebhookHandler<Request extends AdmittedRequest>(
+  deps: WebhookDependencies<Request>,
+  state: { shuttingDown: boolean } = { shuttingDown: false },
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { metrics, logger, admission } = deps;
   const limit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const budget = deps.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
   // Malformed, oversized and stalled requests: at most 10 log lines a second (metrics count all).
-  const logBadRequest = logRateLimiter(10);
-  const app = express();
-  app.disable("x-powered-by");
-  app.disable("etag");
-  app.set("query parser", false);
+  const logBadRequest = logRateLimiter(10, deps.now);
+  const ready = (): Readiness => (state.shuttingDown ? { ready: false, reason: "shutting down" } : deps.ready());
 
-  const recordError = (kind: string, operation: string, seconds: number) => {
-    metrics.admissionRequests.inc({ kind, operation, decision: "error" });
-    metrics.admissionDuration.observe({ kind, operation }, seconds);
+  /**
+   * The kind metric label comes from the request, which anyone reaching the port can write: a
+   * kind we do not watch becomes "other", so the number of series (and the memory and scrape
+   * size they cost) stays bounded whatever is sent. The operation needs no such guard: the
+   * handler's parse refuses any but the four API server operations. Label children are cached
+   * per (kind, operation): at most (watched kinds + 2) × 5 entries.
+   */
+  const series = new Map<string, { duration: ReturnType<Metrics["admissionDuration"]["labels"]>; byDecision: Map<string, ReturnType<Metrics["admissionRequests"]["labels"]>> }>();
+  const seriesOf = (kind: string, operation: string) => {
+    const key = `${kind}\u0000${operation}`;
+    let entry = series.get(key);
+    if (!entry) {
+      entry = { duration: metrics.admissionDuration.labels({ kind, operation }), byDecision: new Map() };
+      series.set(key, entry);
+    }
+    return entry;
+  };
+  const record = (kind: string, operation: string, decision: string, elapsed: number) => {
+    const entry = seriesOf(kind, operation);
+    let counter = entry.byDecision.get(decision);
+    if (!counter) {
+      counter = metrics.admissionRequests.labels({ kind, operation, decision });
+      entry.byDecision.set(decision, counter);
+    }
+    counter.inc();
+    entry.duration.observe(elapsed);
+  };
+  const recordError = (started: bigint) => record("unknown", "unknown", "error", seconds(started));
+
+  const reject = (res: ServerResponse, started: bigint, status: number, message: string, headers: Record<string, string> = {}) => {
+    recordError(started);
+    logBadRequest((extra) => logger.warn({ status, reason: message, ...extra }, "admission: request rejected"));
+    sendJson(res, status, { message }, headers);
   };
 
-  app.get("/healthz", (_req, res) => {
-    res.type("text/plain").send("ok\n");
-  });
-
-  app.get("/readyz", (_req, res) => {
-    if (state.shuttingDown) return sendJson(res, 503, { ready: false, reason: "shutting down" });
-    const readiness = deps.ready();
-    sendJson(res, readiness.ready ? 200 : 503, readiness.ready ? { ready: true } : { ready: false, reason: readiness.reason ?? "not ready" });
-  });
-
-  app.post(
-    "/validate",
-    (req: Request, res: Response, next: NextFunction) => {
-      res.locals.started = process.hrtime.bigint();
-      const timer = setTimeout(() => {
-        if (res.headersSent) return;
-        const seconds = Number(process.hrtime.bigint() - (res.locals.started as bigint)) / 1e9;
-        recordError("unknown", "unknown", seconds);
-        logBadRequest((extra) => logger.warn({ budgetMs: budget, remote: req.socket.remoteAddress, ...extra }, "admission: request not answered within the time budget (slow or stalled body)"));
-        sendJson(res, 503, { message: `the request was not complete within the ${budget} ms time budget` });
-        req.socket.destroySoon();
-      }, budget);
-      const clear = () => clearTimeout(timer);
-      res.once("finish", clear);
-      res.once("close", clear);
-      next();
-    },
-    // A declared length over the limit is refused at once, before any of the body is read or
-    // waited for (body-parser would drain the body first); the connection is then closed.
-    (req: Request, res: Response, next: NextFunction) => {
-      const declared = Number(req.headers["content-length"]);
-      if (!(declared > limit)) return next();
-      const seconds = Number(process.hrtime.bigint() - (res.locals.started as bigint)) / 1e9;
-      recordError("unknown", "unknown", seconds);
-      logBadRequest((extra) => logger.warn({ status: 413, declaredBytes: declared, limitBytes: limit, ...extra }, "admission: request rejected (declared body too large)"));
-      res.set("Connection", "close");
-      sendJson(res, 413, { message: `request body of ${declared} bytes is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` });
-      res.once("finish", () => req.socket.destroySoon());
-    },
-    // Any content type: some clients omit it, and the body is JSON by contract.
-    express.json({ limit, type: () => true, strict: false, verify: refuseDeepBodies }),
-    (req: Request, res: Response) => handleValidate(req, res),
-  );
-
-  const handleValidate = (req: Request, res: Response) => {
-    const started = res.locals.started as bigint;
-    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-    const parsed = parseAdmissionReview(req.body);
+  const answer = (res: ServerResponse, started: bigint, text: string) => {
+    let body: unknown;
+    const tooDeep = admission.nestingBeyond(text, MAX_BODY_DEPTH);
+    if (tooDeep !== undefined) {
+      return reject(res, started, 400, `request body nests more than ${MAX_BODY_DEPTH} levels deep (at byte ${tooDeep}); Kubernetes objects nest far less`);
+    }
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      return reject(res, started, 400, invalidJsonMessage(error));
+    }
+    const parsed = admission.parse(body);
     if (!parsed.ok) {
-      recordError("unknown", "unknown", elapsed());
+      recordError(started);
       logBadRequest((extra) => logger.warn({ reason: parsed.message, ...extra }, "admission: malformed AdmissionReview"));
       return sendJson(res, 400, { message: parsed.message });
     }
-    const request: AdmissionRequest = parsed.request;
-    const kind = kindLabel(request);
-    const operation = request.operation;
-    let result;
+    const request = parsed.request;
+    const kind = admission.watchedKinds.has(request.kind.kind) ? request.kind.kind : "other";
+    let result: AdmittedResult;
     try {
-      result = decide(request, {
-        config: deps.config,
-        inventory: deps.inventory,
-        inventoryComplete: deps.inventoryComplete(),
-        ...(deps.now ? { now: deps.now() } : {}),
-      });
+      result = admission.decide(request);
     } catch (error) {
       // The engine and adapters never throw on bad input; reaching this is a bug. Answer
       // 500 and let the webhook's failurePolicy decide, rather than guess allowed/denied.
-      recordError(kind, operation, elapsed());
+      record(kind, request.operation, "error", seconds(started));
       logger.error({ err: error, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name }, "admission: internal error while reviewing");
       return sendJson(res, 500, { message: `s3-vpce-guard internal error while reviewing ${request.kind.kind} ${request.name ?? ""}: ${(error as Error)?.message ?? String(error)}` });
     }
-    const seconds = elapsed();
-    metrics.admissionRequests.inc({ kind, operation, decision: result.decision });
-    metrics.admissionDuration.observe({ kind, operation }, seconds);
+    const elapsed = seconds(started);
+    record(kind, request.operation, result.decision, elapsed);
     for (const finding of result.findings) metrics.admissionFindings.inc({ rule: finding.rule, action: finding.action });
-    for (const rule of result.undecided ?? []) metrics.undecided.inc({ rule });
+    if (result.undecided) for (const rule of result.undecided) metrics.undecided.inc({ rule });
+    if (result.limitExceeded) {
+      metrics.reviewLimitExceeded.inc({ decision: result.decision === "denied" ? "denied" : "allowed" });
+      logger.warn(
+        { uid: request.uid, kind: request.kind.kind, namespace: request.namespace ?? null, name: request.name ?? null, workSteps: result.workSteps, limit: admission.limits.workSteps, onExceeded: admission.limits.onExceeded },
+        "admission: object not checked, it needs more work than limits.workSteps",
+      );
+    }
     // Never the object or its policies at info level: ids, decision and rule ids only. A clean
     // "allowed" is the common case and logged at debug: at thousands of reviews a second the
     // log line would cost more than the review (as Gatekeeper logs only denies by default).
-    if (result.limitExceeded) {
-      metrics.reviewLimitExceeded.inc({ decision: result.decision === "denied" ? "denied" : "allowed" });
-      logger.warn({ uid: request.uid, kind: request.kind.kind, namespace: request.namespace ?? null, name: request.name ?? null, workSteps: result.workSteps, limit: deps.config.limits.workSteps, onExceeded: deps.config.limits.onExceeded }, "admission: object not checked, it needs more work than limits.workSteps");
+    const level = result.findings.length > 0 || result.decision !== "allowed" ? "info" : "debug";
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          uid: request.uid,
+          kind: request.kind.kind,
+          apiVersion: request.kind.group ? `${request.kind.group}/${request.kind.version}` : request.kind.version,
+          namespace: request.namespace ?? null,
+          name: request.name ?? result.subject?.ref.name ?? null,
+          operation: request.operation,
+          dryRun: request.dryRun === true,
+          decision: result.decision,
+          rules: result.findings.length > 0 ? result.findings.map((f) => `${f.rule}:${f.action}`) : undefined,
+          durationMs: Math.round(elapsed * 1e6) / 1e3,
+        },
+        "admission decision",
+      );
     }
-    const log = result.findings.length > 0 || result.decision !== "allowed" ? logger.info.bind(logger) : logger.debug.bind(logger);
-    log(
-      {
-        uid: request.uid,
-        kind: request.kind.kind,
-        apiVersion: request.kind.group ? `${request.kind.group}/${request.kind.version}` : request.kind.version,
-        namespace: request.namespace ?? null,
-        name: request.name ?? result.subject?.ref.name ?? null,
-        operation: request.operation,
-        dryRun: request.dryRun === true,
-        decision: result.decision,
-        rules: result.findings.length > 0 ? result.findings.map((f) => `${f.rule}:${f.action}`) : undefined,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-      },
-      "admission decision",
-    );
-    if (seconds * 1000 > budget) logger.warn({ uid: request.uid, durationMs: seconds * 1000, budgetMs: budget }, "admission: review took longer than the time budget");
+    if (elapsed * 1000 > budget) logger.warn({ uid: request.uid, durationMs: elapsed * 1000, budgetMs: budget }, "admission: review took longer than the time budget");
     sendJson(res, 200, result.review);
   };
 
-  app.use((req: Request, res: Response) => {
-    sendJson(res, 404, { message: `no route for ${req.method} ${req.path}; the webhook serves POST /validate, GET /healthz and GET /readyz` });
-  });
+  const validate = (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    // A declared length over the limit is refused at once, before any of the body is read or
+    // waited for; the connection is then closed.
+    const declared = Number(req.headers["content-length"]);
+    if (declared > limit) {
+      recordError(started);
+      logBadRequest((extra) => logger.warn({ status: 413, declaredBytes: declared, limitBytes: limit, ...extra }, "admission: request rejected (declared body too large)"));
+      sendJson(res, 413, { message: `request body of ${declared} bytes is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` }, { connection: "close" });
+      res.once("finish", () => req.socket.destroySoon());
+      return;
+    }
+    if (unsupportedEncoding(req)) {
+      reject(res, started, 415, "unsupported request encoding or charset; send UTF-8 JSON without Content-Encoding");
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      recordError(started);
+      logBadRequest((extra) => logger.warn({ budgetMs: budget, remote: req.socket.remoteAddress, ...extra }, "admission: request not answered within the time budget (slow or stalled body)"));
+      sendJson(res, 503, { message: `the request was not complete within the ${budget} ms time budget` });
+      req.socket.destroySoon();
+    }, budget);
+    const finish = () => {
+      done = true;
+      clearTimeout(timer);
+      req.removeListener("data", onData);
+    };
+    const onData = (chunk: Buffer) => {
+      if (done) return;
+      received += chunk.length;
+      if (received > limit) {
+        finish();
+        reject(res, started, 413, `request body is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects`, { connection: "close" });
+        res.once("finish", () => req.socket.destroySoon());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => {
+      if (done) return;
+      finish();
+      const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks, received).toString("utf8");
+      answer(res, started, text);
+    });
+    // The client went away before the body was complete: nothing to answer, but counted.
+    const aborted = () => {
+      if (done) return;
+      finish();
+      recordError(started);
+    };
+    req.on("error", aborted);
+    req.once("close", aborted);
+  };
 
-  // Express error handler (four arguments): body-parser errors and anything unexpected.
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const { status, message } = bodyError(error, limit);
-    const started = res.locals.started as bigint | undefined;
-    if (req.path === "/validate") recordError("unknown", "unknown", started ? Number(process.hrtime.bigint() - started) / 1e9 : 0);
-    if (status >= 500) logger.error({ err: error, status, reason: message }, "admission: request rejected");
-    else logBadRequest((extra) => logger.warn({ status, reason: message, ...extra }, "admission: request rejected"));
-    sendJson(res, status, { message });
-  });
+  return (req, res) => {
+    const path = pathOf(req);
+    if (path === "/validate" && req.method === "POST") return validate(req, res);
+    if (answerProbe(req, res, path, ready)) return;
+    req.resume();
+    sendJson(res, 404, { message: `no route for ${req.method} ${path}; the webhook serves POST /validate, GET /healthz and GET /readyz` });
+  };
+}
+
+/** express 5's app around the one handler: no header or ETag it would add per answer. */
+function webhookApp(handler: (req: IncomingMessage, res: ServerResponse) => void): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  app.use((req, res) => handler(req, res));
   return app;
 }
 
-export interface WebhookServerOptions extends WebhookDependencies {
+export interface WebhookServerOptions<Request extends AdmittedRequest = AdmittedRequest> extends WebhookDependencies<Request> {
   certFile: string;
   keyFile: string;
   port: number;
@@ -251,12 +318,11 @@ export interface WebhookServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** HTTPS (TLS ≥ 1.2) around the app, with certificate reload. Resolves once listening. */
-export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+/** HTTPS (TLS ≥ 1.2) around the handler, with certificate reload. Resolves once listening. */
+export async function startWebhookServer<Request extends AdmittedRequest>(options: WebhookServerOptions<Request>): Promise<WebhookServer> {
   const material = await loadTlsMaterial(options.certFile, options.keyFile);
   const state = { shuttingDown: false };
-  const app = createWebhookApp(options, state);
-  const server = createServer({ ...secureOptions(material), handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS }, app);
+  const server = createServer({ ...secureOptions(material), handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS }, webhookApp(createWebhookHandler(options, state)));
   // Slow-client limits: nothing may hold a socket much longer than the API server waits.
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.headersTimeout = 10_000;
@@ -270,32 +336,19 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     pollMs: options.tlsPollMs,
     onChange: (next) => server.setSecureContext(secureOptions(next)),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "0.0.0.0", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const port = await listen(server, options.port, options.host ?? "0.0.0.0");
   tls.start();
   let closing: Promise<void> | undefined;
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port,
     tls,
     close(timeoutMs = 10_000) {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= (() => {
         state.shuttingDown = true;
         tls.stop();
-        const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
-        force.unref();
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        // Keep-alive connections with no request in flight would hold close() open.
-        server.closeIdleConnections();
-      });
+        return closeServer(server, timeoutMs);
+      })();
       return closing;
     },
   };
