@@ -3,23 +3,20 @@
  * --no-kube — the informer-fed inventory that cross-resource rules read and the reconciler
  * (leader-elected audit into PolicyReports and Events) that shares it.
  */
-import { inventoryAdapter } from "../core/adapters/inventory-adapter.js";
 import { parseArgs } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { startAwsService, type AwsService } from "./aws-service.js";
-import { loadConfigOrDefault } from "./config/config-file.js";
 import type { Config } from "../core/config.js";
 import { Inventory } from "../core/inventory/inventory.js";
 import { ClusterInventory, type ClusterInventoryOptions } from "../platform/kube/cluster-inventory.js";
 import { loadKubeConfig } from "../platform/kube/kubeconfig.js";
 import { createLogger, type Logger } from "../platform/telemetry/logging.js";
-import { createMetrics, type Metrics } from "../platform/telemetry/metrics.js";
+import type { Metrics } from "../platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
 import { type Reconciler } from "../app/audit/reconciler.js";
-import { createReconciler } from "./kube-reconciler.js";
 import { startWebhookServer, type WebhookServer } from "../platform/http/webhook-server.js";
 import { admissionHandler } from "./admission-handler.js";
 import { SERVE_OPTIONS } from "./serve-usage.js";
+import { sharedServices } from "./services.js";
 import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
 
 export interface ServeOptions {
@@ -70,45 +67,19 @@ export interface ServiceEnvironment {
 /** Starts everything; resolves once both ports listen (not waiting for the inventory sync). */
 export async function startService(options: ServeOptions, env: ServiceEnvironment = {}): Promise<RunningService> {
   const logger = env.logger ?? createLogger();
-  const config = await loadConfigOrDefault(options.configPath);
   if (env.preload && !options.noKube) throw new Error("an inventory filled beforehand only works with --no-kube (the cluster's watches fill it otherwise)");
-  const inventory = new Inventory();
-  env.preload?.(inventory, config);
-  const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });
-  let cluster: ClusterInventory | undefined;
   const kubeConfig = options.noKube ? undefined : (env.kubeConfig ?? loadKubeConfig({ withoutCluster: "pass --no-kube to serve admission without a cluster" }));
-  if (kubeConfig) {
-    cluster = new ClusterInventory({
-      kubeConfig,
-      inventory,
-      adapt: inventoryAdapter(inventory, config),
-      logger,
-      metrics,
-      ...(env.discoveryIntervalMs ? { discoveryIntervalMs: env.discoveryIntervalMs } : {}),
-      ...(env.informer ? { informer: env.informer } : {}),
-    });
-  }
-  let reconciler: Reconciler | undefined;
-  if (kubeConfig && cluster && !options.noReconciler) {
-    const lease = options.lease ?? leaseFlags({});
-    reconciler = createReconciler({
-      kubeConfig,
-      clusterInventory: cluster,
-      config,
-      logger,
-      metrics,
-      identity: lease.identity,
-      lease: leaseOption(lease),
-    });
-    reconciler.start(); // starts the shared inventory too
-  } else {
-    cluster?.start();
-  }
-  // Admission reads only the cache; the refresh runs in the background (the credential probe can be slow).
-  const aws: Promise<AwsService | undefined> = startAwsService({ config, inventory, metrics, logger }).catch((error: unknown) => {
-    logger.error({ err: error }, "aws: verification failed to start; AWS checks are off");
-    return undefined;
+  const lease = options.lease ?? leaseFlags({});
+  const shared = await sharedServices({
+    configPath: options.configPath,
+    logger,
+    kubeConfig,
+    audit: options.noReconciler ? undefined : { identity: lease.identity, lease: leaseOption(lease) },
+    clusterTuning: { ...(env.discoveryIntervalMs ? { discoveryIntervalMs: env.discoveryIntervalMs } : {}), ...(env.informer ? { informer: env.informer } : {}) },
+    preload: env.preload,
   });
+  const { config, inventory, metrics, cluster, reconciler } = shared;
+  shared.start();
   const webhook = await startWebhookServer({
     certFile: options.tlsCert,
     keyFile: options.tlsKey,
@@ -126,14 +97,12 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
     ...(options.timeBudgetMs ? { timeBudgetMs: options.timeBudgetMs } : {}),
   }).catch(async (error: unknown) => {
-    await reconciler?.stop();
-    await cluster?.stop();
+    await shared.stop();
     throw error;
   });
   const metricsServer = await startMetricsServer(metrics.registry, options.metricsPort, options.host).catch(async (error: unknown) => {
     await webhook.close(0);
-    await reconciler?.stop();
-    await cluster?.stop();
+    await shared.stop();
     throw error;
   });
   logger.info(
@@ -151,10 +120,7 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     stop() {
       stopping ??= (async () => {
         await webhook.close(options.shutdownTimeoutMs ?? 10_000);
-        // The reconciler releases its lease before the shared watches stop.
-        await reconciler?.stop();
-        (await aws)?.stop();
-        await Promise.all([metricsServer.close(), cluster?.stop()]);
+        await Promise.all([metricsServer.close(), shared.stop()]);
       })();
       return stopping;
     },
