@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { parseSource, type LoadResult, type SourceText } from "./input-files.js";
+import { parseSource, type LoadResult, type SourceText } from "./parse-source.js";
 
 /** Below this much text, starting workers costs more than it saves. */
 const PARALLEL_THRESHOLD_BYTES = 1024 * 1024;
@@ -46,7 +46,7 @@ function parseInWorker(sources: SourceText[]): Promise<LoadResult[]> {
  */
 export async function parseSources(sources: readonly SourceText[], requestedWorkers?: number): Promise<LoadResult[]> {
   const n = workerCount(sources, requestedWorkers);
-  if (n === 0) return sources.map(parseSource);
+  if (n === 0) return sources.map((source) => parseSource(source));
   const results: LoadResult[] = new Array(sources.length);
   const groups = balance(sources, n);
   try {
@@ -59,6 +59,6 @@ export async function parseSources(sources: readonly SourceText[], requestedWork
     return results;
   } catch {
     // A worker that cannot start (or dies) must not lose input: parse in this thread instead.
-    return sources.map(parseSource);
+    return sources.map((source) => parseSource(source));
   }
 }
