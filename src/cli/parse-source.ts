@@ -3,11 +3,23 @@
  * turns every unparsable document into an InputError. Pure: runs in the main thread or in a
  * parse worker (parse-pool.ts), never throws.
  */
-import { Composer, LineCounter, Parser, isMap, isNode, isSeq, type Document, type Node as YamlNode } from "yaml";
+import { createRequire } from "node:module";
+import type { Document, LineCounter, Node as YamlNode } from "yaml";
 import type { KubeObject } from "../core/adapters/types.js";
 import { locateJsonError } from "../core/iam/json-error.js";
 import type { InputError } from "../core/model/report.js";
 import { parseManifestYaml } from "./manifest-yaml.js";
+
+/**
+ * The `yaml` package, loaded on first use: plain manifests and JSON never need it, and it is
+ * a tenth of `check`'s start-up (bench/check-startup.mjs). Its Node build is CommonJS, so
+ * require loads it synchronously.
+ */
+let yamlPackage: typeof import("yaml") | undefined;
+function yaml(): typeof import("yaml") {
+  yamlPackage ??= createRequire(import.meta.url)("yaml") as typeof import("yaml");
+  return yamlPackage;
+}
 
 export interface LoadedDocument {
   object: KubeObject;
@@ -51,6 +63,19 @@ export function parseSource(source: SourceText, options: ParseOptions = {}): Loa
   return result;
 }
 
+/**
+ * The input read by the fast paths alone, or undefined when it needs the `yaml` package
+ * (parseSource with fastPaths false, in a worker for large inputs). Never throws.
+ */
+export function parseSourceFast(source: SourceText): LoadResult | undefined {
+  const result: LoadResult = { documents: [], errors: [] };
+  try {
+    return readFast(result, source) ? result : undefined;
+  } catch {
+    return undefined; // the yaml path reports it
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Parsing
 
@@ -64,7 +89,27 @@ function parseSafely(result: LoadResult, { file, text, syntax }: SourceText, fas
   }
 }
 
+/** JSON files through JSON.parse, plain YAML through the fast reader; false when neither applies. */
+function readFast(result: LoadResult, { file, text, syntax }: SourceText): boolean {
+  if (syntax === "yaml") return parseFast(result, file, text);
+  const checked = checkJson(text);
+  if (checked.error !== undefined) {
+    result.errors.push({ file, ...checked.error });
+    return true;
+  }
+  if (shapeProblem(checked.value) === "too-deep") {
+    result.errors.push({ file, line: 1, message: TOO_DEEP_MESSAGE });
+    return true;
+  }
+  // JSON.parse has read it all; only lists need the YAML parser, for their items' lines.
+  if (isListDocument(checked.value)) return false;
+  const line = lineAtOffset(text, text.length - text.trimStart().length);
+  collectObjects(result, file, checked.value, { line, items: noItemLines }, 0);
+  return true;
+}
+
 function parseInto(result: LoadResult, file: string, text: string, syntax: "yaml" | "json", fastPaths: boolean): void {
+  if (fastPaths && readFast(result, { file, text, syntax })) return;
   if (syntax === "json") {
     const checked = checkJson(text);
     if (checked.error !== undefined) {
@@ -76,18 +121,11 @@ function parseInto(result: LoadResult, file: string, text: string, syntax: "yaml
       result.errors.push({ file, line: 1, message: TOO_DEEP_MESSAGE });
       return;
     }
-    // JSON.parse has read it all; only lists need the YAML parser, for their items' lines.
-    if (fastPaths && !isListDocument(checked.value)) {
-      const line = lineAtOffset(text, text.length - text.trimStart().length);
-      collectObjects(result, file, checked.value, { line, items: noItemLines }, 0);
-      return;
-    }
-  } else if (fastPaths && parseFast(result, file, text)) {
-    return;
   }
   // Composer + Parser rather than parseAllDocuments: documents are converted one at a time,
   // so only one document's syntax tree is alive at once (a manifest bundle of many MiB
   // would otherwise hold every tree until the end).
+  const { Composer, LineCounter, Parser } = yaml();
   const lineCounter = new LineCounter();
   const composer = new Composer({
     // JSON keeps the Kubernetes decoder's meaning (last key wins); YAML duplicates are an
@@ -236,6 +274,7 @@ function withListTypeMeta(item: unknown, listKind: string, listApiVersion: strin
 
 /** The positions of a List node's items (its `items` sequence). */
 function itemPositions(node: YamlNode | null | undefined, lineCounter: LineCounter): (Position | undefined)[] {
+  const { isMap, isNode, isSeq } = yaml();
   if (!isMap(node)) return [];
   const items = node.get("items", true);
   if (!isSeq(items)) return [];
