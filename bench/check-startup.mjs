@@ -18,7 +18,8 @@ writeFileSync(file, `${stringify(endpointManifest(1))}---\n${stringify(bucket)}`
 
 const variants = [
   ["bare node -e 0", [process.execPath, "-e", "0"]],
-  ["check (dist/src/cli/main.js)", [join(root, "dist/src/cli/main.js"), "check", file]],
+  ["check (dist/src/bundle/main.js: the package's bin, one bundle of our code)", [join(root, "dist/src/bundle/main.js"), "check", file]],
+  ["check (dist/src/cli/main.js: tsc's output, the container's entry point)", [join(root, "dist/src/cli/main.js"), "check", file]],
   ...process.argv.slice(3).map((cli) => [`check (${cli})`, [cli, "check", file]]),
 ];
 

@@ -141,7 +141,24 @@ describe("large inputs", () => {
     const serial = run(["check", "-o", "json", big], undefined, { S3VG_PARSE_WORKERS: "0" });
     expect(parallel.stderr).toBe("");
     expect(parallel.stdout).toBe(serial.stdout);
+    // The bundled CLI (package.json "bin") starts its workers from its own folder.
+    const bundled = spawnSync(process.execPath, [join(root, "dist/src/bundle/main.js"), "check", "-o", "json", big], { encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, S3VG_PARSE_WORKERS: "2" } });
+    expect(bundled.stderr).toBe("");
+    expect(bundled.stdout).toBe(serial.stdout);
     expect(JSON.parse(parallel.stdout).summary.resources).toBe(2400);
+  });
+});
+
+describe("the bundled CLI (package.json bin)", () => {
+  it("prints the same version and findings as the unbundled one", () => {
+    const bundle = join(root, "dist/src/bundle/main.js");
+    const runBundle = (args: string[]) => spawnSync(process.execPath, [bundle, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    expect(runBundle(["--version"]).stdout).toBe(run(["--version"]).stdout);
+    const bundled = runBundle(["check", "-o", "json", "examples/"]);
+    const unbundled = run(["check", "-o", "json", "examples/"]);
+    expect(bundled.status).toBe(unbundled.code);
+    expect(bundled.stdout).toBe(unbundled.stdout);
+    expect(runBundle(["help", "serve"]).stdout).toBe(run(["help", "serve"]).stdout);
   });
 });
 
