@@ -1,6 +1,5 @@
-import { defaultConfig, type Config } from "./config/schema.js";
+import { defaultConfig, type Config } from "../core/config.js";
 import { artifactUri } from "../platform/util/file-uri.js";
-import { loadConfigFile } from "./config/config-file.js";
 import { findKind } from "../core/adapters/index.js";
 import { adaptInputs, checkAdapted, type SourcedObject } from "../app/check-objects.js";
 import type { InputError } from "../core/model/report.js";
@@ -61,6 +60,8 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   if (args.paths.length === 0 && !args.cluster) return fail("give at least one file, directory, - for stdin, or --cluster (run 's3-vpce-guard check --help' for examples)");
   let config: Config = defaultConfig();
   if (args.configPath) {
+    // The config reader (and its YAML parser) loads only for --config.
+    const { loadConfigFile } = await import("./config/config-file.js");
     const loaded = await loadConfigFile(args.configPath);
     if (!loaded.ok) {
       for (const e of loaded.errors) io.stderr.write(`${e}\n`);

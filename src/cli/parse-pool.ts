@@ -1,8 +1,12 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { parseSource, type LoadResult, type SourceText } from "./input-files.js";
+import { parseSource, parseSourceFast, type LoadResult, type SourceText } from "./parse-source.js";
 
-/** Below this much text, starting workers costs more than it saves. */
+/**
+ * Below this much text left to the `yaml` package, starting workers costs more than it saves.
+ * Plain manifests never get here: the fast reader takes about 10 ms per MiB in this thread
+ * (bench/yaml-parsers.mjs), less than a worker's start and the copy of its results back.
+ */
 const PARALLEL_THRESHOLD_BYTES = 1024 * 1024;
 const MAX_WORKERS = 4;
 
@@ -40,18 +44,15 @@ function parseInWorker(sources: SourceText[]): Promise<LoadResult[]> {
   });
 }
 
-/**
- * Parses every source, in parallel worker threads when the input is large (YAML parsing is
- * most of a large `check`), and returns the results in input order.
- */
-export async function parseSources(sources: readonly SourceText[], requestedWorkers?: number): Promise<LoadResult[]> {
+/** Parses with the `yaml` package, in parallel worker threads when there is enough of it. */
+async function parseSlow(sources: readonly SourceText[], requestedWorkers: number | undefined): Promise<LoadResult[]> {
+  const slow = (source: SourceText): LoadResult => parseSource(source, { fastPaths: false });
   const n = workerCount(sources, requestedWorkers);
-  if (n === 0) return sources.map(parseSource);
+  if (n === 0) return sources.map(slow);
   const results: LoadResult[] = new Array(sources.length);
-  const groups = balance(sources, n);
   try {
     await Promise.all(
-      groups.map(async (indexes) => {
+      balance(sources, n).map(async (indexes) => {
         const parsed = await parseInWorker(indexes.map((i) => sources[i]!));
         indexes.forEach((sourceIndex, k) => (results[sourceIndex] = parsed[k]!));
       }),
@@ -59,6 +60,22 @@ export async function parseSources(sources: readonly SourceText[], requestedWork
     return results;
   } catch {
     // A worker that cannot start (or dies) must not lose input: parse in this thread instead.
-    return sources.map(parseSource);
+    return sources.map(slow);
   }
+}
+
+/**
+ * Parses every source and returns the results in input order: plain manifests and JSON in
+ * this thread (fast paths), the rest with the `yaml` package, in workers when it is large.
+ */
+export async function parseSources(sources: readonly SourceText[], requestedWorkers?: number): Promise<LoadResult[]> {
+  const results = sources.map((source) => parseSourceFast(source));
+  const slowIndexes = results.flatMap((result, i) => (result === undefined ? [i] : []));
+  if (slowIndexes.length === 0) return results as LoadResult[];
+  const parsed = await parseSlow(
+    slowIndexes.map((i) => sources[i]!),
+    requestedWorkers,
+  );
+  slowIndexes.forEach((sourceIndex, k) => (results[sourceIndex] = parsed[k]!));
+  return results as LoadResult[];
 }

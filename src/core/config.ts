@@ -79,3 +79,25 @@ export interface Config {
    */
   limits: { workSteps: number; onExceeded: "allow" | "deny" };
 }
+
+/**
+ * The configuration without a file: what the config file's schema fills in for `{}`
+ * (test/config/config.test.ts keeps the two equal), without loading the schema library.
+ */
+export function defaultConfig(): Config {
+  return {
+    rules: {},
+    exemptions: [],
+    allowResourceExemptions: false,
+    consumers: [],
+    consumerBuckets: {},
+    changeWindows: [],
+    defaults: { region: "us-east-1" },
+    awsFeatureLevel: "guide",
+    probeActions: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+    audit: { interval: "5m" },
+    events: { audit: "deny" },
+    aws: { enabled: false, cacheTtl: "5m" },
+    limits: { workSteps: DEFAULT_WORK_STEPS, onExceeded: "allow" },
+  };
+}

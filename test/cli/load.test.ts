@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { firstJsonErrorOffset, loadInputs, type LoadResult } from "../../src/cli/input-files.js";
+import { loadInputs, type LoadResult } from "../../src/cli/input-files.js";
+import { locateJsonError } from "../../src/core/iam/json-error.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 
 let root: string;
@@ -401,7 +402,7 @@ describe("JSON files", () => {
           valid = false;
           invalidSeen++;
         }
-        expect(firstJsonErrorOffset(text) > text.length).toBe(valid);
+        expect(locateJsonError(text) === undefined).toBe(valid);
       }),
       settings,
     );
@@ -412,8 +413,9 @@ describe("JSON files", () => {
 
   it("scans deeply nested JSON without overflowing the stack", () => {
     const deep = "[".repeat(200_000);
-    expect(firstJsonErrorOffset(deep)).toBe(deep.length);
-    expect(firstJsonErrorOffset(`${deep}${"]".repeat(200_000)}`)).toBeGreaterThan(400_000);
+    expect(locateJsonError(deep)?.offset).toBe(deep.length);
+    expect(locateJsonError(`${deep}${"]".repeat(200_000)}`)).toBeUndefined();
+    expect(locateJsonError(`${deep}${"]".repeat(200_000)}x`)?.offset).toBe(400_000);
   });
 });
 

@@ -1,10 +1,17 @@
 import { writeFileSync } from "node:fs";
+import { defaultConfig as plainDefaults } from "../../src/core/config.js";
+import { configSchema } from "../../src/cli/config/schema.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfigFile, parseConfig, parseConfigText } from "../../src/cli/config/config-file.js";
 import { testTempDir } from "../helpers/temp-dir.js";
 
 describe("config", () => {
+  it("the engine's plain defaults are exactly what the schema fills in for an empty file", () => {
+    expect(plainDefaults()).toEqual(configSchema.parse({}));
+  });
+
+
   it("fills defaults for an empty document", () => {
     const r = parseConfig({});
     expect(r.ok && r.config.defaults.region).toBe("us-east-1");

@@ -2,6 +2,7 @@
  * Finds where a JSON text first goes wrong, for error messages. V8's JSON.parse messages give a
  * position only for some errors ("Unexpected token 'x', "<the whole input>" is not valid JSON"
  * has none and echoes the input), so after JSON.parse has failed we scan the text ourselves.
+ * Used for policy documents (core/iam/parse.ts) and for the CLI's .json inputs.
  */
 
 export interface JsonSyntaxError {
@@ -22,25 +23,24 @@ class SyntaxFailure extends Error {
   }
 }
 
-/** The first syntax error in `text`; undefined when it is valid JSON or nested too deeply to scan. */
+/**
+ * The first syntax error in `text` (RFC 8259); undefined when it is valid JSON. Iterative, so
+ * any depth of nesting is scanned without overflowing the stack.
+ */
 export function locateJsonError(text: string): JsonSyntaxError | undefined {
-  const scanner = new Scanner(text);
   try {
-    scanner.skipWhitespace();
-    scanner.value(0);
-    scanner.skipWhitespace();
-    if (scanner.offset < text.length) scanner.fail("unexpected text after the end of the document");
+    new Scanner(text).document();
     return undefined;
   } catch (error) {
     if (error instanceof SyntaxFailure) return { offset: error.offset, problem: error.problem };
-    return undefined;
+    throw error;
   }
 }
 
-const MAX_DEPTH = 2000;
-
 class Scanner {
   offset = 0;
+  /** The open containers, innermost last. */
+  private readonly open: ("{" | "[")[] = [];
   constructor(private readonly text: string) {}
 
   fail(problem: string): never {
@@ -52,80 +52,94 @@ class Scanner {
     return char === undefined ? "the end of the text" : `${JSON.stringify(char)}`;
   }
 
-  skipWhitespace(): void {
+  private skipWhitespace(): void {
     while (WHITESPACE.has(this.text[this.offset] ?? "")) this.offset += 1;
   }
 
-  value(depth: number): void {
-    // Too deep to scan safely: give up and let the caller use JSON.parse's own message.
-    if (depth > MAX_DEPTH) throw new RangeError("nested too deeply to locate the error");
+  document(): void {
+    this.skipWhitespace();
+    // Each turn reads one value (opening a container counts as starting one), then closes
+    // what it completes and moves to the container's next member.
+    for (;;) {
+      if (this.value()) {
+        this.skipWhitespace();
+        continue;
+      }
+      if (!this.next()) break;
+    }
+    this.skipWhitespace();
+    if (this.offset < this.text.length) this.fail("unexpected text after the end of the document");
+  }
+
+  /** Reads a value at the offset; true when it opened a non-empty container (its first member is next). */
+  private value(): boolean {
     const char = this.text[this.offset];
-    if (char === "{") return this.object(depth);
-    if (char === "[") return this.array(depth);
-    if (char === '"') return this.string();
+    if (char === "{" || char === "[") {
+      const close = char === "{" ? "}" : "]";
+      this.offset += 1;
+      this.skipWhitespace();
+      if (this.text[this.offset] === close) {
+        this.offset += 1;
+        return false;
+      }
+      this.open.push(char);
+      if (char === "{") this.key();
+      return true;
+    }
+    if (char === '"') {
+      this.string();
+      return false;
+    }
     for (const literal of ["true", "false", "null"]) {
       if (this.text.startsWith(literal, this.offset)) {
         this.offset += literal.length;
-        return;
+        return false;
       }
     }
     NUMBER.lastIndex = this.offset;
     if (NUMBER.test(this.text)) {
       this.offset = NUMBER.lastIndex;
-      return;
+      return false;
     }
     this.fail(`expected a value but found ${this.describeHere()}`);
   }
 
-  private object(depth: number): void {
-    this.offset += 1;
-    this.skipWhitespace();
-    if (this.text[this.offset] === "}") {
-      this.offset += 1;
-      return;
-    }
+  /** After a value: closes finished containers and moves to the next member; false at the top level. */
+  private next(): boolean {
     for (;;) {
+      const container = this.open.at(-1);
+      if (container === undefined) return false;
       this.skipWhitespace();
-      if (this.text[this.offset] !== '"') {
-        this.fail(`expected a double-quoted property name but found ${this.describeHere()}${this.text[this.offset] === "}" ? " (trailing comma?)" : ""}`);
-      }
-      this.string();
-      this.skipWhitespace();
-      if (this.text[this.offset] !== ":") this.fail(`expected ":" after the property name but found ${this.describeHere()}`);
-      this.offset += 1;
-      this.skipWhitespace();
-      this.value(depth + 1);
-      this.skipWhitespace();
+      const close = container === "{" ? "}" : "]";
       const next = this.text[this.offset];
-      if (next === "}") {
+      if (next === close) {
         this.offset += 1;
-        return;
+        this.open.pop();
+        continue;
       }
-      if (next !== ",") this.fail(`expected "," or "}" but found ${this.describeHere()}`);
+      if (next !== ",") this.fail(`expected "," or "${close}" but found ${this.describeHere()}`);
       this.offset += 1;
+      this.skipWhitespace();
+      if (container === "{") {
+        this.key();
+      } else if (this.text[this.offset] === "]") {
+        this.fail(`expected a value but found "]" (trailing comma?)`);
+      }
+      return true;
     }
   }
 
-  private array(depth: number): void {
+  /** A member's name and colon, up to its value. */
+  private key(): void {
+    this.skipWhitespace();
+    if (this.text[this.offset] !== '"') {
+      this.fail(`expected a double-quoted property name but found ${this.describeHere()}${this.text[this.offset] === "}" ? " (trailing comma?)" : ""}`);
+    }
+    this.string();
+    this.skipWhitespace();
+    if (this.text[this.offset] !== ":") this.fail(`expected ":" after the property name but found ${this.describeHere()}`);
     this.offset += 1;
     this.skipWhitespace();
-    if (this.text[this.offset] === "]") {
-      this.offset += 1;
-      return;
-    }
-    for (;;) {
-      this.skipWhitespace();
-      if (this.text[this.offset] === "]") this.fail(`expected a value but found "]" (trailing comma?)`);
-      this.value(depth + 1);
-      this.skipWhitespace();
-      const next = this.text[this.offset];
-      if (next === "]") {
-        this.offset += 1;
-        return;
-      }
-      if (next !== ",") this.fail(`expected "," or "]" but found ${this.describeHere()}`);
-      this.offset += 1;
-    }
   }
 
   private string(): void {
