@@ -32,7 +32,15 @@ function endpoint(uid, { region = "us-east-1", policy, annotations } = {}) {
     apiVersion: "ec2.aws.upbound.io/v1beta2",
     kind: "VPCEndpoint",
     metadata: { name: `adv-endpoint-${uid}`, ...(annotations ? { annotations } : {}) },
-    spec: { forProvider: { region, serviceName: `com.amazonaws.${region}.s3`, vpcEndpointType: "Gateway", vpcId: "vpc-0a1b2c3d4e5f67890", ...(policy ? { policy } : {}) } },
+    spec: {
+      forProvider: {
+        region,
+        serviceName: `com.amazonaws.${region}.s3`,
+        vpcEndpointType: "Gateway",
+        vpcId: "vpc-0a1b2c3d4e5f67890",
+        ...(policy ? { policy } : {}),
+      },
+    },
   };
 }
 
@@ -46,12 +54,22 @@ export function reviewOf(object, uid = "adv-uid", extra = {}) {
   return JSON.stringify({
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
-    request: { uid, kind: { group, version, kind: object.kind }, name: object.metadata.name, operation: "CREATE", object, oldObject: null, dryRun: false, ...extra },
+    request: {
+      uid,
+      kind: { group, version, kind: object.kind },
+      name: object.metadata.name,
+      operation: "CREATE",
+      object,
+      oldObject: null,
+      dryRun: false,
+      ...extra,
+    },
   });
 }
 
 /** @type {(count: number) => string} */
-const bigActionList = (count) => `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":[${"1,".repeat(count - 1)}1],"Resource":"arn:aws:s3:::adv-bucket/*"}]}`;
+const bigActionList = (count) =>
+  `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":[${"1,".repeat(count - 1)}1],"Resource":"arn:aws:s3:::adv-bucket/*"}]}`;
 
 /**
  * Families that reach the engine: each must get a well-formed AdmissionReview answer.
@@ -66,7 +84,9 @@ export const REVIEW_FAMILIES = {
       endpoint(n, {
         region: `us-${"a".repeat(300)}`,
         annotations: { "s3-vpce-guard.io/consumers": "cloudformation" },
-        policy: policyText([allow({ Action: "s3:PutObject", Resource: `arn:aws:s3:::cloudformation-waitcondition-${"a*".repeat(30)}b/*` })]),
+        policy: policyText([
+          allow({ Action: "s3:PutObject", Resource: `arn:aws:s3:::cloudformation-waitcondition-${"a*".repeat(30)}b/*` }),
+        ]),
       }),
       `adv-${n}`,
     ),
@@ -77,11 +97,19 @@ export const REVIEW_FAMILIES = {
   "action-list-of-numbers": (n) => reviewOf(bucketPolicy(n, bigActionList(64_000)), `adv-${n}`),
   // A different 33 KB policy every time (the parse cache held 4,096 of them).
   "distinct-33kb-policies": (n) =>
-    reviewOf(bucketPolicy(n, policyText([allow({ Sid: `S${n}`, Resource: Array.from({ length: 700 }, (_, i) => `arn:aws:s3:::adv-bucket/p${n}-${i}/*`) })])), `adv-${n}`),
+    reviewOf(
+      bucketPolicy(
+        n,
+        policyText([allow({ Sid: `S${n}`, Resource: Array.from({ length: 700 }, (_, i) => `arn:aws:s3:::adv-bucket/p${n}-${i}/*`) })]),
+      ),
+      `adv-${n}`,
+    ),
   // A resource pattern of 700 KB (the RegExp caches kept keys of any length).
-  "resource-700kb": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Resource: `arn:aws:s3:::${"a*".repeat(350_000)}${n}` })])), `adv-${n}`),
+  "resource-700kb": (n) =>
+    reviewOf(bucketPolicy(n, policyText([allow({ Resource: `arn:aws:s3:::${"a*".repeat(350_000)}${n}` })])), `adv-${n}`),
   // JSON nested a million levels deep inside the policy string.
-  "policy-1m-deep": (n) => reviewOf(bucketPolicy(n, `{"Version":"2012-10-17","Statement":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`), `adv-${n}`),
+  "policy-1m-deep": (n) =>
+    reviewOf(bucketPolicy(n, `{"Version":"2012-10-17","Statement":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`), `adv-${n}`),
   // Our own: many statements with long patterns, so that evaluation is the cost.
   "many-long-patterns": (n) =>
     reviewOf(
@@ -102,18 +130,28 @@ export const REVIEW_FAMILIES = {
   // Our own: a long bucket name against many star-heavy patterns, so that matching in the
   // rules (not parsing) is the cost.
   "long-bucket-many-stars": (n) => {
-    const object = bucketPolicy(n, policyText(Array.from({ length: 200 }, (_, i) => allow({ Resource: `arn:aws:s3:::${"a*".repeat(30)}c${i}/*` }))));
+    const object = bucketPolicy(
+      n,
+      policyText(Array.from({ length: 200 }, (_, i) => allow({ Resource: `arn:aws:s3:::${"a*".repeat(30)}c${i}/*` }))),
+    );
     object.spec.forProvider.bucket = "a".repeat(2000);
     return reviewOf(object, `adv-${n}`);
   },
   // Our own: a valid policy of 1.7 MB (100k Action entries), over the 128 KiB policy limit.
-  "policy-over-size-limit": (n) => reviewOf(bucketPolicy(n, policyText([allow({ Action: Array.from({ length: 100_000 }, (_, i) => `s3:GetObject${i % 7 ? "" : "*"}`) })])), `adv-${n}`),
+  "policy-over-size-limit": (n) =>
+    reviewOf(
+      bucketPolicy(n, policyText([allow({ Action: Array.from({ length: 100_000 }, (_, i) => `s3:GetObject${i % 7 ? "" : "*"}`) })])),
+      `adv-${n}`,
+    ),
   // Our own: a name and labels far over Kubernetes' limits inside the object.
   "huge-object-name": (n) => reviewOf({ ...bucketPolicy(n, policyText([allow({})]), `adv-${"n".repeat(1_000_000)}`) }, `adv-${n}`),
   // Our own: deep nesting elsewhere in the object (not a policy).
   "deep-spec-field": (n) => {
     const object = bucketPolicy(n, policyText([allow({})]));
-    return reviewOf(object, `adv-${n}`).replace('"region":"us-east-1"', `"region":"us-east-1","tags":${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    return reviewOf(object, `adv-${n}`).replace(
+      '"region":"us-east-1"',
+      `"region":"us-east-1","tags":${"[".repeat(100_000)}${"]".repeat(100_000)}`,
+    );
   },
 };
 
@@ -132,5 +170,8 @@ export const HTTP_FAMILIES = {
  * @param {number} n
  */
 export function normalReview(n) {
-  return reviewOf(bucketPolicy(n, policyText([allow({ Condition: { StringEquals: { "aws:SourceVpce": "vpce-1a2b3c4d5e6f7a8b9" } } })]), "normal-policy"), `normal-${n}`);
+  return reviewOf(
+    bucketPolicy(n, policyText([allow({ Condition: { StringEquals: { "aws:SourceVpce": "vpce-1a2b3c4d5e6f7a8b9" } } })]), "normal-policy"),
+    `normal-${n}`,
+  );
 }

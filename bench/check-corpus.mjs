@@ -34,7 +34,17 @@ function bucket(i) {
         Statement: [
           ...denyUnlessEndpoint(name, vpce(i)).Statement,
           // Every 10th bucket carries a violation, so findings are produced too.
-          ...(i % 10 === 0 ? [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${name}/*`, Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] : []),
+          ...(i % 10 === 0
+            ? [
+                {
+                  Effect: "Deny",
+                  Principal: "*",
+                  Action: "s3:*",
+                  Resource: `arn:aws:s3:::${name}/*`,
+                  Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+                },
+              ]
+            : []),
         ],
       }),
     },
@@ -66,7 +76,9 @@ function timed(args) {
 
 const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const baseline = timed([process.execPath, "-e", ""]);
-console.log(`node ${process.version}; bare node: ${baseline.wall.toFixed(2)} s, ${baseline.rssMb.toFixed(0)} MB; ${runCount} runs each, alternating between the CLIs`);
+console.log(
+  `node ${process.version}; bare node: ${baseline.wall.toFixed(2)} s, ${baseline.rssMb.toFixed(0)} MB; ${runCount} runs each, alternating between the CLIs`,
+);
 console.log("| CLI | resources | wall best | wall median | peak RSS best | peak RSS median | deny/warn |");
 console.log("|---|---|---|---|---|---|---|");
 for (const resources of sizes) {
@@ -74,14 +86,17 @@ for (const resources of sizes) {
   /** @type {{ wall: number; rssMb: number; code: number | null; stdout: string }[][]} */
   const runs = clis.map(() => []);
   // The CLI runs as users run it: through its shebang (which sets its V8 flags).
-  for (let r = 0; r < runCount; r++) clis.forEach((c, k) => /** @type {typeof runs[number]} */ (runs[k]).push(timed([c, "check", "-o", "json", dir])));
+  for (let r = 0; r < runCount; r++)
+    clis.forEach((c, k) => /** @type {typeof runs[number]} */ (runs[k]).push(timed([c, "check", "-o", "json", dir])));
   const outputs = runs.map((rs) => /** @type {{ stdout: string }} */ (rs[0]).stdout);
   clis.forEach((c, k) => {
     const { summary } = JSON.parse(/** @type {string} */ (outputs[k]));
     const walls = /** @type {typeof runs[number]} */ (runs[k]).map((r) => r.wall);
     const rss = /** @type {typeof runs[number]} */ (runs[k]).map((r) => r.rssMb);
     const name = c === cli ? "this build" : c;
-    console.log(`| ${name} | ${resources} | ${Math.min(...walls).toFixed(2)} s | ${median(walls).toFixed(2)} s | ${Math.min(...rss).toFixed(0)} MB | ${median(rss).toFixed(0)} MB | ${summary.deny}/${summary.warn} |`);
+    console.log(
+      `| ${name} | ${resources} | ${Math.min(...walls).toFixed(2)} s | ${median(walls).toFixed(2)} s | ${Math.min(...rss).toFixed(0)} MB | ${median(rss).toFixed(0)} MB | ${summary.deny}/${summary.warn} |`,
+    );
   });
   const differing = clis.filter((c, k) => outputs[k] !== outputs[0]);
   if (differing.length > 0) console.log(`!! JSON output differs from this build's: ${differing.join(", ")}`);

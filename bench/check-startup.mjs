@@ -14,7 +14,12 @@ const root = resolve(import.meta.dirname, "..");
 const runs = Number(process.argv[2] ?? 15);
 const dir = mkdtempSync(join(tmpdir(), "s3vg-startup-"));
 const file = join(dir, "two.yaml");
-const bucket = { apiVersion: "s3.services.k8s.aws/v1alpha1", kind: "Bucket", metadata: { name: "bench-bucket-1" }, spec: { name: "bench-bucket-1", policy: JSON.stringify(denyUnlessEndpoint("bench-bucket-1", vpce(1))) } };
+const bucket = {
+  apiVersion: "s3.services.k8s.aws/v1alpha1",
+  kind: "Bucket",
+  metadata: { name: "bench-bucket-1" },
+  spec: { name: "bench-bucket-1", policy: JSON.stringify(denyUnlessEndpoint("bench-bucket-1", vpce(1))) },
+};
 writeFileSync(file, `${stringify(endpointManifest(1))}---\n${stringify(bucket)}`);
 
 /** @type {[string, string[]][]} */
@@ -46,5 +51,7 @@ console.log(`node ${process.version}, ${runs} alternating runs each, wall time o
 console.log("| variant | best | median | median / bare node |");
 console.log("|---|---|---|---|");
 variants.forEach(([name], v) => {
-  console.log(`| ${name} | ${Math.min(...(times[v] ?? [])).toFixed(0)} ms | ${median(times[v]).toFixed(0)} ms | ${(median(times[v]) / bare).toFixed(2)}× |`);
+  console.log(
+    `| ${name} | ${Math.min(...(times[v] ?? [])).toFixed(0)} ms | ${median(times[v]).toFixed(0)} ms | ${(median(times[v]) / bare).toFixed(2)}× |`,
+  );
 });

@@ -15,7 +15,16 @@ export const regionOf = (i) => (i % 3 === 0 ? "eu-west-1" : "us-east-1");
  */
 export const denyUnlessEndpoint = (bucket, id) => ({
   Version: "2012-10-17",
-  Statement: [{ Sid: "DenyUnlessEndpoint", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { StringNotEquals: { "aws:SourceVpce": id } } }],
+  Statement: [
+    {
+      Sid: "DenyUnlessEndpoint",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+      Condition: { StringNotEquals: { "aws:SourceVpce": id } },
+    },
+  ],
 });
 
 /**
@@ -36,7 +45,14 @@ export function endpointManifest(i) {
         routeTableIds: [`rtb-${hex(i, 17)}`],
         policyDocument: JSON.stringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::bench-bucket-${i}`, `arn:aws:s3:::bench-bucket-${i}/*`] }],
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: "*",
+              Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+              Resource: [`arn:aws:s3:::bench-bucket-${i}`, `arn:aws:s3:::bench-bucket-${i}/*`],
+            },
+          ],
         }),
       },
     },

@@ -24,7 +24,8 @@ readFileSync(file, "utf8")
     if (line.trim() === "") return;
     try {
       const row = JSON.parse(line);
-      if (typeof row.scenario !== "string" || typeof row.metric !== "string" || typeof row.value !== "number") throw new Error("missing scenario, metric or value");
+      if (typeof row.scenario !== "string" || typeof row.metric !== "string" || typeof row.value !== "number")
+        throw new Error("missing scenario, metric or value");
       rows.push(row);
     } catch (error) {
       bad.push(`line ${index + 1}: ${/** @type {Error} */ (error).message}`);
@@ -33,7 +34,10 @@ readFileSync(file, "utf8")
 
 const scenarios = [...new Set(rows.map((r) => r.scenario))];
 /** @type {(text: unknown) => string} */
-const cell = (text) => String(text ?? "").replaceAll("|", "\\|").replaceAll("\n", " ");
+const cell = (text) =>
+  String(text ?? "")
+    .replaceAll("|", "\\|")
+    .replaceAll("\n", " ");
 /** @type {(value: number) => string} */
 const number = (value) => (Number.isNaN(value) ? "n/a" : Number.isInteger(value) ? value.toLocaleString("en-US") : value.toFixed(2));
 

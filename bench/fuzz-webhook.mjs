@@ -56,18 +56,56 @@ const MARKER = "FUZZ-MARKER-7f3a9c";
 /** @param {string} bucket */
 const markedPolicy = (bucket) => {
   const policy = denyUnlessEndpoint(bucket, vpce(1));
-  policy.Statement.push({ Sid: MARKER, Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/app" }, Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/*` });
+  policy.Statement.push({
+    Sid: MARKER,
+    Effect: "Allow",
+    Principal: { AWS: "arn:aws:iam::123456789012:role/app" },
+    Action: "s3:GetObject",
+    Resource: `arn:aws:s3:::${bucket}/*`,
+  });
   return policy;
 };
 const endpoint = endpointManifest(1);
 endpoint.spec.forProvider.policyDocument = JSON.stringify(markedPolicy("bench-bucket-1"));
 const seedObjects = [
-  { apiVersion: "s3.aws.upbound.io/v1beta1", kind: "BucketPolicy", metadata: { name: "p" }, spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(markedPolicy("bench-bucket-1")) } } },
-  { apiVersion: "s3.aws.m.upbound.io/v1beta1", kind: "BucketPolicy", metadata: { name: "p", namespace: "team-a" }, spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(markedPolicy("bench-bucket-1")) } } },
-  { apiVersion: "s3.aws.crossplane.io/v1alpha3", kind: "BucketPolicy", metadata: { name: "c" }, spec: { forProvider: { region: "us-east-1", bucketName: "bench-bucket-1", rawPolicy: JSON.stringify(markedPolicy("bench-bucket-1")) } } },
-  { apiVersion: "s3.services.k8s.aws/v1alpha1", kind: "Bucket", metadata: { name: "a", namespace: "team-a", annotations: { "services.k8s.aws/region": "us-east-1" } }, spec: { name: "bench-bucket-1", policy: JSON.stringify(markedPolicy("bench-bucket-1")) } },
+  {
+    apiVersion: "s3.aws.upbound.io/v1beta1",
+    kind: "BucketPolicy",
+    metadata: { name: "p" },
+    spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(markedPolicy("bench-bucket-1")) } },
+  },
+  {
+    apiVersion: "s3.aws.m.upbound.io/v1beta1",
+    kind: "BucketPolicy",
+    metadata: { name: "p", namespace: "team-a" },
+    spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(markedPolicy("bench-bucket-1")) } },
+  },
+  {
+    apiVersion: "s3.aws.crossplane.io/v1alpha3",
+    kind: "BucketPolicy",
+    metadata: { name: "c" },
+    spec: { forProvider: { region: "us-east-1", bucketName: "bench-bucket-1", rawPolicy: JSON.stringify(markedPolicy("bench-bucket-1")) } },
+  },
+  {
+    apiVersion: "s3.services.k8s.aws/v1alpha1",
+    kind: "Bucket",
+    metadata: { name: "a", namespace: "team-a", annotations: { "services.k8s.aws/region": "us-east-1" } },
+    spec: { name: "bench-bucket-1", policy: JSON.stringify(markedPolicy("bench-bucket-1")) },
+  },
   endpoint,
-  { apiVersion: "ec2.aws.upbound.io/v1beta1", kind: "VPCEndpoint", metadata: { name: "e" }, spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcEndpointType: "Interface", policy: JSON.stringify(markedPolicy("b")) } } },
+  {
+    apiVersion: "ec2.aws.upbound.io/v1beta1",
+    kind: "VPCEndpoint",
+    metadata: { name: "e" },
+    spec: {
+      forProvider: {
+        region: "us-east-1",
+        serviceName: "com.amazonaws.us-east-1.s3",
+        vpcEndpointType: "Interface",
+        policy: JSON.stringify(markedPolicy("b")),
+      },
+    },
+  },
 ];
 const seedReviews = [
   ...seedObjects.map((o) => admissionReviewFor(o)),
@@ -102,7 +140,10 @@ const statement = fc.record(
     Resource: fc.oneof(fc.constantFrom("*", "arn:aws:s3:::bench-bucket-1/*", "arn:aws:s3:::bench-bucket-1"), fc.string()),
     Condition: fc.dictionary(
       fc.constantFrom("StringEquals", "StringNotEquals", "IpAddress", "NotIpAddress", "ForAnyValue:StringLike", "Bogus"),
-      fc.dictionary(fc.constantFrom("aws:SourceVpce", "aws:sourceVpc", "aws:SourceIp", "aws:VpcSourceIp", "s3:prefix"), fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.jsonValue())),
+      fc.dictionary(
+        fc.constantFrom("aws:SourceVpce", "aws:sourceVpc", "aws:SourceIp", "aws:VpcSourceIp", "s3:prefix"),
+        fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.jsonValue()),
+      ),
     ),
   },
   { requiredKeys: [] },
@@ -118,14 +159,28 @@ const policyText = fc.oneof(
  * @returns {[string]}
  */
 const policyPath = (object) =>
-  object?.kind === "VPCEndpoint" ? (object.spec.forProvider.policyDocument !== undefined ? ["policyDocument"] : ["policy"]) : object?.spec?.forProvider?.rawPolicy !== undefined ? ["rawPolicy"] : ["policy"];
+  object?.kind === "VPCEndpoint"
+    ? object.spec.forProvider.policyDocument !== undefined
+      ? ["policyDocument"]
+      : ["policy"]
+    : object?.spec?.forProvider?.rawPolicy !== undefined
+      ? ["rawPolicy"]
+      : ["policy"];
 
 /** @type {(review: any, uid: string) => any} */
-const withUid = (review, uid) => (review && typeof review === "object" && review.request && typeof review.request === "object" && !Array.isArray(review.request) ? { ...review, request: { ...review.request, uid } } : review);
+const withUid = (review, uid) =>
+  review && typeof review === "object" && review.request && typeof review.request === "object" && !Array.isArray(review.request)
+    ? { ...review, request: { ...review.request, uid } }
+    : review;
 
 const seedIndex = fc.nat(seedReviews.length - 1);
 const fuzzedBody = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(seedIndex, fc.array(fc.nat(20), { maxLength: 6 }), fc.jsonValue({ maxDepth: 3 })).map(([i, path, v]) => ({ kind: "mutated", review: mutate(seedReviews[i], path, v) })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(seedIndex, fc.array(fc.nat(20), { maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }))
+      .map(([i, path, v]) => ({ kind: "mutated", review: mutate(seedReviews[i], path, v) })),
+  },
   {
     weight: 3,
     arbitrary: fc.tuple(fc.nat(seedObjects.length - 1), policyText).map(([i, text]) => {
@@ -159,7 +214,8 @@ const adversarial = [
     .map((family) => ({ kind: `adversarial:${family.name}`, uid: undefined, body: family.body })),
 ];
 // Bodies refused before review (request fields over Kubernetes' limits, nesting deeper than 1000).
-for (const entry of adversarial) if (entry.kind === "adversarial:huge-object-name" || entry.kind === "adversarial:deep-spec-field") entry.uid = undefined;
+for (const entry of adversarial)
+  if (entry.kind === "adversarial:huge-object-name" || entry.kind === "adversarial:deep-spec-field") entry.uid = undefined;
 
 let generated = 0;
 /**
@@ -171,9 +227,15 @@ function nextChunk(chunkNumber) {
   const samples = fc.sample(fuzzedBody, { seed: baseSeed + chunkNumber, numRuns: chunkSize });
   return samples.map((sample, k) => {
     const n = generated + k;
-    if (adversarialEvery > 0 && n % adversarialEvery === adversarialEvery - 1) return /** @type {Entry} */ (adversarial[Math.floor(n / adversarialEvery) % adversarial.length]);
+    if (adversarialEvery > 0 && n % adversarialEvery === adversarialEvery - 1)
+      return /** @type {Entry} */ (adversarial[Math.floor(n / adversarialEvery) % adversarial.length]);
     // One in 20,000: a body over the 3 MiB limit (answered 413 without being parsed).
-    if (n % 20_000 === 19_999) return { kind: "huge", uid: undefined, body: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"x":"${"a".repeat(3.2 * 1048576)}"}}` };
+    if (n % 20_000 === 19_999)
+      return {
+        kind: "huge",
+        uid: undefined,
+        body: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"x":"${"a".repeat(3.2 * 1048576)}"}}`,
+      };
     if ("text" in sample) return { kind: sample.kind, uid: undefined, body: sample.text };
     const uid = `fuzz-${n}`;
     const review = withUid(sample.review, uid);
@@ -188,12 +250,25 @@ const { generateCertificates, writeCertificates } = await builtCli(args.dist);
 const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
 const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
-writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }));
+writeFileSync(
+  inventoryFile,
+  JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }),
+);
 const heapFlags = args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : [];
-const service = await startProcess(work, "webhook", [
+const service = await startProcess(
+  work,
+  "webhook",
+  [
     ...heapFlags,
-    ...preloadedServe(args.dist, [inventoryFile], ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"]),
-  ], {}, args["memory-cgroup"]);
+    ...preloadedServe(
+      args.dist,
+      [inventoryFile],
+      ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"],
+    ),
+  ],
+  {},
+  args["memory-cgroup"],
+);
 let crashed = false;
 service.child.on("exit", (code, signal) => {
   crashed = true;
@@ -202,7 +277,17 @@ service.child.on("exit", (code, signal) => {
 
 // --- the run ------------------------------------------------------------------------
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: bundle.caPem });
-const tally = { answered: 0, allowed: 0, denied: 0, status400: 0, status413: 0, unexpectedStatus: 0, malformedAnswer: 0, uidMismatch: 0, connectionErrors: 0 };
+const tally = {
+  answered: 0,
+  allowed: 0,
+  denied: 0,
+  status400: 0,
+  status413: 0,
+  unexpectedStatus: 0,
+  malformedAnswer: 0,
+  uidMismatch: 0,
+  connectionErrors: 0,
+};
 /** @type {Record<string, number>} */
 const byKind = {};
 /** @type {string[]} */
@@ -219,7 +304,14 @@ const note = (what, entry, detail) => {
 function send(entry) {
   return new Promise((done) => {
     const req = request(
-      { host: "127.0.0.1", port: service.port, method: "POST", path: "/validate", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(entry.body) } },
+      {
+        host: "127.0.0.1",
+        port: service.port,
+        method: "POST",
+        path: "/validate",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(entry.body) },
+      },
       (res) => {
         /** @type {Buffer[]} */
         const chunks = [];
@@ -237,7 +329,11 @@ function send(entry) {
           }
           if (res.statusCode === 200) {
             const response = answer?.response;
-            if (answer?.apiVersion !== "admission.k8s.io/v1" || answer?.kind !== "AdmissionReview" || typeof response?.allowed !== "boolean") {
+            if (
+              answer?.apiVersion !== "admission.k8s.io/v1" ||
+              answer?.kind !== "AdmissionReview" ||
+              typeof response?.allowed !== "boolean"
+            ) {
               tally.malformedAnswer++;
               note("malformed AdmissionReview answer", entry, JSON.stringify(answer).slice(0, 200));
             } else if (entry.uid !== undefined && response.uid !== entry.uid) {
@@ -268,7 +364,11 @@ function send(entry) {
   });
 }
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 console.log(`fuzzing ${total.toLocaleString("en")} AdmissionReviews, seed ${baseSeed}, ${concurrency} concurrent, chunks of ${chunkSize}`);
 const rssStart = rssMiB(service.child.pid);
 const heapStart = await heapMiB(service.metricsPort);
@@ -300,13 +400,20 @@ for (let chunk = 0; generated < total && !crashed; chunk++) {
   }
   if (generated % 100_000 < chunkSize) {
     const s = (performance.now() - started) / 1000;
-    console.log(`  ${generated.toLocaleString("en")} sent, ${(generated / s).toFixed(0)} req/s, RSS ${rssMiB(service.child.pid).toFixed(1)} MiB`);
+    console.log(
+      `  ${generated.toLocaleString("en")} sent, ${(generated / s).toFixed(0)} req/s, RSS ${rssMiB(service.child.pid).toFixed(1)} MiB`,
+    );
   }
 }
 const seconds = (performance.now() - started) / 1000;
 agent.destroy();
 
-const healthy = !crashed && (await scrape(service.metricsPort, "/metrics").then(() => true, () => false));
+const healthy =
+  !crashed &&
+  (await scrape(service.metricsPort, "/metrics").then(
+    () => true,
+    () => false,
+  ));
 const rssEnd = crashed ? NaN : rssMiB(service.child.pid);
 const heapEnd = crashed ? NaN : await heapMiB(service.metricsPort);
 const log = readFileSync(service.log, "utf8");
@@ -315,13 +422,18 @@ const markerInLog = log.split(MARKER).length - 1;
 
 /** @type {(n: number | undefined) => string} */
 const f = (n) => (Number.isFinite(n) ? /** @type {number} */ (n).toFixed(1) : String(n));
-console.log(`\nsent ${generated.toLocaleString("en")} in ${seconds.toFixed(0)} s (${(generated / seconds).toFixed(0)} req/s); by generator: ${JSON.stringify(byKind)}`);
+console.log(
+  `\nsent ${generated.toLocaleString("en")} in ${seconds.toFixed(0)} s (${(generated / seconds).toFixed(0)} req/s); by generator: ${JSON.stringify(byKind)}`,
+);
 console.log(`answers: ${JSON.stringify(tally)}`);
 console.log(`crashes: ${crashed ? 1 : 0}; process alive and metrics answering at the end: ${healthy}`);
 console.log(`RSS MiB: start ${f(rssStart)}, after warm-up (50k) ${f(rssAfterWarmup)}, end ${f(rssEnd)}, max ${f(rssMax)}`);
 console.log(`event loop: largest delay ${loopDelayMaxMs.toFixed(1)} ms (max of nodejs_eventloop_lag_max_seconds over the chunks)`);
 console.log(`V8 heap used MiB: start ${f(heapStart)}, after warm-up ${f(heapAfterWarmup)}, end ${f(heapEnd)}`);
-console.log(`log: ${levels.length} lines (${levels.filter((l) => l === "error" || l === "fatal").length} at error level or above); the policy marker appears ${markerInLog} times (goal 0)`);
+console.log(
+  `log: ${levels.length} lines (${levels.filter((l) => l === "error" || l === "fatal").length} at error level or above); the policy marker appears ${markerInLog} times (goal 0)`,
+);
 if (problems.length > 0) console.log(`first problems:\n  ${problems.join("\n  ")}`);
-const failed = crashed || tally.malformedAnswer + tally.uidMismatch + tally.unexpectedStatus + tally.connectionErrors > 0 || markerInLog > 0;
+const failed =
+  crashed || tally.malformedAnswer + tally.uidMismatch + tally.unexpectedStatus + tally.connectionErrors > 0 || markerInLog > 0;
 process.exit(failed ? 1 : 0);

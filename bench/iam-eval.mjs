@@ -37,14 +37,22 @@ const document = parsed.document;
 
 /** @param {number} index */
 function ours(index) {
-  return evaluatePolicy({ .../** @type {(typeof REQUESTS)[number]} */ (REQUESTS[index]), principal: { type: "AWS", id: PRINCIPAL } }, document).decision;
+  return evaluatePolicy(
+    { .../** @type {(typeof REQUESTS)[number]} */ (REQUESTS[index]), principal: { type: "AWS", id: PRINCIPAL } },
+    document,
+  ).decision;
 }
 
 /** @param {number} index */
 function simulation(index) {
   const request = /** @type {(typeof REQUESTS)[number]} */ (REQUESTS[index]);
   return {
-    request: { principal: PRINCIPAL, action: request.action, resource: { resource: request.resource, accountId: "123456789012" }, contextVariables: request.context },
+    request: {
+      principal: PRINCIPAL,
+      action: request.action,
+      resource: { resource: request.resource, accountId: "123456789012" },
+      contextVariables: request.context,
+    },
     identityPolicies: [],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
@@ -59,10 +67,11 @@ function simulation(index) {
  */
 /** @param {number} index */
 async function theirs(index) {
-  const result = /** @type {import("@cloud-copilot/iam-simulate").SuccessfulRunSimulationResults} */ (await runSimulation(simulation(index), {}));
+  const result = /** @type {import("@cloud-copilot/iam-simulate").SuccessfulRunSimulationResults} */ (
+    await runSimulation(simulation(index), {})
+  );
   return ORACLE[result.overallResult];
 }
-
 
 /**
  * Runs `step` for about `seconds`, returns operations per second (after a short warm-up).
@@ -98,5 +107,7 @@ const [, oursPerSecond] = /** @type {[string, number]} */ (rows[0]);
 console.log("IAM evaluation, guide bucket policy (Deny + StringNotEquals aws:sourceVpce), alternating endpoints");
 console.log(`${"evaluator".padEnd(34)}${"ops/s".padStart(14)}${"ours / this".padStart(14)}`);
 for (const [name, perSecond] of rows) {
-  console.log(`${name.padEnd(34)}${Math.round(perSecond).toLocaleString("en-US").padStart(14)}${`${(oursPerSecond / perSecond).toFixed(1)}x`.padStart(14)}`);
+  console.log(
+    `${name.padEnd(34)}${Math.round(perSecond).toLocaleString("en-US").padStart(14)}${`${(oursPerSecond / perSecond).toFixed(1)}x`.padStart(14)}`,
+  );
 }

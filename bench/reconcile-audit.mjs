@@ -38,7 +38,10 @@ const nsOf = (i) => `team-${i % namespaces}`;
 const vpce = (i) => `vpce-${hex(i, 17)}`;
 /** @type {(bucket: string, actions?: string[]) => string} */
 const grant = (bucket, actions = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] });
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: "*", Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
+  });
 
 /**
  * @param {number} i
@@ -59,7 +62,9 @@ function endpoint(i, policy = grant(`bench-bucket-${i}`)) {
     apiVersion: "ec2.aws.m.upbound.io/v1beta1",
     kind: "VPCEndpoint",
     metadata: { name: `s3-gw-${i}`, namespace: nsOf(i), uid: `uid-e-${i}`, annotations: { "crossplane.io/external-name": vpce(i) } },
-    spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId, routeTableIds: [`rtb-${hex(i, 17)}`], policy } },
+    spec: {
+      forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId, routeTableIds: [`rtb-${hex(i, 17)}`], policy },
+    },
   };
 }
 
@@ -67,8 +72,25 @@ function endpoint(i, policy = grant(`bench-bucket-${i}`)) {
 function bucket(i) {
   const name = `bench-bucket-${i}`;
   const statements = [
-    { Sid: "DenyUnlessEndpoint", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`], Condition: { StringNotEquals: { "aws:SourceVpce": vpce(i) } } },
-    ...(i % 10 === 0 ? [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${name}/*`, Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] : []),
+    {
+      Sid: "DenyUnlessEndpoint",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
+      Condition: { StringNotEquals: { "aws:SourceVpce": vpce(i) } },
+    },
+    ...(i % 10 === 0
+      ? [
+          {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: `arn:aws:s3:::${name}/*`,
+            Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+          },
+        ]
+      : []),
   ];
   return {
     apiVersion: "s3.services.k8s.aws/v1alpha1",
@@ -121,7 +143,8 @@ const heapAfterGcMb = process.memoryUsage().heapUsed / 2 ** 20;
 
 t = performance.now();
 let reportBytes = 0;
-for (const scope of results.scopes()) for (const report of buildReports(scope, results.entries(scope))) reportBytes += JSON.stringify(report.object).length;
+for (const scope of results.scopes())
+  for (const report of buildReports(scope, results.entries(scope))) reportBytes += JSON.stringify(report.object).length;
 const reportsMs = performance.now() - t;
 
 // Change → report: narrow one endpoint's policy so its bucket's policy becomes unreachable
@@ -142,7 +165,9 @@ for (let k = 0; k < changes; k++) {
   /** @type {Array<{ object: { results: Array<{ resources: [{ name: string }]; rule: string }> } }>} */
   const reports = buildReports(nsOf(i), results.entries(nsOf(i)));
   latencies.push(performance.now() - started);
-  const hasFinding = reports.flatMap((r) => r.object.results).some((r) => r.resources[0].name === `bench-bucket-${i}` && r.rule === "effective-access");
+  const hasFinding = reports
+    .flatMap((r) => r.object.results)
+    .some((r) => r.resources[0].name === `bench-bucket-${i}` && r.rule === "effective-access");
   if (hasFinding !== narrowed) throw new Error(`change ${k}: expected effective-access on bench-bucket-${i} to be ${narrowed}`);
 }
 latencies.sort((a, b) => a - b);
@@ -150,9 +175,19 @@ latencies.sort((a, b) => a - b);
 const pct = (p) => /** @type {number} */ (latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
 const peakRss = process.resourceUsage().maxRSS / 1024;
 
-console.log(`node ${process.version}; ${inventory.size} inventory objects (${stats.objects} audited) in ${namespaces} namespaces; fill ${fillMs.toFixed(0)} ms`);
-console.log(`full audit: ${auditMs.toFixed(0)} ms, ${findings} findings (${[...byRule].map(([r, n]) => `${r} ${n}`).join(", ")}); longest event-loop stall during it ${(loopDelay.max / 1e6).toFixed(0)} ms`);
-console.log(`memory: RSS after audit ${auditRss.toFixed(0)} MB (process start ${baseRss.toFixed(0)} MB), peak ${peakRss.toFixed(0)} MB${globalThis.gc ? `, live heap after GC ${heapAfterGcMb.toFixed(0)} MB` : ""} (run with --max-semi-space-size=4 --expose-gc, as the CLI runs, for the comparable number)`);
-console.log(`all ${[...results.scopes()].length} PolicyReports built: ${reportsMs.toFixed(0)} ms, ${(reportBytes / 1024).toFixed(0)} KiB of JSON`);
-console.log(`change → updated namespace report (${changes} changes, batch window 0; the reconciler's default window adds 200 ms): median ${pct(0.5).toFixed(1)} ms, p95 ${pct(0.95).toFixed(1)} ms, max ${/** @type {number} */ (latencies.at(-1)).toFixed(1)} ms`);
+console.log(
+  `node ${process.version}; ${inventory.size} inventory objects (${stats.objects} audited) in ${namespaces} namespaces; fill ${fillMs.toFixed(0)} ms`,
+);
+console.log(
+  `full audit: ${auditMs.toFixed(0)} ms, ${findings} findings (${[...byRule].map(([r, n]) => `${r} ${n}`).join(", ")}); longest event-loop stall during it ${(loopDelay.max / 1e6).toFixed(0)} ms`,
+);
+console.log(
+  `memory: RSS after audit ${auditRss.toFixed(0)} MB (process start ${baseRss.toFixed(0)} MB), peak ${peakRss.toFixed(0)} MB${globalThis.gc ? `, live heap after GC ${heapAfterGcMb.toFixed(0)} MB` : ""} (run with --max-semi-space-size=4 --expose-gc, as the CLI runs, for the comparable number)`,
+);
+console.log(
+  `all ${[...results.scopes()].length} PolicyReports built: ${reportsMs.toFixed(0)} ms, ${(reportBytes / 1024).toFixed(0)} KiB of JSON`,
+);
+console.log(
+  `change → updated namespace report (${changes} changes, batch window 0; the reconciler's default window adds 200 ms): median ${pct(0.5).toFixed(1)} ms, p95 ${pct(0.95).toFixed(1)} ms, max ${/** @type {number} */ (latencies.at(-1)).toFixed(1)} ms`,
+);
 console.log(`goals: full audit <= 2 s and <= 250 MB; change → report <= 1 s`);

@@ -20,9 +20,25 @@ import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { it } from "vitest";
 import type { KubeObject } from "../src/core/adapters/types.js";
-import { freeLoopbackPort, rawKubeRequest, repoRoot, spawnManaged, startControlPlane, writeKubeConfigFile, type ControlPlane, type ManagedProcess } from "../test/harness/control-plane.js";
+import {
+  freeLoopbackPort,
+  rawKubeRequest,
+  repoRoot,
+  spawnManaged,
+  startControlPlane,
+  writeKubeConfigFile,
+  type ControlPlane,
+  type ManagedProcess,
+} from "../test/harness/control-plane.js";
 import { installCrds, objectPath } from "../test/harness/crds.js";
-import { PRIVATE_SOURCE_IP_POLICY, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../test/helpers/manifests.js";
+import {
+  PRIVATE_SOURCE_IP_POLICY,
+  denyUnlessEndpoint,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  upjetRouteTableAssociation,
+} from "../test/helpers/manifests.js";
 
 const OBJECTS = Number(process.env.S3VG_SCALE_OBJECTS ?? 10_000);
 const WINDOW_S = Number(process.env.S3VG_SCALE_WINDOW_S ?? 300);
@@ -41,12 +57,43 @@ function corpusSet(i: number): KubeObject[] {
   const bucketName = `scale-bucket-${i}`;
   const openEndpoint = i % 5 === 0;
   const endpoint = upjetEndpoint(
-    { name: `gw-${i}`, ...(namespace ? { namespace } : {}), annotations: { "crossplane.io/external-name": vpce }, ...(openEndpoint ? {} : { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`] }] } }) },
+    {
+      name: `gw-${i}`,
+      ...(namespace ? { namespace } : {}),
+      annotations: { "crossplane.io/external-name": vpce },
+      ...(openEndpoint
+        ? {}
+        : {
+            policy: {
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Principal: "*",
+                  Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                  Resource: [`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`],
+                },
+              ],
+            },
+          }),
+    },
     namespaced ? "namespaced" : "v1beta2",
   );
-  const association = upjetRouteTableAssociation({ name: `gw-${i}-rtb-${openEndpoint ? "other" : "own"}`, endpointRef: openEndpoint ? `missing-${i}` : `gw-${i}`, routeTableId: `rtb-${hex(i, 17)}`, namespaced, ...(namespace ? { namespace } : {}) });
+  const association = upjetRouteTableAssociation({
+    name: `gw-${i}-rtb-${openEndpoint ? "other" : "own"}`,
+    endpointRef: openEndpoint ? `missing-${i}` : `gw-${i}`,
+    routeTableId: `rtb-${hex(i, 17)}`,
+    namespaced,
+    ...(namespace ? { namespace } : {}),
+  });
   const bucket = upjetBucket({ name: bucketName, bucketName, namespaced, ...(namespace ? { namespace } : {}) });
-  const policy = upjetBucketPolicy({ name: `${bucketName}-policy`, bucket: bucketName, policy: i % 7 === 0 ? PRIVATE_SOURCE_IP_POLICY : denyUnlessEndpoint(bucketName, vpce), namespaced, ...(namespace ? { namespace } : {}) });
+  const policy = upjetBucketPolicy({
+    name: `${bucketName}-policy`,
+    bucket: bucketName,
+    policy: i % 7 === 0 ? PRIVATE_SOURCE_IP_POLICY : denyUnlessEndpoint(bucketName, vpce),
+    namespaced,
+    ...(namespace ? { namespace } : {}),
+  });
   return [endpoint, association, bucket, policy];
 }
 
@@ -58,9 +105,11 @@ function countOwn(verb: string, resource: string): void {
 
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<unknown>, width = 32): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 /** apiserver_request_total summed by "VERB resource" (subresources kept apart, e.g. "PATCH clusterpolicyreports"). */
@@ -109,7 +158,9 @@ async function reportsNow(controlPlane: ControlPlane): Promise<ReportsSeen> {
   for (const plural of ["clusterpolicyreports", "policyreports"]) {
     const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: `${REPORTS}/${plural}?${OURS}` });
     countOwn("LIST", plural);
-    const { items } = JSON.parse(response.body) as { items: Array<{ metadata: { name: string; namespace?: string }; summary: { fail: number; warn: number }; results: unknown[] }> };
+    const { items } = JSON.parse(response.body) as {
+      items: Array<{ metadata: { name: string; namespace?: string }; summary: { fail: number; warn: number }; results: unknown[] }>;
+    };
     for (const item of items) {
       seen.count++;
       seen.results += item.summary.fail + item.summary.warn;
@@ -129,103 +180,159 @@ async function ourEventCount(controlPlane: ControlPlane): Promise<number> {
   return (JSON.parse(response.body) as { items: unknown[] }).items.length;
 }
 
-function startReconciler(controlPlane: ControlPlane, kubeconfig: string, identity: string, metricsPort: number, healthPort: number): ManagedProcess {
+function startReconciler(
+  controlPlane: ControlPlane,
+  kubeconfig: string,
+  identity: string,
+  metricsPort: number,
+  healthPort: number,
+): ManagedProcess {
   const cli = path.join(repoRoot, "dist/src/cli/main.js");
-  return spawnManaged(identity, process.execPath, ["--max-semi-space-size=4", cli, "reconcile", "--metrics-port", String(metricsPort), "--health-port", String(healthPort), "--host", "127.0.0.1", "--lease-namespace", "default", "--identity", identity], path.join(controlPlane.dataDir, `${identity}.log`), {
-    env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "info" },
-  });
+  return spawnManaged(
+    identity,
+    process.execPath,
+    [
+      "--max-semi-space-size=4",
+      cli,
+      "reconcile",
+      "--metrics-port",
+      String(metricsPort),
+      "--health-port",
+      String(healthPort),
+      "--host",
+      "127.0.0.1",
+      "--lease-namespace",
+      "default",
+      "--identity",
+      identity,
+    ],
+    path.join(controlPlane.dataDir, `${identity}.log`),
+    {
+      env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: "info" },
+    },
+  );
 }
 
-const table = (rows: Array<[string, string]>) => ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
+const table = (rows: Array<[string, string]>) =>
+  ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 const top = (counts: Map<string, number>, n = 12) =>
-  [...counts].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${k} ${v}`).join("; ");
+  [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${k} ${v}`)
+    .join("; ");
 
-it(`reports and Events with ${OBJECTS} objects`, async () => {
-  const rows: Array<[string, string]> = [];
-  const controlPlane = await startControlPlane({ startTimeoutMs: 300_000 });
-  let first: ManagedProcess | undefined;
-  let second: ManagedProcess | undefined;
-  try {
-    await installCrds(controlPlane.kubeConfig);
-    for (let n = 0; n < NAMESPACES; n++) await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: "/api/v1/namespaces", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: `team-${n}` } } });
-    const sets = [...Array(Math.ceil(OBJECTS / 4)).keys()];
-    const createStart = performance.now();
-    let failed = 0;
-    await inParallel(sets, async (i) => {
-      for (const o of corpusSet(i)) {
-        const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: objectPath(o), body: o });
-        if (response.statusCode >= 300) failed++;
-      }
-    });
-    const createS = (performance.now() - createStart) / 1000;
-    rows.push(["objects created", `${sets.length * 4 - failed} in ${createS.toFixed(1)} s (${failed} failed)`]);
-    console.log(`reports-scale: ${rows.at(-1)!.join(": ")}`);
-
-    const kubeconfig = writeKubeConfigFile(controlPlane);
-    own.clear();
-    const before = await requestCounts(controlPlane);
-    const started = performance.now();
-    first = startReconciler(controlPlane, kubeconfig, "scale-a", await freeLoopbackPort(), await freeLoopbackPort());
-    const firstPid = first.child.pid!;
-
-    // Time to all reports written: the reports' fail + warn add up to the first full audit's findings.
-    let audit: LogLine | undefined;
-    let seen: ReportsSeen = { count: 0, largestBytes: 0, largestName: "", results: 0 };
-    let writtenS = NaN;
-    while ((performance.now() - started) / 1000 < WINDOW_S) {
-      audit ??= logLines(first).find((l) => l.component === "reconciler" && l.msg === "full audit done");
-      if (audit) {
-        seen = await reportsNow(controlPlane);
-        if (seen.results === Number(audit.findings)) {
-          writtenS = (performance.now() - started) / 1000;
-          break;
+it(
+  `reports and Events with ${OBJECTS} objects`,
+  async () => {
+    const rows: Array<[string, string]> = [];
+    const controlPlane = await startControlPlane({ startTimeoutMs: 300_000 });
+    let first: ManagedProcess | undefined;
+    let second: ManagedProcess | undefined;
+    try {
+      await installCrds(controlPlane.kubeConfig);
+      for (let n = 0; n < NAMESPACES; n++)
+        await rawKubeRequest(controlPlane.kubeConfig, {
+          method: "POST",
+          path: "/api/v1/namespaces",
+          body: { apiVersion: "v1", kind: "Namespace", metadata: { name: `team-${n}` } },
+        });
+      const sets = [...Array(Math.ceil(OBJECTS / 4)).keys()];
+      const createStart = performance.now();
+      let failed = 0;
+      await inParallel(sets, async (i) => {
+        for (const o of corpusSet(i)) {
+          const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: objectPath(o), body: o });
+          if (response.statusCode >= 300) failed++;
         }
+      });
+      const createS = (performance.now() - createStart) / 1000;
+      rows.push(["objects created", `${sets.length * 4 - failed} in ${createS.toFixed(1)} s (${failed} failed)`]);
+      console.log(`reports-scale: ${rows.at(-1)!.join(": ")}`);
+
+      const kubeconfig = writeKubeConfigFile(controlPlane);
+      own.clear();
+      const before = await requestCounts(controlPlane);
+      const started = performance.now();
+      first = startReconciler(controlPlane, kubeconfig, "scale-a", await freeLoopbackPort(), await freeLoopbackPort());
+      const firstPid = first.child.pid!;
+
+      // Time to all reports written: the reports' fail + warn add up to the first full audit's findings.
+      let audit: LogLine | undefined;
+      let seen: ReportsSeen = { count: 0, largestBytes: 0, largestName: "", results: 0 };
+      let writtenS = NaN;
+      while ((performance.now() - started) / 1000 < WINDOW_S) {
+        audit ??= logLines(first).find((l) => l.component === "reconciler" && l.msg === "full audit done");
+        if (audit) {
+          seen = await reportsNow(controlPlane);
+          if (seen.results === Number(audit.findings)) {
+            writtenS = (performance.now() - started) / 1000;
+            break;
+          }
+        }
+        await sleep(500);
       }
-      await sleep(500);
+      const lines = logLines(first);
+      const at = (component: string, msg: string) => {
+        const line = lines.find((l) => l.component === component && l.msg === msg);
+        const start = lines[0]?.time;
+        return line?.time && start ? `${((Date.parse(line.time) - Date.parse(start)) / 1000).toFixed(1)} s` : "n/a";
+      };
+      rows.push([
+        "leader / inventory synced (from process start)",
+        `${at("lease", "became the leader")} / ${at("inventory", "first sync complete")}`,
+      ]);
+      rows.push([
+        "first full audit",
+        `${audit?.objects ?? "?"} objects, ${audit?.findings ?? "?"} findings, ${audit?.durationMs ?? "?"} ms`,
+      ]);
+      rows.push([
+        "all reports written (from process start)",
+        Number.isNaN(writtenS)
+          ? `not within ${WINDOW_S} s (${seen.results} of ${audit?.findings ?? "?"} results)`
+          : `${writtenS.toFixed(1)} s`,
+      ]);
+      rows.push([
+        "reports",
+        `${seen.count}, largest ${(seen.largestBytes / 1024).toFixed(0)} KiB (${seen.largestName}), ${seen.results} results (none omitted)`,
+      ]);
+      rows.push(["reconciler RSS after reports written", `${rssMiB(firstPid)} MiB`]);
+
+      const remaining = WINDOW_S * 1000 - (performance.now() - started);
+      if (remaining > 0) await sleep(remaining);
+      const window = diff(await requestCounts(controlPlane), before);
+      const total = [...window.values()].reduce((a, b) => a + b, 0);
+      const events = await ourEventCount(controlPlane);
+      rows.push([`API requests in the first ${WINDOW_S} s`, `${total}: ${top(window)}`]);
+      rows.push(["Events written (one per offending object)", String(events)]);
+      rows.push([`reconciler RSS at ${WINDOW_S} s`, `${rssMiB(firstPid)} MiB`]);
+
+      // Leader change: the process stops (releases the Lease), a new one takes over.
+      await first.stop(15_000);
+      own.clear();
+      const beforeFailover = await requestCounts(controlPlane);
+      const failoverStart = performance.now();
+      second = startReconciler(controlPlane, kubeconfig, "scale-b", await freeLoopbackPort(), await freeLoopbackPort());
+      await sleep(FAILOVER_S * 1000);
+      const failover = diff(await requestCounts(controlPlane), beforeFailover);
+      const eventsAfter = await ourEventCount(controlPlane);
+      const bAudit = logLines(second).find((l) => l.component === "reconciler" && l.msg === "full audit done");
+      rows.push([
+        `leader change: first ${FAILOVER_S} s of the new leader`,
+        `full audit ${bAudit ? "done" : "not done"} after ${((performance.now() - failoverStart) / 1000).toFixed(0)} s; new Events ${eventsAfter - events}; POST events ${failover.get("POST events") ?? 0}; report writes (APPLY/DELETE) ${["APPLY", "PATCH", "DELETE"].flatMap((v) => ["clusterpolicyreports", "policyreports"].map((r) => failover.get(`${v} ${r}`) ?? 0)).reduce((a, b) => a + b, 0)}; requests ${[...failover.values()].reduce((a, b) => a + b, 0)}: ${top(failover, 8)}`,
+      ]);
+    } finally {
+      await second?.stop(15_000).catch(() => undefined);
+      await first?.stop(15_000).catch(() => undefined);
+      await controlPlane.stop();
     }
-    const lines = logLines(first);
-    const at = (component: string, msg: string) => {
-      const line = lines.find((l) => l.component === component && l.msg === msg);
-      const start = lines[0]?.time;
-      return line?.time && start ? `${((Date.parse(line.time) - Date.parse(start)) / 1000).toFixed(1)} s` : "n/a";
-    };
-    rows.push(["leader / inventory synced (from process start)", `${at("lease", "became the leader")} / ${at("inventory", "first sync complete")}`]);
-    rows.push(["first full audit", `${audit?.objects ?? "?"} objects, ${audit?.findings ?? "?"} findings, ${audit?.durationMs ?? "?"} ms`]);
-    rows.push(["all reports written (from process start)", Number.isNaN(writtenS) ? `not within ${WINDOW_S} s (${seen.results} of ${audit?.findings ?? "?"} results)` : `${writtenS.toFixed(1)} s`]);
-    rows.push(["reports", `${seen.count}, largest ${(seen.largestBytes / 1024).toFixed(0)} KiB (${seen.largestName}), ${seen.results} results (none omitted)`]);
-    rows.push(["reconciler RSS after reports written", `${rssMiB(firstPid)} MiB`]);
-
-    const remaining = WINDOW_S * 1000 - (performance.now() - started);
-    if (remaining > 0) await sleep(remaining);
-    const window = diff(await requestCounts(controlPlane), before);
-    const total = [...window.values()].reduce((a, b) => a + b, 0);
-    const events = await ourEventCount(controlPlane);
-    rows.push([`API requests in the first ${WINDOW_S} s`, `${total}: ${top(window)}`]);
-    rows.push(["Events written (one per offending object)", String(events)]);
-    rows.push([`reconciler RSS at ${WINDOW_S} s`, `${rssMiB(firstPid)} MiB`]);
-
-    // Leader change: the process stops (releases the Lease), a new one takes over.
-    await first.stop(15_000);
-    own.clear();
-    const beforeFailover = await requestCounts(controlPlane);
-    const failoverStart = performance.now();
-    second = startReconciler(controlPlane, kubeconfig, "scale-b", await freeLoopbackPort(), await freeLoopbackPort());
-    await sleep(FAILOVER_S * 1000);
-    const failover = diff(await requestCounts(controlPlane), beforeFailover);
-    const eventsAfter = await ourEventCount(controlPlane);
-    const bAudit = logLines(second).find((l) => l.component === "reconciler" && l.msg === "full audit done");
-    rows.push([
-      `leader change: first ${FAILOVER_S} s of the new leader`,
-      `full audit ${bAudit ? "done" : "not done"} after ${((performance.now() - failoverStart) / 1000).toFixed(0)} s; new Events ${eventsAfter - events}; POST events ${failover.get("POST events") ?? 0}; report writes (APPLY/DELETE) ${["APPLY", "PATCH", "DELETE"].flatMap((v) => ["clusterpolicyreports", "policyreports"].map((r) => failover.get(`${v} ${r}`) ?? 0)).reduce((a, b) => a + b, 0)}; requests ${[...failover.values()].reduce((a, b) => a + b, 0)}: ${top(failover, 8)}`,
-    ]);
-  } finally {
-    await second?.stop(15_000).catch(() => undefined);
-    await first?.stop(15_000).catch(() => undefined);
-    await controlPlane.stop();
-  }
-  const header = `Machine: node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (at the end), ${new Date().toISOString().slice(0, 16)}Z; ${OBJECTS} objects`;
-  const text = `${header}\n\n${table(rows)}\n`;
-  mkdirSync(path.join(repoRoot, "bench/results"), { recursive: true });
-  writeFileSync(path.join(repoRoot, `bench/results/reports-scale-${OBJECTS}.md`), text);
-  console.log(text);
-}, 6 * 3_600_000);
+    const header = `Machine: node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (at the end), ${new Date().toISOString().slice(0, 16)}Z; ${OBJECTS} objects`;
+    const text = `${header}\n\n${table(rows)}\n`;
+    mkdirSync(path.join(repoRoot, "bench/results"), { recursive: true });
+    writeFileSync(path.join(repoRoot, `bench/results/reports-scale-${OBJECTS}.md`), text);
+    console.log(text);
+  },
+  6 * 3_600_000,
+);

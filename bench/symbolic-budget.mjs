@@ -19,11 +19,25 @@ const PATHOLOGICAL = {
   Version: "2012-10-17",
   Statement: [
     { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" },
-    { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: { ...keys, "aws:PrincipalTag/never": "x" }, StringEquals: { "aws:PrincipalTag/never": "x" } } },
+    {
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: "*",
+      Condition: { StringNotEquals: { ...keys, "aws:PrincipalTag/never": "x" }, StringEquals: { "aws:PrincipalTag/never": "x" } },
+    },
   ],
 };
 const GUIDE = {
-  Statement: [{ Sid: "Access-to-specific-bucket-only", Principal: "*", Action: ["s3:GetObject", "s3:PutObject"], Effect: "Allow", Resource: ["arn:aws:s3:::my_secure_bucket", "arn:aws:s3:::my_secure_bucket/*"] }],
+  Statement: [
+    {
+      Sid: "Access-to-specific-bucket-only",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject"],
+      Effect: "Allow",
+      Resource: ["arn:aws:s3:::my_secure_bucket", "arn:aws:s3:::my_secure_bucket/*"],
+    },
+  ],
 };
 
 /**
@@ -47,7 +61,11 @@ function time(label, runs, fn) {
 const doc = parsePolicy(PATHOLOGICAL, "endpoint").document;
 const question = {
   layers: [[doc]],
-  space: { actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/k"], keys: { "aws:SourceVpce": { kind: "fixed", value: "vpce-1a2b3c4d" } } },
+  space: {
+    actions: ["s3:GetObject"],
+    resources: ["arn:aws:s3:::b/k"],
+    keys: { "aws:SourceVpce": { kind: "fixed", value: "vpce-1a2b3c4d" } },
+  },
   classify: (/** @type {readonly string[]} */ d) => d[0],
 };
 const answer = ask(question);
@@ -59,12 +77,36 @@ if (!parsed.ok) throw new Error(String(parsed.errors));
 const { config } = parsed;
 /** @param {unknown} policy */
 const endpoint = (policy) => {
-  const adapted = adapt({ apiVersion: "ec2.aws.upbound.io/v1beta2", kind: "VPCEndpoint", metadata: { name: "e" }, spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d", routeTableIds: ["rtb-1"], policy: JSON.stringify(policy) } } }, { namespaceDefaultRegion: () => undefined, defaultRegion: "us-east-1" });
+  const adapted = adapt(
+    {
+      apiVersion: "ec2.aws.upbound.io/v1beta2",
+      kind: "VPCEndpoint",
+      metadata: { name: "e" },
+      spec: {
+        forProvider: {
+          region: "us-east-1",
+          serviceName: "com.amazonaws.us-east-1.s3",
+          vpcId: "vpc-1a2b3c4d",
+          routeTableIds: ["rtb-1"],
+          policy: JSON.stringify(policy),
+        },
+      },
+    },
+    { namespaceDefaultRegion: () => undefined, defaultRegion: "us-east-1" },
+  );
   return adapted.object;
 };
-for (const [label, policy] of [["guide's bucket-only endpoint policy", GUIDE], ["pathological endpoint policy (every question over budget)", PATHOLOGICAL]]) {
+for (const [label, policy] of [
+  ["guide's bucket-only endpoint policy", GUIDE],
+  ["pathological endpoint policy (every question over budget)", PATHOLOGICAL],
+]) {
   const subject = endpoint(policy);
   let undecided = 0;
-  time(`review of the ${label}`, 30, () => review({ subject, mode: "admission", operation: "CREATE", inventoryComplete: true }, { config, inventory: new Inventory(), onUndecided: () => (undecided += 1) }));
+  time(`review of the ${label}`, 30, () =>
+    review(
+      { subject, mode: "admission", operation: "CREATE", inventoryComplete: true },
+      { config, inventory: new Inventory(), onUndecided: () => (undecided += 1) },
+    ),
+  );
   console.log(`  undecided questions per review: ${undecided / 30}`);
 }

@@ -26,7 +26,17 @@ import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
-import { admissionReviewFor, builtCli, cpuSeconds, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
+import {
+  admissionReviewFor,
+  builtCli,
+  cpuSeconds,
+  heapMiB,
+  preloadedServe,
+  rssMiB,
+  scrape,
+  scratch,
+  startProcess,
+} from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -53,12 +63,19 @@ function inventoryObjects() {
   for (let i = 0; i < 5000; i++) items.push(endpointManifest(i));
   for (let i = 0; i < 2500; i++) {
     const region = regionOf(i);
-    items.push({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { name: `bench-bucket-${i}` }, spec: { forProvider: { region } } });
+    items.push({
+      apiVersion: "s3.aws.upbound.io/v1beta2",
+      kind: "Bucket",
+      metadata: { name: `bench-bucket-${i}` },
+      spec: { forProvider: { region } },
+    });
     items.push({
       apiVersion: "s3.aws.upbound.io/v1beta1",
       kind: "BucketPolicy",
       metadata: { name: `bench-bucket-${i}-policy` },
-      spec: { forProvider: { region, bucket: `bench-bucket-${i}`, policy: JSON.stringify(denyUnlessEndpoint(`bench-bucket-${i}`, vpce(i))) } },
+      spec: {
+        forProvider: { region, bucket: `bench-bucket-${i}`, policy: JSON.stringify(denyUnlessEndpoint(`bench-bucket-${i}`, vpce(i))) },
+      },
     });
   }
   return items;
@@ -97,14 +114,19 @@ function corpus() {
     apiVersion: namespaced ? "s3.aws.m.upbound.io/v1beta1" : "s3.aws.upbound.io/v1beta1",
     kind: "BucketPolicy",
     metadata: { name, ...(namespaced ? { namespace: "team-a" } : {}) },
-    spec: { forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(sizedPolicy("bench-bucket-1", bytes, extra)) } },
+    spec: {
+      forProvider: { region: "us-east-1", bucket: "bench-bucket-1", policy: JSON.stringify(sizedPolicy("bench-bucket-1", bytes, extra)) },
+    },
   });
   const gateway = endpointManifest(1);
   const moved = JSON.parse(JSON.stringify(gateway));
   moved.spec.forProvider.tags = { team: "a" };
   return [
     { name: "upjet BucketPolicy 2 KB (allowed)", body: admissionReview(upjetPolicy("p2k", 2_000)) },
-    { name: "upjet BucketPolicy 5 KB (denied: private aws:SourceIp)", body: admissionReview(upjetPolicy("p5k", 5_000, { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } })) },
+    {
+      name: "upjet BucketPolicy 5 KB (denied: private aws:SourceIp)",
+      body: admissionReview(upjetPolicy("p5k", 5_000, { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } })),
+    },
     { name: "upjet .m BucketPolicy 10 KB", body: admissionReview(upjetPolicy("p10k", 10_000, {}, true)) },
     {
       name: "community BucketPolicy rawPolicy 20 KB",
@@ -112,7 +134,13 @@ function corpus() {
         apiVersion: "s3.aws.crossplane.io/v1alpha3",
         kind: "BucketPolicy",
         metadata: { name: "p20k" },
-        spec: { forProvider: { region: "us-east-1", bucketName: "bench-bucket-1", rawPolicy: JSON.stringify(sizedPolicy("bench-bucket-1", 20_000)) } },
+        spec: {
+          forProvider: {
+            region: "us-east-1",
+            bucketName: "bench-bucket-1",
+            rawPolicy: JSON.stringify(sizedPolicy("bench-bucket-1", 20_000)),
+          },
+        },
       }),
     },
     {
@@ -126,7 +154,15 @@ function corpus() {
     },
     { name: "community VPCEndpoint UPDATE (tags only)", body: admissionReview(moved, "UPDATE", gateway) },
     { name: "community VPCEndpoint DELETE (warned)", body: admissionReview(null, "DELETE", gateway) },
-    { name: "upjet Bucket CREATE", body: admissionReview({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { name: "new-bucket" }, spec: { forProvider: { region: "eu-west-1" } } }) },
+    {
+      name: "upjet Bucket CREATE",
+      body: admissionReview({
+        apiVersion: "s3.aws.upbound.io/v1beta2",
+        kind: "Bucket",
+        metadata: { name: "new-bucket" },
+        spec: { forProvider: { region: "eu-west-1" } },
+      }),
+    },
   ];
 }
 
@@ -138,7 +174,11 @@ const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
 writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: inventoryObjects() }));
 const requests = args.mix === "light" ? corpus().filter((r) => r.name === "upjet Bucket CREATE") : corpus();
-const bareResponse = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true } });
+const bareResponse = JSON.stringify({
+  apiVersion: "admission.k8s.io/v1",
+  kind: "AdmissionReview",
+  response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true },
+});
 
 const bareScript = `
 const https = require("node:https"); const fs = require("node:fs");
@@ -165,7 +205,12 @@ function cannon(port, options) {
         url: `https://127.0.0.1:${port}`,
         connections,
         pipelining: 1,
-        requests: requests.map((r) => ({ method: "POST", path: "/validate", headers: { "content-type": "application/json" }, body: r.body })),
+        requests: requests.map((r) => ({
+          method: "POST",
+          path: "/validate",
+          headers: { "content-type": "application/json" },
+          body: r.body,
+        })),
         ...options,
       },
       (error, result) => (error ? reject(error) : resolveRun(result)),
@@ -194,14 +239,24 @@ async function pacedLatency(port, rate, durationS) {
     const body = /** @type {{ body: string }} */ (requests[i % requests.length]).body;
     pending.push(
       new Promise((/** @type {(value?: unknown) => void} */ done) => {
-        const req = request({ host: "127.0.0.1", port, method: "POST", path: "/validate", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on("end", () => {
-            if (res.statusCode === 200) latencies.push(performance.now() - scheduled);
-            else errors++;
-            done();
-          });
-        });
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port,
+            method: "POST",
+            path: "/validate",
+            agent,
+            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => {
+              if (res.statusCode === 200) latencies.push(performance.now() - scheduled);
+              else errors++;
+              done();
+            });
+          },
+        );
         req.on("error", () => {
           errors++;
           done();
@@ -239,7 +294,9 @@ async function durationBuckets(metricsPort) {
  * @param {number} q
  */
 function bucketQuantile(before, after, q) {
-  const rows = [...after].map(([le, n]) => /** @type {[number, number]} */ ([le === "+Inf" ? Infinity : Number(le), n - (before.get(le) ?? 0)])).sort((a, b) => a[0] - b[0]);
+  const rows = [...after]
+    .map(([le, n]) => /** @type {[number, number]} */ ([le === "+Inf" ? Infinity : Number(le), n - (before.get(le) ?? 0)]))
+    .sort((a, b) => a[0] - b[0]);
   const total = /** @type {[number, number]} */ (rows.at(-1))[1];
   const row = /** @type {[number, number]} */ (rows.find(([, n]) => n >= q * total));
   return row[0] === Infinity ? "> 2.5 s" : `≤ ${row[0] * 1000} ms`;
@@ -253,7 +310,8 @@ async function longRun(service, amount) {
   /** @type {Array<{ t: number; rss: number; heap: number }>} */
   const samples = [];
   const started = Date.now();
-  const sample = async () => samples.push({ t: (Date.now() - started) / 1000, rss: rssMiB(service.child.pid), heap: await heapMiB(service.metricsPort) });
+  const sample = async () =>
+    samples.push({ t: (Date.now() - started) / 1000, rss: rssMiB(service.child.pid), heap: await heapMiB(service.metricsPort) });
   const timer = setInterval(() => void sample(), 1000);
   await sample();
   const result = await cannon(service.port, { amount });
@@ -264,7 +322,12 @@ async function longRun(service, amount) {
   const n = half.length;
   const mt = half.reduce((s, x) => s + x.t, 0) / n;
   const mr = half.reduce((s, x) => s + x.rss, 0) / n;
-  const slope = half.reduce((s, x) => s + (x.t - mt) * (x.rss - mr), 0) / Math.max(1e-9, half.reduce((s, x) => s + (x.t - mt) ** 2, 0));
+  const slope =
+    half.reduce((s, x) => s + (x.t - mt) * (x.rss - mr), 0) /
+    Math.max(
+      1e-9,
+      half.reduce((s, x) => s + (x.t - mt) ** 2, 0),
+    );
   const quarter = Math.max(1, Math.floor(samples.length / 4));
   /** @type {(xs: Array<{ rss: number }>) => number} */
   const avg = (xs) => xs.reduce((s, x) => s + x.rss, 0) / xs.length;
@@ -321,7 +384,11 @@ const otherLoad = () => {
   }
 };
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 console.log(`other processes at start (top CPU):\n${otherLoad()}`);
 console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => `${(r.body.length / 1024).toFixed(1)} KB`).join(", ")}`);
 
@@ -329,20 +396,36 @@ console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => 
 const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
 const service = await startProcess(work, "webhook", [
   ...profileArgs,
-  ...preloadedServe(args.dist, [inventoryFile], ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"]),
+  ...preloadedServe(
+    args.dist,
+    [inventoryFile],
+    ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"],
+  ),
 ]);
 const bare = await startProcess(work, "bare", [...profileArgs, "-e", bareScript]);
-console.log(`webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`);
+console.log(
+  `webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`,
+);
 
 // Sanity: each corpus entry gets a well-formed answer.
 for (const r of requests) {
   /** @type {{ status: number | undefined; body: any }} */
   const reply = await new Promise((done, reject) => {
-    const req = request({ host: "127.0.0.1", port: service.port, method: "POST", path: "/validate", ca: bundle.caPem, headers: { "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.on("data", (c) => (text += c));
-      res.on("end", () => done({ status: res.statusCode, body: JSON.parse(text) }));
-    });
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: service.port,
+        method: "POST",
+        path: "/validate",
+        ca: bundle.caPem,
+        headers: { "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => done({ status: res.statusCode, body: JSON.parse(text) }));
+      },
+    );
     req.on("error", reject);
     req.end(r.body);
   });
@@ -363,13 +446,20 @@ async function measured(target) {
   const perRequest = (/** @type {number} */ s) => (s * 1e6) / Math.max(1, result.requests.total);
   return Object.assign(result, { cpuUser: perRequest(after.user - before.user), cpuSystem: perRequest(after.system - before.system) });
 }
-const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number }} */ r) => `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)})`;
+const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number }} */ r) =>
+  `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)})`;
 const ours = await measured(service);
 const ceiling = await measured(bare);
 console.log(`\nmax throughput (${connections} connections, ${seconds}s each):`);
-console.log(`  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms), ${cpuText(ceiling)}`);
-console.log(`  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}, ${cpuText(ours)}`);
-console.log(`  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7); CPU per request, bare / ours: ${fmt((ceiling.cpuUser + ceiling.cpuSystem) / (ours.cpuUser + ours.cpuSystem), 2)}`);
+console.log(
+  `  bare HTTPS server: ${fmt(ceiling.requests.average, 0)} req/s (p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms), ${cpuText(ceiling)}`,
+);
+console.log(
+  `  s3-vpce-guard:     ${fmt(ours.requests.average, 0)} req/s (p50 ${ours.latency.p50} ms, p99 ${ours.latency.p99} ms), non-2xx ${ours.non2xx}, errors ${ours.errors}, ${cpuText(ours)}`,
+);
+console.log(
+  `  ratio: ${fmt(ours.requests.average / ceiling.requests.average, 2)} (goal ≥ 0.7); CPU per request, bare / ours: ${fmt((ceiling.cpuUser + ceiling.cpuSystem) / (ours.cpuUser + ours.cpuSystem), 2)}`,
+);
 
 const halfRate = args.rate ? Number(args.rate) : Math.max(1, Math.floor(ours.requests.average / 2));
 const bucketsBefore = await durationBuckets(service.metricsPort);
@@ -377,20 +467,34 @@ const oursPaced = await pacedLatency(service.port, halfRate, seconds);
 const bucketsAfter = await durationBuckets(service.metricsPort);
 const barePaced = await pacedLatency(bare.port, halfRate, seconds);
 console.log(`\nlatency at ${args.rate ? "a fixed" : "half our max"} rate (${halfRate} req/s open loop, ${seconds}s):`);
-console.log(`  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`);
-console.log(`  s3-vpce-guard server-side time (admission_duration_seconds buckets): p50 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.5)}, p99 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.99)}`);
+console.log(
+  `  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`,
+);
+console.log(
+  `  s3-vpce-guard server-side time (admission_duration_seconds buckets): p50 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.5)}, p99 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.99)}`,
+);
 console.log(`  bare server:   p50 ${fmt(barePaced.p50, 2)} ms, p99 ${fmt(barePaced.p99, 2)} ms, max ${fmt(barePaced.max, 1)} ms`);
 
 // --requests 0: no long run (throughput and latency only).
 if (totalRequests > 0) {
   const long = await longRun(service, totalRequests);
-  console.log(`\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`);
-  console.log(`  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`);
-  console.log(`  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`);
+  console.log(
+    `\nlong run: ${long.requests} requests in ${fmt(long.seconds, 0)} s (${fmt(long.rps, 0)} req/s), non-2xx ${long.non2xx}, errors ${long.errors}`,
+  );
+  console.log(
+    `  RSS MiB: start ${fmt(long.rssStart)}, first quarter avg ${fmt(long.rssFirstQuarter)}, last quarter avg ${fmt(long.rssLastQuarter)}, max ${fmt(long.rssMax)}; trend over the second half ${fmt(long.slopeMiBPerMin, 2)} MiB/min (${long.samples} samples)`,
+  );
+  console.log(
+    `  V8 heap used MiB: first quarter avg ${fmt(long.heapFirstQuarter)}, last quarter avg ${fmt(long.heapLastQuarter)}, max ${fmt(long.heapMax)}`,
+  );
   console.log(`  RSS over the run (requests estimated from the elapsed time at the average rate):\n${long.plot}`);
 }
 console.log(`\nother processes at end (top CPU):\n${otherLoad()}`);
-console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `load average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 if (profileArgs.length > 0) {
   for (const child of [service.child, bare.child]) {
     child.kill("SIGTERM");

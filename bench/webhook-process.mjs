@@ -21,7 +21,14 @@ export const root = resolve(import.meta.dirname, "..");
  * @param {string[]} serveFlags
  */
 export function preloadedServe(dist, inventoryFiles, serveFlags) {
-  return [join(root, "bench/webhook-serve.mjs"), "--dist", dist, ...inventoryFiles.flatMap((f) => ["--preload-file", f]), "--", ...serveFlags];
+  return [
+    join(root, "bench/webhook-serve.mjs"),
+    "--dist",
+    dist,
+    ...inventoryFiles.flatMap((f) => ["--preload-file", f]),
+    "--",
+    ...serveFlags,
+  ];
 }
 
 /**

@@ -22,7 +22,12 @@ const runs = Number(process.argv[3] ?? 5);
 const bucket = (/** @type {number} */ i) => {
   const name = `bench-bucket-${i}`;
   const policy = denyUnlessEndpoint(name, vpce(i));
-  return { apiVersion: "s3.services.k8s.aws/v1alpha1", kind: "Bucket", metadata: { name, namespace: `team-${i % 50}`, annotations: { "services.k8s.aws/region": regionOf(i) } }, spec: { name, policy: JSON.stringify(policy) } };
+  return {
+    apiVersion: "s3.services.k8s.aws/v1alpha1",
+    kind: "Bucket",
+    metadata: { name, namespace: `team-${i % 50}`, annotations: { "services.k8s.aws/region": regionOf(i) } },
+    spec: { name, policy: JSON.stringify(policy) },
+  };
 };
 /** @type {object[]} */
 const objects = [];
@@ -35,15 +40,39 @@ const megabytes = yamlTexts.reduce((n, t) => n + t.length, 0) / 2 ** 20;
 
 /** @type {[string, () => void][]} */
 const ways = [
-  ["yaml: Lexer only", () => yamlTexts.forEach((t) => { for (const _ of new Lexer().lex(t)); })],
-  ["yaml: Parser (CST) only", () => yamlTexts.forEach((t) => { for (const _ of new Parser().parse(t)); })],
-  ["yaml: Parser + Composer + toJS (before)", () => yamlTexts.forEach((t) => {
-    const lineCounter = new LineCounter();
-    const composer = new Composer({ uniqueKeys: true, merge: true });
-    for (const d of composer.compose(new Parser(lineCounter.addNewLine).parse(t))) d.toJS({ maxAliasCount: 100 });
-  })],
-  ["fast manifest reader (now)", () => yamlTexts.forEach((t) => { if (parseManifestYaml(t) === undefined) throw new Error("declined"); })],
-  ...(jsYaml ? [/** @type {[string, () => void]} */ (["js-yaml loadAll (not a dependency)", () => yamlTexts.forEach((t) => jsYaml.loadAll(t))])] : []),
+  [
+    "yaml: Lexer only",
+    () =>
+      yamlTexts.forEach((t) => {
+        for (const _ of new Lexer().lex(t));
+      }),
+  ],
+  [
+    "yaml: Parser (CST) only",
+    () =>
+      yamlTexts.forEach((t) => {
+        for (const _ of new Parser().parse(t));
+      }),
+  ],
+  [
+    "yaml: Parser + Composer + toJS (before)",
+    () =>
+      yamlTexts.forEach((t) => {
+        const lineCounter = new LineCounter();
+        const composer = new Composer({ uniqueKeys: true, merge: true });
+        for (const d of composer.compose(new Parser(lineCounter.addNewLine).parse(t))) d.toJS({ maxAliasCount: 100 });
+      }),
+  ],
+  [
+    "fast manifest reader (now)",
+    () =>
+      yamlTexts.forEach((t) => {
+        if (parseManifestYaml(t) === undefined) throw new Error("declined");
+      }),
+  ],
+  ...(jsYaml
+    ? [/** @type {[string, () => void]} */ (["js-yaml loadAll (not a dependency)", () => yamlTexts.forEach((t) => jsYaml.loadAll(t))])]
+    : []),
   ["JSON.parse of the same documents", () => jsonTexts.forEach((t) => JSON.parse(t))],
 ];
 
@@ -57,8 +86,14 @@ for (let r = 0; r < runs; r++) {
     /** @type {number[]} */ (times[k]).push(performance.now() - start);
   });
 }
-console.log(`node ${process.version}; ${resources} resources, ${megabytes.toFixed(1)} MiB of YAML in 10 files; ${runs} runs each, alternating`);
+console.log(
+  `node ${process.version}; ${resources} resources, ${megabytes.toFixed(1)} MiB of YAML in 10 files; ${runs} runs each, alternating`,
+);
 console.log("| reader | best | median | MiB/s (best) |");
 console.log("|---|---|---|---|");
-ways.forEach(([name], k) => console.log(`| ${name} | ${Math.min(...(times[k] ?? [])).toFixed(0)} ms | ${median(times[k]).toFixed(0)} ms | ${(megabytes / (Math.min(...(times[k] ?? [])) / 1000)).toFixed(0)} |`));
+ways.forEach(([name], k) =>
+  console.log(
+    `| ${name} | ${Math.min(...(times[k] ?? [])).toFixed(0)} ms | ${median(times[k]).toFixed(0)} ms | ${(megabytes / (Math.min(...(times[k] ?? [])) / 1000)).toFixed(0)} |`,
+  ),
+);
 if (!jsYaml) console.log("(js-yaml not importable here: not timed)");

@@ -25,7 +25,8 @@ function sourceFiles(dir) {
 }
 
 // import … from "x" / export … from "x" / import("x") / import "x"
-const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s+["']([^"']+)["']/g;
+const IMPORT =
+  /(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)\s*import\s+["']([^"']+)["']/g;
 
 function importsOf(file) {
   const text = readFileSync(file, "utf8");
@@ -42,7 +43,10 @@ function importsOf(file) {
 function isAllTypeSpecifiers(clause) {
   const braces = /^\{([^}]*)\}$/.exec(clause.trim());
   if (!braces) return false;
-  const names = braces[1].split(",").map((s) => s.trim()).filter(Boolean);
+  const names = braces[1]
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return names.length > 0 && names.every((n) => n.startsWith("type "));
 }
 
@@ -58,13 +62,17 @@ function violation(fromLayer, target) {
   if (fromLayer === "cli") return undefined;
   if (fromLayer === "(outside)") return "every source file belongs to core/, app/, platform/ or cli/";
   if (kind === "package") {
-    return fromLayer === "platform" ? undefined : `${fromLayer} may not import packages from npm or node: (move the I/O to platform/ and pass it in)`;
+    return fromLayer === "platform"
+      ? undefined
+      : `${fromLayer} may not import packages from npm or node: (move the I/O to platform/ and pass it in)`;
   }
   if (fromLayer === "core" && layer !== "core") return `core imports only core`;
-  if (fromLayer === "app" && layer !== "core" && layer !== "app") return `app imports only core and app (inject what it needs from ${layer})`;
+  if (fromLayer === "app" && layer !== "core" && layer !== "app")
+    return `app imports only core and app (inject what it needs from ${layer})`;
   if (fromLayer === "platform") {
     const vocabulary = target.path.startsWith("core/model/") || target.path.startsWith("core/util/");
-    if (layer === "core" && !typeOnly && !vocabulary) return "platform imports core types only, and values only from core/model and core/util (use `import type`, or let cli pass the function in)";
+    if (layer === "core" && !typeOnly && !vocabulary)
+      return "platform imports core types only, and values only from core/model and core/util (use `import type`, or let cli pass the function in)";
     if (layer !== "core" && layer !== "platform") return `platform may not import ${layer}`;
   }
   return undefined;

@@ -19,7 +19,6 @@ describe("logRateLimiter", () => {
     for (let i = 0; i < 5; i++) limited((extra) => written.push(extra));
     expect(written.slice(4)).toEqual([{}, {}, {}]);
   });
-
 });
 
 describe("componentLogger", () => {

@@ -81,20 +81,35 @@ export function parseAdmissionReview(body: unknown): ParsedReview {
     return { ok: false, message: "AdmissionReview.request.uid is missing; the API server always sends one" };
   }
   if (request.uid.length > MAX_UID_LENGTH) {
-    return { ok: false, message: `AdmissionReview.request.uid is ${request.uid.length} characters long; the API server sends a UUID (at most ${MAX_UID_LENGTH} characters are accepted)` };
+    return {
+      ok: false,
+      message: `AdmissionReview.request.uid is ${request.uid.length} characters long; the API server sends a UUID (at most ${MAX_UID_LENGTH} characters are accepted)`,
+    };
   }
   const kind = request.kind;
   if (!isRecord(kind) || typeof kind.kind !== "string" || typeof kind.version !== "string") {
     return { ok: false, message: "AdmissionReview.request.kind must be an object {group, version, kind}" };
   }
-  for (const [field, value] of [["kind.group", kind.group], ["kind.version", kind.version], ["kind.kind", kind.kind], ["namespace", request.namespace], ["name", request.name]] as const) {
+  for (const [field, value] of [
+    ["kind.group", kind.group],
+    ["kind.version", kind.version],
+    ["kind.kind", kind.kind],
+    ["namespace", request.namespace],
+    ["name", request.name],
+  ] as const) {
     if (typeof value === "string" && value.length > MAX_NAME_LENGTH) {
-      return { ok: false, message: `AdmissionReview.request.${field} is ${value.length} characters long; Kubernetes allows at most ${MAX_NAME_LENGTH}` };
+      return {
+        ok: false,
+        message: `AdmissionReview.request.${field} is ${value.length} characters long; Kubernetes allows at most ${MAX_NAME_LENGTH}`,
+      };
     }
   }
   const operation = request.operation;
   if (typeof operation !== "string" || !OPERATIONS.includes(operation as Operation)) {
-    return { ok: false, message: `AdmissionReview.request.operation must be one of ${OPERATIONS.join(", ")}, got ${JSON.stringify(operation ?? null)}` };
+    return {
+      ok: false,
+      message: `AdmissionReview.request.operation must be one of ${OPERATIONS.join(", ")}, got ${JSON.stringify(operation ?? null)}`,
+    };
   }
   return {
     ok: true,
@@ -213,7 +228,10 @@ export function limitWarnings(lines: readonly string[]): string[] {
   const unique = [...new Set(lines)];
   if (unique.length <= MAX_WARNINGS) return unique;
   const shown = unique.slice(0, MAX_WARNINGS - 1);
-  return [...shown, `[s3-vpce-guard] ${unique.length - shown.length} more warnings; run "s3-vpce-guard check" on the manifest to see them all`];
+  return [
+    ...shown,
+    `[s3-vpce-guard] ${unique.length - shown.length} more warnings; run "s3-vpce-guard check" on the manifest to see them all`,
+  ];
 }
 
 function allow(request: AdmissionRequest, warnings: string[] = []): AdmissionResult {
@@ -246,7 +264,9 @@ export function decide(request: AdmissionRequest, ctx: AdmissionContext): Admiss
   const result: AdmissionResult =
     finding.action === "deny"
       ? {
-          review: respond(request, false, { status: { code: 403, reason: "Forbidden", message: denyMessage(describeRef(ref), [finding]) } }),
+          review: respond(request, false, {
+            status: { code: 403, reason: "Forbidden", message: denyMessage(describeRef(ref), [finding]) },
+          }),
           decision: "denied",
           findings: [finding],
         }

@@ -15,7 +15,12 @@ export interface AwsService {
  * facts and refreshes them every cache TTL in the background. Admission only ever reads the
  * cache. Without credentials it logs one line and returns undefined (AWS checks off).
  */
-export async function startAwsService(options: { config: Config; inventory: Inventory; metrics: Metrics; logger: Logger }): Promise<AwsService | undefined> {
+export async function startAwsService(options: {
+  config: Config;
+  inventory: Inventory;
+  metrics: Metrics;
+  logger: Logger;
+}): Promise<AwsService | undefined> {
   const { config, inventory, metrics } = options;
   const logger = componentLogger(options.logger, "aws");
   if (!config.aws.enabled) return undefined;
@@ -32,7 +37,8 @@ export async function startAwsService(options: { config: Config; inventory: Inve
   inventory.facts = started.facts;
   const refresh = () =>
     started.facts.refresh().then((result) => {
-      for (const failure of result.failed) logger.warn({ region: failure.region, reason: failure.message }, "region could not be listed; cached facts kept");
+      for (const failure of result.failed)
+        logger.warn({ region: failure.region, reason: failure.message }, "region could not be listed; cached facts kept");
     });
   void refresh();
   const timer = setInterval(() => void refresh(), parseDurationMs(config.aws.cacheTtl) ?? 300_000);

@@ -20,7 +20,9 @@ const MAX_CERT_DAYS = 36_500;
 export async function makeDirectory(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let current = resolve(dir); ; current = dirname(current)) {
-    const info = await stat(current).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" || error.code === "ENOTDIR" ? undefined : Promise.reject(error)));
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) =>
+      error.code === "ENOENT" || error.code === "ENOTDIR" ? undefined : Promise.reject(error),
+    );
     if (info !== undefined) {
       if (!info.isDirectory()) throw new Error(`${current} exists and is not a directory`);
       break;
@@ -31,7 +33,12 @@ export async function makeDirectory(dir: string): Promise<void> {
   for (const path of missing) {
     await mkdir(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EEXIST") return;
-      const why = error.code === "ENOENT" ? `${dirname(path)} does not accept new directories` : error.code === "EACCES" ? "permission denied" : (error.code ?? error.message);
+      const why =
+        error.code === "ENOENT"
+          ? `${dirname(path)} does not accept new directories`
+          : error.code === "EACCES"
+            ? "permission denied"
+            : (error.code ?? error.message);
       throw new Error(`cannot create ${path}: ${why}`);
     });
   }

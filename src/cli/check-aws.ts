@@ -17,8 +17,7 @@ export interface CliAwsOptions {
 
 export type CliAws =
   /** `inventory.facts` is set when AWS verification is on; `notice` explains why it is off. */
-  | { ok: true; notice?: string; close(): void }
-  | { ok: false; error: string };
+  { ok: true; notice?: string; close(): void } | { ok: false; error: string };
 
 const silent: AwsLog = { warn: () => undefined, info: () => undefined };
 

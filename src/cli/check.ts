@@ -57,7 +57,8 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
     return 2;
   };
   if (!isOutputFormat(args.output)) return fail(`--output must be one of ${OUTPUT_FORMATS.join(", ")}, not "${args.output}"`);
-  if (args.paths.length === 0 && !args.cluster) return fail("give at least one file, directory, - for stdin, or --cluster (run 's3-vpce-guard check --help' for examples)");
+  if (args.paths.length === 0 && !args.cluster)
+    return fail("give at least one file, directory, - for stdin, or --cluster (run 's3-vpce-guard check --help' for examples)");
   let config: Config = defaultConfig();
   if (args.configPath) {
     // The config reader (and its YAML parser) loads only for --config.
@@ -79,7 +80,9 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   const sources = cluster ? mergeSources(cluster, loaded.documents) : loaded.documents;
   const inputs = adaptInputs(sources.splice(0), config);
   // The AWS SDK is large: load it only when --aws asks for it.
-  const aws = args.aws ? await (await import("./check-aws.js")).prepareCliAws(inputs.inventory, { config, endpointFlag: args.ec2Endpoint }) : undefined;
+  const aws = args.aws
+    ? await (await import("./check-aws.js")).prepareCliAws(inputs.inventory, { config, endpointFlag: args.ec2Endpoint })
+    : undefined;
   if (aws && !aws.ok) return fail(aws.error);
   if (aws?.notice) io.stderr.write(`s3-vpce-guard check: ${aws.notice}\n`);
   const report = checkAdapted(inputs, { config, inventoryComplete: cluster?.complete ?? true });
@@ -88,9 +91,13 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   report.errors = withoutDuplicates([...(cluster?.errors ?? []), ...loaded.errors, ...report.errors]);
   const color = args.output === "text" && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
-  io.stdout.write(render(args.output, report, { color, toolVersion: VERSION, rules, artifactUri: (file: string) => artifactUri(file, process.cwd()) }));
+  io.stdout.write(
+    render(args.output, report, { color, toolVersion: VERSION, rules, artifactUri: (file: string) => artifactUri(file, process.cwd()) }),
+  );
   if (cluster?.listFailed) {
-    io.stderr.write("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n");
+    io.stderr.write(
+      "s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n",
+    );
   }
   const empty = report.summary.resources === 0 && !args.allowEmpty;
   if (empty) fail(emptyMessage(args, cluster));
@@ -102,7 +109,11 @@ function emptyMessage(args: CheckArgs, cluster: ClusterObjects | undefined): str
   const where: string[] = [];
   if (args.paths.length > 0) where.push(args.paths.map((p) => (p === "-" ? "<stdin>" : p)).join(", "));
   if (cluster) {
-    where.push(cluster.servedKinds === 0 ? `${cluster.label} (it serves none of the checked kinds: are the Crossplane or ACK CRDs installed?)` : cluster.label);
+    where.push(
+      cluster.servedKinds === 0
+        ? `${cluster.label} (it serves none of the checked kinds: are the Crossplane or ACK CRDs installed?)`
+        : cluster.label,
+    );
   }
   const files = args.paths.filter((p) => p !== "-");
   const hint =

@@ -60,12 +60,19 @@ async function readCluster(context: string | undefined, identity: boolean): Prom
     return `--cluster: ${(error as Error).message}`;
   }
   try {
-    const listing = await listCluster({ kubeConfig, namespace: undefined, kinds: identity ? [...WATCHED_KINDS, ...IDENTITY_KINDS] : WATCHED_KINDS });
+    const listing = await listCluster({
+      kubeConfig,
+      namespace: undefined,
+      kinds: identity ? [...WATCHED_KINDS, ...IDENTITY_KINDS] : WATCHED_KINDS,
+    });
     const fatal = listing.failures.filter((f) => !identityLabels.has(f.resource));
     if (fatal.length > 0) return `--cluster: ${fatal.map((f) => f.message).join("; ")}`;
     const warnings = listing.failures
       .filter((f) => identityLabels.has(f.resource))
-      .map((f) => `--cluster: ${f.resource} not read${f.status !== undefined ? ` (HTTP ${f.status})` : ""}: identity policies in it are not evaluated; give the role's IAM manifests as files, or let the kubeconfig list ${f.resource}`);
+      .map(
+        (f) =>
+          `--cluster: ${f.resource} not read${f.status !== undefined ? ` (HTTP ${f.status})` : ""}: identity policies in it are not evaluated; give the role's IAM manifests as files, or let the kubeconfig list ${f.resource}`,
+      );
     return { objects: listing.objects, warnings };
   } catch (error) {
     const { reasonOf } = await import("../platform/kube/informer.js");

@@ -11,7 +11,10 @@ import { EXPLAIN_OPTIONS } from "./explain-usage.js";
 
 const ACTION = /^s3:[A-Za-z0-9]+$/;
 
-export async function runExplain(args: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+export async function runExplain(
+  args: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
+): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: EXPLAIN_OPTIONS });
   const fail = (message: string): number => {
     io.stderr.write(`s3-vpce-guard explain: ${message}\nRun 's3-vpce-guard explain --help' for usage.\n`);
@@ -24,7 +27,8 @@ export async function runExplain(args: string[], io: { stdout: NodeJS.WritableSt
   if (!values.cluster && values.context !== undefined) return fail("--context only applies with --cluster");
   const badAction = values.action?.find((a) => !ACTION.test(a));
   if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
-  if (values.principal !== undefined && parseArn(values.principal) === undefined) return fail(`--principal ${values.principal}: expected an ARN such as arn:aws:iam::111122223333:role/NAME`);
+  if (values.principal !== undefined && parseArn(values.principal) === undefined)
+    return fail(`--principal ${values.principal}: expected an ARN such as arn:aws:iam::111122223333:role/NAME`);
   const inputs = await readExplainInputs(positionals, { ...values, identity: values.principal !== undefined });
   if (!inputs.ok) return fail(inputs.message);
   const { config, objects } = inputs;
@@ -43,13 +47,20 @@ export async function runExplain(args: string[], io: { stdout: NodeJS.WritableSt
       return fail(`--identity-policy ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     const parsed = parsePolicy(text, "endpoint");
-    if (!parsed.document) return fail(`--identity-policy ${file}: not a policy: ${parsed.issues.map((i) => `${i.path ? `${i.path}: ` : ""}${i.message}`).join("; ")}`);
+    if (!parsed.document)
+      return fail(
+        `--identity-policy ${file}: not a policy: ${parsed.issues.map((i) => `${i.path ? `${i.path}: ` : ""}${i.message}`).join("; ")}`,
+      );
     identity ??= { roleFound: false, policies: [], missing: [] };
     identity.policies.push({ source: file, field: { ...parsed, path: "", text } });
   }
 
   const inventory = new Inventory();
-  fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, config);
+  fillInventory(
+    objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })),
+    inventory,
+    config,
+  );
   inventory.complete = true;
   let result;
   try {

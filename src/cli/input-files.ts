@@ -119,11 +119,7 @@ async function readManifestFile(file: string, maxFileBytes: number, errors: Inpu
   }
 }
 
-async function readStdin(
-  stdin: LoadOptions["stdin"],
-  maxFileBytes: number,
-  errors: InputError[],
-): Promise<string | undefined> {
+async function readStdin(stdin: LoadOptions["stdin"], maxFileBytes: number, errors: InputError[]): Promise<string | undefined> {
   if (stdin === undefined) {
     errors.push({ file: STDIN_PATH, line: null, message: "cannot read: no standard input was provided" });
     return undefined;

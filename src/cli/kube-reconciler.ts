@@ -34,8 +34,14 @@ export interface KubeReconcilerOptions {
 
 export function createReconciler(options: KubeReconcilerOptions): Reconciler {
   const { kubeConfig, config, logger, metrics, identity, lease } = options;
-  const countWriteError = (resource: KubeWriteResource) => (error: unknown) => metrics.kubeWriteErrors.inc({ resource, code: httpStatusLabel(error) });
-  const events = new EventRecorder(kubeConfig, logger, { mode: config.events.audit, ...options.events, identity, onWriteError: countWriteError("events") });
+  const countWriteError = (resource: KubeWriteResource) => (error: unknown) =>
+    metrics.kubeWriteErrors.inc({ resource, code: httpStatusLabel(error) });
+  const events = new EventRecorder(kubeConfig, logger, {
+    mode: config.events.audit,
+    ...options.events,
+    identity,
+    onWriteError: countWriteError("events"),
+  });
   return new Reconciler({
     clusterInventory: options.clusterInventory,
     config,
@@ -47,7 +53,8 @@ export function createReconciler(options: KubeReconcilerOptions): Reconciler {
     ...(lease === false
       ? {}
       : {
-          election: (callbacks) => new LeaderElector(kubeConfig, { ...lease, identity }, { ...callbacks, onRequestError: countWriteError("leases") }, logger),
+          election: (callbacks) =>
+            new LeaderElector(kubeConfig, { ...lease, identity }, { ...callbacks, onRequestError: countWriteError("leases") }, logger),
         }),
     ...(options.auditIntervalMs !== undefined ? { auditIntervalMs: options.auditIntervalMs } : {}),
     ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),

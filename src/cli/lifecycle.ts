@@ -151,7 +151,9 @@ export async function runService(
   start: (logger: Logger) => Promise<{ ports: Record<string, number>; stop(): Promise<void> }>,
 ): Promise<number> {
   const logger = createLogger();
-  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection (kept running); please report this"));
+  process.on("unhandledRejection", (reason) =>
+    logger.error({ err: reason }, "unhandled promise rejection (kept running); please report this"),
+  );
   let running: Awaited<ReturnType<typeof start>>;
   try {
     running = await start(logger);

@@ -326,7 +326,22 @@ function expectLineEnd(text: string, from: number): void {
 export function resolvePlain(text: string): unknown {
   const first = text.charCodeAt(0);
   // Only these can start a non-string: ~ n N t T f F digits + - .
-  if (!(first === 126 || first === 110 || first === 78 || first === 116 || first === 84 || first === 102 || first === 70 || (first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46) && text !== "") {
+  if (
+    !(
+      first === 126 ||
+      first === 110 ||
+      first === 78 ||
+      first === 116 ||
+      first === 84 ||
+      first === 102 ||
+      first === 70 ||
+      (first >= 48 && first <= 57) ||
+      first === 43 ||
+      first === 45 ||
+      first === 46
+    ) &&
+    text !== ""
+  ) {
     return text;
   }
   if (NULL.test(text)) return null;

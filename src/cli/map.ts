@@ -12,14 +12,18 @@ import { MAP_OPTIONS } from "./explain-usage.js";
 
 const ACTION = /^s3:[A-Za-z0-9]+$/;
 
-export async function runMap(args: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+export async function runMap(
+  args: string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
+): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: MAP_OPTIONS });
   const fail = (message: string): number => {
     io.stderr.write(`s3-vpce-guard map: ${message}\nRun 's3-vpce-guard map --help' for usage.\n`);
     return 2;
   };
   const output = values.output;
-  if (output !== "dot" && output !== "mermaid" && output !== "html" && output !== "svg") return fail(`--output must be html, svg, dot or mermaid, not "${output}"`);
+  if (output !== "dot" && output !== "mermaid" && output !== "html" && output !== "svg")
+    return fail(`--output must be html, svg, dot or mermaid, not "${output}"`);
   const fold = count(values.fold, DEFAULT_FOLD);
   if (fold === undefined) return fail(`--fold ${values.fold}: expected a whole number (0: never fold)`);
   const maxNodes = count(values["max-nodes"], DEFAULT_MAX_NODES);
@@ -33,10 +37,18 @@ export async function runMap(args: string[], io: { stdout: NodeJS.WritableStream
   const { config, objects } = inputs;
   for (const warning of inputs.warnings) io.stderr.write(`s3-vpce-guard map: ${warning}\n`);
   const inventory = new Inventory();
-  fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, config);
+  fillInventory(
+    objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })),
+    inventory,
+    config,
+  );
   inventory.complete = true;
   const folds = output === "html" || output === "svg";
-  const graph = buildMap(inventory, values.action ?? config.probeActions.filter((a) => ACTION.test(a)), folds ? MAX_EDGES_FOLDED : MAX_EDGES);
+  const graph = buildMap(
+    inventory,
+    values.action ?? config.probeActions.filter((a) => ACTION.test(a)),
+    folds ? MAX_EDGES_FOLDED : MAX_EDGES,
+  );
   if (!folds) {
     io.stdout.write(output === "dot" ? renderDot(graph) : renderMermaid(graph));
     return 0;

@@ -211,10 +211,7 @@ function readDocument(result: LoadResult, file: string, document: Document.Parse
   if (value === null || value === undefined) return;
   const problem = shapeProblem(value);
   if (problem !== undefined) {
-    const message =
-      problem === "cycle"
-        ? "document contains an anchor that refers to itself; write the value out"
-        : TOO_DEEP_MESSAGE;
+    const message = problem === "cycle" ? "document contains an anchor that refers to itself; write the value out" : TOO_DEEP_MESSAGE;
     result.errors.push({ file, line, message });
     return;
   }
@@ -280,7 +277,9 @@ function itemPositions(node: YamlNode | null | undefined, lineCounter: LineCount
   const items = node.get("items", true);
   if (!isSeq(items)) return [];
   return items.items.map((item) =>
-    isNode(item) && item.range ? { line: lineCounter.linePos(item.range[0]).line, items: () => itemPositions(item, lineCounter) } : undefined,
+    isNode(item) && item.range
+      ? { line: lineCounter.linePos(item.range[0]).line, items: () => itemPositions(item, lineCounter) }
+      : undefined,
   );
 }
 
@@ -334,12 +333,14 @@ function checkJson(text: string): { value: unknown; error?: undefined } | { erro
 
 /** V8's message without the echo of the input or its position (shown as file:line). */
 function shortJsonReason(reason: string): string {
-  return reason
-    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, "")
-    .replace(/ in JSON at position \d+.*$/s, "")
-    .replace(/ of JSON input$/, " of input")
-    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return (
+    reason
+      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, "")
+      .replace(/ in JSON at position \d+.*$/s, "")
+      .replace(/ of JSON input$/, " of input")
+      // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))
+  );
 }
 
 function lineAtOffset(text: string, offset: number): number {

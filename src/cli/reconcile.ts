@@ -43,18 +43,29 @@ export function parseReconcileArgs(args: string[]): ReconcileOptions {
   return options;
 }
 
-
 /** Starts the reconciler with its ports; resolves once they listen (not waiting for the sync). */
-export async function startReconcile(options: ReconcileOptions, env: { logger?: Logger; kubeConfig?: KubeConfig } = {}): Promise<RunningReconciler> {
+export async function startReconcile(
+  options: ReconcileOptions,
+  env: { logger?: Logger; kubeConfig?: KubeConfig } = {},
+): Promise<RunningReconciler> {
   const logger = env.logger ?? createLogger();
-  const kubeConfig = env.kubeConfig ?? loadKubeConfig({ withoutCluster: "run `serve --no-kube` instead (reconcile audits a cluster, it cannot run without one)" });
-  const shared = await sharedServices({ configPath: options.configPath, logger, kubeConfig, audit: { identity: options.identity, lease: leaseOption(options) } });
+  const kubeConfig =
+    env.kubeConfig ??
+    loadKubeConfig({ withoutCluster: "run `serve --no-kube` instead (reconcile audits a cluster, it cannot run without one)" });
+  const shared = await sharedServices({
+    configPath: options.configPath,
+    logger,
+    kubeConfig,
+    audit: { identity: options.identity, lease: leaseOption(options) },
+  });
   const { reconciler, cluster } = shared;
   // Both exist whenever a kubeConfig and an audit identity are given, as here.
   if (!reconciler || !cluster) throw new Error("reconcile: the cluster watches or the audit did not start; please report this");
   const metricsServer = await startMetricsServer(shared.metrics.registry, options.metricsPort, options.host);
   const health = await startHealthServer(options.healthPort, options.host, () =>
-    reconciler.isSynced ? { ready: true } : { ready: false, reason: "waiting for the first inventory sync (see the logs for watch errors)" },
+    reconciler.isSynced
+      ? { ready: true }
+      : { ready: false, reason: "waiting for the first inventory sync (see the logs for watch errors)" },
   ).catch(async (error: unknown) => {
     await metricsServer.close();
     throw error;
@@ -62,7 +73,13 @@ export async function startReconcile(options: ReconcileOptions, env: { logger?: 
   // With aws.enabled, aws-drift and the AWS-backed look-ups run in the audit (cache refreshed in the background).
   shared.start();
   logger.info(
-    { metricsPort: metricsServer.port, healthPort: health.port, identity: options.identity, leaderElection: options.leaderElection, lease: `${options.leaseNamespace}/${options.leaseName}` },
+    {
+      metricsPort: metricsServer.port,
+      healthPort: health.port,
+      identity: options.identity,
+      leaderElection: options.leaderElection,
+      lease: `${options.leaseNamespace}/${options.leaseName}`,
+    },
     "reconcile: started",
   );
   let stopping: Promise<void> | undefined;

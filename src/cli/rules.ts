@@ -13,7 +13,9 @@ export function printRules(format: string): number {
   }
   const width = Math.max(...ALL_RULES.map((r) => r.id.length));
   for (const r of ALL_RULES) {
-    process.stdout.write(`${r.id.padEnd(width)}  ${r.defaultAction.padEnd(5)}  ${r.description}\n${" ".repeat(width + 9)}guide: ${r.guide}\n`);
+    process.stdout.write(
+      `${r.id.padEnd(width)}  ${r.defaultAction.padEnd(5)}  ${r.description}\n${" ".repeat(width + 9)}guide: ${r.guide}\n`,
+    );
   }
   return 0;
 }

@@ -239,7 +239,9 @@ async function main(argv: string[]): Promise<number> {
   const text = await spec?.text();
   if (spec === undefined || text === undefined) {
     const nearest = nearestName(command, Object.keys(COMMANDS));
-    process.stderr.write(`s3-vpce-guard: unknown command "${command}"${nearest ? `; did you mean "${nearest}"?` : ""}\nRun 's3-vpce-guard --help' for the commands.\n`);
+    process.stderr.write(
+      `s3-vpce-guard: unknown command "${command}"${nearest ? `; did you mean "${nearest}"?` : ""}\nRun 's3-vpce-guard --help' for the commands.\n`,
+    );
     return 2;
   }
   // `COMMAND --help` anywhere before a "--": that command's usage on stdout, exit 0.
@@ -269,7 +271,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
     // `check --cluster` may leave a request to an API server that never answered (it timed
     // out): the CLI is done, so it exits once its output is flushed instead of waiting for it.
-    if (["check", "explain", "map"].includes(process.argv[2] ?? "") && process.argv.includes("--cluster")) process.stdout.write("", () => process.exit(code));
+    if (["check", "explain", "map"].includes(process.argv[2] ?? "") && process.argv.includes("--cluster"))
+      process.stdout.write("", () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`s3-vpce-guard: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -63,19 +63,24 @@ export interface ServiceEnvironment {
   preload?: (inventory: Inventory, config: Config) => void;
 }
 
-
 /** Starts everything; resolves once both ports listen (not waiting for the inventory sync). */
 export async function startService(options: ServeOptions, env: ServiceEnvironment = {}): Promise<RunningService> {
   const logger = env.logger ?? createLogger();
-  if (env.preload && !options.noKube) throw new Error("an inventory filled beforehand only works with --no-kube (the cluster's watches fill it otherwise)");
-  const kubeConfig = options.noKube ? undefined : (env.kubeConfig ?? loadKubeConfig({ withoutCluster: "pass --no-kube to serve admission without a cluster" }));
+  if (env.preload && !options.noKube)
+    throw new Error("an inventory filled beforehand only works with --no-kube (the cluster's watches fill it otherwise)");
+  const kubeConfig = options.noKube
+    ? undefined
+    : (env.kubeConfig ?? loadKubeConfig({ withoutCluster: "pass --no-kube to serve admission without a cluster" }));
   const lease = options.lease ?? leaseFlags({});
   const shared = await sharedServices({
     configPath: options.configPath,
     logger,
     kubeConfig,
     audit: options.noReconciler ? undefined : { identity: lease.identity, lease: leaseOption(lease) },
-    clusterTuning: { ...(env.discoveryIntervalMs ? { discoveryIntervalMs: env.discoveryIntervalMs } : {}), ...(env.informer ? { informer: env.informer } : {}) },
+    clusterTuning: {
+      ...(env.discoveryIntervalMs ? { discoveryIntervalMs: env.discoveryIntervalMs } : {}),
+      ...(env.informer ? { informer: env.informer } : {}),
+    },
     preload: env.preload,
   });
   const { config, inventory, metrics, cluster, reconciler } = shared;
@@ -106,7 +111,14 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     throw error;
   });
   logger.info(
-    { port: webhook.port, metricsPort: metricsServer.port, host: options.host, kube: !options.noKube, reconciler: reconciler !== undefined, readyWithoutSync: options.readyWithoutSync },
+    {
+      port: webhook.port,
+      metricsPort: metricsServer.port,
+      host: options.host,
+      kube: !options.noKube,
+      reconciler: reconciler !== undefined,
+      readyWithoutSync: options.readyWithoutSync,
+    },
     "serve: listening",
   );
   let stopping: Promise<void> | undefined;

@@ -52,7 +52,15 @@ export async function sharedServices(options: SharedServiceOptions): Promise<Sha
     : undefined;
   const reconciler =
     kubeConfig && cluster && options.audit
-      ? createReconciler({ kubeConfig, clusterInventory: cluster, config, logger, metrics, identity: options.audit.identity, lease: options.audit.lease })
+      ? createReconciler({
+          kubeConfig,
+          clusterInventory: cluster,
+          config,
+          logger,
+          metrics,
+          identity: options.audit.identity,
+          lease: options.audit.lease,
+        })
       : undefined;
   let aws: Promise<AwsService | undefined> | undefined;
   let stopping: Promise<void> | undefined;
@@ -63,7 +71,8 @@ export async function sharedServices(options: SharedServiceOptions): Promise<Sha
     cluster,
     reconciler,
     start() {
-      if (reconciler) reconciler.start(); // starts the shared watches too
+      if (reconciler)
+        reconciler.start(); // starts the shared watches too
       else cluster?.start();
       // Admission and the audit read only the cache; the refresh runs in the background (the credential probe can be slow).
       aws ??= startAwsService({ config, inventory, metrics, logger }).catch((error: unknown) => {

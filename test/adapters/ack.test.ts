@@ -85,7 +85,7 @@ describe("ACK Bucket", () => {
     expect(b.policy?.document?.statements[0]?.conditions[0]?.values).toEqual(["vpce-0a9b8c7d6e5f43210"]);
   });
 
-  it("reads the region annotation and treats policy \"\" as no policy", () => {
+  it('reads the region annotation and treats policy "" as no policy', () => {
     const { object: b } = fixtureAs("ack/bucket-region-annotation.yaml", "Bucket");
     expect(b.region).toEqual({ value: "eu-west-3", path: 'metadata.annotations["services.k8s.aws/region"]' });
     expect(b.policy).toBeUndefined();

@@ -6,7 +6,7 @@ import { ctx } from "./helpers.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 
 describe("registry", () => {
-  it("lists every served version of README \"Resources understood\"", () => {
+  it('lists every served version of README "Resources understood"', () => {
     const ids = WATCHED_KINDS.map((k) => `${k.group}/${k.version} ${k.kind}`).sort();
     expect(ids).toEqual(
       [
@@ -95,10 +95,42 @@ describe("adapt on bad input", () => {
 
   describe("metadata.generateName without a name (kubectl create, compositions)", () => {
     const generated = [
-      ["upjet Bucket", { apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { generateName: "reports-" }, spec: { forProvider: { region: "us-east-1" } } }],
-      ["upjet namespaced VPCEndpoint", { apiVersion: "ec2.aws.m.upbound.io/v1beta1", kind: "VPCEndpoint", metadata: { generateName: "s3-", namespace: "team-a" }, spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d" } } }],
-      ["community VPCEndpoint", { apiVersion: "ec2.aws.crossplane.io/v1alpha1", kind: "VPCEndpoint", metadata: { generateName: "s3-" }, spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d" } } }],
-      ["ACK Bucket", { apiVersion: "s3.services.k8s.aws/v1alpha1", kind: "Bucket", metadata: { generateName: "reports-", namespace: "team-a" }, spec: { name: "reports-bucket" } }],
+      [
+        "upjet Bucket",
+        {
+          apiVersion: "s3.aws.upbound.io/v1beta2",
+          kind: "Bucket",
+          metadata: { generateName: "reports-" },
+          spec: { forProvider: { region: "us-east-1" } },
+        },
+      ],
+      [
+        "upjet namespaced VPCEndpoint",
+        {
+          apiVersion: "ec2.aws.m.upbound.io/v1beta1",
+          kind: "VPCEndpoint",
+          metadata: { generateName: "s3-", namespace: "team-a" },
+          spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d" } },
+        },
+      ],
+      [
+        "community VPCEndpoint",
+        {
+          apiVersion: "ec2.aws.crossplane.io/v1alpha1",
+          kind: "VPCEndpoint",
+          metadata: { generateName: "s3-" },
+          spec: { forProvider: { region: "us-east-1", serviceName: "com.amazonaws.us-east-1.s3", vpcId: "vpc-1a2b3c4d" } },
+        },
+      ],
+      [
+        "ACK Bucket",
+        {
+          apiVersion: "s3.services.k8s.aws/v1alpha1",
+          kind: "Bucket",
+          metadata: { generateName: "reports-", namespace: "team-a" },
+          spec: { name: "reports-bucket" },
+        },
+      ],
     ] as const;
     it.each(generated)("checks a %s and names it <generateName>*", (_name, raw) => {
       const result = adapt(structuredClone(raw) as unknown as Record<string, unknown>, ctx);
@@ -108,7 +140,15 @@ describe("adapt on bad input", () => {
     });
 
     it("leaves a Crossplane bucket's S3 name unknown until the API server names the object", () => {
-      const result = adapt({ apiVersion: "s3.aws.upbound.io/v1beta2", kind: "Bucket", metadata: { generateName: "reports-" }, spec: { forProvider: { region: "us-east-1" } } }, ctx);
+      const result = adapt(
+        {
+          apiVersion: "s3.aws.upbound.io/v1beta2",
+          kind: "Bucket",
+          metadata: { generateName: "reports-" },
+          spec: { forProvider: { region: "us-east-1" } },
+        },
+        ctx,
+      );
       expect(result.status === "adapted" && result.object.type === "Bucket" ? result.object.name : "not a bucket").toBeUndefined();
     });
   });
@@ -140,7 +180,7 @@ describe("adapt on bad input", () => {
   });
 
   it("survives a namespace named like an Object.prototype member (fast-check seed 337231544)", () => {
-    const prototypeLookup = { namespaceDefaultRegion: (ns: string) => ({} as Record<string, string>)[ns], defaultRegion: "us-east-1" };
+    const prototypeLookup = { namespaceDefaultRegion: (ns: string) => (({}) as Record<string, string>)[ns], defaultRegion: "us-east-1" };
     const result = adapt(
       { apiVersion: "s3.services.k8s.aws/v1alpha1", kind: "Bucket", metadata: { name: "b", namespace: "toString" }, spec: {} },
       prototypeLookup,
@@ -153,7 +193,12 @@ describe("adapt on bad input", () => {
 
   it("notes a missing required region", () => {
     const result = adapt(
-      { apiVersion: "ec2.aws.crossplane.io/v1alpha1", kind: "VPCEndpoint", metadata: { name: "x" }, spec: { forProvider: { serviceName: "com.amazonaws.us-east-1.s3" } } },
+      {
+        apiVersion: "ec2.aws.crossplane.io/v1alpha1",
+        kind: "VPCEndpoint",
+        metadata: { name: "x" },
+        spec: { forProvider: { serviceName: "com.amazonaws.us-east-1.s3" } },
+      },
       ctx,
     );
     expect(result.status === "adapted" && result.issues).toEqual([

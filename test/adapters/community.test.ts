@@ -122,9 +122,7 @@ describe("structuredPolicyToIam", () => {
           principal: { service: ["cloudtrail.amazonaws.com"], federated: "cognito-identity.amazonaws.com" },
           notAction: ["s3:DeleteBucket"],
           notResource: ["arn:aws:s3:::x"],
-          condition: [
-            { operatorKey: "DateGreaterThan", conditions: [{ key: "aws:CurrentTime", dateValue: "2024-01-01T00:00:00Z" }] },
-          ],
+          condition: [{ operatorKey: "DateGreaterThan", conditions: [{ key: "aws:CurrentTime", dateValue: "2024-01-01T00:00:00Z" }] }],
         },
         { effect: "Deny", notPrincipal: { allowAnon: true }, action: [], resource: ["*"] },
       ],

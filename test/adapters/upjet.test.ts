@@ -30,10 +30,7 @@ describe("Upjet cluster VPCEndpoint", () => {
     expect(e.policy?.path).toBe("spec.forProvider.policy");
     expect(e.policy?.text).toContain('"Sid": "PaymentsBucketsOnly"');
     expect(e.policy?.issues.filter((i) => i.severity === "error")).toEqual([]);
-    expect(e.policy?.document?.statements[0]?.resource).toEqual([
-      "arn:aws:s3:::acme-payments-data",
-      "arn:aws:s3:::acme-payments-data/*",
-    ]);
+    expect(e.policy?.document?.statements[0]?.resource).toEqual(["arn:aws:s3:::acme-payments-data", "arn:aws:s3:::acme-payments-data/*"]);
   });
 
   it("reads v1beta2 with the dnsOptions object, a VPC ref, subnets and a folded policy", () => {
@@ -249,4 +246,3 @@ describe("Upjet namespaced (.m)", () => {
     });
   });
 });
-

@@ -31,7 +31,6 @@ describe("placeholder substitution for upstream examples", () => {
   });
 });
 
-
 function registerUpstreamTests(): void {
   describe("upstream example manifests adapt without invalid results or adapter issues", () => {
     const files = PROVIDER_DIRS.flatMap((dir) => {
@@ -124,7 +123,9 @@ function loadCrdValidators(): Map<string, ValidateFunction> {
       if (!entry.endsWith(".yaml")) continue;
       const file = path.join(CRDS, dir, entry);
       for (const crd of parseYaml(readFileSync(file, "utf8"), file)) {
-        const spec = (crd as { spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] } }).spec;
+        const spec = (
+          crd as { spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] } }
+        ).spec;
         if (!spec) continue;
         for (const version of spec.versions) {
           if (!version.schema) continue;

@@ -26,8 +26,14 @@ function setup(regions: string[] = ["us-east-1", "eu-west-1"]) {
   const time = { now: 0 };
   const logs: string[] = [];
   const source = new TableSource({
-    "us-east-1": { endpoints: [{ id: "vpce-11111111", region: "us-east-1", vpcId: "vpc-11111111", state: "available" }], vpcs: [{ id: "vpc-11111111", region: "us-east-1", cidrBlocks: ["198.51.100.0/24"] }] },
-    "eu-west-1": { endpoints: [{ id: "vpce-22222222", region: "eu-west-1", state: "deleted" }], vpcs: [{ id: "vpc-22222222", region: "eu-west-1", cidrBlocks: ["10.9.0.0/16"] }] },
+    "us-east-1": {
+      endpoints: [{ id: "vpce-11111111", region: "us-east-1", vpcId: "vpc-11111111", state: "available" }],
+      vpcs: [{ id: "vpc-11111111", region: "us-east-1", cidrBlocks: ["198.51.100.0/24"] }],
+    },
+    "eu-west-1": {
+      endpoints: [{ id: "vpce-22222222", region: "eu-west-1", state: "deleted" }],
+      vpcs: [{ id: "vpc-22222222", region: "eu-west-1", cidrBlocks: ["10.9.0.0/16"] }],
+    },
   });
   const facts = new AwsFacts({
     source,
@@ -98,7 +104,9 @@ describe("AwsFacts", () => {
     time.now += 10_000;
     await facts.refresh();
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/^warn AWS verification: listing VPC endpoints and VPCs in us-east-1 failed \(RequestLimitExceeded: Rate exceeded\)/);
+    expect(logs[0]).toMatch(
+      /^warn AWS verification: listing VPC endpoints and VPCs in us-east-1 failed \(RequestLimitExceeded: Rate exceeded\)/,
+    );
     source.failing.clear();
     expect((await facts.refresh()).listed).toEqual(["us-east-1"]);
     expect(logs).toEqual([logs[0], "info AWS verification: EC2 in us-east-1 answers again"]);

@@ -1,4 +1,10 @@
-import { DescribeRouteTablesCommand, DescribeVpcEndpointsCommand, DescribeVpcsCommand, EC2Client, EC2ServiceException } from "@aws-sdk/client-ec2";
+import {
+  DescribeRouteTablesCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  EC2ServiceException,
+} from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SdkEc2Source } from "../../src/platform/aws/ec2-source.js";
@@ -6,7 +12,12 @@ import { ManualClock, settle } from "../helpers/manual-clock.js";
 import { isRetryable, isThrottling, withRetries, type RequestOutcome } from "../../src/platform/aws/retry.js";
 
 function awsError(name: string, status: number): EC2ServiceException {
-  return new EC2ServiceException({ name, message: `${name} (test)`, $fault: status >= 500 ? "server" : "client", $metadata: { httpStatusCode: status } });
+  return new EC2ServiceException({
+    name,
+    message: `${name} (test)`,
+    $fault: status >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 const instantSleep = async () => undefined;
@@ -63,7 +74,12 @@ describe("withRetries", () => {
   it("gives up after maxAttempts with the last error", async () => {
     const { calls, hook } = recorder();
     await expect(
-      withRetries("DescribeVpcs", async () => Promise.reject(awsError("RequestLimitExceeded", 503)), { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 }, { onRequest: hook, sleep: instantSleep }),
+      withRetries(
+        "DescribeVpcs",
+        async () => Promise.reject(awsError("RequestLimitExceeded", 503)),
+        { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+        { onRequest: hook, sleep: instantSleep },
+      ),
     ).rejects.toMatchObject({ name: "RequestLimitExceeded" });
     expect(calls.map(([, o]) => o)).toEqual(["throttled", "throttled", "throttled"]);
   });
@@ -71,7 +87,10 @@ describe("withRetries", () => {
   it("does not retry a client error", async () => {
     const { calls, hook } = recorder();
     await expect(
-      withRetries("DescribeVpcs", async () => Promise.reject(awsError("UnauthorizedOperation", 403)), undefined, { onRequest: hook, sleep: instantSleep }),
+      withRetries("DescribeVpcs", async () => Promise.reject(awsError("UnauthorizedOperation", 403)), undefined, {
+        onRequest: hook,
+        sleep: instantSleep,
+      }),
     ).rejects.toMatchObject({ name: "UnauthorizedOperation" });
     expect(calls).toEqual([["DescribeVpcs", "error"]]);
   });
@@ -166,9 +185,19 @@ describe("SdkEc2Source error paths (aws-sdk-client-mock)", () => {
         },
       ],
     });
-    ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [{ RouteTableId: "rtb-b", Routes: [{ GatewayId: "vpce-11111111" }, { GatewayId: "local" }] }] });
+    ec2
+      .on(DescribeRouteTablesCommand)
+      .resolves({ RouteTables: [{ RouteTableId: "rtb-b", Routes: [{ GatewayId: "vpce-11111111" }, { GatewayId: "local" }] }] });
     const snapshot = await source.listRegion("us-east-1");
-    expect(snapshot.vpcs.get("vpc-11111111")).toEqual({ id: "vpc-11111111", region: "us-east-1", cidrBlocks: ["10.0.0.0/16", "198.51.100.0/24", "2600:1f18:abcd::/56"] });
-    expect(snapshot.endpoints.get("vpce-11111111")).toEqual({ id: "vpce-11111111", region: "us-east-1", routeTableIds: ["rtb-a", "rtb-b"] });
+    expect(snapshot.vpcs.get("vpc-11111111")).toEqual({
+      id: "vpc-11111111",
+      region: "us-east-1",
+      cidrBlocks: ["10.0.0.0/16", "198.51.100.0/24", "2600:1f18:abcd::/56"],
+    });
+    expect(snapshot.endpoints.get("vpce-11111111")).toEqual({
+      id: "vpce-11111111",
+      region: "us-east-1",
+      routeTableIds: ["rtb-a", "rtb-b"],
+    });
   });
 });

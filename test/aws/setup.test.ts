@@ -27,15 +27,28 @@ function inventoryOf(objects: KubeObject[]): Inventory {
 describe("resolveEc2Endpoint", () => {
   const cfg = config({ aws: { endpoint: "http://127.0.0.1:3" } });
   it("prefers the flag, then AWS_ENDPOINT_URL_EC2, then config", () => {
-    expect(resolveEc2Endpoint("http://127.0.0.1:1", cfg, { AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:2" })).toEqual({ ok: true, endpoint: "http://127.0.0.1:1", from: "--ec2-endpoint" });
-    expect(resolveEc2Endpoint(undefined, cfg, { AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:2" })).toMatchObject({ endpoint: "http://127.0.0.1:2", from: "AWS_ENDPOINT_URL_EC2" });
+    expect(resolveEc2Endpoint("http://127.0.0.1:1", cfg, { AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:2" })).toEqual({
+      ok: true,
+      endpoint: "http://127.0.0.1:1",
+      from: "--ec2-endpoint",
+    });
+    expect(resolveEc2Endpoint(undefined, cfg, { AWS_ENDPOINT_URL_EC2: "http://127.0.0.1:2" })).toMatchObject({
+      endpoint: "http://127.0.0.1:2",
+      from: "AWS_ENDPOINT_URL_EC2",
+    });
     expect(resolveEc2Endpoint(undefined, cfg, {})).toMatchObject({ endpoint: "http://127.0.0.1:3", from: "config aws.endpoint" });
     expect(resolveEc2Endpoint(undefined, config(), {})).toMatchObject({ ok: true, endpoint: undefined });
   });
 
   it("names the source of a bad URL", () => {
-    expect(resolveEc2Endpoint("localhost:5000x", config(), {})).toMatchObject({ ok: false, error: expect.stringContaining("--ec2-endpoint") });
-    expect(resolveEc2Endpoint(undefined, config(), { AWS_ENDPOINT_URL_EC2: "ftp://x" })).toMatchObject({ ok: false, error: expect.stringContaining("AWS_ENDPOINT_URL_EC2") });
+    expect(resolveEc2Endpoint("localhost:5000x", config(), {})).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("--ec2-endpoint"),
+    });
+    expect(resolveEc2Endpoint(undefined, config(), { AWS_ENDPOINT_URL_EC2: "ftp://x" })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("AWS_ENDPOINT_URL_EC2"),
+    });
   });
 });
 
@@ -51,11 +64,20 @@ describe("what the inventory asks AWS about", () => {
   ];
 
   it("the regions of endpoints, buckets, policies and namespace defaults, plus defaults.region", () => {
-    expect(inventoryRegions(inventoryOf(objects), "us-west-2")).toEqual(["ap-south-1", "eu-central-1", "eu-west-1", "us-east-1", "us-west-2"]);
+    expect(inventoryRegions(inventoryOf(objects), "us-west-2")).toEqual([
+      "ap-south-1",
+      "eu-central-1",
+      "eu-west-1",
+      "us-east-1",
+      "us-west-2",
+    ]);
   });
 
   it("the endpoint CRs' ids and VPCs and the ids bucket policies require (no wildcards)", () => {
-    expect(referencedAwsIds(inventoryOf(objects))).toEqual({ endpointIds: ["vpce-11111111", "vpce-22222222"], vpcIds: ["vpc-11111111", "vpc-33333333"] });
+    expect(referencedAwsIds(inventoryOf(objects))).toEqual({
+      endpointIds: ["vpce-11111111", "vpce-22222222"],
+      vpcIds: ["vpc-11111111", "vpc-33333333"],
+    });
   });
 });
 
@@ -76,7 +98,11 @@ describe("missing credentials", () => {
   const saved = { ...process.env };
   beforeEach(() => {
     for (const key of Object.keys(process.env)) if (key.startsWith("AWS_")) delete process.env[key];
-    Object.assign(process.env, { AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true" });
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: "/nonexistent",
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
   });
   afterEach(() => {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
@@ -101,7 +127,19 @@ describe("missing credentials", () => {
   it("the CLI prints that one line on stderr and still exits by the other findings", async () => {
     const dir = testTempDir("s3vg-aws-");
     const file = join(dir, "in.yaml");
-    const violating = upjetBucketPolicy({ policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } });
+    const violating = upjetBucketPolicy({
+      policy: {
+        Statement: [
+          {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: "arn:aws:s3:::b/*",
+            Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+          },
+        ],
+      },
+    });
     const unknownRef = upjetBucketPolicy({ name: "unknown", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0123456789abcdef0") });
     writeFileSync(file, [violating, unknownRef].map((o) => stringify(o)).join("---\n"));
     const out: string[] = [];

@@ -128,16 +128,22 @@ describeIntegration(
       );
       // cert-manager owns the TLS Secret then: the chart must not render its own.
       expect(kinds).not.toContain("Secret/s3-vpce-guard-tls");
-      const serving = findDoc(everything, "Certificate", "s3-vpce-guard-tls") as KubeDoc & { spec: { secretName: string; dnsNames: string[] } };
+      const serving = findDoc(everything, "Certificate", "s3-vpce-guard-tls") as KubeDoc & {
+        spec: { secretName: string; dnsNames: string[] };
+      };
       expect(serving.spec.secretName).toBe("s3-vpce-guard-tls");
       expect(serving.spec.dnsNames).toContain("s3-vpce-guard.s3-vpce-guard.svc");
       const webhookConfiguration = findDoc(everything, "ValidatingWebhookConfiguration");
       expect(webhookConfiguration.metadata.annotations?.["cert-manager.io/inject-ca-from"]).toBe("s3-vpce-guard/s3-vpce-guard-tls");
       expect(webhookOf(everything).clientConfig.caBundle).toBeUndefined();
-      expect(findDoc(everything, "ServiceAccount").metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/s3-vpce-guard" });
+      expect(findDoc(everything, "ServiceAccount").metadata.annotations).toEqual({
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/s3-vpce-guard",
+      });
       const dashboard = findDoc(everything, "ConfigMap", "s3-vpce-guard-dashboard") as KubeDoc & { data: Record<string, string> };
       expect(dashboard.metadata.labels?.grafana_dashboard).toBe("1");
-      expect(JSON.parse(dashboard.data["s3-vpce-guard.json"] ?? "")).toEqual(JSON.parse(readFileSync(path.join(chartDir, "dashboards/s3-vpce-guard.json"), "utf8")));
+      expect(JSON.parse(dashboard.data["s3-vpce-guard.json"] ?? "")).toEqual(
+        JSON.parse(readFileSync(path.join(chartDir, "dashboards/s3-vpce-guard.json"), "utf8")),
+      );
       const monitor = findDoc(everything, "ServiceMonitor") as KubeDoc & { spec: { endpoints: Array<{ port: string; path: string }> } };
       expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: "metrics", path: "/metrics" })]);
     });
@@ -162,14 +168,20 @@ describeIntegration(
       expect(first.status).toBe(0);
       expect(first.stdout).toBe(second.stdout);
       const docs = renderChart(["--set", "certificates.generated.placeholder=true"]);
-      expect((findDoc(docs, "Secret") as KubeDoc & { data: Record<string, string> }).data).toEqual({ "ca.crt": "", "tls.crt": "", "tls.key": "" });
+      expect((findDoc(docs, "Secret") as KubeDoc & { data: Record<string, string> }).data).toEqual({
+        "ca.crt": "",
+        "tls.crt": "",
+        "tls.key": "",
+      });
       expect(webhookOf(docs).clientConfig.caBundle).toBeUndefined();
     });
 
     it("admits every kind of WATCHED_KINDS, and only those, for CREATE, UPDATE and DELETE", () => {
       const webhook = webhookOf(defaults);
       const rendered = webhook.rules.flatMap((rule) =>
-        rule.apiGroups.flatMap((group) => (rule.apiVersions ?? []).flatMap((version) => rule.resources.map((resource) => `${group}/${version}/${resource} ${rule.scope}`))),
+        rule.apiGroups.flatMap((group) =>
+          (rule.apiVersions ?? []).flatMap((version) => rule.resources.map((resource) => `${group}/${version}/${resource} ${rule.scope}`)),
+        ),
       );
       const expected = WATCHED_KINDS.map((k) => `${k.group}/${k.version}/${k.plural} ${k.namespaced ? "Namespaced" : "Cluster"}`);
       expect(rendered.sort()).toEqual([...expected].sort());
@@ -181,16 +193,29 @@ describeIntegration(
     });
 
     it("opens the webhook port to every source and the metrics port to metricsFrom only (NetworkPolicy, on by default)", () => {
-      type Policy = KubeDoc & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from?: unknown[]; ports: { port: number }[] }[] } };
+      type Policy = KubeDoc & {
+        spec: {
+          podSelector: { matchLabels: Record<string, string> };
+          policyTypes: string[];
+          ingress: { from?: unknown[]; ports: { port: number }[] }[];
+        };
+      };
       const policy = findDoc(defaults, "NetworkPolicy") as Policy;
-      expect(policy.spec.podSelector.matchLabels).toEqual((deploymentOf(defaults).spec as unknown as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels);
+      expect(policy.spec.podSelector.matchLabels).toEqual(
+        (deploymentOf(defaults).spec as unknown as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels,
+      );
       expect(policy.spec.policyTypes).toEqual(["Ingress"]);
       expect(policy.spec.ingress).toEqual([
         { ports: [{ port: 8443, protocol: "TCP" }] },
         { from: [{ namespaceSelector: {} }], ports: [{ port: 9090, protocol: "TCP" }] },
       ]);
-      const monitoringOnly = renderChart(["--set-json", 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]']);
-      expect((findDoc(monitoringOnly, "NetworkPolicy") as Policy).spec.ingress[1]?.from).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+      const monitoringOnly = renderChart([
+        "--set-json",
+        'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]',
+      ]);
+      expect((findDoc(monitoringOnly, "NetworkPolicy") as Policy).spec.ingress[1]?.from).toEqual([
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+      ]);
       // No metricsFrom: the metrics port is closed, the webhook port stays open.
       const closed = renderChart(["--set-json", "networkPolicy.metricsFrom=[]"]);
       expect((findDoc(closed, "NetworkPolicy") as Policy).spec.ingress).toEqual([{ ports: [{ port: 8443, protocol: "TCP" }] }]);
@@ -205,14 +230,18 @@ describeIntegration(
 
     it("skips kube-system, the release namespace and objects labelled s3-vpce-guard.io/ignore=true", () => {
       const webhook = webhookOf(renderChart(["--namespace", "guard-system"]));
-      expect(webhook.namespaceSelector.matchExpressions).toEqual([{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "guard-system"] }]);
+      expect(webhook.namespaceSelector.matchExpressions).toEqual([
+        { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "guard-system"] },
+      ]);
       expect(webhook.objectSelector.matchExpressions).toEqual([{ key: "s3-vpce-guard.io/ignore", operator: "NotIn", values: ["true"] }]);
     });
 
     it("grants exactly the read, report, event and lease rights the code needs", () => {
       const clusterRole = findDoc(defaults, "ClusterRole") as KubeDoc & { rules: Rule[] };
       const grants = clusterRole.rules.flatMap((rule) =>
-        rule.apiGroups.flatMap((group) => rule.resources.map((resource) => `${group}/${resource}: ${[...(rule.verbs ?? [])].sort().join(",")}`)),
+        rule.apiGroups.flatMap((group) =>
+          rule.resources.map((resource) => `${group}/${resource}: ${[...(rule.verbs ?? [])].sort().join(",")}`),
+        ),
       );
       // What the code calls, and test/integration/rbac.test.ts proves enough: informers list and
       // watch (kinds installed later come from API discovery, no CRD access); reports are listed,
@@ -286,7 +315,9 @@ describeIntegration(
       expect(argValue(args, "--lease-name")).toBe("s3-vpce-guard");
       expect(argValue(args, "--lease-namespace")).toBe(NAMESPACE);
       expect(env).toContainEqual({ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
-      const service = findDoc(defaults, "Service") as KubeDoc & { spec: { ports: Array<{ name: string; port: number; targetPort: string }> } };
+      const service = findDoc(defaults, "Service") as KubeDoc & {
+        spec: { ports: Array<{ name: string; port: number; targetPort: string }> };
+      };
       expect(service.spec.ports).toEqual([
         { name: "https", port: 443, targetPort: "https", protocol: "TCP" },
         { name: "metrics", port: 9090, targetPort: "metrics", protocol: "TCP" },
@@ -294,7 +325,10 @@ describeIntegration(
     });
 
     it("writes `config` into the ConfigMap, valid for the product, and restarts pods when it changes", () => {
-      const configOf = (docs: KubeDoc[]): unknown => parseYaml((findDoc(docs, "ConfigMap", "s3-vpce-guard-config") as KubeDoc & { data: Record<string, string> }).data["config.yaml"] ?? "");
+      const configOf = (docs: KubeDoc[]): unknown =>
+        parseYaml(
+          (findDoc(docs, "ConfigMap", "s3-vpce-guard-config") as KubeDoc & { data: Record<string, string> }).data["config.yaml"] ?? "",
+        );
       // The chart's default config is the product's default config, nothing more.
       expect(configSchema.parse(configOf(defaults))).toEqual(defaultConfig());
       const custom = configSchema.parse(configOf(everything));
@@ -308,11 +342,15 @@ describeIntegration(
 
     it("derives the audit-stale threshold from config.audit.interval", () => {
       const rule = (docs: KubeDoc[]) =>
-        (findDoc(docs, "PrometheusRule") as KubeDoc & { spec: { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> } }).spec.groups
+        (
+          findDoc(docs, "PrometheusRule") as KubeDoc & { spec: { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> } }
+        ).spec.groups
           .flatMap((g) => g.rules)
           .find((r) => r.alert === "S3VpceGuardAuditStale")?.expr;
       expect(rule(everything)).toMatch(/> 3 \* 120$/);
-      expect(rule(renderChart(["--set", "metrics.prometheusRule.enabled=true", "--set", "config.audit.interval=1h"]))).toMatch(/> 3 \* 3600$/);
+      expect(rule(renderChart(["--set", "metrics.prometheusRule.enabled=true", "--set", "config.audit.interval=1h"]))).toMatch(
+        /> 3 \* 3600$/,
+      );
     });
 
     const badValues: Array<[string, string[], RegExp]> = [

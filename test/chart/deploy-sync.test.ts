@@ -19,7 +19,10 @@ describeIntegration(
     let run: SpawnSyncReturns<string>;
     beforeAll(() => {
       outDir = tempDir("s3vg-render-deploy-");
-      run = spawnSync("bash", [path.join(repoRoot, "scripts/render-deploy.sh"), outDir], { encoding: "utf8", env: { ...process.env, HELM: helmBinary() } });
+      run = spawnSync("bash", [path.join(repoRoot, "scripts/render-deploy.sh"), outDir], {
+        encoding: "utf8",
+        env: { ...process.env, HELM: helmBinary() },
+      });
     });
 
     it("scripts/render-deploy.sh renders into a fresh directory", () => {
@@ -38,7 +41,8 @@ describeIntegration(
     it("deploy/s3-vpce-guard.yaml is the default rendering plus its Namespace, with a placeholder certificate", () => {
       const deployed = parseManifests(readFileSync(path.join(deployDir, "s3-vpce-guard.yaml"), "utf8"));
       expect(deployed[0]).toMatchObject({ kind: "Namespace", metadata: { name: "s3-vpce-guard" } });
-      const strip = (docs: typeof deployed) => docs.filter((d) => d.kind !== "Secret" && d.kind !== "ValidatingWebhookConfiguration" && d.kind !== "Namespace");
+      const strip = (docs: typeof deployed) =>
+        docs.filter((d) => d.kind !== "Secret" && d.kind !== "ValidatingWebhookConfiguration" && d.kind !== "Namespace");
       expect(strip(deployed)).toEqual(strip(renderChart()));
       expect(findDoc(deployed, "Secret").metadata.annotations?.["s3-vpce-guard.io/certificate-source"]).toBe("placeholder");
     });

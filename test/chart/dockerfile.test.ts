@@ -97,7 +97,9 @@ describe("Dockerfile", () => {
   });
 
   it("keeps the build context small (.dockerignore)", () => {
-    const ignored = readFileSync(path.join(repoRoot, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+    const ignored = readFileSync(path.join(repoRoot, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
     for (const entry of ["node_modules", "dist", ".git", "test"]) expect(ignored).toContain(entry);
     // The build needs these: they must not be ignored.
     for (const needed of ["src", "package.json", "package-lock.json", "tsconfig.json"]) expect(ignored).not.toContain(needed);

@@ -14,16 +14,26 @@ export const NAMESPACE = "s3-vpce-guard";
 
 /** Every optional feature of the chart switched on, with a custom product config. */
 export const ALL_FEATURES: string[] = [
-  "--set", "certManager.enabled=true",
-  "--set", "metrics.serviceMonitor.enabled=true",
-  "--set", "metrics.prometheusRule.enabled=true",
-  "--set", "grafanaDashboard.enabled=true",
-  "--set-string", "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/s3-vpce-guard",
-  "--set", "config.rules.ipv4-only.action=off",
-  "--set", "config.rules.endpoint-full-access.action=deny",
-  "--set", "config.awsFeatureLevel=current",
-  "--set", "config.audit.interval=2m",
-  "--set", "config.aws.enabled=true",
+  "--set",
+  "certManager.enabled=true",
+  "--set",
+  "metrics.serviceMonitor.enabled=true",
+  "--set",
+  "metrics.prometheusRule.enabled=true",
+  "--set",
+  "grafanaDashboard.enabled=true",
+  "--set-string",
+  "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/s3-vpce-guard",
+  "--set",
+  "config.rules.ipv4-only.action=off",
+  "--set",
+  "config.rules.endpoint-full-access.action=deny",
+  "--set",
+  "config.awsFeatureLevel=current",
+  "--set",
+  "config.audit.interval=2m",
+  "--set",
+  "config.aws.enabled=true",
 ];
 
 export interface KubeDoc {
@@ -67,7 +77,8 @@ export function renderChart(args: string[] = []): KubeDoc[] {
 
 export function findDoc(docs: KubeDoc[], kind: string, name?: string): KubeDoc {
   const found = docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
-  if (!found) throw new Error(`no ${kind}${name ? ` named ${name}` : ""} among: ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(", ")}`);
+  if (!found)
+    throw new Error(`no ${kind}${name ? ` named ${name}` : ""} among: ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(", ")}`);
   return found;
 }
 

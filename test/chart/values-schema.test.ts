@@ -39,7 +39,10 @@ describe("values.schema.json", () => {
     ["a rule override", { rules: { "ipv4-only": { action: "off" } } }],
     ["a bad rule action", { rules: { "ipv4-only": { action: "block" } } }],
     ["an unknown rule", { rules: { "no-such-rule": { action: "off" } } }],
-    ["an exemption", { exemptions: [{ namespaces: ["sandbox"], selector: { matchLabels: { team: "platform" } }, rules: ["endpoint-full-access"] }] }],
+    [
+      "an exemption",
+      { exemptions: [{ namespaces: ["sandbox"], selector: { matchLabels: { team: "platform" } }, rules: ["endpoint-full-access"] }] },
+    ],
     ["an exemption with an unknown key", { exemptions: [{ namespace: "sandbox" }] }],
     ["a consumer", { consumers: [{ vpcIds: ["vpc-0a1b2c3d4e5f67890"], services: ["cloudformation"] }] }],
     ["a consumer without vpcIds or endpointSelector", { consumers: [{ services: ["cloudformation"] }] }],

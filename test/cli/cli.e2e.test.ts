@@ -3,7 +3,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { GUIDE, bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
+import {
+  GUIDE,
+  bucketGrant,
+  denyUnlessEndpoint,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  upjetRouteTableAssociation,
+} from "../helpers/manifests.js";
 import { suiteTempDirs, testTempDir } from "../helpers/temp-dir.js";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -11,7 +19,13 @@ const root = resolve(import.meta.dirname, "../..");
 const cli = join(root, "dist/src/cli/main.js");
 
 function run(args: string[], input?: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, input, encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: "1", ...env } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: root,
+    input,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -23,7 +37,22 @@ const compliant = yamlDocs(
   upjetBucket({}),
   upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) }),
 );
-const violating = yamlDocs(upjetBucketPolicy({ name: "ip-policy", policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } }));
+const violating = yamlDocs(
+  upjetBucketPolicy({
+    name: "ip-policy",
+    policy: {
+      Statement: [
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: "arn:aws:s3:::b/*",
+          Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+        },
+      ],
+    },
+  }),
+);
 
 const tempDir = suiteTempDirs();
 let dir: string;
@@ -32,7 +61,10 @@ beforeAll(() => {
   writeFileSync(join(dir, "compliant.yaml"), compliant);
   writeFileSync(join(dir, "violating.yaml"), violating);
   mkdirSync(join(dir, "nested/deeper"), { recursive: true });
-  writeFileSync(join(dir, "nested/deeper/endpoint.json"), JSON.stringify(upjetEndpoint({ name: "json-endpoint", awsId: "vpce-1a2b3c4d", policy: GUIDE.bucketOnly })));
+  writeFileSync(
+    join(dir, "nested/deeper/endpoint.json"),
+    JSON.stringify(upjetEndpoint({ name: "json-endpoint", awsId: "vpce-1a2b3c4d", policy: GUIDE.bucketOnly })),
+  );
   writeFileSync(join(dir, "broken.yaml"), "apiVersion: v1\nkind: [unclosed\n");
   writeFileSync(join(dir, "README.txt"), "not yaml, ignored by extension");
 });
@@ -129,8 +161,20 @@ describe("large inputs", () => {
       const docs = [];
       for (let i = 0; i < 400; i++) {
         const n = f * 1000 + i;
-        docs.push(upjetEndpoint({ name: `e${n}`, awsId: `vpce-${n.toString(16).padStart(17, "0")}`, policy: bucketGrant(`bucket-${n}-${"x".repeat(400)}`) }));
-        docs.push(upjetBucketPolicy({ name: `p${n}`, bucket: `bucket-${n}`, policy: denyUnlessEndpoint(`bucket-${n}`, `vpce-${(n + 1).toString(16).padStart(17, "0")}`) }));
+        docs.push(
+          upjetEndpoint({
+            name: `e${n}`,
+            awsId: `vpce-${n.toString(16).padStart(17, "0")}`,
+            policy: bucketGrant(`bucket-${n}-${"x".repeat(400)}`),
+          }),
+        );
+        docs.push(
+          upjetBucketPolicy({
+            name: `p${n}`,
+            bucket: `bucket-${n}`,
+            policy: denyUnlessEndpoint(`bucket-${n}`, `vpce-${(n + 1).toString(16).padStart(17, "0")}`),
+          }),
+        );
       }
       // An alias is beyond the fast reader: these files go to the yaml package (and its workers).
       writeFileSync(join(big, `part-${f}.yaml`), `anchor: &a 1\nalias: *a\n---\n${yamlDocs(...docs)}`);
@@ -140,7 +184,11 @@ describe("large inputs", () => {
     expect(parallel.stderr).toBe("");
     expect(parallel.stdout).toBe(serial.stdout);
     // The bundled CLI (package.json "bin") starts its workers from its own folder.
-    const bundled = spawnSync(process.execPath, [join(root, "dist/src/bundle/main.js"), "check", "-o", "json", big], { encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, S3VG_PARSE_WORKERS: "2" } });
+    const bundled = spawnSync(process.execPath, [join(root, "dist/src/bundle/main.js"), "check", "-o", "json", big], {
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+      env: { ...process.env, S3VG_PARSE_WORKERS: "2" },
+    });
     expect(bundled.stderr).toBe("");
     expect(bundled.stdout).toBe(serial.stdout);
     expect(JSON.parse(parallel.stdout).summary.resources).toBe(2400);
@@ -150,7 +198,8 @@ describe("large inputs", () => {
 describe("the bundled CLI (package.json bin)", () => {
   it("prints the same version and findings as the unbundled one", () => {
     const bundle = join(root, "dist/src/bundle/main.js");
-    const runBundle = (args: string[]) => spawnSync(process.execPath, [bundle, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const runBundle = (args: string[]) =>
+      spawnSync(process.execPath, [bundle, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     expect(runBundle(["--version"]).stdout).toBe(run(["--version"]).stdout);
     const bundled = runBundle(["check", "-o", "json", "examples/"]);
     const unbundled = run(["check", "-o", "json", "examples/"]);
@@ -171,7 +220,16 @@ describe("bundled examples", () => {
     // compliant/violating pair; every other finding must come from a violating file.
     expect([...files].filter((f) => !String(f).startsWith("examples/explain/")).every((f) => String(f).includes("violating"))).toBe(true);
     const rules = new Set(out.findings.map((f: { rule: string }) => f.rule));
-    for (const id of ["source-ip-condition", "vpce-condition-value", "endpoint-full-access", "cross-region", "ipv4-only", "gateway-without-route-tables", "object-arn-coverage", "unknown-endpoint-reference"]) {
+    for (const id of [
+      "source-ip-condition",
+      "vpce-condition-value",
+      "endpoint-full-access",
+      "cross-region",
+      "ipv4-only",
+      "gateway-without-route-tables",
+      "object-arn-coverage",
+      "unknown-endpoint-reference",
+    ]) {
       expect(rules).toContain(id);
     }
   });

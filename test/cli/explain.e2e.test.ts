@@ -19,7 +19,13 @@ const tempDir = suiteTempDirs();
 let dir: string;
 beforeAll(() => {
   dir = tempDir("s3vg-explain-");
-  writeFileSync(join(dir, "app-policy.json"), JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "App", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "arn:aws:s3:::acme-payments-data/*" }] }));
+  writeFileSync(
+    join(dir, "app-policy.json"),
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "App", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: "arn:aws:s3:::acme-payments-data/*" }],
+    }),
+  );
   writeFileSync(join(dir, "not-a-policy.json"), '{"Statement": "nope"');
 });
 
@@ -34,26 +40,76 @@ describe("s3-vpce-guard explain (spawned)", () => {
   });
 
   it("exits 1 when the role's identity policies miss an action; JSON has the documented shape", () => {
-    const r = run(["--bucket", "acme-payments-data", "--endpoint", "vpce-0a1b2c3d4e5f67890", "--principal", ROLE, "--action", "s3:PutObject", "--key", "reports/q1.csv", "-o", "json", EXAMPLE]);
+    const r = run([
+      "--bucket",
+      "acme-payments-data",
+      "--endpoint",
+      "vpce-0a1b2c3d4e5f67890",
+      "--principal",
+      ROLE,
+      "--action",
+      "s3:PutObject",
+      "--key",
+      "reports/q1.csv",
+      "-o",
+      "json",
+      EXAMPLE,
+    ]);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out).sort()).toEqual(["allowed", "bucket", "identity", "notes", "paths", "principal"]);
     expect(out.bucket).toEqual({ name: "acme-payments-data", resource: "Bucket payments-data", region: "us-east-1" });
-    expect(out.identity).toEqual({ evaluated: true, sources: ["Role payments-app spec.forProvider.inlinePolicy[0].policy", "Policy payments-list spec.forProvider.policy"], missing: [] });
+    expect(out.identity).toEqual({
+      evaluated: true,
+      sources: ["Role payments-app spec.forProvider.inlinePolicy[0].policy", "Policy payments-list spec.forProvider.policy"],
+      missing: [],
+    });
     expect(out.paths).toHaveLength(1);
-    expect(out.paths[0].endpoint).toEqual({ resource: "VPCEndpoint payments-s3-gateway", id: "vpce-0a1b2c3d4e5f67890", vpc: "vpc-0a1b2c3d4e5f67890", region: "us-east-1", type: "Gateway" });
+    expect(out.paths[0].endpoint).toEqual({
+      resource: "VPCEndpoint payments-s3-gateway",
+      id: "vpce-0a1b2c3d4e5f67890",
+      vpc: "vpc-0a1b2c3d4e5f67890",
+      region: "us-east-1",
+      type: "Gateway",
+    });
     const put = out.paths[0].actions[0];
     expect(Object.keys(put).sort()).toEqual(["action", "conditions", "fixes", "layers", "notes", "outcome", "resource"]);
     expect(put).toMatchObject({ action: "s3:PutObject", resource: "arn:aws:s3:::acme-payments-data/reports/q1.csv", outcome: "denied" });
-    expect(put.layers.map((l: { layer: string; passes: string }) => [l.layer, l.passes])).toEqual([["endpoint", "sometimes"], ["bucket", "always"], ["identity", "never"]]);
-    expect(put.fixes).toEqual([{ layer: "identity", source: "Role payments-app", path: "spec.forProvider.inlinePolicy[0].policy → Statement[0].Action", change: 'Statement[0] (Sid ReadPayments): add "s3:PutObject" to Action' }]);
+    expect(put.layers.map((l: { layer: string; passes: string }) => [l.layer, l.passes])).toEqual([
+      ["endpoint", "sometimes"],
+      ["bucket", "always"],
+      ["identity", "never"],
+    ]);
+    expect(put.fixes).toEqual([
+      {
+        layer: "identity",
+        source: "Role payments-app",
+        path: "spec.forProvider.inlinePolicy[0].policy → Statement[0].Action",
+        change: 'Statement[0] (Sid ReadPayments): add "s3:PutObject" to Action',
+      },
+    ]);
     expect(out.allowed).toBe(false);
   });
 
   it("takes the identity policy from a file", () => {
-    const r = run(["--bucket", "acme-payments-data", "--endpoint", "payments-s3-gateway", "--identity-policy", join(dir, "app-policy.json"), "-a", "s3:PutObject", "-o", "json", EXAMPLE]);
+    const r = run([
+      "--bucket",
+      "acme-payments-data",
+      "--endpoint",
+      "payments-s3-gateway",
+      "--identity-policy",
+      join(dir, "app-policy.json"),
+      "-a",
+      "s3:PutObject",
+      "-o",
+      "json",
+      EXAMPLE,
+    ]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).paths[0].actions[0]).toMatchObject({ outcome: "conditional", conditions: ["aws:PrincipalOrgID = o-a1b2c3d4e5"] });
+    expect(JSON.parse(r.stdout).paths[0].actions[0]).toMatchObject({
+      outcome: "conditional",
+      conditions: ["aws:PrincipalOrgID = o-a1b2c3d4e5"],
+    });
   });
 
   it("exits 1 on a region mismatch", () => {
@@ -68,7 +124,10 @@ describe("s3-vpce-guard explain (spawned)", () => {
       [["--bucket", "acme-payments-data", "--endpoint", "vpce-0000000000000000f", EXAMPLE], /no S3 endpoint with that id/],
       [["--bucket", "acme-payments-data", "--action", "s3:Get*", EXAMPLE], /expected one S3 action/],
       [["--bucket", "acme-payments-data", "--principal", "payments-app", EXAMPLE], /expected an ARN/],
-      [["--bucket", "acme-payments-data", "--identity-policy", join(dir, "not-a-policy.json"), EXAMPLE], /--identity-policy .*not-a-policy.json: not a policy/],
+      [
+        ["--bucket", "acme-payments-data", "--identity-policy", join(dir, "not-a-policy.json"), EXAMPLE],
+        /--identity-policy .*not-a-policy.json: not a policy/,
+      ],
       [["--bucket", "acme-payments-data", "--identity-policy", join(dir, "missing.json"), EXAMPLE], /cannot read it \(ENOENT\)/],
       [["--bucket", "acme-payments-data", "--output", "sarif", EXAMPLE], /--output must be text or json/],
       [["--bucket", "acme-payments-data", "--bukket", "x", EXAMPLE], /unknown flag --bukket; did you mean --bucket\?/],

@@ -24,14 +24,33 @@ let noClusterEnv: Record<string, string>;
 function run(args: string[], options: { input?: string; env?: Record<string, string | undefined>; node?: string } = {}) {
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", LOG_LEVEL: "info", ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const r = spawnSync(options.node ?? process.execPath, [cli, ...args], { cwd: dir, input: options.input ?? "", encoding: "utf8", timeout: 60_000, env: env as NodeJS.ProcessEnv });
+  const r = spawnSync(options.node ?? process.execPath, [cli, ...args], {
+    cwd: dir,
+    input: options.input ?? "",
+    encoding: "utf8",
+    timeout: 60_000,
+    env: env as NodeJS.ProcessEnv,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
 const lines = (text: string) => text.split("\n").filter((l) => l !== "");
 
 const violating = stringify(
-  upjetBucketPolicy({ name: "ip-policy", policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::b/*", Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } }] } }),
+  upjetBucketPolicy({
+    name: "ip-policy",
+    policy: {
+      Statement: [
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: "arn:aws:s3:::b/*",
+          Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+        },
+      ],
+    },
+  }),
 );
 
 const tempDir = suiteTempDirs();
@@ -92,7 +111,9 @@ describe("2. serve and reconcile without a cluster configuration", () => {
     `no Kubernetes configuration: KUBECONFIG is not set, ${home}/.kube/config does not exist, and there is no in-cluster config (not in a pod); set KUBECONFIG to a kubeconfig file, run in a pod with a service account`;
 
   it("serve: one line naming KUBECONFIG, the in-cluster config and --no-kube; exit 2 at once", () => {
-    const r = run(["serve", "--tls-cert", join(tls, "tls.crt"), "--tls-key", join(tls, "tls.key"), "--port", "0", "--metrics-port", "0"], { env: noCluster() });
+    const r = run(["serve", "--tls-cert", join(tls, "tls.crt"), "--tls-key", join(tls, "tls.key"), "--port", "0", "--metrics-port", "0"], {
+      env: noCluster(),
+    });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(`s3-vpce-guard serve: ${noConfig(noClusterEnv.HOME!)}, or pass --no-kube to serve admission without a cluster\n`);
@@ -101,7 +122,9 @@ describe("2. serve and reconcile without a cluster configuration", () => {
   it("reconcile: the same, pointing at serve --no-kube", () => {
     const r = run(["reconcile", "--metrics-port", "0", "--health-port", "0"], { env: noCluster() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`s3-vpce-guard reconcile: ${noConfig(noClusterEnv.HOME!)}, or run \`serve --no-kube\` instead (reconcile audits a cluster, it cannot run without one)\n`);
+    expect(r.stderr).toBe(
+      `s3-vpce-guard reconcile: ${noConfig(noClusterEnv.HOME!)}, or run \`serve --no-kube\` instead (reconcile audits a cluster, it cannot run without one)\n`,
+    );
   });
 
   it("a KUBECONFIG that does not exist, or a plain-HTTP server, is one line too", () => {
@@ -110,10 +133,25 @@ describe("2. serve and reconcile without a cluster configuration", () => {
     expect(lines(missing.stderr)).toHaveLength(1);
     expect(missing.stderr).toContain(`cannot load the Kubernetes configuration from KUBECONFIG=${join(dir, "nope.kubeconfig")}: ENOENT`);
     const file = join(dir, "http.kubeconfig");
-    writeFileSync(file, stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: "c", cluster: { server: "http://localhost:1" } }], contexts: [{ name: "x", context: { cluster: "c", user: "u" } }], users: [{ name: "u", user: {} }], "current-context": "x" }));
-    const http = run(["serve", "--tls-cert", join(tls, "tls.crt"), "--tls-key", join(tls, "tls.key"), "--port", "0", "--metrics-port", "0"], { env: { KUBECONFIG: file } });
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: { server: "http://localhost:1" } }],
+        contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+        users: [{ name: "u", user: {} }],
+        "current-context": "x",
+      }),
+    );
+    const http = run(
+      ["serve", "--tls-cert", join(tls, "tls.crt"), "--tls-key", join(tls, "tls.key"), "--port", "0", "--metrics-port", "0"],
+      { env: { KUBECONFIG: file } },
+    );
     expect(http.code).toBe(2);
-    expect(http.stderr).toBe(`s3-vpce-guard serve: the cluster "c" in KUBECONFIG=${file} has a plain-HTTP server (http://localhost:1), which the Kubernetes client refuses; use its https:// address, or pass --no-kube to serve admission without a cluster\n`);
+    expect(http.stderr).toBe(
+      `s3-vpce-guard serve: the cluster "c" in KUBECONFIG=${file} has a plain-HTTP server (http://localhost:1), which the Kubernetes client refuses; use its https:// address, or pass --no-kube to serve admission without a cluster\n`,
+    );
   });
 });
 
@@ -128,14 +166,29 @@ describe("check --cluster without a cluster configuration", () => {
 });
 
 describe("3. start-up errors are one line with the fix; the stack only at debug level", () => {
-  const serveArgs = (cert: string, key: string, port = "0") => ["serve", "--tls-cert", cert, "--tls-key", key, "--no-kube", "--port", port, "--metrics-port", "0", "--host", "127.0.0.1"];
+  const serveArgs = (cert: string, key: string, port = "0") => [
+    "serve",
+    "--tls-cert",
+    cert,
+    "--tls-key",
+    key,
+    "--no-kube",
+    "--port",
+    port,
+    "--metrics-port",
+    "0",
+    "--host",
+    "127.0.0.1",
+  ];
 
   it("a missing certificate", () => {
     const nope = join(dir, "nope.crt");
     const r = run(serveArgs(nope, join(tls, "tls.key")));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(`s3-vpce-guard serve: cannot read the TLS certificate ${nope}: ENOENT: no such file or directory, open '${nope}'; check --tls-cert\n`);
+    expect(r.stderr).toBe(
+      `s3-vpce-guard serve: cannot read the TLS certificate ${nope}: ENOENT: no such file or directory, open '${nope}'; check --tls-cert\n`,
+    );
   });
 
   it("a port in use", async () => {
@@ -143,14 +196,19 @@ describe("3. start-up errors are one line with the fix; the stack only at debug 
     await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const child = spawn(process.execPath, [cli, ...serveArgs(join(tls, "tls.crt"), join(tls, "tls.key"), String(port))], { cwd: dir, env: { ...process.env, LOG_LEVEL: "info" } });
+      const child = spawn(process.execPath, [cli, ...serveArgs(join(tls, "tls.crt"), join(tls, "tls.key"), String(port))], {
+        cwd: dir,
+        env: { ...process.env, LOG_LEVEL: "info" },
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
       child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
       const code = await new Promise<number | null>((done) => child.on("close", done));
       expect(code).toBe(2);
-      expect(stderr).toBe(`s3-vpce-guard serve: cannot listen on 127.0.0.1:${port}: another process uses that port; stop it, or pass another --port / --metrics-port / --health-port (0 picks a free one)\n`);
+      expect(stderr).toBe(
+        `s3-vpce-guard serve: cannot listen on 127.0.0.1:${port}: another process uses that port; stop it, or pass another --port / --metrics-port / --health-port (0 picks a free one)\n`,
+      );
       // Info lines may come before; no fatal line with a stack.
       expect(stdout).not.toContain("stack");
       expect(stdout).not.toContain('"level":"fatal"');
@@ -162,7 +220,9 @@ describe("3. start-up errors are one line with the fix; the stack only at debug 
   it("LOG_LEVEL=debug adds the stack as a structured debug line", () => {
     const r = run(serveArgs(join(dir, "nope.crt"), join(tls, "tls.key")), { env: { LOG_LEVEL: "debug" } });
     expect(r.code).toBe(2);
-    const debug = lines(r.stdout).map((l) => JSON.parse(l) as { level: string; err?: { stack?: string } }).find((l) => l.level === "debug" && l.err);
+    const debug = lines(r.stdout)
+      .map((l) => JSON.parse(l) as { level: string; err?: { stack?: string } })
+      .find((l) => l.level === "debug" && l.err);
     expect(debug?.err?.stack).toContain("Error: cannot read the TLS certificate");
     expect(lines(r.stderr)).toHaveLength(1);
   });
@@ -173,13 +233,17 @@ describe("4. cert --out on a path that cannot exist", () => {
     const r = run(["cert", "--out", "/proc/s3vg-no/such/dir"]);
     expect(r.signal).toBeNull();
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("s3-vpce-guard cert: --out /proc/s3vg-no/such/dir: cannot create /proc/s3vg-no: /proc does not accept new directories\n");
+    expect(r.stderr).toBe(
+      "s3-vpce-guard cert: --out /proc/s3vg-no/such/dir: cannot create /proc/s3vg-no: /proc does not accept new directories\n",
+    );
   });
 
   it("a file in the way", () => {
     const r = run(["cert", "--out", join(dir, "violating.yaml", "tls")]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`s3-vpce-guard cert: --out ${join(dir, "violating.yaml", "tls")}: ${join(dir, "violating.yaml")} exists and is not a directory\n`);
+    expect(r.stderr).toBe(
+      `s3-vpce-guard cert: --out ${join(dir, "violating.yaml", "tls")}: ${join(dir, "violating.yaml")} exists and is not a directory\n`,
+    );
   });
 
   it("creates missing parents", () => {
@@ -214,23 +278,49 @@ describe("5. help, unknown flags, --version as with kubectl and helm", () => {
   it("an unknown flag is named, with the nearest known one, and no usage dump", () => {
     const typo = run(["check", "--outptu", "json", "empty"]);
     expect(typo).toMatchObject({ code: 2, stdout: "" });
-    expect(typo.stderr).toBe("s3-vpce-guard check: unknown flag --outptu; did you mean --output?\nRun 's3-vpce-guard check --help' for usage.\n");
-    expect(run(["check", "--frob", "empty"]).stderr).toBe("s3-vpce-guard check: unknown flag --frob\nRun 's3-vpce-guard check --help' for usage.\n");
-    expect(run(["check", "--allow", "empty"]).stderr).toBe("s3-vpce-guard check: unknown flag --allow; did you mean --allow-empty?\nRun 's3-vpce-guard check --help' for usage.\n");
-    expect(run(["serve", "--tls-crt", "x"]).stderr).toBe("s3-vpce-guard serve: unknown flag --tls-crt; did you mean --tls-cert?\nRun 's3-vpce-guard serve --help' for usage.\n");
-    expect(run(["reconcile", "-x"]).stderr).toBe("s3-vpce-guard reconcile: unknown flag -x\nRun 's3-vpce-guard reconcile --help' for usage.\n");
-    expect(run(["chek"]).stderr).toBe(`s3-vpce-guard: unknown command "chek"; did you mean "check"?\nRun 's3-vpce-guard --help' for the commands.\n`);
+    expect(typo.stderr).toBe(
+      "s3-vpce-guard check: unknown flag --outptu; did you mean --output?\nRun 's3-vpce-guard check --help' for usage.\n",
+    );
+    expect(run(["check", "--frob", "empty"]).stderr).toBe(
+      "s3-vpce-guard check: unknown flag --frob\nRun 's3-vpce-guard check --help' for usage.\n",
+    );
+    expect(run(["check", "--allow", "empty"]).stderr).toBe(
+      "s3-vpce-guard check: unknown flag --allow; did you mean --allow-empty?\nRun 's3-vpce-guard check --help' for usage.\n",
+    );
+    expect(run(["serve", "--tls-crt", "x"]).stderr).toBe(
+      "s3-vpce-guard serve: unknown flag --tls-crt; did you mean --tls-cert?\nRun 's3-vpce-guard serve --help' for usage.\n",
+    );
+    expect(run(["reconcile", "-x"]).stderr).toBe(
+      "s3-vpce-guard reconcile: unknown flag -x\nRun 's3-vpce-guard reconcile --help' for usage.\n",
+    );
+    expect(run(["chek"]).stderr).toBe(
+      `s3-vpce-guard: unknown command "chek"; did you mean "check"?\nRun 's3-vpce-guard --help' for the commands.\n`,
+    );
   });
 
   it("a bad value names the flag and what it takes", () => {
-    expect(run(["cert", "--out", join(dir, "c"), "--days", "abc"])).toMatchObject({ code: 2, stderr: `s3-vpce-guard cert: --days must be a whole number of days from 1 to 36500, not "abc"\n` });
-    expect(run(["check", "empty", "--output"])).toMatchObject({ code: 2, stderr: "s3-vpce-guard check: --output needs a value (--output=VALUE when the value starts with -)\nRun 's3-vpce-guard check --help' for usage.\n" });
-    expect(run(["rules", "extra"])).toMatchObject({ code: 2, stderr: `s3-vpce-guard rules: unexpected argument "extra": this command takes flags only\nRun 's3-vpce-guard rules --help' for usage.\n` });
-    expect(run(["check", "--context", "prod", "empty"])).toMatchObject({ code: 2, stderr: "s3-vpce-guard check: --context only applies with --cluster\nRun 's3-vpce-guard check --help' for usage.\n" });
+    expect(run(["cert", "--out", join(dir, "c"), "--days", "abc"])).toMatchObject({
+      code: 2,
+      stderr: `s3-vpce-guard cert: --days must be a whole number of days from 1 to 36500, not "abc"\n`,
+    });
+    expect(run(["check", "empty", "--output"])).toMatchObject({
+      code: 2,
+      stderr:
+        "s3-vpce-guard check: --output needs a value (--output=VALUE when the value starts with -)\nRun 's3-vpce-guard check --help' for usage.\n",
+    });
+    expect(run(["rules", "extra"])).toMatchObject({
+      code: 2,
+      stderr: `s3-vpce-guard rules: unexpected argument "extra": this command takes flags only\nRun 's3-vpce-guard rules --help' for usage.\n`,
+    });
+    expect(run(["check", "--context", "prod", "empty"])).toMatchObject({
+      code: 2,
+      stderr: "s3-vpce-guard check: --context only applies with --cluster\nRun 's3-vpce-guard check --help' for usage.\n",
+    });
   });
 
   it("--version, -v and version print the package version", () => {
-    for (const args of [["--version"], ["-v"], ["version"]]) expect(run(args)).toMatchObject({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
+    for (const args of [["--version"], ["-v"], ["version"]])
+      expect(run(args)).toMatchObject({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
   });
 
   it("suggests only names close enough to be the one meant", () => {
@@ -252,7 +342,10 @@ describe("6. output formats agree", () => {
     const text = run(["check", "broken.yaml", "violating.yaml"]);
     const count = Number(/(\d+) input errors?$/m.exec(text.stdout)?.[1]);
     expect(count).toBeGreaterThan(0);
-    const json = JSON.parse(run(["check", "-o", "json", "broken.yaml", "violating.yaml"]).stdout) as { errors: unknown[]; summary: { errors: number } };
+    const json = JSON.parse(run(["check", "-o", "json", "broken.yaml", "violating.yaml"]).stdout) as {
+      errors: unknown[];
+      summary: { errors: number };
+    };
     expect(json.summary.errors).toBe(count);
     expect(json.errors).toHaveLength(count);
   });
@@ -263,7 +356,9 @@ describe("6. output formats agree", () => {
     const errorLines = lines(r.stdout).filter((l) => l.startsWith("<stdin>:"));
     expect(errorLines.length).toBeGreaterThan(0);
     expect(new Set(errorLines).size).toBe(errorLines.length);
-    const json = JSON.parse(run(["check", "-o", "json", "-"], { input: "{{{\n" }).stdout) as { errors: { file: string; line: number; message: string }[] };
+    const json = JSON.parse(run(["check", "-o", "json", "-"], { input: "{{{\n" }).stdout) as {
+      errors: { file: string; line: number; message: string }[];
+    };
     expect(new Set(json.errors.map((e) => JSON.stringify(e))).size).toBe(json.errors.length);
     expect(json.errors.every((e) => e.file === "<stdin>")).toBe(true);
   });
@@ -271,7 +366,25 @@ describe("6. output formats agree", () => {
 
 describe("7. every log line is structured", () => {
   it("serve's lines, the ports line included, carry level and time", async () => {
-    const child = spawn(process.execPath, [cli, "serve", "--tls-cert", join(tls, "tls.crt"), "--tls-key", join(tls, "tls.key"), "--no-kube", "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1"], { cwd: dir, env: { ...process.env, LOG_LEVEL: "info" } });
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        "serve",
+        "--tls-cert",
+        join(tls, "tls.crt"),
+        "--tls-key",
+        join(tls, "tls.key"),
+        "--no-kube",
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ],
+      { cwd: dir, env: { ...process.env, LOG_LEVEL: "info" } },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -305,7 +418,9 @@ describe("8. an old Node.js is warned about once", () => {
   });
 
   // The machine's own node, when it is older than 22 (the case of the issue: a new shell after quickstart).
-  const systemNode = ["/usr/bin/node", "/usr/local/bin/node"].find((p) => existsSync(p) && Number(spawnSync(p, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).stdout) < 22);
+  const systemNode = ["/usr/bin/node", "/usr/local/bin/node"].find(
+    (p) => existsSync(p) && Number(spawnSync(p, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).stdout) < 22,
+  );
   it.runIf(systemNode !== undefined)("an older node: one warning line on stderr, and the check still runs", () => {
     const r = run(["check", "violating.yaml"], { node: systemNode });
     const version = spawnSync(systemNode!, ["-p", "process.versions.node"], { encoding: "utf8" }).stdout.trim();

@@ -366,7 +366,7 @@ describe("JSON files", () => {
     const space = fc.constantFrom("", " ", "\n  ", "\t", "\r\n", "\u00a0");
     const stringChar = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom("a", "Z", "é", " ", "/", "'") },
-      { weight: 2, arbitrary: fc.constantFrom("\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\uD83D") },
+      { weight: 2, arbitrary: fc.constantFrom("\\n", '\\"', "\\\\", "\\/", "\\u00e9", "\\uD83D") },
       { weight: 1, arbitrary: fc.constantFrom("\\x", "\\u12", "\\", "\t", "\n", "\u0001", "\u001f", "\u007f") },
     );
     const string = fc
@@ -380,11 +380,25 @@ describe("JSON files", () => {
     const { value } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
       value: fc.oneof({ depthSize: "small", withCrossShrink: true }, string, number, literal, tie("array"), tie("object")),
       array: fc
-        .tuple(fc.array(fc.tuple(space, tie("value"), space), { maxLength: 3 }), fc.constantFrom(",", ",", ",", ", ,", " "), fc.constantFrom("]", "]", "]", ",]", "", "}"))
+        .tuple(
+          fc.array(fc.tuple(space, tie("value"), space), { maxLength: 3 }),
+          fc.constantFrom(",", ",", ",", ", ,", " "),
+          fc.constantFrom("]", "]", "]", ",]", "", "}"),
+        )
         .map(([items, comma, close]) => `[${items.map((item) => item.join("")).join(comma)}${close}`),
       object: fc
         .tuple(
-          fc.array(fc.tuple(space, fc.oneof({ weight: 5, arbitrary: string }, { weight: 1, arbitrary: fc.constantFrom("key", "1") }), space, fc.constantFrom(":", ":", ":", "=", ""), space, tie("value")), { maxLength: 3 }),
+          fc.array(
+            fc.tuple(
+              space,
+              fc.oneof({ weight: 5, arbitrary: string }, { weight: 1, arbitrary: fc.constantFrom("key", "1") }),
+              space,
+              fc.constantFrom(":", ":", ":", "=", ""),
+              space,
+              tie("value"),
+            ),
+            { maxLength: 3 },
+          ),
           fc.constantFrom(",", ",", ",", ";"),
           fc.constantFrom("}", "}", "}", ",}", "", "]"),
         )
@@ -503,13 +517,17 @@ describe("documents that are not ours", () => {
   });
 
   it("returns kustomization-like objects with apiVersion and kind (adapters decide what to ignore)", async () => {
-    const dir = await tree({ "kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n" });
+    const dir = await tree({
+      "kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n",
+    });
     const result = await loadInputs([dir], {});
     expect(result.documents.map((d) => d.object.kind)).toEqual(["Kustomization"]);
   });
 
   it("reports kind without apiVersion, naming the kind and the fix", async () => {
-    const dir = await tree({ "x.yaml": `${endpoint("ok")}---\n# forgot it\nkind: VPCEndpoint\nmetadata:\n  name: b\n---\nkind: Bucket\napiVersion: 2\n` });
+    const dir = await tree({
+      "x.yaml": `${endpoint("ok")}---\n# forgot it\nkind: VPCEndpoint\nmetadata:\n  name: b\n---\nkind: Bucket\napiVersion: 2\n`,
+    });
     const file = join(dir, "x.yaml");
     const result = await loadInputs([file], {});
     expect(summary(result)).toEqual({

@@ -12,7 +12,10 @@ function reference(text: string): { value: unknown; line: number }[] | "error" {
   if (!Array.isArray(documents)) return [];
   if (documents.some((d) => d.errors.length > 0)) return "error";
   try {
-    return documents.map((d) => ({ value: d.toJS({ maxAliasCount: 100 }), line: lineCounter.linePos(d.contents?.range[0] ?? d.range[0]).line }));
+    return documents.map((d) => ({
+      value: d.toJS({ maxAliasCount: 100 }),
+      line: lineCounter.linePos(d.contents?.range[0] ?? d.range[0]).line,
+    }));
   } catch {
     return "error"; // merge keys on scalars and the like
   }
@@ -23,13 +26,107 @@ function fast(text: string): { value: unknown; line: number }[] | undefined {
 }
 
 const trickyStrings = [
-  "", " ", " a", "a ", "null", "Null", "~", "true", "False", "yes", "1", "-1", "+1", "007", "0o17", "0x1F", "0b1", "1.5", ".5", "1e3", "1E-3", ".inf", "-.Inf", ".nan", "NaN",
-  "- a", "-a", "a: b", "a:b", "a #b", "a#b", "#a", "'", '"', "''", "a'b", 'a"b', "\\", "\\n", "\n", "a\nb", "a\n", "a\n\n", "\na", " a\n b", "\t", "a\tb", "\u0085", "\u2028",
-  "{", "[]", "{}", "[a]", "@a", "`a", "%a", "!a", "&a", "*a", "|", ">", "?", "? a", ":", ": a", "a:", "---", "...", "--- a", "é", "日本", "😀", "a  b", "a,b", "[a, b]",
+  "",
+  " ",
+  " a",
+  "a ",
+  "null",
+  "Null",
+  "~",
+  "true",
+  "False",
+  "yes",
+  "1",
+  "-1",
+  "+1",
+  "007",
+  "0o17",
+  "0x1F",
+  "0b1",
+  "1.5",
+  ".5",
+  "1e3",
+  "1E-3",
+  ".inf",
+  "-.Inf",
+  ".nan",
+  "NaN",
+  "- a",
+  "-a",
+  "a: b",
+  "a:b",
+  "a #b",
+  "a#b",
+  "#a",
+  "'",
+  '"',
+  "''",
+  "a'b",
+  'a"b',
+  "\\",
+  "\\n",
+  "\n",
+  "a\nb",
+  "a\n",
+  "a\n\n",
+  "\na",
+  " a\n b",
+  "\t",
+  "a\tb",
+  "\u0085",
+  "\u2028",
+  "{",
+  "[]",
+  "{}",
+  "[a]",
+  "@a",
+  "`a",
+  "%a",
+  "!a",
+  "&a",
+  "*a",
+  "|",
+  ">",
+  "?",
+  "? a",
+  ":",
+  ": a",
+  "a:",
+  "---",
+  "...",
+  "--- a",
+  "é",
+  "日本",
+  "😀",
+  "a  b",
+  "a,b",
+  "[a, b]",
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*"}]}',
   '{\n  "Version": "2012-10-17"\n}\n',
 ];
-const trickyKeys = ["a", "name", "kind", "apiVersion", "items", "x.y/z", "a-b", "a_b", "1", "true", "null", "a b", "a:b", "-a", "<<", "__proto__", "é", "", "'q'", "k8s.io/name", "a#b"];
+const trickyKeys = [
+  "a",
+  "name",
+  "kind",
+  "apiVersion",
+  "items",
+  "x.y/z",
+  "a-b",
+  "a_b",
+  "1",
+  "true",
+  "null",
+  "a b",
+  "a:b",
+  "-a",
+  "<<",
+  "__proto__",
+  "é",
+  "",
+  "'q'",
+  "k8s.io/name",
+  "a#b",
+];
 
 const key = fc.oneof(
   { weight: 8, arbitrary: fc.stringMatching(/^[a-z][a-zA-Z0-9./-]{0,10}$/) },
@@ -59,7 +156,13 @@ const writeOptions = fc.record({
   lineWidth: fc.constantFrom(0, 20, 80),
   singleQuote: fc.constantFrom(true, false, null),
   blockQuote: fc.constantFrom<ToStringOptions["blockQuote"]>(true, false, "literal", "folded"),
-  defaultStringType: fc.constantFrom<NonNullable<ToStringOptions["defaultStringType"]>>("PLAIN", "PLAIN", "QUOTE_DOUBLE", "QUOTE_SINGLE", "BLOCK_LITERAL"),
+  defaultStringType: fc.constantFrom<NonNullable<ToStringOptions["defaultStringType"]>>(
+    "PLAIN",
+    "PLAIN",
+    "QUOTE_DOUBLE",
+    "QUOTE_SINGLE",
+    "BLOCK_LITERAL",
+  ),
   comment: fc.boolean(),
   separator: fc.constantFrom("---\n", "---\n\n", "\n---\n", "--- \n"),
 });
@@ -140,7 +243,9 @@ data:
   it("gives each top-level List item the line it starts on", () => {
     const text = "kind: List\napiVersion: v1\nitems:\n- kind: A\n  apiVersion: v1\n-\n  # c\n  kind: B\n  apiVersion: v1\n";
     expect(parseManifestYaml(text)?.[0]?.itemLines).toEqual([4, 8]);
-    expect(parseSource({ file: "f", text, syntax: "yaml" })).toStrictEqual(parseSource({ file: "f", text, syntax: "yaml" }, { fastPaths: false }));
+    expect(parseSource({ file: "f", text, syntax: "yaml" })).toStrictEqual(
+      parseSource({ file: "f", text, syntax: "yaml" }, { fastPaths: false }),
+    );
   });
 
   it.each([
@@ -164,7 +269,28 @@ data:
   });
 
   it("resolves plain scalars as the YAML 1.2 core schema does", () => {
-    const cases = ["", "~", "null", "NULL", "true", "False", "0o17", "0x1F", "-12", "+3", "1.5", "-.5", "1e3", ".inf", "-.INF", ".NaN", "0b1", "yes", "1_000", "1.2.3"];
+    const cases = [
+      "",
+      "~",
+      "null",
+      "NULL",
+      "true",
+      "False",
+      "0o17",
+      "0x1F",
+      "-12",
+      "+3",
+      "1.5",
+      "-.5",
+      "1e3",
+      ".inf",
+      "-.INF",
+      ".NaN",
+      "0b1",
+      "yes",
+      "1_000",
+      "1.2.3",
+    ];
     for (const text of cases) {
       const expected = reference(`a: ${text}\n`);
       expect(expected).not.toBe("error");
@@ -177,8 +303,15 @@ data:
     fc.assert(
       fc.property(fc.array(documentValue, { minLength: 1, maxLength: 4 }), writeOptions, fc.boolean(), (values, options, json) => {
         const { comment, separator, ...toString } = options;
-        const withKinds = values.map((v, i) => ({ apiVersion: "v1", kind: i % 2 === 0 ? "Bucket" : "BucketList", items: [{ metadata: { name: "x" } }], ...v }));
-        const text = json ? JSON.stringify(withKinds[0], null, 2) : withKinds.map((v) => `${comment ? "# c\n" : ""}${stringify(v, toString)}`).join(separator);
+        const withKinds = values.map((v, i) => ({
+          apiVersion: "v1",
+          kind: i % 2 === 0 ? "Bucket" : "BucketList",
+          items: [{ metadata: { name: "x" } }],
+          ...v,
+        }));
+        const text = json
+          ? JSON.stringify(withKinds[0], null, 2)
+          : withKinds.map((v) => `${comment ? "# c\n" : ""}${stringify(v, toString)}`).join(separator);
         const source = { file: "f", text, syntax: json ? ("json" as const) : ("yaml" as const) };
         expect(parseSource(source)).toStrictEqual(parseSource(source, { fastPaths: false }));
       }),

@@ -11,7 +11,6 @@ describe("config", () => {
     expect(plainDefaults()).toEqual(configSchema.parse({}));
   });
 
-
   it("fills defaults for an empty document", () => {
     const r = parseConfig({});
     expect(r.ok && r.config.defaults.region).toBe("us-east-1");
@@ -94,7 +93,14 @@ describe("config: YAML the parser accepts but cannot resolve", () => {
   it("reports an alias without anchor and an alias bomb as errors, not exceptions", () => {
     const noAnchor = parseConfigText("*-", "c.yaml");
     expect(noAnchor.ok ? "" : noAnchor.errors[0]).toMatch(/^c\.yaml: .*alias/i);
-    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join("\n");
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join("\n");
     const bombed = parseConfigText(bomb, "c.yaml");
     expect(bombed.ok).toBe(false);
   });

@@ -85,7 +85,12 @@ function loadFixtures(): Fixture[] {
 const policyText = (p: unknown): string | undefined => (p === undefined ? undefined : typeof p === "string" ? p : JSON.stringify(p));
 
 /** Kubernetes names: lower-case RFC 1123, derived from the AWS name. */
-const kubeName = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63) || "x";
+const kubeName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63) || "x";
 
 function endpointManifest(e: EndpointFact, policy: unknown, region: string): KubeObject {
   const r = e.region ?? region;
@@ -148,7 +153,8 @@ function manifestsOf(f: Fixture): KubeObject[] {
     endpointManifest(e, f.kind === "endpoint" && i === 0 ? f.policy : e.policy, region),
     ...((e.type ?? "Gateway") === "Gateway" ? [routeTableAssociation(e, region)] : []),
   ]);
-  if (f.context.bucket) objects.push(...bucketManifests(f.kind === "bucket" ? { ...f.context.bucket, policy: f.policy } : f.context.bucket, region));
+  if (f.context.bucket)
+    objects.push(...bucketManifests(f.kind === "bucket" ? { ...f.context.bucket, policy: f.policy } : f.context.bucket, region));
   for (const b of f.context.buckets ?? []) objects.push(...bucketManifests(b, region));
   return objects;
 }

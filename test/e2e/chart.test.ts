@@ -25,7 +25,6 @@ interface Pod {
 
 const violatingEndpoint = (name: string): KubeObject => upjetEndpoint({ name, policy: PRIVATE_SOURCE_IP_POLICY });
 
-
 describeE2e(
   "the chart on a one-node cluster",
   () => {
@@ -50,7 +49,19 @@ describeE2e(
     const apply = (o: KubeObject, extra: string[] = []) => cluster.kubectl(["apply", "-f", "-", ...extra], JSON.stringify(o));
     const helmInstall = async (verb: "install" | "upgrade", extra: string[] = []): Promise<void> => {
       const started = Date.now();
-      const result = await cluster.helm([verb, release, chart, "-n", namespace, ...(verb === "install" ? ["--create-namespace"] : []), ...imageValues, ...extra, "--wait", "--timeout", "5m"]);
+      const result = await cluster.helm([
+        verb,
+        release,
+        chart,
+        "-n",
+        namespace,
+        ...(verb === "install" ? ["--create-namespace"] : []),
+        ...imageValues,
+        ...extra,
+        "--wait",
+        "--timeout",
+        "5m",
+      ]);
       timings[`helm ${verb}`] = Date.now() - started;
       if (result.code !== 0) throw new Error(`helm ${verb} exited ${result.code}: ${result.stderr}\n${cluster.logs()}`);
     };
@@ -63,7 +74,13 @@ describeE2e(
       await kubectl(["create", "namespace", team]);
       // Violations that exist before the chart: the audit must report them.
       expect((await apply(violatingEndpoint("pre-existing-endpoint"))).code).toBe(0);
-      expect((await apply(upjetBucketPolicy({ name: "pre-existing-policy", namespaced: true, namespace: team, policy: PRIVATE_SOURCE_IP_POLICY }))).code).toBe(0);
+      expect(
+        (
+          await apply(
+            upjetBucketPolicy({ name: "pre-existing-policy", namespaced: true, namespace: team, policy: PRIVATE_SOURCE_IP_POLICY }),
+          )
+        ).code,
+      ).toBe(0);
       await helmInstall("install");
     }, 600_000);
 
@@ -102,32 +119,51 @@ describeE2e(
 
     it("reports the violations that existed before the install in PolicyReports", async () => {
       type Report = { results?: Array<{ rule: string; result: string; resources: Array<{ name: string }> }> };
-      const failsFor = (r: Report, name: string): string[] => (r.results ?? []).filter((x) => x.result === "fail" && x.resources.some((res) => res.name === name)).map((x) => x.rule);
+      const failsFor = (r: Report, name: string): string[] =>
+        (r.results ?? []).filter((x) => x.result === "fail" && x.resources.some((res) => res.name === name)).map((x) => x.rule);
       await until(
         "the ClusterPolicyReports and the team-a PolicyReport to list the pre-existing violations",
         async () => {
           // Cluster-scoped results are in one ClusterPolicyReport per kind (sharded when large).
-          const clusterReports = await getJson<{ items: Report[] }>(["get", "clusterpolicyreports.wgpolicyk8s.io", "-l", "app.kubernetes.io/managed-by=s3-vpce-guard"]);
+          const clusterReports = await getJson<{ items: Report[] }>([
+            "get",
+            "clusterpolicyreports.wgpolicyk8s.io",
+            "-l",
+            "app.kubernetes.io/managed-by=s3-vpce-guard",
+          ]);
           const clusterReport: Report = { results: clusterReports.items.flatMap((r) => r.results ?? []) };
           const teamReport = await getJson<Report>(["get", "policyreports.wgpolicyk8s.io", "s3-vpce-guard", "-n", team]);
-          return failsFor(clusterReport, "pre-existing-endpoint").includes("source-ip-condition") && failsFor(teamReport, "pre-existing-policy").includes("source-ip-condition");
+          return (
+            failsFor(clusterReport, "pre-existing-endpoint").includes("source-ip-condition") &&
+            failsFor(teamReport, "pre-existing-policy").includes("source-ip-condition")
+          );
         },
         120_000,
       );
     });
 
     it("serves s3_vpce_guard_violations on the metrics Service's endpoints", async () => {
-      const slices = await getJson<{ items: Array<{ endpoints: Array<{ addresses: string[]; conditions?: { ready?: boolean } }>; ports: Array<{ name: string; port: number }> }> }>([
-        "get", "endpointslices", "-n", namespace, "-l", `kubernetes.io/service-name=${release}`,
-      ]);
+      const slices = await getJson<{
+        items: Array<{
+          endpoints: Array<{ addresses: string[]; conditions?: { ready?: boolean } }>;
+          ports: Array<{ name: string; port: number }>;
+        }>;
+      }>(["get", "endpointslices", "-n", namespace, "-l", `kubernetes.io/service-name=${release}`]);
       const port = slices.items.flatMap((s) => s.ports).find((p) => p.name === "metrics")?.port;
-      const addresses = slices.items.flatMap((s) => s.endpoints).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses);
+      const addresses = slices.items
+        .flatMap((s) => s.endpoints)
+        .filter((e) => e.conditions?.ready !== false)
+        .flatMap((e) => e.addresses);
       expect(port).toBe(9090);
       expect(addresses).toHaveLength(2);
       const holder = await leaseHolder();
       const leaderIp = (await pods()).find((p) => p.metadata.name === holder)?.status.podIP;
       expect(addresses).toContain(leaderIp);
-      await until("the leader's metrics to count the violations", async () => /^s3_vpce_guard_violations\{[^}]*\} [1-9]/m.test(await getText(`http://${leaderIp}:${port}/metrics`)), 60_000);
+      await until(
+        "the leader's metrics to count the violations",
+        async () => /^s3_vpce_guard_violations\{[^}]*\} [1-9]/m.test(await getText(`http://${leaderIp}:${port}/metrics`)),
+        60_000,
+      );
     });
 
     it("moves the Lease when the leader pod is deleted, and admission keeps answering", async () => {
@@ -150,15 +186,21 @@ describeE2e(
       })();
       const started = Date.now();
       await kubectl(["delete", "pod", "-n", namespace, oldLeader!, "--wait=false"]);
-      timings["lease move"] = await until("another pod to hold the Lease", async () => {
-        const holder = await leaseHolder();
-        return holder !== undefined && holder !== oldLeader;
-      }, 120_000);
+      timings["lease move"] = await until(
+        "another pod to hold the Lease",
+        async () => {
+          const holder = await leaseHolder();
+          return holder !== undefined && holder !== oldLeader;
+        },
+        120_000,
+      );
       await until("two Ready replicas again", async () => (await readyPods()).length === 2, 180_000);
       timings["leader replaced"] = Date.now() - started;
       probing = false;
       await probe;
-      console.log(`admission during the leader move: ${answered} denied as expected, ${failed.length} failed${failed.length ? `: ${failed.slice(0, 3).join(" | ")}` : ""}`);
+      console.log(
+        `admission during the leader move: ${answered} denied as expected, ${failed.length} failed${failed.length ? `: ${failed.slice(0, 3).join(" | ")}` : ""}`,
+      );
       expect(answered).toBeGreaterThan(10);
       expect(failed).toEqual([]);
       const newLeader = await leaseHolder();
@@ -166,8 +208,11 @@ describeE2e(
     });
 
     it("keeps the generated certificate across helm upgrade", async () => {
-      const secretCert = async () => (await getJson<{ data: Record<string, string> }>(["get", "secret", `${release}-tls`, "-n", namespace])).data["tls.crt"];
-      const caBundle = async () => (await getJson<{ webhooks: Array<{ clientConfig: { caBundle: string } }> }>(["get", "validatingwebhookconfiguration", release])).webhooks[0]?.clientConfig.caBundle;
+      const secretCert = async () =>
+        (await getJson<{ data: Record<string, string> }>(["get", "secret", `${release}-tls`, "-n", namespace])).data["tls.crt"];
+      const caBundle = async () =>
+        (await getJson<{ webhooks: Array<{ clientConfig: { caBundle: string } }> }>(["get", "validatingwebhookconfiguration", release]))
+          .webhooks[0]?.clientConfig.caBundle;
       const [certBefore, caBefore] = [await secretCert(), await caBundle()];
       expect(certBefore).toBeTruthy();
       await helmInstall("upgrade", ["--set", "webhook.timeoutSeconds=6"]);
@@ -183,7 +228,12 @@ describeE2e(
       const result = await cluster.helm(["uninstall", release, "-n", namespace, "--wait", "--timeout", "3m"]);
       timings["helm uninstall"] = Date.now() - started;
       expect(result.code, result.stderr).toBe(0);
-      const left = await getJson<{ items: unknown[] }>(["get", "validatingwebhookconfigurations", "-l", `app.kubernetes.io/instance=${release}`]);
+      const left = await getJson<{ items: unknown[] }>([
+        "get",
+        "validatingwebhookconfigurations",
+        "-l",
+        `app.kubernetes.io/instance=${release}`,
+      ]);
       expect(left.items).toEqual([]);
       expect((await cluster.kubectl(["get", "validatingwebhookconfiguration", release])).stderr).toContain("NotFound");
       // Nothing blocks the kinds it guarded.

@@ -27,7 +27,8 @@ describeE2e(
     let dir: string;
     let metricsPort: number;
 
-    const create = (o: KubeObject, dryRun = false) => rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: `${objectPath(o)}${dryRun ? "?dryRun=All" : ""}`, body: o });
+    const create = (o: KubeObject, dryRun = false) =>
+      rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: `${objectPath(o)}${dryRun ? "?dryRun=All" : ""}`, body: o });
 
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), "s3vg-image-e2e-"));
@@ -43,11 +44,30 @@ describeE2e(
       metricsPort = await freeLoopbackPort();
       [controlPlane, container] = await Promise.all([
         startControlPlane(),
-        runImage(["serve", "--tls-cert", "/tls/tls.crt", "--tls-key", "/tls/tls.key", "--port", String(port), "--metrics-port", String(metricsPort), "--host", "127.0.0.1", "--no-kube"], [
-          { source: tlsDir, destination: "/tls" },
-        ]),
+        runImage(
+          [
+            "serve",
+            "--tls-cert",
+            "/tls/tls.crt",
+            "--tls-key",
+            "/tls/tls.key",
+            "--port",
+            String(port),
+            "--metrics-port",
+            String(metricsPort),
+            "--host",
+            "127.0.0.1",
+            "--no-kube",
+          ],
+          [{ source: tlsDir, destination: "/tls" }],
+        ),
       ]);
-      await until("serve in the container to log its ports", () => container.output().includes('"msg":"ports"'), 30_000, () => container.output());
+      await until(
+        "serve in the container to log its ports",
+        () => container.output().includes('"msg":"ports"'),
+        30_000,
+        () => container.output(),
+      );
       await installCrds(controlPlane.kubeConfig);
       await registerValidatingWebhook(controlPlane.kubeConfig, {
         name: webhookName,
@@ -70,7 +90,8 @@ describeE2e(
       const status = readFileSync(`/proc/${container.pid}/status`, "utf8");
       expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(NON_ROOT), String(NON_ROOT)]);
       expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(NON_ROOT));
-      for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) expect(new RegExp(`^${set}:\\s+0+$`, "m").test(status), set).toBe(true);
+      for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"])
+        expect(new RegExp(`^${set}:\\s+0+$`, "m").test(status), set).toBe(true);
       expect(/^NoNewPrivs:\s+1$/m.test(status)).toBe(true);
       expect(/^Seccomp:\s+2$/m.test(status)).toBe(true);
     });
@@ -92,7 +113,9 @@ describeE2e(
       const warned = await create(upjetEndpoint({ name: "open-endpoint" }));
       expect(warned.statusCode).toBe(201);
       expect(String(warned.headers.warning)).toContain("[endpoint-full-access]");
-      expect(await metrics(metricsPort)).toMatch(/^s3_vpce_guard_admission_requests_total\{kind="BucketPolicy",operation="CREATE",decision="denied"\} [1-9]/m);
+      expect(await metrics(metricsPort)).toMatch(
+        /^s3_vpce_guard_admission_requests_total\{kind="BucketPolicy",operation="CREATE",decision="denied"\} [1-9]/m,
+      );
       expect(container.output()).not.toMatch(/EROFS|EACCES|EPERM/);
     });
   },

@@ -5,22 +5,44 @@ import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { adapt } from "../../src/core/adapters/index.js";
 import { ctx as adapterCtx } from "../adapters/helpers.js";
-import { GUIDE, ackEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, bucketGrant, denyUnlessEndpoint } from "../helpers/manifests.js";
+import {
+  GUIDE,
+  ackEndpoint,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  bucketGrant,
+  denyUnlessEndpoint,
+} from "../helpers/manifests.js";
 
 describe("engine: actions and exemptions", () => {
   it("applies per-rule action overrides", () => {
-    const findings = check([upjetEndpoint({ ipAddressType: "ipv6" })], { rules: { "ipv4-only": { action: "deny" }, "endpoint-full-access": { action: "off" } } });
-    expect(findings.map((f) => [f.rule, f.action])).toEqual(
-      expect.arrayContaining([["ipv4-only", "deny"]]),
-    );
+    const findings = check([upjetEndpoint({ ipAddressType: "ipv6" })], {
+      rules: { "ipv4-only": { action: "deny" }, "endpoint-full-access": { action: "off" } },
+    });
+    expect(findings.map((f) => [f.rule, f.action])).toEqual(expect.arrayContaining([["ipv4-only", "deny"]]));
     expect(findings.some((f) => f.rule === "endpoint-full-access")).toBe(false);
   });
 
   it("caps a finding at its rule's lower level even when the rule is configured stricter", () => {
-    const allowIp = { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", Condition: { IpAddress: { "aws:SourceIp": "198.51.100.0/24" } } }] };
+    const allowIp = {
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: "arn:aws:s3:::b/*",
+          Condition: { IpAddress: { "aws:SourceIp": "198.51.100.0/24" } },
+        },
+      ],
+    };
     const f = check([upjetBucketPolicy({ policy: allowIp })], {}, "source-ip-condition");
     expect(f.map((x) => x.action)).toEqual(["warn"]);
-    const audit = check([upjetBucketPolicy({ policy: allowIp })], { rules: { "source-ip-condition": { action: "audit" } } }, "source-ip-condition");
+    const audit = check(
+      [upjetBucketPolicy({ policy: allowIp })],
+      { rules: { "source-ip-condition": { action: "audit" } } },
+      "source-ip-condition",
+    );
     expect(audit.map((x) => x.action)).toEqual(["audit"]);
   });
 
@@ -36,7 +58,11 @@ describe("engine: actions and exemptions", () => {
 
   it("honours the exempt annotation only when allowResourceExemptions is on", () => {
     const e = upjetEndpoint({ annotations: { "s3-vpce-guard.io/exempt": "endpoint-full-access, gateway-without-route-tables" } });
-    expect(check([e]).map((f) => f.rule).sort()).toEqual(["endpoint-full-access", "gateway-without-route-tables"]);
+    expect(
+      check([e])
+        .map((f) => f.rule)
+        .sort(),
+    ).toEqual(["endpoint-full-access", "gateway-without-route-tables"]);
     expect(check([e], { allowResourceExemptions: true })).toEqual([]);
   });
 
@@ -49,7 +75,11 @@ describe("engine: actions and exemptions", () => {
     // The object under review replaces the stored one only while rules run.
     const stored = upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890", policy: bucketGrant("my-secure-bucket") });
     const changed = upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890", policy: bucketGrant("other") });
-    const cluster = [stored, upjetBucket({}), upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890") })];
+    const cluster = [
+      stored,
+      upjetBucket({}),
+      upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890") }),
+    ];
     const onUpdate = admit({ object: changed, oldObject: stored, operation: "UPDATE", cluster }, "effective-access");
     expect(onUpdate).toEqual([]);
     const bucketSide = admit({ object: cluster[2]!, operation: "UPDATE", oldObject: cluster[2]!, cluster }, "effective-access");
@@ -76,7 +106,13 @@ describe("check: fields of the wrong shape", () => {
     const endpoint = upjetEndpoint();
     (endpoint.spec as { forProvider: Record<string, unknown> }).forProvider.vpcEndpointType = ["Gateway"];
     const report = checkObjects([{ object: endpoint, file: "net.yaml", line: 7 }], { config: config() });
-    expect(report.errors).toEqual([expect.objectContaining({ file: "net.yaml", line: 7, message: expect.stringMatching(/^spec\.forProvider\.vpcEndpointType: .*must be a string/) })]);
+    expect(report.errors).toEqual([
+      expect.objectContaining({
+        file: "net.yaml",
+        line: 7,
+        message: expect.stringMatching(/^spec\.forProvider\.vpcEndpointType: .*must be a string/),
+      }),
+    ]);
     expect(report.summary.resources).toBe(1);
   });
 });
@@ -86,11 +122,26 @@ describe("engine: questions over their work budget", () => {
     // A Deny that can never match (never = x and never != x), but only the last key shows it:
     // 22 keys before it may each keep it open, 2^22 combinations, far over the budget.
     const keys = Object.fromEntries(Array.from({ length: 22 }, (_, i) => [`aws:PrincipalTag/k${i}`, `v${i}`]));
-    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" }, { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: { ...keys, "aws:PrincipalTag/never": "x" }, StringEquals: { "aws:PrincipalTag/never": "x" } } }] };
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" },
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: "*",
+          Condition: { StringNotEquals: { ...keys, "aws:PrincipalTag/never": "x" }, StringEquals: { "aws:PrincipalTag/never": "x" } },
+        },
+      ],
+    };
     const adapted = adapt(upjetEndpoint({ policy }) as unknown as Record<string, unknown>, adapterCtx);
     if (adapted.status !== "adapted") throw new Error("not adapted");
     const undecided: string[] = [];
-    const findings = review({ subject: adapted.object, mode: "cli", inventoryComplete: true }, { config: config(), inventory: new Inventory(), onUndecided: (rule) => undecided.push(rule) });
+    const findings = review(
+      { subject: adapted.object, mode: "cli", inventoryComplete: true },
+      { config: config(), inventory: new Inventory(), onUndecided: (rule) => undecided.push(rule) },
+    );
     expect(undecided).toContain("endpoint-full-access");
     expect(findings.some((f) => f.rule === "endpoint-full-access")).toBe(false);
   });

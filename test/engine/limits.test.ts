@@ -20,7 +20,12 @@ describe("engine limits", () => {
     const capped = capRuleFindings(findings);
     expect(capped).toHaveLength(MAX_FINDINGS_PER_RULE + 1);
     expect(capped.slice(0, MAX_FINDINGS_PER_RULE)).toEqual(findings.slice(0, MAX_FINDINGS_PER_RULE));
-    expect(capped.at(-1)).toMatchObject({ rule: "source-ip-condition", action: "deny", message: "BucketPolicy p: … and 10 more source-ip-condition findings (only the first 20 are listed)", path: "" });
+    expect(capped.at(-1)).toMatchObject({
+      rule: "source-ip-condition",
+      action: "deny",
+      message: "BucketPolicy p: … and 10 more source-ip-condition findings (only the first 20 are listed)",
+      path: "",
+    });
     expect(capRuleFindings(findings.slice(0, MAX_FINDINGS_PER_RULE))).toHaveLength(MAX_FINDINGS_PER_RULE);
   });
 

@@ -8,18 +8,36 @@ import { explain, ExplainInputError, type ActionExplanation, type ExplainQuery, 
 import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../../src/app/explain/identity.js";
 import { parsePolicy } from "../../src/core/iam/index.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
-import { ackBucket, ackEndpoint, bucketGrant, communityBucket, communityBucketPolicy, communityEndpoint, denyUnlessEndpoint, namespace, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import {
+  ackBucket,
+  ackEndpoint,
+  bucketGrant,
+  communityBucket,
+  communityBucketPolicy,
+  communityEndpoint,
+  denyUnlessEndpoint,
+  namespace,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+} from "../helpers/manifests.js";
 
 const ROLE = "arn:aws:iam::111122223333:role/payments-app";
 const ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"];
 
 function load(file: string): unknown[] {
-  return parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as unknown).filter((o) => o !== null);
+  return parseAllDocuments(readFileSync(file, "utf8"))
+    .map((d) => d.toJS() as unknown)
+    .filter((o) => o !== null);
 }
 
 function run(objects: readonly unknown[], query: Partial<ExplainQuery> & { bucket: string }): Explanation {
   const inventory = new Inventory();
-  fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, defaultConfig());
+  fillInventory(
+    objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })),
+    inventory,
+    defaultConfig(),
+  );
   inventory.complete = true;
   return explain(inventory, { actions: ACTIONS, ...query });
 }
@@ -33,7 +51,11 @@ function on(result: Explanation, endpoint: string, action: string): ActionExplan
 
 const identityFile = (policy: Record<string, unknown>): IdentityPolicies => {
   const text = JSON.stringify(policy);
-  return { roleFound: false, missing: [], policies: [{ source: "app-policy.json", field: { ...parsePolicy(text, "endpoint"), path: "", text } }] };
+  return {
+    roleFound: false,
+    missing: [],
+    policies: [{ source: "app-policy.json", field: { ...parsePolicy(text, "endpoint"), path: "", text } }],
+  };
 };
 
 describe("explain: the worked example (Upjet cluster-scoped, examples/explain)", () => {
@@ -49,7 +71,15 @@ describe("explain: the worked example (Upjet cluster-scoped, examples/explain)",
       ["endpoint", "Allow", "sometimes"],
       ["bucket", "ImplicitDeny", "always"],
     ]);
-    expect(get.layers[0]!.statements).toEqual([{ sid: "PaymentsBucketForOurOrg", index: 0, effect: "Allow", path: "spec.forProvider.policy → Statement[0]", source: "VPCEndpoint payments-s3-gateway" }]);
+    expect(get.layers[0]!.statements).toEqual([
+      {
+        sid: "PaymentsBucketForOurOrg",
+        index: 0,
+        effect: "Allow",
+        path: "spec.forProvider.policy → Statement[0]",
+        source: "VPCEndpoint payments-s3-gateway",
+      },
+    ]);
     expect(result.allowed).toBe(true);
   });
 
@@ -61,9 +91,17 @@ describe("explain: the worked example (Upjet cluster-scoped, examples/explain)",
       ["endpoint", "Allow", "always"],
       ["bucket", "ExplicitDeny", "never"],
     ]);
-    expect(get.layers[1]!.statements[0]).toMatchObject({ sid: "DenyUnlessThroughPaymentsEndpoint", path: "spec.forProvider.policy → Statement[0]" });
+    expect(get.layers[1]!.statements[0]).toMatchObject({
+      sid: "DenyUnlessThroughPaymentsEndpoint",
+      path: "spec.forProvider.policy → Statement[0]",
+    });
     expect(get.fixes).toEqual([
-      expect.objectContaining({ layer: "bucket", source: "BucketPolicy payments-data-endpoint-only", path: 'spec.forProvider.policy → Statement[0].Condition.StringNotEquals["aws:SourceVpce"]', change: expect.stringContaining('add "vpce-0b2c3d4e5f6a78901" to StringNotEquals aws:SourceVpce') }),
+      expect.objectContaining({
+        layer: "bucket",
+        source: "BucketPolicy payments-data-endpoint-only",
+        path: 'spec.forProvider.policy → Statement[0].Condition.StringNotEquals["aws:SourceVpce"]',
+        change: expect.stringContaining('add "vpce-0b2c3d4e5f6a78901" to StringNotEquals aws:SourceVpce'),
+      }),
     ]);
     expect(result.allowed).toBe(false);
   });
@@ -71,15 +109,26 @@ describe("explain: the worked example (Upjet cluster-scoped, examples/explain)",
   it("an identity policy (Role inline + attached Policy) missing the action: denied, and the statement to extend", () => {
     const identity = identityPoliciesFor(ROLE, objects);
     expect(identity.roleFound).toBe(true);
-    expect(identity.policies.map((p) => `${p.source} ${p.field.path}`)).toEqual(["Role payments-app spec.forProvider.inlinePolicy[0].policy", "Policy payments-list spec.forProvider.policy"]);
+    expect(identity.policies.map((p) => `${p.source} ${p.field.path}`)).toEqual([
+      "Role payments-app spec.forProvider.inlinePolicy[0].policy",
+      "Policy payments-list spec.forProvider.policy",
+    ]);
     const result = run(objects, { bucket: "acme-payments-data", endpoint: "payments-s3-gateway", principal: ROLE, identity });
     expect(on(result, "payments-s3-gateway", "s3:GetObject").outcome).toBe("conditional");
-    expect(on(result, "payments-s3-gateway", "s3:ListBucket").layers[2]!.statements[0]).toMatchObject({ sid: "ListPayments", source: "Policy payments-list" });
+    expect(on(result, "payments-s3-gateway", "s3:ListBucket").layers[2]!.statements[0]).toMatchObject({
+      sid: "ListPayments",
+      source: "Policy payments-list",
+    });
     const put = on(result, "payments-s3-gateway", "s3:PutObject");
     expect(put.outcome).toBe("denied");
     expect(put.layers.find((l) => l.layer === "identity")!.passes).toBe("never");
     expect(put.fixes).toEqual([
-      { layer: "identity", source: "Role payments-app", path: "spec.forProvider.inlinePolicy[0].policy → Statement[0].Action", change: 'Statement[0] (Sid ReadPayments): add "s3:PutObject" to Action' },
+      {
+        layer: "identity",
+        source: "Role payments-app",
+        path: "spec.forProvider.inlinePolicy[0].policy → Statement[0].Action",
+        change: 'Statement[0] (Sid ReadPayments): add "s3:PutObject" to Action',
+      },
     ]);
     expect(result.allowed).toBe(false);
   });
@@ -95,8 +144,14 @@ describe("explain: the worked example (Upjet cluster-scoped, examples/explain)",
   });
 
   it("a principal whose role is not in the inputs: said so, the identity layer is not evaluated", () => {
-    const result = run(objects, { bucket: "acme-payments-data", principal: "arn:aws:iam::111122223333:role/nobody", actions: ["s3:GetObject"] });
-    expect(result.notes).toContain("no IAM Role or policy for arn:aws:iam::111122223333:role/nobody in the inputs: its identity policy is not evaluated");
+    const result = run(objects, {
+      bucket: "acme-payments-data",
+      principal: "arn:aws:iam::111122223333:role/nobody",
+      actions: ["s3:GetObject"],
+    });
+    expect(result.notes).toContain(
+      "no IAM Role or policy for arn:aws:iam::111122223333:role/nobody in the inputs: its identity policy is not evaluated",
+    );
     expect(on(result, "payments-s3-gateway", "s3:GetObject").layers.map((l) => l.layer)).toEqual(["endpoint", "bucket"]);
   });
 
@@ -114,7 +169,11 @@ describe("explain: the guide's three layers must all allow", () => {
     upjetBucket({ name: "three", bucketName: bucket }),
     upjetBucketPolicy({ name: "three", bucket, policy: denyUnlessEndpoint(bucket, endpointId) }),
   ];
-  const grant = (actions: string[]) => identityFile({ Version: "2012-10-17", Statement: [{ Sid: "App", Effect: "Allow", Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] });
+  const grant = (actions: string[]) =>
+    identityFile({
+      Version: "2012-10-17",
+      Statement: [{ Sid: "App", Effect: "Allow", Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
+    });
 
   it("all three allow: allowed for every request, exit-0 material", () => {
     const result = run(base(bucketGrant(bucket)), { bucket, principal: ROLE, identity: grant(ACTIONS) });
@@ -126,27 +185,64 @@ describe("explain: the guide's three layers must all allow", () => {
     const result = run(base(bucketGrant("some-other-bucket")), { bucket, actions: ["s3:GetObject"] });
     const get = on(result, "three", "s3:GetObject");
     expect(get.outcome).toBe("denied");
-    expect(get.layers.map((l) => [l.layer, l.passes])).toEqual([["endpoint", "never"], ["bucket", "always"]]);
-    expect(get.fixes).toEqual([expect.objectContaining({ layer: "endpoint", path: "spec.forProvider.policy → Statement[0].Resource", change: expect.stringContaining(`add "arn:aws:s3:::${bucket}/`) })]);
+    expect(get.layers.map((l) => [l.layer, l.passes])).toEqual([
+      ["endpoint", "never"],
+      ["bucket", "always"],
+    ]);
+    expect(get.fixes).toEqual([
+      expect.objectContaining({
+        layer: "endpoint",
+        path: "spec.forProvider.policy → Statement[0].Resource",
+        change: expect.stringContaining(`add "arn:aws:s3:::${bucket}/`),
+      }),
+    ]);
   });
 
   it("the identity policy given as a file decides alone when the other two allow", () => {
-    const result = run(base(bucketGrant(bucket)), { bucket, principal: ROLE, identity: grant(["s3:GetObject"]), actions: ["s3:PutObject"] });
+    const result = run(base(bucketGrant(bucket)), {
+      bucket,
+      principal: ROLE,
+      identity: grant(["s3:GetObject"]),
+      actions: ["s3:PutObject"],
+    });
     const put = on(result, "three", "s3:PutObject");
     expect(put.outcome).toBe("denied");
-    expect(put.fixes[0]).toMatchObject({ layer: "identity", source: "app-policy.json", change: 'Statement[0] (Sid App): add "s3:PutObject" to Action' });
+    expect(put.fixes[0]).toMatchObject({
+      layer: "identity",
+      source: "app-policy.json",
+      change: 'Statement[0] (Sid App): add "s3:PutObject" to Action',
+    });
   });
 
   it("a Deny in the identity policy wins over both Allows", () => {
-    const identity = identityFile({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }, { Sid: "NoWrites", Effect: "Deny", Action: "s3:PutObject", Resource: "*" }] });
-    const put = on(run(base(bucketGrant(bucket)), { bucket, principal: ROLE, identity, actions: ["s3:PutObject"] }), "three", "s3:PutObject");
+    const identity = identityFile({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: "s3:*", Resource: "*" },
+        { Sid: "NoWrites", Effect: "Deny", Action: "s3:PutObject", Resource: "*" },
+      ],
+    });
+    const put = on(
+      run(base(bucketGrant(bucket)), { bucket, principal: ROLE, identity, actions: ["s3:PutObject"] }),
+      "three",
+      "s3:PutObject",
+    );
     expect(put.outcome).toBe("denied");
-    expect(put.fixes[0]).toMatchObject({ layer: "identity", path: "Statement[1]", change: expect.stringContaining("(Sid NoWrites) denies s3:PutObject") });
+    expect(put.fixes[0]).toMatchObject({
+      layer: "identity",
+      path: "Statement[1]",
+      change: expect.stringContaining("(Sid NoWrites) denies s3:PutObject"),
+    });
   });
 
   it("a key narrows the question to one object", () => {
-    const endpointPolicy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/public/*` }] };
-    expect(on(run(base(endpointPolicy), { bucket, key: "public/a.txt", actions: ["s3:GetObject"] }), "three", "s3:GetObject").outcome).toBe("allowed");
+    const endpointPolicy = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/public/*` }],
+    };
+    expect(on(run(base(endpointPolicy), { bucket, key: "public/a.txt", actions: ["s3:GetObject"] }), "three", "s3:GetObject").outcome).toBe(
+      "allowed",
+    );
     const secret = on(run(base(endpointPolicy), { bucket, key: "secret/a.txt", actions: ["s3:GetObject"] }), "three", "s3:GetObject");
     expect(secret.outcome).toBe("denied");
     expect(secret.resource).toBe(`arn:aws:s3:::${bucket}/secret/a.txt`);
@@ -156,7 +252,9 @@ describe("explain: the guide's three layers must all allow", () => {
 describe("explain: every family", () => {
   it("Upjet namespaced (.m) example: allowed through its endpoint", () => {
     const result = run(load("examples/upjet-namespaced/compliant.yaml"), { bucket: "acme-orders" });
-    expect(result.paths.map((p) => p.endpoint.resource)).toEqual(["VPCEndpoint team-orders/orders-s3-gateway"].map((r) => expect.stringContaining(r.split("/")[1]!)));
+    expect(result.paths.map((p) => p.endpoint.resource)).toEqual(
+      ["VPCEndpoint team-orders/orders-s3-gateway"].map((r) => expect.stringContaining(r.split("/")[1]!)),
+    );
     expect(result.allowed).toBe(true);
   });
 
@@ -174,10 +272,17 @@ describe("explain: every family", () => {
   });
 
   it("community BucketPolicy kind with a raw policy", () => {
-    const objects = [communityEndpoint({ name: "c", awsId: "vpce-0aaaaaaaaaaaaaaa1", policy: bucketGrant("c-bucket", ["s3:GetObject"]) }), communityBucket({ name: "c-bucket" }), communityBucketPolicy({ name: "c", bucketName: "c-bucket", rawPolicy: denyUnlessEndpoint("c-bucket", "vpce-0aaaaaaaaaaaaaaa1") })];
+    const objects = [
+      communityEndpoint({ name: "c", awsId: "vpce-0aaaaaaaaaaaaaaa1", policy: bucketGrant("c-bucket", ["s3:GetObject"]) }),
+      communityBucket({ name: "c-bucket" }),
+      communityBucketPolicy({ name: "c", bucketName: "c-bucket", rawPolicy: denyUnlessEndpoint("c-bucket", "vpce-0aaaaaaaaaaaaaaa1") }),
+    ];
     const result = run(objects, { bucket: "c-bucket", actions: ["s3:GetObject", "s3:PutObject"] });
     expect(on(result, "c", "s3:GetObject").outcome).toBe("allowed");
-    expect(on(result, "c", "s3:PutObject").fixes[0]).toMatchObject({ layer: "endpoint", change: expect.stringContaining('add "s3:PutObject" to Action') });
+    expect(on(result, "c", "s3:PutObject").fixes[0]).toMatchObject({
+      layer: "endpoint",
+      change: expect.stringContaining('add "s3:PutObject" to Action'),
+    });
   });
 
   it("ACK example, with an ACK Role whose inline policy and attached ACK Policy grant", () => {
@@ -187,7 +292,12 @@ describe("explain: every family", () => {
       metadata: { name: "ledger-app", namespace: "team-ledger" },
       spec: {
         name: "ledger-app",
-        inlinePolicies: { read: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Read", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::acme-ledger/*" }] }) },
+        inlinePolicies: {
+          read: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Sid: "Read", Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::acme-ledger/*" }],
+          }),
+        },
         policies: ["arn:aws:iam::111122223333:policy/ledger-list", "arn:aws:iam::aws:policy/ReadOnlyAccess"],
       },
       status: { ackResourceMetadata: { arn: "arn:aws:iam::111122223333:role/ledger-app" } },
@@ -196,11 +306,20 @@ describe("explain: every family", () => {
       apiVersion: "iam.services.k8s.aws/v1alpha1",
       kind: "Policy",
       metadata: { name: "ledger-list", namespace: "team-ledger" },
-      spec: { name: "ledger-list", policyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "List", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::acme-ledger" }] }) },
+      spec: {
+        name: "ledger-list",
+        policyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Sid: "List", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::acme-ledger" }],
+        }),
+      },
     };
     const objects = [...load("examples/ack/compliant.yaml"), role, policy];
     const identity = identityPoliciesFor("arn:aws:iam::111122223333:role/ledger-app", objects);
-    expect(identity.policies.map((p) => `${p.source} ${p.field.path}`)).toEqual(["Role team-ledger/ledger-app spec.inlinePolicies.read", "Policy team-ledger/ledger-list spec.policyDocument"]);
+    expect(identity.policies.map((p) => `${p.source} ${p.field.path}`)).toEqual([
+      "Role team-ledger/ledger-app spec.inlinePolicies.read",
+      "Policy team-ledger/ledger-list spec.policyDocument",
+    ]);
     expect(identity.missing).toEqual(["arn:aws:iam::aws:policy/ReadOnlyAccess (attached by Role team-ledger/ledger-app)"]);
     const result = run(objects, { bucket: "acme-ledger", principal: "arn:aws:iam::111122223333:role/ledger-app", identity });
     expect(on(result, "ledger-s3-gateway", "s3:GetObject").outcome).not.toBe("denied");
@@ -212,7 +331,11 @@ describe("explain: every family", () => {
   });
 
   it("ACK endpoint and bucket built from scratch: a bucket in another Region is not reached", () => {
-    const objects: KubeObject[] = [namespace("team-a", "us-west-2"), ackEndpoint({ name: "west", region: "us-west-2", awsId: "vpce-0bbbbbbbbbbbbbbb2" }), ackBucket({ name: "east", bucketName: "acme-east", region: "us-east-1" })];
+    const objects: KubeObject[] = [
+      namespace("team-a", "us-west-2"),
+      ackEndpoint({ name: "west", region: "us-west-2", awsId: "vpce-0bbbbbbbbbbbbbbb2" }),
+      ackBucket({ name: "east", bucketName: "acme-east", region: "us-east-1" }),
+    ];
     const result = run(objects, { bucket: "acme-east", endpoint: "team-a/west", actions: ["s3:GetObject"] });
     expect(on(result, "west", "s3:GetObject").outcome).toBe("denied");
     expect(run(objects, { bucket: "acme-east" }).paths).toEqual([]);
@@ -222,27 +345,70 @@ describe("explain: every family", () => {
 describe("identity adapters", () => {
   it("Upjet RolePolicy by role name and RolePolicyAttachment by ARN", () => {
     const objects = [
-      { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "Role", metadata: { name: "r", annotations: { "crossplane.io/external-name": "app" } }, spec: { forProvider: {} } },
-      { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "RolePolicy", metadata: { name: "rp" }, spec: { forProvider: { role: "app", policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}' } } },
-      { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "RolePolicyAttachment", metadata: { name: "a" }, spec: { forProvider: { role: "app", policyArn: "arn:aws:iam::111122223333:policy/p" } } },
-      { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "RolePolicyAttachment", metadata: { name: "other" }, spec: { forProvider: { role: "someone-else", policyArn: "arn:aws:iam::111122223333:policy/q" } } },
-      { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "Policy", metadata: { name: "p" }, spec: { forProvider: { policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}' } } },
+      {
+        apiVersion: "iam.aws.upbound.io/v1beta1",
+        kind: "Role",
+        metadata: { name: "r", annotations: { "crossplane.io/external-name": "app" } },
+        spec: { forProvider: {} },
+      },
+      {
+        apiVersion: "iam.aws.upbound.io/v1beta1",
+        kind: "RolePolicy",
+        metadata: { name: "rp" },
+        spec: {
+          forProvider: {
+            role: "app",
+            policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
+          },
+        },
+      },
+      {
+        apiVersion: "iam.aws.upbound.io/v1beta1",
+        kind: "RolePolicyAttachment",
+        metadata: { name: "a" },
+        spec: { forProvider: { role: "app", policyArn: "arn:aws:iam::111122223333:policy/p" } },
+      },
+      {
+        apiVersion: "iam.aws.upbound.io/v1beta1",
+        kind: "RolePolicyAttachment",
+        metadata: { name: "other" },
+        spec: { forProvider: { role: "someone-else", policyArn: "arn:aws:iam::111122223333:policy/q" } },
+      },
+      {
+        apiVersion: "iam.aws.upbound.io/v1beta1",
+        kind: "Policy",
+        metadata: { name: "p" },
+        spec: {
+          forProvider: { policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}' },
+        },
+      },
     ];
     const found = identityPoliciesFor("arn:aws:iam::111122223333:role/app", objects);
     expect(found.roleFound).toBe(true);
-    expect(found.policies.map((p) => `${p.source} ${p.field.path}`)).toEqual(["RolePolicy rp spec.forProvider.policy", "Policy p spec.forProvider.policy"]);
+    expect(found.policies.map((p) => `${p.source} ${p.field.path}`)).toEqual([
+      "RolePolicy rp spec.forProvider.policy",
+      "Policy p spec.forProvider.policy",
+    ]);
     expect(found.missing).toEqual([]);
   });
 
   it("IAM kinds are not watched kinds: check ignores them", () => {
     const inventory = new Inventory();
-    const results = fillInventory([{ object: { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "Role", metadata: { name: "r" }, spec: {} } }], inventory, defaultConfig());
+    const results = fillInventory(
+      [{ object: { apiVersion: "iam.aws.upbound.io/v1beta1", kind: "Role", metadata: { name: "r" }, spec: {} } }],
+      inventory,
+      defaultConfig(),
+    );
     expect(results[0]!.result.status).not.toBe("adapted");
     expect(inventory.size).toBe(0);
   });
 
   it("a role ARN that names no role in the inputs finds nothing", () => {
-    expect(identityPoliciesFor("arn:aws:iam::111122223333:role/nobody", load("examples/explain/payments.yaml"))).toEqual({ roleFound: false, policies: [], missing: [] });
+    expect(identityPoliciesFor("arn:aws:iam::111122223333:role/nobody", load("examples/explain/payments.yaml"))).toEqual({
+      roleFound: false,
+      policies: [],
+      missing: [],
+    });
     expect(identityPoliciesFor("not-an-arn", [])).toEqual({ roleFound: false, policies: [], missing: [] });
   });
 });

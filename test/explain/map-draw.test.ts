@@ -21,11 +21,21 @@ import { upjetBucket, upjetEndpoint } from "../helpers/manifests.js";
 import { xmlProblems } from "./well-formed-xml.js";
 
 const ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"];
-const example = () => parseAllDocuments(readFileSync("examples/explain/payments.yaml", "utf8")).map((d) => d.toJS() as unknown).filter((o) => o !== null);
+const example = () =>
+  parseAllDocuments(readFileSync("examples/explain/payments.yaml", "utf8"))
+    .map((d) => d.toJS() as unknown)
+    .filter((o) => o !== null);
 
-function drawn(objects: unknown[], options?: { fold: number; maxNodes: number }): { graph: MapGraph; layout: MapLayout; findings: Map<string, NodeFindings> } {
+function drawn(
+  objects: unknown[],
+  options?: { fold: number; maxNodes: number },
+): { graph: MapGraph; layout: MapLayout; findings: Map<string, NodeFindings> } {
   const inventory = new Inventory();
-  fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, defaultConfig());
+  fillInventory(
+    objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })),
+    inventory,
+    defaultConfig(),
+  );
   inventory.complete = true;
   const graph = buildMap(inventory, ACTIONS);
   const findings = findingsForMap(graph, inventory, defaultConfig());
@@ -34,7 +44,13 @@ function drawn(objects: unknown[], options?: { fold: number; maxNodes: number })
 
 /** A graph without policies behind it: `count` buckets in `namespace`, all reached by one endpoint as `passage`. */
 function syntheticGraph(groups: { namespace?: string; count: number; passage: Passage | undefined; prefix: string }[]): MapGraph {
-  const graph: MapGraph = { vpcs: [{ id: "vpc-1", endpoints: ["VPCEndpoint a"] }], endpoints: [{ key: "VPCEndpoint a", label: "VPCEndpoint a", type: "Gateway", routeTables: [] }], buckets: [], edges: [], folded: 0 };
+  const graph: MapGraph = {
+    vpcs: [{ id: "vpc-1", endpoints: ["VPCEndpoint a"] }],
+    endpoints: [{ key: "VPCEndpoint a", label: "VPCEndpoint a", type: "Gateway", routeTables: [] }],
+    buckets: [],
+    edges: [],
+    folded: 0,
+  };
   for (const g of groups) {
     for (let i = 0; i < g.count; i++) {
       const name = `${g.prefix}-${String(i).padStart(3, "0")}`;
@@ -50,9 +66,18 @@ const ofKind = (layout: MapLayout, kind: string) => layout.nodes.filter((n) => n
 describe("map layout", () => {
   it("the worked example: one box per VPC with its endpoint, the bucket in its own box, edges by passage", () => {
     const { layout } = drawn(example());
-    expect(layout.groups.map((g) => g.label)).toEqual(["VPC vpc-0a1b2c3d4e5f67890", "VPC vpc-0b2c3d4e5f6a78901", "VPC vpc-0c3d4e5f6a7b89012", "cluster-scoped"]);
+    expect(layout.groups.map((g) => g.label)).toEqual([
+      "VPC vpc-0a1b2c3d4e5f67890",
+      "VPC vpc-0b2c3d4e5f6a78901",
+      "VPC vpc-0c3d4e5f6a7b89012",
+      "cluster-scoped",
+    ]);
     expect(ofKind(layout, "vpc")).toHaveLength(3);
-    expect(ofKind(layout, "endpoint").map((n) => n.key)).toEqual(["VPCEndpoint payments-s3-gateway", "VPCEndpoint analytics-s3-gateway", "VPCEndpoint eu-s3-gateway"]);
+    expect(ofKind(layout, "endpoint").map((n) => n.key)).toEqual([
+      "VPCEndpoint payments-s3-gateway",
+      "VPCEndpoint analytics-s3-gateway",
+      "VPCEndpoint eu-s3-gateway",
+    ]);
     expect(ofKind(layout, "bucket").map((n) => n.lines[0])).toEqual(["acme-payments-data"]);
     const passages = layout.edges.map((e) => e.passage).sort();
     expect(passages).toEqual(["link", "link", "link", "none", "some"]);
@@ -71,14 +96,25 @@ describe("map layout", () => {
     const some = layout.edges.find((e) => e.passage === "some")!;
     expect(some.details[0]).toBe("VPCEndpoint payments-s3-gateway → acme-payments-data");
     expect(some.details).toContain("s3:GetObject: conditional when aws:PrincipalOrgID = o-a1b2c3d4e5");
-    expect(some.details.some((l) => /endpoint: Allow by VPCEndpoint payments-s3-gateway spec\.forProvider\.policy.*Statement\[0\] \(Sid PaymentsBucketForOurOrg\)/.test(l))).toBe(true);
+    expect(
+      some.details.some((l) =>
+        /endpoint: Allow by VPCEndpoint payments-s3-gateway spec\.forProvider\.policy.*Statement\[0\] \(Sid PaymentsBucketForOurOrg\)/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
     const none = layout.edges.find((e) => e.passage === "none")!;
     expect(none.details.some((l) => /bucket: ExplicitDeny by /.test(l))).toBe(true);
   });
 
   it("each node carries the findings check reports for its objects, counted by level with the rule ids", () => {
     const { layout } = drawn(example());
-    const report = checkObjects(example().filter((o) => !isIdentityKind(o)).map((object) => ({ object, file: "x", line: 1 })), { config: defaultConfig() });
+    const report = checkObjects(
+      example()
+        .filter((o) => !isIdentityKind(o))
+        .map((object) => ({ object, file: "x", line: 1 })),
+      { config: defaultConfig() },
+    );
     for (const node of ofKind(layout, "endpoint")) {
       const expected = report.findings.filter((f) => describeRef(f.resource) === node.key);
       expect(node.findings.deny + node.findings.warn + node.findings.audit, node.key).toBe(expected.length);
@@ -131,20 +167,39 @@ describe("map layout", () => {
 
   it("a bucket whose endpoint pairs were not evaluated (edge bound) says so instead of looking unreached", () => {
     const inventory = new Inventory();
-    const objects = [upjetEndpoint({ name: "a", awsId: "vpce-0aaaaaaaaaaaaaaa1" }), upjetEndpoint({ name: "b", awsId: "vpce-0aaaaaaaaaaaaaaa2", vpcId: "vpc-0b" }), upjetBucket({ name: "x", bucketName: "acme-x" }), upjetBucket({ name: "y", bucketName: "acme-y" })];
-    fillInventory(objects.map((object) => ({ object })), inventory, defaultConfig());
+    const objects = [
+      upjetEndpoint({ name: "a", awsId: "vpce-0aaaaaaaaaaaaaaa1" }),
+      upjetEndpoint({ name: "b", awsId: "vpce-0aaaaaaaaaaaaaaa2", vpcId: "vpc-0b" }),
+      upjetBucket({ name: "x", bucketName: "acme-x" }),
+      upjetBucket({ name: "y", bucketName: "acme-y" }),
+    ];
+    fillInventory(
+      objects.map((object) => ({ object })),
+      inventory,
+      defaultConfig(),
+    );
     const graph = buildMap(inventory, ACTIONS, 1);
     expect(graph.buckets.map((b) => [b.name, b.unevaluated])).toEqual([
       ["acme-x", 1],
       ["acme-y", 2],
     ]);
     const layout = layoutMap(graph, new Map());
-    expect(ofKind(layout, "bucket").map((n) => n.lines.at(-1))).toEqual(["1 endpoint pair(s) not evaluated (edge bound)", "2 endpoint pair(s) not evaluated (edge bound)"]);
+    expect(ofKind(layout, "bucket").map((n) => n.lines.at(-1))).toEqual([
+      "1 endpoint pair(s) not evaluated (edge bound)",
+      "2 endpoint pair(s) not evaluated (edge bound)",
+    ]);
     expect(renderSvg(layout)).toContain("3 endpoint→bucket pair(s) not evaluated (over the edge bound)");
   });
 
   it("output stays bounded on a large inventory: 5,000 buckets in 50 namespaces", () => {
-    const graph = syntheticGraph(Array.from({ length: 50 }, (_, i) => ({ namespace: `ns-${i}`, count: 100, passage: (["all", "some", "none", "unknown"] as const)[i % 4], prefix: `b${i}` })));
+    const graph = syntheticGraph(
+      Array.from({ length: 50 }, (_, i) => ({
+        namespace: `ns-${i}`,
+        count: 100,
+        passage: (["all", "some", "none", "unknown"] as const)[i % 4],
+        prefix: `b${i}`,
+      })),
+    );
     const layout = layoutMap(graph, new Map());
     expect(layout.nodes.length).toBeLessThanOrEqual(800);
     expect(layout.folded.buckets).toBe(50 * 95);
@@ -209,7 +264,9 @@ describe("map SVG and HTML", () => {
     expect(xmlProblems(svg.out)).toEqual([]);
     expect((await run(["-o", "png", "examples/explain/"])).err).toContain("--output must be html, svg, dot or mermaid");
     expect((await run(["-o", "html", "--fold", "two", "examples/explain/"])).code).toBe(2);
-    expect((await run(["-o", "html", "--max-nodes", "0", "examples/explain/"])).err).toContain("--max-nodes 0: expected a whole number of at least 1");
+    expect((await run(["-o", "html", "--max-nodes", "0", "examples/explain/"])).err).toContain(
+      "--max-nodes 0: expected a whole number of at least 1",
+    );
     const tight = await run(["-o", "svg", "--max-nodes", "3", "examples/explain/"]);
     expect(tight.err).toContain("s3-vpce-guard map: not drawn, over 3 nodes (--max-nodes): 2 endpoint(s), 0 bucket(s)");
   });

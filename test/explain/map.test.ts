@@ -14,17 +14,26 @@ const ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"];
 
 function mapOf(objects: unknown[]): MapGraph {
   const inventory = new Inventory();
-  fillInventory(objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })), inventory, defaultConfig());
+  fillInventory(
+    objects.filter((o) => !isIdentityKind(o)).map((object) => ({ object })),
+    inventory,
+    defaultConfig(),
+  );
   return buildMap(inventory, ACTIONS);
 }
 
-const example = () => parseAllDocuments(readFileSync("examples/explain/payments.yaml", "utf8")).map((d) => d.toJS() as unknown).filter((o) => o !== null);
+const example = () =>
+  parseAllDocuments(readFileSync("examples/explain/payments.yaml", "utf8"))
+    .map((d) => d.toJS() as unknown)
+    .filter((o) => o !== null);
 
 describe("map", () => {
   it("VPCs → endpoints → buckets, edges by what gets through", () => {
     const graph = mapOf(example());
     expect(graph.vpcs.map((v) => v.id)).toEqual(["vpc-0a1b2c3d4e5f67890", "vpc-0b2c3d4e5f6a78901", "vpc-0c3d4e5f6a7b89012"]);
-    expect(graph.buckets).toEqual([{ key: "bucket:acme-payments-data", name: "acme-payments-data", region: "us-east-1", resource: "Bucket payments-data" }]);
+    expect(graph.buckets).toEqual([
+      { key: "bucket:acme-payments-data", name: "acme-payments-data", region: "us-east-1", resource: "Bucket payments-data" },
+    ]);
     // Conditional (aws:PrincipalOrgID) is "some"; the bucket's Deny makes the other "none"; eu-west-1 has no edge.
     expect(graph.edges.map((e) => [e.from, e.passage])).toEqual([
       ["VPCEndpoint analytics-s3-gateway", "none"],
@@ -40,7 +49,10 @@ describe("map", () => {
       upjetBucket({ name: "x", bucketName: "acme-x" }),
     ]);
     expect(graph.endpoints.find((e) => e.key === "VPCEndpoint full")!.routeTables).toEqual(["rtb-0123"]);
-    expect(Object.fromEntries(graph.edges.map((e) => [e.from, e.passage]))).toEqual({ "VPCEndpoint full": "all", "VPCEndpoint reads": "some" });
+    expect(Object.fromEntries(graph.edges.map((e) => [e.from, e.passage]))).toEqual({
+      "VPCEndpoint full": "all",
+      "VPCEndpoint reads": "some",
+    });
   });
 
   it("Mermaid: a flowchart with one subgraph per VPC and a style per edge", () => {
@@ -53,8 +65,17 @@ describe("map", () => {
 
   it("over the edge bound, the rest is folded and counted (and not asked)", () => {
     const inventory = new Inventory();
-    const objects = [upjetEndpoint({ name: "a", awsId: "vpce-0aaaaaaaaaaaaaaa1" }), upjetEndpoint({ name: "b", awsId: "vpce-0aaaaaaaaaaaaaaa2" }), upjetBucket({ name: "x", bucketName: "acme-x" }), upjetBucket({ name: "y", bucketName: "acme-y" })];
-    fillInventory(objects.map((object) => ({ object })), inventory, defaultConfig());
+    const objects = [
+      upjetEndpoint({ name: "a", awsId: "vpce-0aaaaaaaaaaaaaaa1" }),
+      upjetEndpoint({ name: "b", awsId: "vpce-0aaaaaaaaaaaaaaa2" }),
+      upjetBucket({ name: "x", bucketName: "acme-x" }),
+      upjetBucket({ name: "y", bucketName: "acme-y" }),
+    ];
+    fillInventory(
+      objects.map((object) => ({ object })),
+      inventory,
+      defaultConfig(),
+    );
     const graph = buildMap(inventory, ACTIONS, 1);
     expect(graph.edges).toHaveLength(1);
     expect(graph.folded).toBe(3);

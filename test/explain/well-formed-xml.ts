@@ -25,7 +25,8 @@ export function xmlProblems(document: string): string[] {
     const text = document.slice(i, lt < 0 ? undefined : lt);
     const entityProblem = badEntity(text);
     if (entityProblem) problems.push(entityProblem);
-    if (stack.length === 0 && text.trim() !== "") problems.push(`text outside the root element: ${JSON.stringify(text.trim().slice(0, 80))}`);
+    if (stack.length === 0 && text.trim() !== "")
+      problems.push(`text outside the root element: ${JSON.stringify(text.trim().slice(0, 80))}`);
     if (lt < 0) break;
     if (document.startsWith("<!--", lt)) {
       const end = document.indexOf("-->", lt + 4);

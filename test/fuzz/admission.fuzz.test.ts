@@ -16,14 +16,28 @@ const seeds = [
   upjetEndpoint({ policy: denyUnlessEndpoint("b", "vpce-1a2b3c4d") }),
   upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "arn:aws:ec2:us-east-1:1:vpc-endpoint/vpce-1") }),
   communityBucketPolicy({ rawPolicy: "{not json" }),
-  ackBucket({ policy: { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }] } }),
+  ackBucket({
+    policy: {
+      Statement: [
+        { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" } } },
+      ],
+    },
+  }),
 ];
 
 function review(object: unknown, operation: unknown = "CREATE", extra: Record<string, unknown> = {}) {
   return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
-    request: { uid: "0000-fuzz", kind: { group: "x", version: "v1", kind: "K" }, resource: { group: "x", version: "v1", resource: "k" }, operation, object, oldObject: null, ...extra },
+    request: {
+      uid: "0000-fuzz",
+      kind: { group: "x", version: "v1", kind: "K" },
+      resource: { group: "x", version: "v1", resource: "k" },
+      operation,
+      object,
+      oldObject: null,
+      ...extra,
+    },
   };
 }
 
@@ -56,7 +70,10 @@ function answerIsWellFormed(body: unknown): void {
 
 describe("admission fuzzing (fixed seed)", () => {
   it("answers any JSON body without throwing", () => {
-    fc.assert(fc.property(fc.jsonValue(), (body) => answerIsWellFormed(body)), fuzzSettings(42, 300));
+    fc.assert(
+      fc.property(fc.jsonValue(), (body) => answerIsWellFormed(body)),
+      fuzzSettings(42, 300),
+    );
   });
 
   it("answers mutated real AdmissionReviews without throwing", () => {
@@ -69,7 +86,8 @@ describe("admission fuzzing (fixed seed)", () => {
     fc.assert(
       fc.property(mutation, ({ seed, operation, path, value }) => {
         const object = mutate(structuredClone(seeds[seed]), path, value);
-        const extra = operation === "DELETE" || operation === "UPDATE" ? { oldObject: object, object: operation === "DELETE" ? null : object } : {};
+        const extra =
+          operation === "DELETE" || operation === "UPDATE" ? { oldObject: object, object: operation === "DELETE" ? null : object } : {};
         answerIsWellFormed(review(object, operation, extra));
       }),
       fuzzSettings(7, 300),

@@ -7,7 +7,6 @@ import { parseConfig, parseConfigText } from "../../src/cli/config/config-file.j
 import { parsePolicy, serializePolicy } from "../../src/core/iam/index.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
 
-
 describe("input fuzzing (fixed seed)", () => {
   it("config: any document gives a config or errors that name a field, never a throw", () => {
     fc.assert(
@@ -17,15 +16,24 @@ describe("input fuzzing (fixed seed)", () => {
       }),
       fuzzSettings(1, 300),
     );
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => void parseConfigText(text, "c.yaml")), fuzzSettings(2, 300));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) => void parseConfigText(text, "c.yaml")),
+      fuzzSettings(2, 300),
+    );
   });
 
   it("CLI loader: arbitrary text from stdin never throws, and errors carry a line", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), fc.jsonValue().map((v) => stringify(v))), async (text) => {
-        const { errors } = await loadInputs(["-"], { stdin: text });
-        for (const e of errors) expect(e.file).toBe("-");
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.jsonValue().map((v) => stringify(v)),
+        ),
+        async (text) => {
+          const { errors } = await loadInputs(["-"], { stdin: text });
+          for (const e of errors) expect(e.file).toBe("-");
+        },
+      ),
       fuzzSettings(3, 300),
     );
   });

@@ -76,7 +76,10 @@ export function promqlCheckBinary(): string {
   const versions = path.join(repoRoot, "scripts/promql-check/versions.env");
   const version = readVersionsEnv(versions).PROMETHEUS_VERSION;
   if (!version) throw new Error(`${versions}: PROMETHEUS_VERSION is missing`);
-  const sourceHash = createHash("sha256").update(readFileSync(path.join(repoRoot, "scripts/promql-check/main.go"))).digest("hex").slice(0, 12);
+  const sourceHash = createHash("sha256")
+    .update(readFileSync(path.join(repoRoot, "scripts/promql-check/main.go")))
+    .digest("hex")
+    .slice(0, 12);
   return path.join(cacheRoot(), "bin", `promql-check_${version}_${sourceHash}`, "promql-check");
 }
 
@@ -115,7 +118,8 @@ function missingExecutables(paths: string[]): string[] {
   return paths.filter((p) => !isExecutable(p));
 }
 
-const onPath = (command: string): boolean => (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, command)));
+const onPath = (command: string): boolean =>
+  (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && isExecutable(path.join(dir, command)));
 
 /** Whether etcd and kube-apiserver are built for the pinned versions. */
 export function binariesAvailable(): BinariesStatus {
@@ -222,7 +226,13 @@ export interface ManagedProcess {
 }
 
 /** `env` replaces the child's environment (default: this process's). */
-export function spawnManaged(name: string, command: string, args: string[], logFile: string, options: { env?: NodeJS.ProcessEnv } = {}): ManagedProcess {
+export function spawnManaged(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): ManagedProcess {
   installExitHandlers();
   const log = createWriteStream(logFile, { flags: "a" });
   const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], ...(options.env ? { env: options.env } : {}) });
@@ -297,7 +307,9 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, processes:
   for (const p of processes) void p.exited.then(() => (exitedProcess ??= p));
   while (Date.now() < deadline) {
     if (exitedProcess) {
-      throw new Error(`${exitedProcess.name} exited before ${what}; last log lines (${exitedProcess.logFile}):\n${logTail(exitedProcess.logFile)}`);
+      throw new Error(
+        `${exitedProcess.name} exited before ${what}; last log lines (${exitedProcess.logFile}):\n${logTail(exitedProcess.logFile)}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     await sleep(200);
@@ -337,7 +349,24 @@ async function issueCert(dir: string, name: string, subject: string, extensions:
   await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
   await openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
   await openssl(
-    ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.crt`],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.crt`,
+    ],
     dir,
   );
 }
@@ -347,7 +376,24 @@ export async function createCertificateAuthority(dir: string, commonName = "s3vg
   await mkdir(dir, { recursive: true });
   await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
   await openssl(
-    ["req", "-x509", "-new", "-key", "ca.key", "-subj", `/CN=${commonName}`, "-days", "2", "-sha256", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.crt"],
+    [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      "ca.key",
+      "-subj",
+      `/CN=${commonName}`,
+      "-days",
+      "2",
+      "-sha256",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-out",
+      "ca.crt",
+    ],
     dir,
   );
   return readFile(path.join(dir, "ca.crt"), "utf8");
@@ -366,9 +412,21 @@ export async function issueServingCert(dir: string, name: string, subjectAltName
 
 export async function generateCerts(dir: string): Promise<ControlPlaneCerts> {
   await createCertificateAuthority(dir);
-  await issueServingCert(dir, "apiserver", ["IP:127.0.0.1", "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc", "IP:10.0.0.1"]);
+  await issueServingCert(dir, "apiserver", [
+    "IP:127.0.0.1",
+    "DNS:localhost",
+    "DNS:kubernetes",
+    "DNS:kubernetes.default",
+    "DNS:kubernetes.default.svc",
+    "IP:10.0.0.1",
+  ]);
   // O=system:masters: bound to cluster-admin by the bootstrap RBAC policy.
-  await issueCert(dir, "admin", "/CN=s3vg-admin/O=system:masters", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+  await issueCert(
+    dir,
+    "admin",
+    "/CN=s3vg-admin/O=system:masters",
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+  );
   await openssl(["genrsa", "-out", "sa.key", "2048"], dir);
   await openssl(["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir);
   const file = (name: string): string => path.join(dir, name);
@@ -433,15 +491,19 @@ interface EtcdHeader {
 async function etcdPost(endpoint: string, apiPath: string, body: object): Promise<EtcdHeader> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const request = http.request(`${endpoint}${apiPath}`, { method: "POST", headers: { "content-type": "application/json" } }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => {
-        if (response.statusCode !== 200) reject(new Error(`etcd ${apiPath} answered ${response.statusCode}: ${text}`));
-        else resolve(JSON.parse(text) as EtcdHeader);
-      });
-    });
+    const request = http.request(
+      `${endpoint}${apiPath}`,
+      { method: "POST", headers: { "content-type": "application/json" } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => {
+          if (response.statusCode !== 200) reject(new Error(`etcd ${apiPath} answered ${response.statusCode}: ${text}`));
+          else resolve(JSON.parse(text) as EtcdHeader);
+        });
+      },
+    );
     request.on("error", reject);
     request.end(payload);
   });
@@ -555,11 +617,21 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       async startApiServer(): Promise<void> {
         if (apiServer && apiServer.child.exitCode === null && apiServer.child.signalCode === null) return;
         const startedAt = Date.now();
-        const started = spawnManaged("kube-apiserver", path.join(bin, "kube-apiserver"), apiServerArgs, path.join(dataDir, "kube-apiserver.log"));
+        const started = spawnManaged(
+          "kube-apiserver",
+          path.join(bin, "kube-apiserver"),
+          apiServerArgs,
+          path.join(dataDir, "kube-apiserver.log"),
+        );
         apiServer = started;
         managed.add(started);
         recordGroups();
-        await waitUntil("kube-apiserver /readyz", async () => (await httpStatus(`${server}/readyz`, adminTls)) === 200, [started, etcdProcess], startTimeoutMs);
+        await waitUntil(
+          "kube-apiserver /readyz",
+          async () => (await httpStatus(`${server}/readyz`, adminTls)) === 200,
+          [started, etcdProcess],
+          startTimeoutMs,
+        );
         controlPlane.lastApiServerStartMs = Date.now() - startedAt;
         await waitForCustomResourcesServed(controlPlane.kubeConfig, startTimeoutMs);
       },
@@ -667,7 +739,8 @@ export async function waitForCustomResourcesServed(kubeConfig: KubeConfig, timeo
     for (;;) {
       const response = await rawKubeRequest(kubeConfig, { method: "GET", path: collection });
       if (response.statusCode === 200) break;
-      if (Date.now() > deadline) throw new Error(`${collection} still answers HTTP ${response.statusCode} after ${timeoutMs} ms: ${response.body}`);
+      if (Date.now() > deadline)
+        throw new Error(`${collection} still answers HTTP ${response.statusCode} after ${timeoutMs} ms: ${response.body}`);
       await sleep(100);
     }
   }

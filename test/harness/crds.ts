@@ -87,7 +87,10 @@ async function waitEstablished(api: ApiextensionsV1Api, name: string, timeoutMs:
  * undefined = upstream CRDs when ../shared/crds exists, else test CRDs;
  * true = upstream or fail; false = test CRDs.
  */
-export async function installCrds(kubeConfig: KubeConfig, options: { upstream?: boolean; timeoutMs?: number } = {}): Promise<InstalledCrds> {
+export async function installCrds(
+  kubeConfig: KubeConfig,
+  options: { upstream?: boolean; timeoutMs?: number } = {},
+): Promise<InstalledCrds> {
   const available = upstreamCrdsAvailable();
   if (options.upstream === true && !available) {
     throw new Error(`upstream CRDs requested but ${sharedCrdsDir} (with ${upstreamFamilies.join(", ")}) is missing`);
@@ -115,7 +118,13 @@ export function servedKinds(crds: V1CustomResourceDefinition[]): ServedKind[] {
   return crds.flatMap((crd) =>
     crd.spec.versions
       .filter((version) => version.served)
-      .map((version) => ({ group: crd.spec.group, version: version.name, kind: crd.spec.names.kind, plural: crd.spec.names.plural, namespaced: crd.spec.scope === "Namespaced" })),
+      .map((version) => ({
+        group: crd.spec.group,
+        version: version.name,
+        kind: crd.spec.names.kind,
+        plural: crd.spec.names.plural,
+        namespaced: crd.spec.scope === "Namespaced",
+      })),
   );
 }
 
@@ -148,7 +157,9 @@ export function minimalObject(kind: ServedKind, name: string, namespace: string)
   const base = { apiVersion, kind: kind.kind, metadata };
   if (kind.group.endsWith(".services.k8s.aws")) {
     const spec: Record<string, unknown> =
-      kind.kind === "Bucket" ? { name } : { serviceName: "com.amazonaws.us-east-1.s3", vpcID: "vpc-0123456789abcdef0", vpcEndpointType: "Gateway" };
+      kind.kind === "Bucket"
+        ? { name }
+        : { serviceName: "com.amazonaws.us-east-1.s3", vpcID: "vpc-0123456789abcdef0", vpcEndpointType: "Gateway" };
     return { ...base, spec };
   }
   if (kind.group.endsWith(".aws.crossplane.io")) {
@@ -162,8 +173,11 @@ export function minimalObject(kind: ServedKind, name: string, namespace: string)
   }
   const forProvider: Record<string, unknown> = { region: "us-east-1" };
   if (kind.kind === "BucketPolicy") Object.assign(forProvider, { bucket: "example-bucket", policy: examplePolicy });
-  if (kind.kind === "VPCEndpoint") Object.assign(forProvider, { serviceName: "com.amazonaws.us-east-1.s3", vpcEndpointType: "Gateway", vpcId: "vpc-0123456789abcdef0" });
-  if (kind.kind === "VPCEndpointRouteTableAssociation") Object.assign(forProvider, { routeTableId: "rtb-0123456789abcdef0", vpcEndpointId: "vpce-0123456789abcdef0" });
-  if (kind.kind === "VPCEndpointSubnetAssociation") Object.assign(forProvider, { subnetId: "subnet-0123456789abcdef0", vpcEndpointId: "vpce-0123456789abcdef0" });
+  if (kind.kind === "VPCEndpoint")
+    Object.assign(forProvider, { serviceName: "com.amazonaws.us-east-1.s3", vpcEndpointType: "Gateway", vpcId: "vpc-0123456789abcdef0" });
+  if (kind.kind === "VPCEndpointRouteTableAssociation")
+    Object.assign(forProvider, { routeTableId: "rtb-0123456789abcdef0", vpcEndpointId: "vpce-0123456789abcdef0" });
+  if (kind.kind === "VPCEndpointSubnetAssociation")
+    Object.assign(forProvider, { subnetId: "subnet-0123456789abcdef0", vpcEndpointId: "vpce-0123456789abcdef0" });
   return { ...base, spec: { forProvider } };
 }

@@ -20,7 +20,9 @@ export interface FaultMeasurement {
 export function recordFaultMeasurement(measurement: FaultMeasurement): void {
   const file = process.env.S3VG_FAULT_RESULTS;
   // On the console only when the test fails; bench/faults.sh reads the file.
-  logOnFailure(`[fault] ${measurement.scenario} ${measurement.metric}=${measurement.value} ${measurement.unit}${measurement.note ? ` (${measurement.note})` : ""}`);
+  logOnFailure(
+    `[fault] ${measurement.scenario} ${measurement.metric}=${measurement.value} ${measurement.unit}${measurement.note ? ` (${measurement.note})` : ""}`,
+  );
   if (!file) return;
   appendFileSync(file, `${JSON.stringify({ ...measurement, at: new Date().toISOString() })}\n`);
 }

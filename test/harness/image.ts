@@ -31,7 +31,8 @@ export function commandPath(name: string): string | undefined {
 /** Why the image cannot be run with runc here, or undefined when it can. */
 export function imageUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "not root: runc and buildah need root";
-  for (const tool of ["runc", "buildah"]) if (!commandPath(tool)) return `${tool} not installed: run scripts/image.sh (it installs buildah) and scripts/node/host-packages.sh`;
+  for (const tool of ["runc", "buildah"])
+    if (!commandPath(tool)) return `${tool} not installed: run scripts/image.sh (it installs buildah) and scripts/node/host-packages.sh`;
   if (!existsSync(SECCOMP_PROFILE)) return `${SECCOMP_PROFILE} missing (containers-common)`;
   const { archive } = imageReference();
   if (!existsSync(archive)) return `image archive ${archive} missing: run scripts/image.sh`;
@@ -42,7 +43,9 @@ export function imageUnavailable(): string | undefined {
 
 /** A file the Dockerfile copies that changed after the archive was written (a stale image tests old code). */
 function newerImageInput(archiveMtimeMs: number): string | undefined {
-  const files = ["Dockerfile", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"].map((f) => path.join(repoRoot, f));
+  const files = ["Dockerfile", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"].map((f) =>
+    path.join(repoRoot, f),
+  );
   const src = path.join(repoRoot, "src");
   for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) files.push(path.join(entry.parentPath, entry.name));
@@ -74,7 +77,11 @@ interface ContainersSeccompRule {
  * equivalent of it).
  */
 export function runtimeDefaultSeccomp(): object {
-  const profile = JSON.parse(readFileSync(SECCOMP_PROFILE, "utf8")) as { defaultAction: string; defaultErrnoRet?: number; syscalls: ContainersSeccompRule[] };
+  const profile = JSON.parse(readFileSync(SECCOMP_PROFILE, "utf8")) as {
+    defaultAction: string;
+    defaultErrnoRet?: number;
+    syscalls: ContainersSeccompRule[];
+  };
   const amd64 = ["amd64", "x86", "x32"];
   const applies = (rule: ContainersSeccompRule): boolean =>
     (rule.includes?.caps ?? []).length === 0 &&
@@ -84,7 +91,14 @@ export function runtimeDefaultSeccomp(): object {
     defaultAction: profile.defaultAction,
     ...(profile.defaultErrnoRet !== undefined ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
     architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-    syscalls: profile.syscalls.filter(applies).map((r) => ({ names: r.names, action: r.action, ...(r.args ? { args: r.args } : {}), ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}) })),
+    syscalls: profile.syscalls
+      .filter(applies)
+      .map((r) => ({
+        names: r.names,
+        action: r.action,
+        ...(r.args ? { args: r.args } : {}),
+        ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}),
+      })),
   };
 }
 
@@ -160,7 +174,13 @@ export async function runImage(args: string[], mounts: Array<{ source: string; d
     spec.root = { path: rootfs, readonly: true };
     spec.hostname = id.slice(0, 63);
     spec.mounts.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "size=64m", "mode=1777"] });
-    for (const m of mounts) spec.mounts.push({ destination: m.destination, type: "bind", source: m.source, options: ["rbind", "ro", "nosuid", "nodev", "noexec"] });
+    for (const m of mounts)
+      spec.mounts.push({
+        destination: m.destination,
+        type: "bind",
+        source: m.source,
+        options: ["rbind", "ro", "nosuid", "nodev", "noexec"],
+      });
     spec.linux.namespaces = spec.linux.namespaces.filter((n) => n.type !== "network");
     spec.linux.seccomp = runtimeDefaultSeccomp();
     spec.linux.resources = { ...spec.linux.resources, memory: { limit: 512 * 1024 * 1024 } };

@@ -111,10 +111,13 @@ export async function startEc2FaultProxy(target: string, answer: (body: Buffer) 
         res.end(xml);
         return;
       }
-      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const forward = http.request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       forward.on("error", (error) => {
         res.writeHead(502);
         res.end(String(error));

@@ -17,10 +17,23 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import path from "node:path";
-import { controlPlaneVersions, cacheRoot, freeLoopbackPort, helmBinary, isExecutable, rawKubeRequest, repoRoot, spawnManaged, unmetNeed, startControlPlane, writeKubeConfigFile, type ControlPlane, type ManagedProcess } from "./control-plane.js";
+import {
+  controlPlaneVersions,
+  cacheRoot,
+  freeLoopbackPort,
+  helmBinary,
+  isExecutable,
+  rawKubeRequest,
+  repoRoot,
+  spawnManaged,
+  unmetNeed,
+  startControlPlane,
+  writeKubeConfigFile,
+  type ControlPlane,
+  type ManagedProcess,
+} from "./control-plane.js";
 import { commandPath, imageReference, imageUnavailable } from "./image.js";
 import { until } from "./wait.js";
-
 
 export const NODE_NAME = "s3vg-node";
 const BRIDGE = "s3vg0";
@@ -36,7 +49,10 @@ export function nodeBinDir(): string {
 
 /** The sandbox image scripts/node/build.sh makes (keyed like it: sha256 of pause/main.go). */
 function pauseImage(): { ref: string; archive: string } {
-  const key = createHash("sha256").update(readFileSync(path.join(repoRoot, "scripts/node/pause/main.go"))).digest("hex").slice(0, 12);
+  const key = createHash("sha256")
+    .update(readFileSync(path.join(repoRoot, "scripts/node/pause/main.go")))
+    .digest("hex")
+    .slice(0, 12);
   return { ref: `localhost/s3vg-pause:${key}`, archive: path.join(nodeBinDir(), `pause-${key}.oci.tar`) };
 }
 
@@ -50,7 +66,9 @@ export function nodeUnavailable(): string | undefined {
     if (!commandPath(tool)) return `${tool} not installed: run scripts/node/build.sh (it installs containerd, runc and the CNI plugins)`;
   }
   if (!isExecutable("/usr/lib/cni/bridge")) return "/usr/lib/cni/bridge missing: run scripts/node/build.sh (containernetworking-plugins)";
-  const missing = ["kubelet", "kube-controller-manager", "kube-scheduler", "kubectl"].filter((b) => !isExecutable(path.join(nodeBinDir(), b)));
+  const missing = ["kubelet", "kube-controller-manager", "kube-scheduler", "kubectl"].filter(
+    (b) => !isExecutable(path.join(nodeBinDir(), b)),
+  );
   if (missing.length > 0) return `node binaries not built (missing ${missing.join(", ")} in ${nodeBinDir()}): run scripts/node/build.sh`;
   if (!existsSync(pauseImage().archive)) return `sandbox image ${pauseImage().archive} missing: run scripts/node/build.sh`;
   return undefined;
@@ -64,10 +82,15 @@ export interface CommandResult {
 
 async function runCommand(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = execFile(command, args, { maxBuffer: 32 * 1024 * 1024, timeout: options.timeoutMs ?? 420_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      command,
+      args,
+      { maxBuffer: 32 * 1024 * 1024, timeout: options.timeoutMs ?? 420_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
@@ -75,7 +98,8 @@ async function runCommand(command: string, args: string[], options: { input?: st
 
 async function mustRun(command: string, args: string[]): Promise<string> {
   const result = await runCommand(command, args);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.code !== 0)
+    throw new Error(`${command} ${args.join(" ")} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
 }
 
@@ -160,12 +184,17 @@ function ownerAlive(): number | undefined {
 
 /** Waits while another live process runs a node here, then claims the machine. */
 async function claimMachine(timeoutMs: number): Promise<void> {
-  await until("the one-node cluster of another process on this machine to stop", () => {
-    const owner = ownerAlive();
-    if (owner !== undefined && owner !== process.pid) return false;
-    writeFileSync(OWNER_FILE, `${process.pid}\n`);
-    return true;
-  }, timeoutMs, () => `${OWNER_FILE} names pid ${ownerAlive() ?? "?"}`);
+  await until(
+    "the one-node cluster of another process on this machine to stop",
+    () => {
+      const owner = ownerAlive();
+      if (owner !== undefined && owner !== process.pid) return false;
+      writeFileSync(OWNER_FILE, `${process.pid}\n`);
+      return true;
+    },
+    timeoutMs,
+    () => `${OWNER_FILE} names pid ${ownerAlive() ?? "?"}`,
+  );
 }
 
 function releaseMachine(): void {
@@ -196,7 +225,9 @@ export async function startNodeCluster(options: NodeClusterOptions = {}): Promis
   const podLogFiles = (): string[] => {
     const root = path.join(dataDir, "pod-logs");
     if (!existsSync(root)) return [];
-    return readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".log")).map((f) => path.join(root, f));
+    return readdirSync(root, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".log"))
+      .map((f) => path.join(root, f));
   };
   const logs = (): string =>
     [...["containerd", "kubelet", "kube-controller-manager", "kube-scheduler"].map((n) => path.join(dataDir, `${n}.log`)), ...podLogFiles()]
@@ -234,7 +265,12 @@ export async function startNodeCluster(options: NodeClusterOptions = {}): Promis
             ipMasq: false,
             hairpinMode: true,
             // Only the Service range is routed (to the node): pods reach nothing beyond the machine.
-            ipam: { type: "host-local", ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]], routes: [{ dst: SERVICE_RANGE, gw: NODE_IP }], dataDir: path.join(dataDir, "cni/ipam") },
+            ipam: {
+              type: "host-local",
+              ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]],
+              routes: [{ dst: SERVICE_RANGE, gw: NODE_IP }],
+              dataDir: path.join(dataDir, "cni/ipam"),
+            },
           },
         ],
       }),
@@ -277,7 +313,12 @@ state = "${dataDir}/containerd/state"
         serviceAccountAdmission: true,
         apiServerArgs: ["--enable-aggregator-routing=true", "--kubelet-preferred-address-types=InternalIP"],
       }),
-      until("containerd to answer", async () => (await runCommand("ctr", ["--address", socket, "version"])).code === 0, 60_000, () => logTail(containerd.logFile)),
+      until(
+        "containerd to answer",
+        async () => (await runCommand("ctr", ["--address", socket, "version"])).code === 0,
+        60_000,
+        () => logTail(containerd.logFile),
+      ),
     ]);
     controlPlane = startedControlPlane;
     const apiPort = Number(new URL(controlPlane.server).port);
@@ -290,7 +331,24 @@ state = "${dataDir}/containerd/state"
 
     // Pods call the API server at the kubernetes Service's ClusterIP: DNAT it to the loopback port.
     await mustRun("sysctl", ["-q", "-w", `net.ipv4.conf.${BRIDGE}.route_localnet=1`]);
-    await mustRun("iptables", ["-t", "nat", "-I", "PREROUTING", "-i", BRIDGE, "-d", `${API_SERVICE_IP}/32`, "-p", "tcp", "--dport", "443", "-j", "DNAT", "--to-destination", `127.0.0.1:${apiPort}`]);
+    await mustRun("iptables", [
+      "-t",
+      "nat",
+      "-I",
+      "PREROUTING",
+      "-i",
+      BRIDGE,
+      "-d",
+      `${API_SERVICE_IP}/32`,
+      "-p",
+      "tcp",
+      "--dport",
+      "443",
+      "-j",
+      "DNAT",
+      "--to-destination",
+      `127.0.0.1:${apiPort}`,
+    ]);
 
     const kubeconfigFile = writeKubeConfigFile(controlPlane);
     const pki = path.join(controlPlane.dataDir, "pki");
@@ -366,34 +424,57 @@ podLogsDir: ${path.join(dataDir, "pod-logs")}
     ]);
 
     const cp = controlPlane;
-    const exited = (): string => processes.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null).map((p) => `${p.name} exited (${p.child.exitCode ?? p.child.signalCode})`).join(", ");
+    const exited = (): string =>
+      processes
+        .filter((p) => p.child.exitCode !== null || p.child.signalCode !== null)
+        .map((p) => `${p.name} exited (${p.child.exitCode ?? p.child.signalCode})`)
+        .join(", ");
     await until(
       `node ${NODE_NAME} to be Ready`,
       async () => {
         if (exited()) throw new Error(exited());
         const reply = await rawKubeRequest(cp.kubeConfig, { method: "GET", path: `/api/v1/nodes/${NODE_NAME}` });
         if (reply.statusCode !== 200) return false;
-        const node = JSON.parse(reply.body) as { status?: { conditions?: Array<{ type: string; status: string }> }; spec?: { taints?: unknown[] } };
-        return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true && (node.spec?.taints ?? []).length === 0;
+        const node = JSON.parse(reply.body) as {
+          status?: { conditions?: Array<{ type: string; status: string }> };
+          spec?: { taints?: unknown[] };
+        };
+        return (
+          node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true && (node.spec?.taints ?? []).length === 0
+        );
       },
       180_000,
       logs,
     );
-    await until("the default ServiceAccount", async () => (await rawKubeRequest(cp.kubeConfig, { method: "GET", path: "/api/v1/namespaces/default/serviceaccounts/default" })).statusCode === 200, 60_000, logs);
+    await until(
+      "the default ServiceAccount",
+      async () =>
+        (await rawKubeRequest(cp.kubeConfig, { method: "GET", path: "/api/v1/namespaces/default/serviceaccounts/default" })).statusCode ===
+        200,
+      60_000,
+      logs,
+    );
 
     const cluster: NodeCluster = {
       controlPlane: cp,
       kubeconfigFile,
       dataDir,
-      kubectl: (args, input) => runCommand(path.join(bin, "kubectl"), [`--kubeconfig=${kubeconfigFile}`, ...args], input === undefined ? {} : { input }),
+      kubectl: (args, input) =>
+        runCommand(path.join(bin, "kubectl"), [`--kubeconfig=${kubeconfigFile}`, ...args], input === undefined ? {} : { input }),
       helm: (args) => runCommand(helmBinary(), [`--kubeconfig=${kubeconfigFile}`, ...args]),
       logs,
       async stop(): Promise<void> {
         // Pods first, while the kubelet runs: it stops them and releases their network (CNI
         // DEL). No scheduler or controllers by then, so nothing replaces them.
         for (const p of processes.filter((p) => p.name === "kube-scheduler" || p.name === "kube-controller-manager")) await p.stop(5_000);
-        await cluster.kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--force", "--wait=false"]).catch(() => undefined);
-        await until("the node's pods to be gone", async () => (await mustRun("ctr", ["--address", socket, "-n", "k8s.io", "tasks", "ls", "-q"])).trim() === "", 30_000).catch(() => undefined);
+        await cluster
+          .kubectl(["delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--force", "--wait=false"])
+          .catch(() => undefined);
+        await until(
+          "the node's pods to be gone",
+          async () => (await mustRun("ctr", ["--address", socket, "-n", "k8s.io", "tasks", "ls", "-q"])).trim() === "",
+          30_000,
+        ).catch(() => undefined);
         await stopAll();
       },
     };

@@ -8,7 +8,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * took. A condition that throws counts as "not yet" (the API server may be restarting); after
  * `timeoutMs` it rejects naming `what`, the last error and `detail()` (e.g. a log tail).
  */
-export async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000, detail: () => string = () => ""): Promise<number> {
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+  detail: () => string = () => "",
+): Promise<number> {
   const started = Date.now();
   let lastError: unknown;
   for (;;) {
@@ -19,7 +24,9 @@ export async function until(what: string, condition: () => boolean | Promise<boo
     }
     if (Date.now() - started > timeoutMs) {
       const extra = detail();
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}${extra ? `\n${extra}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ""}${extra ? `\n${extra}` : ""}`,
+      );
     }
     await sleep(100);
   }

@@ -36,7 +36,12 @@ export function watchedKindRules(operations: string[] = ["CREATE", "UPDATE", "DE
 }
 
 /** A rule for every resource of `group` in `versions`, for CREATE and UPDATE unless told. */
-export function ruleFor(group: string, versions: string[], resources: string[], operations: string[] = ["CREATE", "UPDATE"]): V1RuleWithOperations {
+export function ruleFor(
+  group: string,
+  versions: string[],
+  resources: string[],
+  operations: string[] = ["CREATE", "UPDATE"],
+): V1RuleWithOperations {
   return { apiGroups: [group], apiVersions: versions, resources, operations, scope: "*" };
 }
 

@@ -26,13 +26,20 @@ export interface EndpointOptions {
   labels?: Record<string, string>;
 }
 
-const meta = (o: { name?: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }, fallback: string) =>
-  compact({ name: o.name ?? fallback, namespace: o.namespace, annotations: o.annotations, labels: o.labels });
+const meta = (
+  o: { name?: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> },
+  fallback: string,
+) => compact({ name: o.name ?? fallback, namespace: o.namespace, annotations: o.annotations, labels: o.labels });
 
 /** Upjet VPCEndpoint: cluster v1beta2 by default; `namespaced` gives ec2.aws.m.upbound.io. */
 export function upjetEndpoint(o: EndpointOptions = {}, variant: "v1beta1" | "v1beta2" | "namespaced" = "v1beta2"): KubeObject {
   const region = o.region ?? "us-east-1";
-  const dnsOptions = o.dnsRecordIpType === undefined ? undefined : variant === "v1beta1" ? [{ dnsRecordIpType: o.dnsRecordIpType }] : { dnsRecordIpType: o.dnsRecordIpType };
+  const dnsOptions =
+    o.dnsRecordIpType === undefined
+      ? undefined
+      : variant === "v1beta1"
+        ? [{ dnsRecordIpType: o.dnsRecordIpType }]
+        : { dnsRecordIpType: o.dnsRecordIpType };
   return {
     apiVersion: variant === "namespaced" ? "ec2.aws.m.upbound.io/v1beta1" : `ec2.aws.upbound.io/${variant}`,
     kind: "VPCEndpoint",
@@ -53,7 +60,15 @@ export function upjetEndpoint(o: EndpointOptions = {}, variant: "v1beta1" | "v1b
   };
 }
 
-export function upjetRouteTableAssociation(o: { name?: string; endpointId?: string; endpointRef?: string; routeTableId?: string; namespaced?: boolean; namespace?: string; annotations?: Record<string, string> }): KubeObject {
+export function upjetRouteTableAssociation(o: {
+  name?: string;
+  endpointId?: string;
+  endpointRef?: string;
+  routeTableId?: string;
+  namespaced?: boolean;
+  namespace?: string;
+  annotations?: Record<string, string>;
+}): KubeObject {
   return {
     apiVersion: o.namespaced ? "ec2.aws.m.upbound.io/v1beta1" : "ec2.aws.upbound.io/v1beta1",
     kind: "VPCEndpointRouteTableAssociation",
@@ -69,19 +84,42 @@ export function upjetRouteTableAssociation(o: { name?: string; endpointId?: stri
   };
 }
 
-export function upjetBucket(o: { name?: string; bucketName?: string; region?: string; namespaced?: boolean; namespace?: string; labels?: Record<string, string> } = {}): KubeObject {
+export function upjetBucket(
+  o: {
+    name?: string;
+    bucketName?: string;
+    region?: string;
+    namespaced?: boolean;
+    namespace?: string;
+    labels?: Record<string, string>;
+  } = {},
+): KubeObject {
   return {
     apiVersion: o.namespaced ? "s3.aws.m.upbound.io/v1beta1" : "s3.aws.upbound.io/v1beta2",
     kind: "Bucket",
     metadata: meta(
-      { ...o, namespace: o.namespaced ? (o.namespace ?? "team-a") : undefined, annotations: o.bucketName ? { "crossplane.io/external-name": o.bucketName } : undefined },
+      {
+        ...o,
+        namespace: o.namespaced ? (o.namespace ?? "team-a") : undefined,
+        annotations: o.bucketName ? { "crossplane.io/external-name": o.bucketName } : undefined,
+      },
       "my-secure-bucket",
     ),
     spec: { forProvider: { region: o.region ?? "us-east-1" } },
   };
 }
 
-export function upjetBucketPolicy(o: { name?: string; bucket?: string; bucketRef?: string; region?: string; policy: Policy; namespaced?: boolean; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }): KubeObject {
+export function upjetBucketPolicy(o: {
+  name?: string;
+  bucket?: string;
+  bucketRef?: string;
+  region?: string;
+  policy: Policy;
+  namespaced?: boolean;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}): KubeObject {
   return {
     apiVersion: o.namespaced ? "s3.aws.m.upbound.io/v1beta1" : "s3.aws.upbound.io/v1beta1",
     kind: "BucketPolicy",
@@ -102,7 +140,10 @@ export function communityEndpoint(o: EndpointOptions = {}): KubeObject {
   return {
     apiVersion: "ec2.aws.crossplane.io/v1alpha1",
     kind: "VPCEndpoint",
-    metadata: meta({ ...o, annotations: { ...(o.awsId ? { "crossplane.io/external-name": o.awsId } : {}), ...o.annotations } }, "s3-gateway"),
+    metadata: meta(
+      { ...o, annotations: { ...(o.awsId ? { "crossplane.io/external-name": o.awsId } : {}), ...o.annotations } },
+      "s3-gateway",
+    ),
     spec: {
       forProvider: compact({
         region,
@@ -127,7 +168,13 @@ export function communityBucket(o: { name?: string; locationConstraint?: string;
   };
 }
 
-export function communityBucketPolicy(o: { name?: string; bucketName?: string; region?: string; rawPolicy?: Policy; policy?: Record<string, unknown> }): KubeObject {
+export function communityBucketPolicy(o: {
+  name?: string;
+  bucketName?: string;
+  region?: string;
+  rawPolicy?: Policy;
+  policy?: Record<string, unknown>;
+}): KubeObject {
   return {
     apiVersion: "s3.aws.crossplane.io/v1alpha3",
     kind: "BucketPolicy",
@@ -166,7 +213,9 @@ export function ackEndpoint(o: EndpointOptions = {}): KubeObject {
   };
 }
 
-export function ackBucket(o: { name?: string; bucketName?: string; namespace?: string; region?: string; locationConstraint?: string; policy?: Policy } = {}): KubeObject {
+export function ackBucket(
+  o: { name?: string; bucketName?: string; namespace?: string; region?: string; locationConstraint?: string; policy?: Policy } = {},
+): KubeObject {
   return {
     apiVersion: "s3.services.k8s.aws/v1alpha1",
     kind: "Bucket",
@@ -245,7 +294,10 @@ export const GUIDE = {
 } as const;
 
 /** A restricted endpoint policy granting one bucket (both ARNs). */
-export function bucketGrant(bucket: string, actions: string[] = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]): Record<string, unknown> {
+export function bucketGrant(
+  bucket: string,
+  actions: string[] = ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+): Record<string, unknown> {
   return {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: "*", Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
@@ -253,7 +305,12 @@ export function bucketGrant(bucket: string, actions: string[] = ["s3:GetObject",
 }
 
 /** The guide's Deny-unless-endpoint bucket policy for one bucket and one endpoint. */
-export function denyUnlessEndpoint(bucket: string, vpce: string, key = "aws:SourceVpce", operator = "StringNotEquals"): Record<string, unknown> {
+export function denyUnlessEndpoint(
+  bucket: string,
+  vpce: string,
+  key = "aws:SourceVpce",
+  operator = "StringNotEquals",
+): Record<string, unknown> {
   return {
     Version: "2012-10-17",
     Statement: [

@@ -31,14 +31,27 @@ export interface GeneratedRequest {
   context: Record<string, string>;
 }
 
-const actionList = fc.subarray(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:*", "s3:Get*", "s3:*Object", "*"], { minLength: 1, maxLength: 3 });
-const resourceList = fc.subarray(["arn:aws:s3:::b1", "arn:aws:s3:::b1/*", "arn:aws:s3:::b2/*", "arn:aws:s3:::b?/*", "arn:aws:s3:::b1/k*", "arn:aws:s3:::*", "*"], {
+const actionList = fc.subarray(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:*", "s3:Get*", "s3:*Object", "*"], {
   minLength: 1,
   maxLength: 3,
 });
+const resourceList = fc.subarray(
+  ["arn:aws:s3:::b1", "arn:aws:s3:::b1/*", "arn:aws:s3:::b2/*", "arn:aws:s3:::b?/*", "arn:aws:s3:::b1/k*", "arn:aws:s3:::*", "*"],
+  {
+    minLength: 1,
+    maxLength: 3,
+  },
+);
 
 const stringCondition = fc.record({
-  operator: fc.constantFrom("StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "StringEqualsIfExists", "StringNotEqualsIfExists"),
+  operator: fc.constantFrom(
+    "StringEquals",
+    "StringNotEquals",
+    "StringLike",
+    "StringNotLike",
+    "StringEqualsIfExists",
+    "StringNotEqualsIfExists",
+  ),
   key: fc.constantFrom("aws:SourceVpce", "aws:sourceVpce", "aws:SourceVpc", "aws:sourcevpc"),
   values: fc.subarray([...VPCE_IDS, ...VPC_IDS, "vpce-*", "vpc-111*", "vpce-1a2b3c4?"], { minLength: 1, maxLength: 2 }),
 });
@@ -49,13 +62,15 @@ const ipCondition = fc.record({
 });
 
 /** A Condition block: distinct operators, one key each (JSON objects cannot repeat keys). */
-const conditionBlock = fc.uniqueArray(fc.oneof(stringCondition, ipCondition), { maxLength: 2, selector: (condition) => condition.operator }).map((conditions) => {
-  const block: Record<string, Record<string, string | string[]>> = {};
-  for (const condition of conditions) {
-    block[condition.operator] = { [condition.key]: condition.values.length === 1 ? (condition.values[0] as string) : condition.values };
-  }
-  return block;
-});
+const conditionBlock = fc
+  .uniqueArray(fc.oneof(stringCondition, ipCondition), { maxLength: 2, selector: (condition) => condition.operator })
+  .map((conditions) => {
+    const block: Record<string, Record<string, string | string[]>> = {};
+    for (const condition of conditions) {
+      block[condition.operator] = { [condition.key]: condition.values.length === 1 ? (condition.values[0] as string) : condition.values };
+    }
+    return block;
+  });
 
 export const statementArbitrary: fc.Arbitrary<JsonStatement> = fc
   .record({

@@ -242,7 +242,12 @@ describe("fail closed on unreadable conditions", () => {
 describe("operator names", () => {
   it("reads every operator with its qualifiers", () => {
     for (const operator of CONDITION_OPERATORS) {
-      expect(parseConditionOperator(operator)).toMatchObject({ baseOperator: operator, setOperator: undefined, ifExists: false, problem: undefined });
+      expect(parseConditionOperator(operator)).toMatchObject({
+        baseOperator: operator,
+        setOperator: undefined,
+        ifExists: false,
+        problem: undefined,
+      });
       if (operator === "Null") continue;
       expect(parseConditionOperator(`ForAllValues:${operator}IfExists`)).toMatchObject({
         baseOperator: operator,

@@ -24,7 +24,12 @@ const ORACLE_DECISIONS: Readonly<Record<string, Decision>> = {
 
 async function oracleDecision(policy: JsonPolicy, request: GeneratedRequest): Promise<Decision> {
   const simulation: Simulation = {
-    request: { principal: REQUESTER, action: request.action, resource: { resource: request.resource, accountId: ACCOUNT }, contextVariables: request.context },
+    request: {
+      principal: REQUESTER,
+      action: request.action,
+      resource: { resource: request.resource, accountId: ACCOUNT },
+      contextVariables: request.context,
+    },
     identityPolicies: [],
     serviceControlPolicies: [],
     resourceControlPolicies: [],

@@ -7,7 +7,10 @@ const ALICE: RequestPrincipal = { type: "AWS", id: "arn:aws:iam::123456789012:us
 const OTHER_ACCOUNT_USER: RequestPrincipal = { type: "AWS", id: "arn:aws:iam::210987654321:user/mallory" };
 
 function statementPolicy(statement: Record<string, unknown>, kind: "bucket" | "endpoint" = "endpoint") {
-  return documentOf({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", ...statement }] }, kind);
+  return documentOf(
+    { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", ...statement }] },
+    kind,
+  );
 }
 
 describe("decision", () => {
@@ -31,7 +34,10 @@ describe("decision", () => {
   });
 
   it("is an implicit deny when nothing matches", () => {
-    expect(evaluatePolicy({ action: "ec2:RunInstances", resource: OBJECT_ARN }, allowAndDeny)).toEqual({ decision: "ImplicitDeny", matched: [] });
+    expect(evaluatePolicy({ action: "ec2:RunInstances", resource: OBJECT_ARN }, allowAndDeny)).toEqual({
+      decision: "ImplicitDeny",
+      matched: [],
+    });
   });
 
   it("combines several policies: a Deny in one beats an Allow in another", () => {
@@ -66,13 +72,25 @@ describe("Action, Resource and their negations", () => {
   });
 
   it("NotResource matches every resource it does not list", () => {
-    const policy = statementPolicy({ Effect: "Deny", Resource: undefined, NotResource: ["arn:aws:s3:::my-bucket", "arn:aws:s3:::my-bucket/*"] });
+    const policy = statementPolicy({
+      Effect: "Deny",
+      Resource: undefined,
+      NotResource: ["arn:aws:s3:::my-bucket", "arn:aws:s3:::my-bucket/*"],
+    });
     expect(decide(policy, { resource: OBJECT_ARN })).toBe("ImplicitDeny");
     expect(decide(policy, { resource: "arn:aws:s3:::elsewhere/x" })).toBe("ExplicitDeny");
   });
 
   it("a statement without Action/NotAction or Resource/NotResource matches nothing", () => {
-    const parsed = parsePolicy({ Statement: [{ Effect: "Deny", Principal: "*", Resource: "*" }, { Effect: "Deny", Principal: "*", Action: "*" }] }, "bucket");
+    const parsed = parsePolicy(
+      {
+        Statement: [
+          { Effect: "Deny", Principal: "*", Resource: "*" },
+          { Effect: "Deny", Principal: "*", Action: "*" },
+        ],
+      },
+      "bucket",
+    );
     expect(errorsOf(parsed)).toHaveLength(2);
     expect(decide(parsed.document!)).toBe("ImplicitDeny");
   });
@@ -86,7 +104,12 @@ describe("principals", () => {
 
   it('"*" matches everyone, anonymous callers included', () => {
     const everyone = statementPolicy({ Principal: "*" }, "bucket");
-    for (const principal of [ALICE, OTHER_ACCOUNT_USER, { type: "Anonymous" } as const, { type: "Service", id: "logging.s3.amazonaws.com" } as const]) {
+    for (const principal of [
+      ALICE,
+      OTHER_ACCOUNT_USER,
+      { type: "Anonymous" } as const,
+      { type: "Service", id: "logging.s3.amazonaws.com" } as const,
+    ]) {
       expect(decide(everyone, { principal })).toBe("Allow");
     }
   });
@@ -105,7 +128,9 @@ describe("principals", () => {
   it("a principal ARN matches itself and, for a role, its sessions", () => {
     expect(decide(byRole, { principal: { type: "AWS", id: "arn:aws:iam::123456789012:role/path/app" } })).toBe("Allow");
     expect(decide(byRole, { principal: { type: "AWS", id: "arn:aws:sts::123456789012:assumed-role/app/build-42" } })).toBe("Allow");
-    expect(decide(byRole, { principal: { type: "AWS", id: "arn:aws:sts::123456789012:assumed-role/other/build-42" } })).toBe("ImplicitDeny");
+    expect(decide(byRole, { principal: { type: "AWS", id: "arn:aws:sts::123456789012:assumed-role/other/build-42" } })).toBe(
+      "ImplicitDeny",
+    );
     expect(decide(byRole, { principal: ALICE })).toBe("ImplicitDeny");
   });
 
@@ -227,7 +252,9 @@ describe("the guide's example policies", () => {
   it("the VPC-restricted bucket policy denies everything but vpc-111bbb22", () => {
     const policy = documentOf(SPECIFIC_VPC);
     const request = { action: "s3:PutObject", resource: "arn:aws:s3:::my_secure_bucket/upload.bin" };
-    expect(decide(policy, { ...request, context: { "aws:SourceVpc": "vpc-111bbb22", "aws:SourceVpce": "vpce-1a2b3c4d" } })).toBe("ImplicitDeny");
+    expect(decide(policy, { ...request, context: { "aws:SourceVpc": "vpc-111bbb22", "aws:SourceVpce": "vpce-1a2b3c4d" } })).toBe(
+      "ImplicitDeny",
+    );
     expect(decide(policy, { ...request, context: { "aws:SourceVpc": "vpc-222ccc33" } })).toBe("ExplicitDeny");
     expect(decide(policy, request)).toBe("ExplicitDeny");
   });

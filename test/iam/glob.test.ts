@@ -26,7 +26,9 @@ function referenceArn(pattern: string): RegExp {
     segment.endsWith("*") && !segment.endsWith("${*}")
       ? wildcardToRegexSource(segment.slice(0, -1), "[^:]*", "[^:]") + ".*"
       : wildcardToRegexSource(segment, "[^:]*", "[^:]");
-  const source = segments.map((segment, index) => (index < 5 && segments.length > index + 1 ? head(segment) : wildcardToRegexSource(segment))).join(escapeRegExp(":"));
+  const source = segments
+    .map((segment, index) => (index < 5 && segments.length > index + 1 ? head(segment) : wildcardToRegexSource(segment)))
+    .join(escapeRegExp(":"));
   return new RegExp(`^${source}$`, "su");
 }
 
@@ -57,7 +59,9 @@ describe("linear-time glob matching", () => {
     fc.assert(
       fc.property(smallPattern, fc.array(fill, { minLength: 10, maxLength: 10 }), (pattern, fills) => {
         let index = 0;
-        const value = pattern.replace(/\$\{[*?$]\}|[*?]/g, (token) => (token.startsWith("$") ? token[2]! : token === "?" ? "x" : fills[index++ % fills.length]!));
+        const value = pattern.replace(/\$\{[*?$]\}|[*?]/g, (token) =>
+          token.startsWith("$") ? token[2]! : token === "?" ? "x" : fills[index++ % fills.length]!,
+        );
         expect(matchGlobCounted(compileGlob(pattern), value).matched).toBe(referenceWildcard(pattern, false).test(value));
       }),
       fuzzSettings(20_261_202, 2000),
@@ -97,7 +101,9 @@ describe("linear-time glob matching", () => {
   });
 
   it("charges the open work budget and leaves none open behind it", () => {
-    const { value, spent } = withWorkBudget(1_000_000, () => actionMatches(`s3:${"*?".repeat(10)}Z`, "s3:GetObjectVersionAnnotationForReplication"));
+    const { value, spent } = withWorkBudget(1_000_000, () =>
+      actionMatches(`s3:${"*?".repeat(10)}Z`, "s3:GetObjectVersionAnnotationForReplication"),
+    );
     expect(value).toBe(false);
     expect(spent).toBeGreaterThan(0);
     expect(isS3Action(`${"*".repeat(1000)}s3`)).toBe(true);
@@ -105,6 +111,8 @@ describe("linear-time glob matching", () => {
   });
 
   it("throws WorkBudgetExceeded once the budget is spent", () => {
-    expect(() => withWorkBudget(100, () => arnMatches(`arn:${"*".repeat(24)}X:s3:::b`, `arn:${"a".repeat(400)}:s3:::b`))).toThrow(/work budget of 100 steps exceeded/);
+    expect(() => withWorkBudget(100, () => arnMatches(`arn:${"*".repeat(24)}X:s3:::b`, `arn:${"a".repeat(400)}:s3:::b`))).toThrow(
+      /work budget of 100 steps exceeded/,
+    );
   });
 });

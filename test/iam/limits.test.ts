@@ -3,7 +3,13 @@ import { parsePolicy } from "../../src/core/iam/index.js";
 import { POLICY_LIMITS, textNestingBeyond } from "../../src/core/iam/parse.js";
 import { withWorkBudget } from "../../src/core/iam/work-budget.js";
 
-const statement = (extra: Record<string, unknown>) => ({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", ...extra });
+const statement = (extra: Record<string, unknown>) => ({
+  Effect: "Allow",
+  Principal: "*",
+  Action: "s3:GetObject",
+  Resource: "arn:aws:s3:::b/*",
+  ...extra,
+});
 const policy = (extra: Record<string, unknown>) => JSON.stringify({ Version: "2012-10-17", Statement: [statement(extra)] });
 
 describe("policy limits", () => {
@@ -11,7 +17,9 @@ describe("policy limits", () => {
     const deep = `{"Version":"2012-10-17","Statement":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`;
     const parsed = parsePolicy(deep, "bucket");
     expect(parsed.document).toBeUndefined();
-    expect(parsed.issues).toEqual([{ path: "", severity: "error", message: expect.stringMatching(/more than 32 levels deep \(at line 1 column 68\)/) }]);
+    expect(parsed.issues).toEqual([
+      { path: "", severity: "error", message: expect.stringMatching(/more than 32 levels deep \(at line 1 column 68\)/) },
+    ]);
 
     let value: unknown = "s3:GetObject";
     for (let depth = 0; depth < 100_000; depth += 1) value = [value];
@@ -32,10 +40,20 @@ describe("policy limits", () => {
   it("makes an overlong or wildcard-heavy pattern a policy error that names the field and the fix", () => {
     const long = parsePolicy(policy({ Resource: `arn:aws:s3:::${"a".repeat(POLICY_LIMITS.maxPatternChars)}` }), "bucket");
     expect(long.issues).toEqual([
-      { path: "Statement[0].Resource", severity: "error", message: expect.stringMatching(/is 2061 characters long, more than the 2048 s3-vpce-guard checks; shorten it/) },
+      {
+        path: "Statement[0].Resource",
+        severity: "error",
+        message: expect.stringMatching(/is 2061 characters long, more than the 2048 s3-vpce-guard checks; shorten it/),
+      },
     ]);
     const stars = parsePolicy(policy({ Action: `s3:${"*?".repeat(40)}Z` }), "bucket");
-    expect(stars.issues).toEqual([{ path: "Statement[0].Action", severity: "error", message: expect.stringMatching(/has 80 wildcards \(\* and \?\), more than the 64/) }]);
+    expect(stars.issues).toEqual([
+      {
+        path: "Statement[0].Action",
+        severity: "error",
+        message: expect.stringMatching(/has 80 wildcards \(\* and \?\), more than the 64/),
+      },
+    ]);
     const condition = parsePolicy(policy({ Condition: { StringLike: { "aws:SourceVpce": "*".repeat(65) } } }), "bucket");
     expect(condition.issues[0]).toMatchObject({ path: 'Statement[0].Condition.StringLike["aws:SourceVpce"]', severity: "error" });
     expect(condition.issues[0]?.message.length).toBeLessThan(400);
@@ -44,13 +62,25 @@ describe("policy limits", () => {
   it("refuses a policy text over 128 KiB before reading it", () => {
     const parsed = parsePolicy(policy({ Sid: "x".repeat(POLICY_LIMITS.maxPolicyChars) }), "bucket");
     expect(parsed.document).toBeUndefined();
-    expect(parsed.issues).toEqual([{ path: "", severity: "error", message: expect.stringMatching(/^policy is \d+ characters long, more than the 131072 s3-vpce-guard reads; AWS accepts at most 20 KB/) }]);
+    expect(parsed.issues).toEqual([
+      {
+        path: "",
+        severity: "error",
+        message: expect.stringMatching(
+          /^policy is \d+ characters long, more than the 131072 s3-vpce-guard reads; AWS accepts at most 20 KB/,
+        ),
+      },
+    ]);
   });
 
   it("keeps at most maxIssues issues and counts the rest in one closing issue", () => {
     const parsed = parsePolicy(policy({ Action: Array.from({ length: 10_000 }, () => 1) }), "bucket");
     expect(parsed.issues).toHaveLength(POLICY_LIMITS.maxIssues + 1);
-    expect(parsed.issues.at(-1)).toEqual({ path: "", severity: "error", message: expect.stringMatching(/^… and 9950 more problems in this policy/) });
+    expect(parsed.issues.at(-1)).toEqual({
+      path: "",
+      severity: "error",
+      message: expect.stringMatching(/^… and 9950 more problems in this policy/),
+    });
   });
 
   it("never echoes a long value whole in a message", () => {

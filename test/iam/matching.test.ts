@@ -73,11 +73,24 @@ describe("actions", () => {
   });
 
   it("knows object-level and bucket-level actions", () => {
-    for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload", "s3:RestoreObject", "s3:GetObjectAttributes"]) {
+    for (const action of [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObjectVersion",
+      "s3:AbortMultipartUpload",
+      "s3:RestoreObject",
+      "s3:GetObjectAttributes",
+    ]) {
       expect(S3_OBJECT_ACTIONS).toContain(action);
       expect(s3ResourceLevel(action.toLowerCase())).toBe("object");
     }
-    for (const action of ["s3:ListBucket", "s3:GetBucketLocation", "s3:PutBucketPolicy", "s3:CreateBucket", "s3:GetLifecycleConfiguration"]) {
+    for (const action of [
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "s3:PutBucketPolicy",
+      "s3:CreateBucket",
+      "s3:GetLifecycleConfiguration",
+    ]) {
       expect(S3_BUCKET_ACTIONS).toContain(action);
       expect(s3ResourceLevel(action)).toBe("bucket");
     }
@@ -89,7 +102,13 @@ describe("actions", () => {
 
 describe("ARNs", () => {
   it("parses ARNs and S3 bucket/object ARNs", () => {
-    expect(parseArn("arn:aws:s3:::bucket/a:b")).toEqual({ partition: "aws", service: "s3", region: "", account: "", resource: "bucket/a:b" });
+    expect(parseArn("arn:aws:s3:::bucket/a:b")).toEqual({
+      partition: "aws",
+      service: "s3",
+      region: "",
+      account: "",
+      resource: "bucket/a:b",
+    });
     expect(parseArn("arn:aws:s3")).toBeUndefined();
     expect(parseArn("bucket")).toBeUndefined();
     expect(parseS3Arn("arn:aws:s3:::bucket")).toEqual({ partition: "aws", bucket: "bucket" });

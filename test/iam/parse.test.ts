@@ -73,7 +73,10 @@ describe("document grammar", () => {
   });
 
   it("needs Statement to be an object or array", () => {
-    expect(onlyError({ Statement: "Allow everything" })).toEqual({ path: "Statement", message: expect.stringMatching(/must be an object or an array/) });
+    expect(onlyError({ Statement: "Allow everything" })).toEqual({
+      path: "Statement",
+      message: expect.stringMatching(/must be an object or an array/),
+    });
     expect(onlyError({ Statement: [] })).toEqual({ path: "Statement", message: expect.stringMatching(/Statement is empty/) });
   });
 
@@ -85,7 +88,10 @@ describe("document grammar", () => {
   it("accepts both policy language versions and rejects others", () => {
     expect(errorPaths({ Version: "2008-10-17", Statement: [GOOD_STATEMENT] })).toEqual([]);
     expect(errorPaths({ Statement: [GOOD_STATEMENT] })).toEqual([]);
-    expect(onlyError({ Version: "2024-01-01", Statement: [GOOD_STATEMENT] })).toEqual({ path: "Version", message: expect.stringMatching(/write "Version": "2012-10-17"/) });
+    expect(onlyError({ Version: "2024-01-01", Statement: [GOOD_STATEMENT] })).toEqual({
+      path: "Version",
+      message: expect.stringMatching(/write "Version": "2012-10-17"/),
+    });
     expect(onlyError({ Version: 2012, Statement: [GOOD_STATEMENT] }).path).toBe("Version");
   });
 
@@ -122,7 +128,10 @@ describe("statement grammar", () => {
 
   it("needs exactly one of Action and NotAction", () => {
     const { Action: _action, ...noAction } = GOOD_STATEMENT;
-    expect(onlyError(withStatements(noAction))).toEqual({ path: "Statement[0]", message: expect.stringMatching(/no Action \(or NotAction\); add e\.g\./) });
+    expect(onlyError(withStatements(noAction))).toEqual({
+      path: "Statement[0]",
+      message: expect.stringMatching(/no Action \(or NotAction\); add e\.g\./),
+    });
     expect(onlyError(withStatements({ ...GOOD_STATEMENT, NotAction: "s3:DeleteObject" }))).toEqual({
       path: "Statement[0]",
       message: expect.stringMatching(/both Action and NotAction/),
@@ -132,9 +141,14 @@ describe("statement grammar", () => {
   it("needs exactly one of Resource and NotResource in bucket and endpoint policies", () => {
     const { Resource: _resource, ...noResource } = GOOD_STATEMENT;
     for (const kind of ["bucket", "endpoint"] as const) {
-      expect(onlyError(withStatements(noResource), kind)).toEqual({ path: "Statement[0]", message: expect.stringMatching(/no Resource \(or NotResource\)/) });
+      expect(onlyError(withStatements(noResource), kind)).toEqual({
+        path: "Statement[0]",
+        message: expect.stringMatching(/no Resource \(or NotResource\)/),
+      });
     }
-    expect(onlyError(withStatements({ ...GOOD_STATEMENT, NotResource: "arn:aws:s3:::x" })).message).toMatch(/both Resource and NotResource/);
+    expect(onlyError(withStatements({ ...GOOD_STATEMENT, NotResource: "arn:aws:s3:::x" })).message).toMatch(
+      /both Resource and NotResource/,
+    );
   });
 
   it("rejects both Principal and NotPrincipal", () => {
@@ -162,7 +176,10 @@ describe("statement grammar", () => {
   });
 
   it("rejects malformed actions and warns about non-S3 actions", () => {
-    const parsed = parsePolicy(withStatements({ ...GOOD_STATEMENT, Action: ["s3:GetObject", "ec2:DescribeInstances", "GetObject", 7, "*"] }), "endpoint");
+    const parsed = parsePolicy(
+      withStatements({ ...GOOD_STATEMENT, Action: ["s3:GetObject", "ec2:DescribeInstances", "GetObject", 7, "*"] }),
+      "endpoint",
+    );
     expect(errorsOf(parsed)).toEqual([
       { path: "Statement[0].Action[2]", message: expect.stringMatching(/not of the form service:Action; write e\.g\. "s3:GetObject"/) },
       { path: "Statement[0].Action[3]", message: expect.stringMatching(/must be strings/) },
@@ -170,14 +187,19 @@ describe("statement grammar", () => {
     expect(warningsOf(parsed)).toEqual([
       {
         path: "Statement[0].Action[1]",
-        message: expect.stringContaining("action ec2:DescribeInstances is not an S3 action; it has no effect in an S3 endpoint or bucket policy"),
+        message: expect.stringContaining(
+          "action ec2:DescribeInstances is not an S3 action; it has no effect in an S3 endpoint or bucket policy",
+        ),
       },
     ]);
     expect(parsed.document?.statements[0]?.action).toEqual(["s3:GetObject", "ec2:DescribeInstances", "GetObject", "*"]);
   });
 
   it("reports an empty Action list", () => {
-    expect(onlyError(withStatements({ ...GOOD_STATEMENT, Action: [] }))).toEqual({ path: "Statement[0].Action", message: expect.stringMatching(/is empty/) });
+    expect(onlyError(withStatements({ ...GOOD_STATEMENT, Action: [] }))).toEqual({
+      path: "Statement[0].Action",
+      message: expect.stringMatching(/is empty/),
+    });
   });
 });
 
@@ -216,11 +238,16 @@ describe("S3 resource ARNs", () => {
 
   it("reports bad ARNs at their position in Resource and NotResource", () => {
     const parsed = parsePolicy(
-      withStatements(GOOD_STATEMENT, GOOD_STATEMENT, { ...GOOD_STATEMENT, Resource: ["arn:aws:s3:::ok", "arn:aws:sqs:us-east-1:123456789012:q"] }, {
-        ...GOOD_STATEMENT,
-        Resource: undefined,
-        NotResource: "bucket",
-      }),
+      withStatements(
+        GOOD_STATEMENT,
+        GOOD_STATEMENT,
+        { ...GOOD_STATEMENT, Resource: ["arn:aws:s3:::ok", "arn:aws:sqs:us-east-1:123456789012:q"] },
+        {
+          ...GOOD_STATEMENT,
+          Resource: undefined,
+          NotResource: "bucket",
+        },
+      ),
       "bucket",
     );
     expect(errorsOf(parsed).map((issue) => issue.path)).toEqual(["Statement[2].Resource[1]", "Statement[3].NotResource"]);
@@ -236,7 +263,10 @@ describe("principals", () => {
     expect(principalOf("*")).toBe("*");
     expect(principalOf({ AWS: "*" })).toBe("*");
     expect(principalOf({ AWS: ["*"] })).toBe("*");
-    expect(principalOf({ AWS: "123456789012", Service: "cloudtrail.amazonaws.com" })).toEqual({ AWS: ["123456789012"], Service: ["cloudtrail.amazonaws.com"] });
+    expect(principalOf({ AWS: "123456789012", Service: "cloudtrail.amazonaws.com" })).toEqual({
+      AWS: ["123456789012"],
+      Service: ["cloudtrail.amazonaws.com"],
+    });
   });
 
   it("rejects bad principal shapes with their paths", () => {
@@ -262,12 +292,43 @@ describe("conditions", () => {
   }
 
   it("normalises values to strings and keeps keys as written", () => {
-    const parsed = parsedCondition({ NumericLessThan: { "s3:max-keys": 10 }, Bool: { "aws:SecureTransport": true }, StringEquals: { "aws:sourceVpce": ["vpce-1", "vpce-2"] } });
+    const parsed = parsedCondition({
+      NumericLessThan: { "s3:max-keys": 10 },
+      Bool: { "aws:SecureTransport": true },
+      StringEquals: { "aws:sourceVpce": ["vpce-1", "vpce-2"] },
+    });
     expect(parsed.issues).toEqual([]);
     expect(parsed.document?.statements[1]?.conditions).toEqual([
-      { operator: "NumericLessThan", baseOperator: "NumericLessThan", setOperator: undefined, ifExists: false, key: "s3:max-keys", values: ["10"], path: 'Statement[1].Condition.NumericLessThan["s3:max-keys"]', valid: true },
-      { operator: "Bool", baseOperator: "Bool", setOperator: undefined, ifExists: false, key: "aws:SecureTransport", values: ["true"], path: 'Statement[1].Condition.Bool["aws:SecureTransport"]', valid: true },
-      { operator: "StringEquals", baseOperator: "StringEquals", setOperator: undefined, ifExists: false, key: "aws:sourceVpce", values: ["vpce-1", "vpce-2"], path: 'Statement[1].Condition.StringEquals["aws:sourceVpce"]', valid: true },
+      {
+        operator: "NumericLessThan",
+        baseOperator: "NumericLessThan",
+        setOperator: undefined,
+        ifExists: false,
+        key: "s3:max-keys",
+        values: ["10"],
+        path: 'Statement[1].Condition.NumericLessThan["s3:max-keys"]',
+        valid: true,
+      },
+      {
+        operator: "Bool",
+        baseOperator: "Bool",
+        setOperator: undefined,
+        ifExists: false,
+        key: "aws:SecureTransport",
+        values: ["true"],
+        path: 'Statement[1].Condition.Bool["aws:SecureTransport"]',
+        valid: true,
+      },
+      {
+        operator: "StringEquals",
+        baseOperator: "StringEquals",
+        setOperator: undefined,
+        ifExists: false,
+        key: "aws:sourceVpce",
+        values: ["vpce-1", "vpce-2"],
+        path: 'Statement[1].Condition.StringEquals["aws:sourceVpce"]',
+        valid: true,
+      },
     ]);
   });
 
@@ -284,29 +345,46 @@ describe("conditions", () => {
 
   it("reports an unknown operator and marks its conditions invalid", () => {
     const parsed = parsedCondition({ StringEqualz: { "aws:SourceVpce": "vpce-1" } });
-    expect(errorsOf(parsed)).toEqual([{ path: "Statement[1].Condition.StringEqualz", message: expect.stringMatching(/unknown condition operator "StringEqualz"; use one of StringEquals/) }]);
+    expect(errorsOf(parsed)).toEqual([
+      {
+        path: "Statement[1].Condition.StringEqualz",
+        message: expect.stringMatching(/unknown condition operator "StringEqualz"; use one of StringEquals/),
+      },
+    ]);
     expect(parsed.document?.statements[1]?.conditions[0]).toMatchObject({ baseOperator: undefined, valid: false });
   });
 
   it("accepts an operator in another case with a warning naming the documented spelling", () => {
     const parsed = parsedCondition({ stringnotequals: { "aws:SourceVpce": "vpce-1" } });
     expect(errorsOf(parsed)).toEqual([]);
-    expect(warningsOf(parsed)).toEqual([{ path: "Statement[1].Condition.stringnotequals", message: expect.stringMatching(/write "StringNotEquals"/) }]);
+    expect(warningsOf(parsed)).toEqual([
+      { path: "Statement[1].Condition.stringnotequals", message: expect.stringMatching(/write "StringNotEquals"/) },
+    ]);
     expect(parsed.document?.statements[1]?.conditions[0]).toMatchObject({ baseOperator: "StringNotEquals", valid: true });
   });
 
   it("reports a Condition that is not an object, and an operator block that is not an object", () => {
-    expect(errorsOf(parsedCondition("aws:SourceVpce=vpce-1"))).toEqual([{ path: "Statement[1].Condition", message: expect.stringMatching(/Condition must be an object such as/) }]);
-    expect(errorsOf(parsedCondition({ StringEquals: ["vpce-1"] }))).toEqual([{ path: "Statement[1].Condition.StringEquals", message: expect.stringMatching(/must map condition keys to values/) }]);
+    expect(errorsOf(parsedCondition("aws:SourceVpce=vpce-1"))).toEqual([
+      { path: "Statement[1].Condition", message: expect.stringMatching(/Condition must be an object such as/) },
+    ]);
+    expect(errorsOf(parsedCondition({ StringEquals: ["vpce-1"] }))).toEqual([
+      { path: "Statement[1].Condition.StringEquals", message: expect.stringMatching(/must map condition keys to values/) },
+    ]);
     expect(parsedCondition([]).document?.statements[1]?.conditions).toEqual([expect.objectContaining({ valid: false })]);
   });
 
   it("reports an IpAddress value that is not an address or CIDR and marks the condition invalid", () => {
     const parsed = parsedCondition({ NotIpAddress: { "aws:SourceIp": ["203.0.113.0/24", "10.0.0.0/33"] } });
     expect(errorsOf(parsed)).toEqual([
-      { path: 'Statement[1].Condition.NotIpAddress["aws:SourceIp"][1]', message: expect.stringMatching(/"10\.0\.0\.0\/33" is not an IPv4\/IPv6 address or CIDR block; write e\.g\./) },
+      {
+        path: 'Statement[1].Condition.NotIpAddress["aws:SourceIp"][1]',
+        message: expect.stringMatching(/"10\.0\.0\.0\/33" is not an IPv4\/IPv6 address or CIDR block; write e\.g\./),
+      },
     ]);
-    expect(parsed.document?.statements[1]?.conditions[0]).toMatchObject({ path: 'Statement[1].Condition.NotIpAddress["aws:SourceIp"]', valid: false });
+    expect(parsed.document?.statements[1]?.conditions[0]).toMatchObject({
+      path: 'Statement[1].Condition.NotIpAddress["aws:SourceIp"]',
+      valid: false,
+    });
   });
 
   it.each([
@@ -322,9 +400,9 @@ describe("conditions", () => {
   });
 
   it("reports values that are not strings, numbers or booleans, and empty value lists", () => {
-    expect(errorPaths(withStatements({ ...GOOD_STATEMENT, Condition: { StringEquals: { "aws:SourceVpce": [{ id: "vpce-1" }] } } }))).toEqual([
-      'Statement[0].Condition.StringEquals["aws:SourceVpce"][0]',
-    ]);
+    expect(
+      errorPaths(withStatements({ ...GOOD_STATEMENT, Condition: { StringEquals: { "aws:SourceVpce": [{ id: "vpce-1" }] } } })),
+    ).toEqual(['Statement[0].Condition.StringEquals["aws:SourceVpce"][0]']);
     expect(errorPaths(withStatements({ ...GOOD_STATEMENT, Condition: { StringEquals: { "aws:SourceVpce": [] } } }))).toEqual([
       'Statement[0].Condition.StringEquals["aws:SourceVpce"]',
     ]);

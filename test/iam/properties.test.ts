@@ -1,7 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { locateJsonError } from "../../src/core/iam/json-error.js";
-import { actionMatches, arnMatches, escapeWildcard, evaluatePolicy, matchesWildcard, parsePolicy, serializePolicy } from "../../src/core/iam/index.js";
+import {
+  actionMatches,
+  arnMatches,
+  escapeWildcard,
+  evaluatePolicy,
+  matchesWildcard,
+  parsePolicy,
+  serializePolicy,
+} from "../../src/core/iam/index.js";
 import { policyArbitrary, REQUESTER, requestArbitrary, statementArbitrary, type JsonStatement } from "./arbitraries.js";
 import { documentOf } from "./helpers.js";
 import { fuzzSettings } from "../helpers/fuzz.js";
@@ -12,7 +20,10 @@ describe("evaluation properties", () => {
   it("a matching explicit Deny always wins over any Allow", () => {
     fc.assert(
       fc.property(policyArbitrary, requestArbitrary, fc.boolean(), (policy, request, withPrincipal) => {
-        const evaluation = evaluatePolicy({ ...request, principal: withPrincipal ? { type: "AWS", id: REQUESTER } : undefined }, documentOf(policy));
+        const evaluation = evaluatePolicy(
+          { ...request, principal: withPrincipal ? { type: "AWS", id: REQUESTER } : undefined },
+          documentOf(policy),
+        );
         const denyMatched = evaluation.matched.some((statement) => statement.effect === "Deny");
         const allowMatched = evaluation.matched.some((statement) => statement.effect === "Allow");
         expect(evaluation.decision).toBe(denyMatched ? "ExplicitDeny" : allowMatched ? "Allow" : "ImplicitDeny");
@@ -23,13 +34,18 @@ describe("evaluation properties", () => {
 
   it("adding a Deny that covers the request makes any policy deny it", () => {
     fc.assert(
-      fc.property(fc.array(statementArbitrary, { minLength: 1, maxLength: 4 }), requestArbitrary, fc.nat(), (statements, request, position) => {
-        const deny: JsonStatement = { Effect: "Deny", Principal: "*", Action: request.action, Resource: request.resource };
-        const withDeny = [...statements];
-        withDeny.splice(position % (statements.length + 1), 0, deny);
-        const policy = documentOf({ Version: "2012-10-17", Statement: withDeny });
-        expect(evaluatePolicy(request, policy).decision).toBe("ExplicitDeny");
-      }),
+      fc.property(
+        fc.array(statementArbitrary, { minLength: 1, maxLength: 4 }),
+        requestArbitrary,
+        fc.nat(),
+        (statements, request, position) => {
+          const deny: JsonStatement = { Effect: "Deny", Principal: "*", Action: request.action, Resource: request.resource };
+          const withDeny = [...statements];
+          withDeny.splice(position % (statements.length + 1), 0, deny);
+          const policy = documentOf({ Version: "2012-10-17", Statement: withDeny });
+          expect(evaluatePolicy(request, policy).decision).toBe("ExplicitDeny");
+        },
+      ),
       SETTINGS,
     );
   });
@@ -60,14 +76,29 @@ describe("parse and serialise", () => {
 
   it("never throws on garbage, and always explains an unusable input", () => {
     const policyShaped = fc.record(
-      { Version: fc.anything(), Statement: fc.oneof(fc.anything(), fc.array(fc.dictionary(fc.constantFrom("Effect", "Principal", "Action", "Resource", "Condition", "NotAction"), fc.anything()))) },
+      {
+        Version: fc.anything(),
+        Statement: fc.oneof(
+          fc.anything(),
+          fc.array(fc.dictionary(fc.constantFrom("Effect", "Principal", "Action", "Resource", "Condition", "NotAction"), fc.anything())),
+        ),
+      },
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.string(), fc.json(), policyShaped, policyShaped.map((value) => JSON.stringify(value))), (input) => {
-        const parsed = parsePolicy(input, "bucket");
-        if (parsed.document === undefined) expect(parsed.issues.some((issue) => issue.severity === "error")).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.string(),
+          fc.json(),
+          policyShaped,
+          policyShaped.map((value) => JSON.stringify(value)),
+        ),
+        (input) => {
+          const parsed = parsePolicy(input, "bucket");
+          if (parsed.document === undefined) expect(parsed.issues.some((issue) => issue.severity === "error")).toBe(true);
+        },
+      ),
       fuzzSettings(20_251_117, 1000),
     );
   });
@@ -110,19 +141,28 @@ describe("wildcard properties", () => {
 });
 
 describe("JSON error location", () => {
-  const jsonish = fc.string({ unit: fc.constantFrom("{", "}", "[", "]", '"', ":", ",", " ", "\n", "1", "-", ".", "e", "t", "true", "null", "\\", "\\u00e9", "a") });
+  const jsonish = fc.string({
+    unit: fc.constantFrom("{", "}", "[", "]", '"', ":", ",", " ", "\n", "1", "-", ".", "e", "t", "true", "null", "\\", "\\u00e9", "a"),
+  });
 
   it("finds an error exactly when JSON.parse rejects the text", () => {
     fc.assert(
-      fc.property(fc.oneof(jsonish, fc.json(), fc.json().map((text) => text.slice(0, -1))), (text) => {
-        let valid = true;
-        try {
-          JSON.parse(text);
-        } catch {
-          valid = false;
-        }
-        expect(locateJsonError(text) === undefined).toBe(valid);
-      }),
+      fc.property(
+        fc.oneof(
+          jsonish,
+          fc.json(),
+          fc.json().map((text) => text.slice(0, -1)),
+        ),
+        (text) => {
+          let valid = true;
+          try {
+            JSON.parse(text);
+          } catch {
+            valid = false;
+          }
+          expect(locateJsonError(text) === undefined).toBe(valid);
+        },
+      ),
       fuzzSettings(20_251_117, 1000),
     );
   });

@@ -14,7 +14,12 @@ const POLICY = {
       Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
       Condition: { StringNotEquals: { "aws:SourceVpce": "vpce-1a2b3c4d" }, Bool: { "aws:SecureTransport": false } },
     },
-    { Effect: "Allow", Principal: { AWS: ["123456789012"], Service: "logging.s3.amazonaws.com" }, NotAction: "s3:Delete*", NotResource: "arn:aws:s3:::other/*" },
+    {
+      Effect: "Allow",
+      Principal: { AWS: ["123456789012"], Service: "logging.s3.amazonaws.com" },
+      NotAction: "s3:Delete*",
+      NotResource: "arn:aws:s3:::other/*",
+    },
   ],
 };
 
@@ -32,7 +37,12 @@ describe("serializePolicy", () => {
           Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
           Condition: { StringNotEquals: { "aws:SourceVpce": ["vpce-1a2b3c4d"] }, Bool: { "aws:SecureTransport": ["false"] } },
         },
-        { Effect: "Allow", Principal: { AWS: ["123456789012"], Service: ["logging.s3.amazonaws.com"] }, NotAction: ["s3:Delete*"], NotResource: ["arn:aws:s3:::other/*"] },
+        {
+          Effect: "Allow",
+          Principal: { AWS: ["123456789012"], Service: ["logging.s3.amazonaws.com"] },
+          NotAction: ["s3:Delete*"],
+          NotResource: ["arn:aws:s3:::other/*"],
+        },
       ],
     });
   });
@@ -54,7 +64,12 @@ describe("policiesEquivalent", () => {
     const reordered = documentOf({
       Version: "2012-10-17",
       Statement: [
-        { Effect: "Allow", Principal: { Service: ["logging.s3.amazonaws.com"], AWS: "arn:aws:iam::123456789012:root" }, NotAction: ["S3:DELETE*", "s3:Delete*"], NotResource: "arn:aws:s3:::other/*" },
+        {
+          Effect: "Allow",
+          Principal: { Service: ["logging.s3.amazonaws.com"], AWS: "arn:aws:iam::123456789012:root" },
+          NotAction: ["S3:DELETE*", "s3:Delete*"],
+          NotResource: "arn:aws:s3:::other/*",
+        },
         {
           Effect: "Deny",
           Principal: { AWS: "*" },
@@ -73,10 +88,35 @@ describe("policiesEquivalent", () => {
       mutate(copy);
       return documentOf(copy);
     };
-    expect(policiesEquivalent(base, changed((p) => (p.Statement[0]!.Condition!.StringNotEquals["aws:SourceVpce"] = "vpce-99999999")))).toBe(false);
-    expect(policiesEquivalent(base, changed((p) => (p.Statement[1]!.Effect = "Deny")))).toBe(false);
-    expect(policiesEquivalent(base, changed((p) => (p.Statement[0]!.Resource = ["arn:aws:s3:::B", "arn:aws:s3:::b/*"])))).toBe(false);
-    expect(policiesEquivalent(base, changed((p) => (p.Version = "2008-10-17")))).toBe(false);
-    expect(policiesEquivalent(base, changed((p) => p.Statement.pop()))).toBe(false);
+    expect(
+      policiesEquivalent(
+        base,
+        changed((p) => (p.Statement[0]!.Condition!.StringNotEquals["aws:SourceVpce"] = "vpce-99999999")),
+      ),
+    ).toBe(false);
+    expect(
+      policiesEquivalent(
+        base,
+        changed((p) => (p.Statement[1]!.Effect = "Deny")),
+      ),
+    ).toBe(false);
+    expect(
+      policiesEquivalent(
+        base,
+        changed((p) => (p.Statement[0]!.Resource = ["arn:aws:s3:::B", "arn:aws:s3:::b/*"])),
+      ),
+    ).toBe(false);
+    expect(
+      policiesEquivalent(
+        base,
+        changed((p) => (p.Version = "2008-10-17")),
+      ),
+    ).toBe(false);
+    expect(
+      policiesEquivalent(
+        base,
+        changed((p) => p.Statement.pop()),
+      ),
+    ).toBe(false);
   });
 });

@@ -20,9 +20,18 @@ const label = (decisions: readonly Decision[]) => decisions[0]!;
 
 const keyDomainArbitrary: fc.Arbitrary<Record<string, KeyDomain>> = fc
   .record({
-    vpce: fc.constantFrom<KeyDomain | undefined>(undefined, { kind: "fixed", value: "vpce-1a2b3c4d" }, { kind: "present" }, { kind: "free", except: ["vpce-99999999"] }),
+    vpce: fc.constantFrom<KeyDomain | undefined>(
+      undefined,
+      { kind: "fixed", value: "vpce-1a2b3c4d" },
+      { kind: "present" },
+      { kind: "free", except: ["vpce-99999999"] },
+    ),
     vpc: fc.constantFrom<KeyDomain | undefined>(undefined, { kind: "fixed", value: "vpc-111bbb22" }, { kind: "present" }),
-    ip: fc.constantFrom<KeyDomain | undefined>(undefined, { kind: "address", cidrs: ["10.0.0.0/8"] }, { kind: "address", cidrs: ["203.0.113.0/24", "2001:db8::/32"] }),
+    ip: fc.constantFrom<KeyDomain | undefined>(
+      undefined,
+      { kind: "address", cidrs: ["10.0.0.0/8"] },
+      { kind: "address", cidrs: ["203.0.113.0/24", "2001:db8::/32"] },
+    ),
   })
   .map(({ vpce, vpc, ip }) => {
     const keys: Record<string, KeyDomain> = {};
@@ -33,15 +42,27 @@ const keyDomainArbitrary: fc.Arbitrary<Record<string, KeyDomain>> = fc
   });
 
 function spaceOf(keys: Record<string, KeyDomain>): RequestSpace {
-  return { actions: ACTIONS, resources: [BUCKET, { prefix: `${BUCKET}/`, free: true, level: "object" }], keys, principal: { type: "AWS", id: REQUESTER } };
+  return {
+    actions: ACTIONS,
+    resources: [BUCKET, { prefix: `${BUCKET}/`, free: true, level: "object" }],
+    keys,
+    principal: { type: "AWS", id: REQUESTER },
+  };
 }
 
 const ORACLE: Readonly<Record<string, Decision>> = { Allowed: "Allow", ExplicitlyDenied: "ExplicitDeny", ImplicitlyDenied: "ImplicitDeny" };
 
 async function oracle(policy: JsonPolicy, request: AccessRequest): Promise<Decision> {
-  const context = Object.fromEntries(Object.entries(request.context ?? {}).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined));
+  const context = Object.fromEntries(
+    Object.entries(request.context ?? {}).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined),
+  );
   const simulation: Simulation = {
-    request: { principal: REQUESTER, action: request.action, resource: { resource: request.resource, accountId: ACCOUNT }, contextVariables: context },
+    request: {
+      principal: REQUESTER,
+      action: request.action,
+      resource: { resource: request.resource, accountId: ACCOUNT },
+      contextVariables: context,
+    },
     identityPolicies: [],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
@@ -55,8 +76,14 @@ async function oracle(policy: JsonPolicy, request: AccessRequest): Promise<Decis
 /** Values a key may take in random requests: the policy's literals, variations, strangers, absence. */
 function sampleValues(policy: PolicyDocument, key: string): (string | undefined)[] {
   const literals = policy.statements.flatMap((s) => s.conditions.filter((c) => c.key.toLowerCase() === key).flatMap((c) => c.values));
-  const variants = literals.flatMap((value) => [value, value.replace(/[*?]/g, ""), value.replace(/\*/g, "zz").replace(/\?/g, "q"), `${value}x`]);
-  if (key === "aws:sourceip") return [undefined, "10.0.1.25", "10.255.255.255", "203.0.113.9", "203.0.114.1", "198.51.100.200", "2001:db8::7", "2001:db9::1"];
+  const variants = literals.flatMap((value) => [
+    value,
+    value.replace(/[*?]/g, ""),
+    value.replace(/\*/g, "zz").replace(/\?/g, "q"),
+    `${value}x`,
+  ]);
+  if (key === "aws:sourceip")
+    return [undefined, "10.0.1.25", "10.255.255.255", "203.0.113.9", "203.0.114.1", "198.51.100.200", "2001:db8::7", "2001:db9::1"];
   return [undefined, "zz-stranger", "", ...new Set(variants)];
 }
 
@@ -70,7 +97,12 @@ function inDomain(domain: KeyDomain | undefined, value: string | undefined): boo
     case "free":
       return value === undefined || !(domain.except ?? []).includes(value);
     case "address":
-      return value !== undefined && domain.cidrs.some((cidr) => (cidr.includes(":") ? value.startsWith("2001:db8:") : value.startsWith(cidr.startsWith("10.") ? "10." : "203.0.113.")));
+      return (
+        value !== undefined &&
+        domain.cidrs.some((cidr) =>
+          cidr.includes(":") ? value.startsWith("2001:db8:") : value.startsWith(cidr.startsWith("10.") ? "10." : "203.0.113."),
+        )
+      );
   }
 }
 
@@ -162,11 +194,38 @@ describe("symbolic evaluation: always / never hold for every request", () => {
 
 /** Richer small policies: principals, org ids (exact, IgnoreCase, wildcard), numbers, Bool, Null, set operators. */
 const richCondition = fc.oneof(
-  fc.record({ operator: fc.constantFrom("StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "StringEqualsIgnoreCase", "StringNotEqualsIfExists"), key: fc.constant("aws:PrincipalOrgID"), values: fc.subarray(["o-abc", "O-ABC", "o-a*", "o-?bc", "o-zzz"], { minLength: 1, maxLength: 2 }) }),
-  fc.record({ operator: fc.constantFrom("NumericLessThan", "NumericGreaterThanEquals", "NumericNotEquals"), key: fc.constant("s3:max-keys"), values: fc.subarray(["10", "100", "2.5"], { minLength: 1, maxLength: 2 }) }),
-  fc.record({ operator: fc.constantFrom("Bool", "BoolIfExists"), key: fc.constant("aws:SecureTransport"), values: fc.subarray(["true", "false"], { minLength: 1, maxLength: 1 }) }),
-  fc.record({ operator: fc.constant("Null"), key: fc.constantFrom("aws:PrincipalOrgID", "aws:SourceVpce"), values: fc.subarray(["true", "false"], { minLength: 1, maxLength: 1 }) }),
-  fc.record({ operator: fc.constantFrom("ForAnyValue:StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringNotLike"), key: fc.constant("aws:TagKeys"), values: fc.subarray(["a", "b", "c*"], { minLength: 1, maxLength: 2 }) }),
+  fc.record({
+    operator: fc.constantFrom(
+      "StringEquals",
+      "StringNotEquals",
+      "StringLike",
+      "StringNotLike",
+      "StringEqualsIgnoreCase",
+      "StringNotEqualsIfExists",
+    ),
+    key: fc.constant("aws:PrincipalOrgID"),
+    values: fc.subarray(["o-abc", "O-ABC", "o-a*", "o-?bc", "o-zzz"], { minLength: 1, maxLength: 2 }),
+  }),
+  fc.record({
+    operator: fc.constantFrom("NumericLessThan", "NumericGreaterThanEquals", "NumericNotEquals"),
+    key: fc.constant("s3:max-keys"),
+    values: fc.subarray(["10", "100", "2.5"], { minLength: 1, maxLength: 2 }),
+  }),
+  fc.record({
+    operator: fc.constantFrom("Bool", "BoolIfExists"),
+    key: fc.constant("aws:SecureTransport"),
+    values: fc.subarray(["true", "false"], { minLength: 1, maxLength: 1 }),
+  }),
+  fc.record({
+    operator: fc.constant("Null"),
+    key: fc.constantFrom("aws:PrincipalOrgID", "aws:SourceVpce"),
+    values: fc.subarray(["true", "false"], { minLength: 1, maxLength: 1 }),
+  }),
+  fc.record({
+    operator: fc.constantFrom("ForAnyValue:StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringNotLike"),
+    key: fc.constant("aws:TagKeys"),
+    values: fc.subarray(["a", "b", "c*"], { minLength: 1, maxLength: 2 }),
+  }),
 );
 const richStatement = fc
   .record({
@@ -183,7 +242,9 @@ const richStatement = fc
     if (conditions.length > 0) statement.Condition = Object.fromEntries(conditions.map((c) => [c.operator, { [c.key]: c.values }]));
     return statement;
   });
-const richPolicy = fc.array(richStatement, { minLength: 1, maxLength: 3 }).map((statements) => ({ Version: "2012-10-17", Statement: statements }));
+const richPolicy = fc
+  .array(richStatement, { minLength: 1, maxLength: 3 })
+  .map((statements) => ({ Version: "2012-10-17", Statement: statements }));
 
 const PRINCIPALS: AccessRequest["principal"][] = [
   { type: "Anonymous" },
@@ -208,7 +269,11 @@ describe("symbolic evaluation agrees with brute force on small random policies",
     fc.assert(
       fc.property(richPolicy, fc.integer({ min: 0, max: 2 ** 30 }), (json, seed) => {
         const policy = documentOf(json);
-        const answer = ask({ layers: [[policy]], space: { actions: ACTIONS, resources: [BUCKET, { prefix: `${BUCKET}/`, free: true, level: "object" }] }, classify: label });
+        const answer = ask({
+          layers: [[policy]],
+          space: { actions: ACTIONS, resources: [BUCKET, { prefix: `${BUCKET}/`, free: true, level: "object" }] },
+          classify: label,
+        });
         for (const witness of answer.witnesses.values()) expect(evaluatePolicies(witness.request, [policy]).decision).toBe(witness.label);
         runs += 1;
         // Not exhaustive (a multi-valued key with many classes): only "sometimes" may be claimed, nothing to check.
@@ -221,7 +286,11 @@ describe("symbolic evaluation agrees with brute force on small random policies",
             state = (state * 1103515245 + 12345) >>> 0;
             return list[state % list.length]!;
           };
-          const [action, resource] = pick([["s3:ListBucket", BUCKET], ["s3:GetObject", `${BUCKET}/k1`], ["s3:PutObject", `${BUCKET}/docs/a.txt`]] as const);
+          const [action, resource] = pick([
+            ["s3:ListBucket", BUCKET],
+            ["s3:GetObject", `${BUCKET}/k1`],
+            ["s3:PutObject", `${BUCKET}/docs/a.txt`],
+          ] as const);
           const context: Record<string, string | string[]> = {};
           for (const key of keys) {
             const value = pick(RICH_VALUES[key]!);

@@ -7,7 +7,11 @@ const BUCKET = "arn:aws:s3:::reports";
 const ENDPOINT_SPACE: RequestSpace = {
   actions: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
   resources: [BUCKET, { prefix: `${BUCKET}/`, free: true, level: "object" }],
-  keys: { "aws:SourceVpce": { kind: "fixed", value: "vpce-0a1b2c3d" }, "aws:SourceVpc": { kind: "fixed", value: "vpc-11112222" }, "aws:SourceIp": { kind: "address", cidrs: ["10.0.0.0/16"] } },
+  keys: {
+    "aws:SourceVpce": { kind: "fixed", value: "vpce-0a1b2c3d" },
+    "aws:SourceVpc": { kind: "fixed", value: "vpc-11112222" },
+    "aws:SourceIp": { kind: "address", cidrs: ["10.0.0.0/16"] },
+  },
 };
 const deniedOrNot = (decisions: readonly Decision[]) => (decisions[0] === "ExplicitDeny" ? "denied" : "passes");
 const allowedOrNot = (decisions: readonly Decision[]) => (decisions[0] === "Allow" ? "allowed" : "refused");
@@ -28,7 +32,11 @@ describe("symbolic evaluation", () => {
     });
     const answer = ask({ layers: [[policy]], space: ENDPOINT_SPACE, classify: deniedOrNot });
     expect(verdictOf(answer, "denied")).toBe("never");
-    const elsewhere = ask({ layers: [[policy]], space: { ...ENDPOINT_SPACE, keys: { ...ENDPOINT_SPACE.keys, "aws:SourceVpce": { kind: "present" } } }, classify: deniedOrNot });
+    const elsewhere = ask({
+      layers: [[policy]],
+      space: { ...ENDPOINT_SPACE, keys: { ...ENDPOINT_SPACE.keys, "aws:SourceVpce": { kind: "present" } } },
+      classify: deniedOrNot,
+    });
     expect(verdictOf(elsewhere, "denied")).toBe("sometimes");
     const witness = elsewhere.witnesses.get("denied")!;
     expect(evaluatePolicies(witness.request, [policy]).decision).toBe("ExplicitDeny");
@@ -36,26 +44,47 @@ describe("symbolic evaluation", () => {
   });
 
   it("treats free keys as free: an org-limited Allow is sometimes allowed, never always", () => {
-    const policy = bucketPolicy({ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } } });
+    const policy = bucketPolicy({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: "*",
+      Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } },
+    });
     const answer = ask({ layers: [[policy]], space: ENDPOINT_SPACE, classify: allowedOrNot });
     expect(verdictOf(answer, "allowed")).toBe("sometimes");
     expect(answer.witnesses.get("allowed")!.request.context?.["aws:PrincipalOrgID"]).toBe("o-abc123");
   });
 
   it("says always when every request matches, whatever the free keys", () => {
-    const policy = bucketPolicy({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [BUCKET, `${BUCKET}/*`], Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } });
+    const policy = bucketPolicy({
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: [BUCKET, `${BUCKET}/*`],
+      Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+    });
     expect(verdictOf(ask({ layers: [[policy]], space: ENDPOINT_SPACE, classify: deniedOrNot }), "denied")).toBe("always");
   });
 
   it("finds the class of a wildcard pattern and of its complement", () => {
-    const policy = bucketPolicy({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `${BUCKET}/*`, Condition: { StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::*:role/Admin*", "arn:aws:iam::*:role/Break*"] } } });
+    const policy = bucketPolicy({
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: `${BUCKET}/*`,
+      Condition: { StringNotLike: { "aws:PrincipalArn": ["arn:aws:iam::*:role/Admin*", "arn:aws:iam::*:role/Break*"] } },
+    });
     const answer = ask({ layers: [[policy]], space: { ...ENDPOINT_SPACE, actions: ["s3:GetObject"] }, classify: deniedOrNot });
     expect(verdictOf(answer, "denied")).toBe("sometimes");
   });
 
   it("stays undecided over budget, and the budget bounds the work", () => {
     const conditions = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`aws:PrincipalTag/t${i}`, [`a${i}`, `b${i}`, `c${i}`]]));
-    const policy = bucketPolicy({ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: conditions } }, { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: conditions } });
+    const policy = bucketPolicy(
+      { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: conditions } },
+      { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: conditions } },
+    );
     const answer = ask({ layers: [[policy]], space: ENDPOINT_SPACE, classify: (d) => d[0]!, budget: 500 });
     expect(answer.exhaustive).toBe(false);
     expect(answer.steps).toBeLessThanOrEqual(501);
@@ -63,9 +92,19 @@ describe("symbolic evaluation", () => {
   });
 
   it("handles Null, numbers, dates, Bool and multi-valued keys", () => {
-    const policy = bucketPolicy(
-      { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*", Condition: { Null: { "aws:SourceVpce": "false" }, NumericLessThan: { "s3:max-keys": "10" }, DateGreaterThan: { "aws:CurrentTime": "2025-01-01T00:00:00Z" }, Bool: { "aws:SecureTransport": "true" }, "ForAllValues:StringEquals": { "aws:TagKeys": ["a", "b"] } } },
-    );
+    const policy = bucketPolicy({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: "*",
+      Condition: {
+        Null: { "aws:SourceVpce": "false" },
+        NumericLessThan: { "s3:max-keys": "10" },
+        DateGreaterThan: { "aws:CurrentTime": "2025-01-01T00:00:00Z" },
+        Bool: { "aws:SecureTransport": "true" },
+        "ForAllValues:StringEquals": { "aws:TagKeys": ["a", "b"] },
+      },
+    });
     const answer = ask({ layers: [[policy]], space: { ...ENDPOINT_SPACE, actions: ["s3:GetObject"] }, classify: allowedOrNot });
     expect(verdictOf(answer, "allowed")).toBe("sometimes");
     const allowed = answer.witnesses.get("allowed")!;

@@ -27,7 +27,15 @@ describe("hasWildcard (one predicate for matching and for exact names)", () => {
     const doc = parsePolicy(
       JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: { "aws:SourceVpce": ["vpce-1a2b3c4d", "vpce-*", "${aws:SourceVpce}", "vpce-$5"] } } }],
+        Statement: [
+          {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: "*",
+            Condition: { StringNotEquals: { "aws:SourceVpce": ["vpce-1a2b3c4d", "vpce-*", "${aws:SourceVpce}", "vpce-$5"] } },
+          },
+        ],
       }),
       "bucket",
     );

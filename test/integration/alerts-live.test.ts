@@ -57,7 +57,11 @@ function logTail(file: string, lines = 30): string {
   }
 }
 
-function get(client: typeof http | typeof https, url: string, options: https.RequestOptions = {}): Promise<{ status: number; body: string }> {
+function get(
+  client: typeof http | typeof https,
+  url: string,
+  options: https.RequestOptions = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = client.get(url, { ...options, timeout: 5_000 }, (response) => {
       let body = "";
@@ -100,7 +104,8 @@ describeIntegration(
       if (reply.status !== 200) throw new Error(`/api/v1/alerts answered HTTP ${reply.status}: ${reply.body}`);
       return (JSON.parse(reply.body) as { data: { alerts: ActiveAlert[] } }).data.alerts;
     };
-    const alertNamed = async (name: string): Promise<ActiveAlert | undefined> => (await activeAlerts()).find((a) => a.labels.alertname === name);
+    const alertNamed = async (name: string): Promise<ActiveAlert | undefined> =>
+      (await activeAlerts()).find((a) => a.labels.alertname === name);
     const detail = () => `serve log:\n${logTail(serveLog)}\nprometheus log:\n${logTail(prometheus.logFile)}`;
 
     /** Polls /api/v1/alerts until `name` is in `state` (undefined: not active at all). */
@@ -111,7 +116,11 @@ describeIntegration(
       if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
       controlPlane = await startControlPlane();
       await installCrds(controlPlane.kubeConfig);
-      const created = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: "/api/v1/namespaces", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } });
+      const created = await rawKubeRequest(controlPlane.kubeConfig, {
+        method: "POST",
+        path: "/api/v1/namespaces",
+        body: { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } },
+      });
       expect(created.statusCode, created.body).toBe(201);
       work = mkdtempSync(path.join(os.tmpdir(), "s3vg-alerts-live-"));
       const pki = path.join(work, "pki");
@@ -124,13 +133,31 @@ describeIntegration(
       metricsPort = await freeLoopbackPort();
       serveLog = path.join(work, "serve.log");
       const serveArgs = ["serve", "--port", String(port), "--metrics-port", String(metricsPort), "--host", "127.0.0.1"];
-      serveArgs.push("--tls-cert", path.join(pki, "serve.crt"), "--tls-key", path.join(pki, "serve.key"), "--lease-name", "s3vg-alerts", "--lease-namespace", "kube-system", "--identity", "serve-0");
-      serve = spawnManaged("serve", "env", [`KUBECONFIG=${kubeconfig}`, "POD_NAME=serve-0", "POD_NAMESPACE=kube-system", process.execPath, cli, ...serveArgs], serveLog);
+      serveArgs.push(
+        "--tls-cert",
+        path.join(pki, "serve.crt"),
+        "--tls-key",
+        path.join(pki, "serve.key"),
+        "--lease-name",
+        "s3vg-alerts",
+        "--lease-namespace",
+        "kube-system",
+        "--identity",
+        "serve-0",
+      );
+      serve = spawnManaged(
+        "serve",
+        "env",
+        [`KUBECONFIG=${kubeconfig}`, "POD_NAME=serve-0", "POD_NAMESPACE=kube-system", process.execPath, cli, ...serveArgs],
+        serveLog,
+      );
       await until(
         "serve to lead and complete its first audit",
         async () => {
           const text = await metrics();
-          return sample(text, "s3_vpce_guard_leader") === 1 && (sample(text, "s3_vpce_guard_audit_last_success_timestamp_seconds") ?? 0) > 0;
+          return (
+            sample(text, "s3_vpce_guard_leader") === 1 && (sample(text, "s3_vpce_guard_audit_last_success_timestamp_seconds") ?? 0) > 0
+          );
         },
         90_000,
         () => `serve log:\n${logTail(serveLog)}`,
@@ -150,10 +177,19 @@ describeIntegration(
       prometheus = spawnManaged(
         "prometheus",
         prometheusBinary(),
-        [`--config.file=${path.join(work, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(work, "tsdb")}`, `--web.listen-address=127.0.0.1:${prometheusPort}`],
+        [
+          `--config.file=${path.join(work, "prometheus.yml")}`,
+          `--storage.tsdb.path=${path.join(work, "tsdb")}`,
+          `--web.listen-address=127.0.0.1:${prometheusPort}`,
+        ],
         path.join(work, "prometheus.log"),
       );
-      await until("Prometheus to be ready", async () => (await get(http, `${prometheusUrl}/-/ready`)).status === 200, 60_000, () => logTail(prometheus.logFile));
+      await until(
+        "Prometheus to be ready",
+        async () => (await get(http, `${prometheusUrl}/-/ready`)).status === 200,
+        60_000,
+        () => logTail(prometheus.logFile),
+      );
       await until(
         "Prometheus to have scraped serve",
         async () => {
@@ -174,15 +210,24 @@ describeIntegration(
 
     it("loads the six alerts with the shortened for:, and none is active while serve leads and the cluster is clean", async () => {
       const reply = await get(http, `${prometheusUrl}/api/v1/rules?type=alert`);
-      const groups = (JSON.parse(reply.body) as { data: { groups: Array<{ rules: Array<{ name: string; duration: number; health: string }> }> } }).data.groups;
+      const groups = (
+        JSON.parse(reply.body) as { data: { groups: Array<{ rules: Array<{ name: string; duration: number; health: string }> }> } }
+      ).data.groups;
       const rules = groups.flatMap((g) => g.rules);
       expect(rules.map((r) => r.name)).toEqual(shortenedRules().groups.flatMap((g) => g.rules.map((r) => r.alert)));
       expect(rules.every((r) => r.duration === 3)).toBe(true);
       // A few evaluations with real data: zero-initialised counters, leader 1, a fresh audit.
-      await until("every rule to be evaluated with ok health", async () => {
-        const latest = (JSON.parse((await get(http, `${prometheusUrl}/api/v1/rules?type=alert`)).body) as { data: { groups: typeof groups } }).data.groups.flatMap((g) => g.rules);
-        return latest.every((r) => r.health === "ok");
-      }, 30_000, detail);
+      await until(
+        "every rule to be evaluated with ok health",
+        async () => {
+          const latest = (
+            JSON.parse((await get(http, `${prometheusUrl}/api/v1/rules?type=alert`)).body) as { data: { groups: typeof groups } }
+          ).data.groups.flatMap((g) => g.rules);
+          return latest.every((r) => r.health === "ok");
+        },
+        30_000,
+        detail,
+      );
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       expect(await activeAlerts()).toEqual([]);
     });
@@ -194,8 +239,16 @@ describeIntegration(
       await waitForAlert("S3VpceGuardDenyViolations", "pending");
       await waitForAlert("S3VpceGuardDenyViolations", "firing", 30_000);
       const firing = await alertNamed("S3VpceGuardDenyViolations");
-      expect(firing?.labels).toEqual({ alertname: "S3VpceGuardDenyViolations", severity: "warning", rule: "source-ip-condition", kind: "BucketPolicy", namespace: NAMESPACE });
-      expect(firing?.annotations.summary).toBe(`Deny-level S3 endpoint violations of source-ip-condition (BucketPolicy, namespace ${NAMESPACE})`);
+      expect(firing?.labels).toEqual({
+        alertname: "S3VpceGuardDenyViolations",
+        severity: "warning",
+        rule: "source-ip-condition",
+        kind: "BucketPolicy",
+        namespace: NAMESPACE,
+      });
+      expect(firing?.annotations.summary).toBe(
+        `Deny-level S3 endpoint violations of source-ip-condition (BucketPolicy, namespace ${NAMESPACE})`,
+      );
       expect(firing?.annotations.description).toContain(`The audit finds 1 BucketPolicy object(s) in namespace "${NAMESPACE}"`);
       expect(firing?.annotations.runbook_url).toBe(`${RUNBOOK}#s3vpceguarddenyviolations`);
 
@@ -205,12 +258,24 @@ describeIntegration(
           forProvider: {
             policy: JSON.stringify({
               Version: "2012-10-17",
-              Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/reader" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::my-secure-bucket/*" }],
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Principal: { AWS: "arn:aws:iam::123456789012:role/reader" },
+                  Action: "s3:GetObject",
+                  Resource: "arn:aws:s3:::my-secure-bucket/*",
+                },
+              ],
             }),
           },
         },
       };
-      const patched = await rawKubeRequest(controlPlane.kubeConfig, { method: "PATCH", path: objectPath(violating, violating.metadata.name), body: fixed, contentType: "application/merge-patch+json" });
+      const patched = await rawKubeRequest(controlPlane.kubeConfig, {
+        method: "PATCH",
+        path: objectPath(violating, violating.metadata.name),
+        body: fixed,
+        contentType: "application/merge-patch+json",
+      });
       expect(patched.statusCode, patched.body).toBe(200);
       await waitForAlert("S3VpceGuardDenyViolations", undefined, 30_000);
       expect(await metrics()).not.toMatch(/^s3_vpce_guard_violations\{[^}]*action="deny"/m);
@@ -225,7 +290,10 @@ describeIntegration(
       const alerts = await activeAlerts();
       expect(alerts.map((a) => a.labels.alertname)).toEqual(["S3VpceGuardNoLeader"]);
       expect(alerts[0]?.labels).toEqual({ alertname: "S3VpceGuardNoLeader", severity: "warning" });
-      expect(alerts[0]?.annotations).toMatchObject({ summary: "No s3-vpce-guard replica holds the leader lease", runbook_url: `${RUNBOOK}#s3vpceguardnoleader` });
+      expect(alerts[0]?.annotations).toMatchObject({
+        summary: "No s3-vpce-guard replica holds the leader lease",
+        runbook_url: `${RUNBOOK}#s3vpceguardnoleader`,
+      });
     });
   },
   ["control-plane", "prometheus"],

@@ -28,7 +28,11 @@ describeIntegration(
     it("fills the inventory's facts from EC2 and counts the requests", async () => {
       const ec2 = new EC2Client({ endpoint: moto.endpoint, region: "us-east-1", credentials: motoCredentials });
       const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.40.0.0/16" }))).Vpc!.VpcId!;
-      const endpointId = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }))).VpcEndpoint!.VpcEndpointId!;
+      const endpointId = (
+        await ec2.send(
+          new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }),
+        )
+      ).VpcEndpoint!.VpcEndpointId!;
       ec2.destroy();
       process.env.AWS_ACCESS_KEY_ID = motoCredentials.accessKeyId;
       process.env.AWS_SECRET_ACCESS_KEY = motoCredentials.secretAccessKey;
@@ -60,7 +64,12 @@ describeIntegration(
       process.env.AWS_CONFIG_FILE = "/nonexistent";
       process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent";
       process.env.AWS_EC2_METADATA_DISABLED = "true";
-      const off = await startAwsService({ config: config({ aws: { enabled: true, cacheTtl: "5m", endpoint: moto.endpoint } }), inventory, metrics, logger });
+      const off = await startAwsService({
+        config: config({ aws: { enabled: true, cacheTtl: "5m", endpoint: moto.endpoint } }),
+        inventory,
+        metrics,
+        logger,
+      });
       expect(off).toBeUndefined();
       expect(inventory.facts).toBeUndefined();
     });

@@ -26,7 +26,14 @@ import { motoCredentials, startEc2FaultProxy, startMoto, type Moto } from "../ha
 import { config } from "../helpers/check.js";
 import { logOnFailure } from "../helpers/failure-log.js";
 import { testTempDir } from "../helpers/temp-dir.js";
-import { bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation } from "../helpers/manifests.js";
+import {
+  bucketGrant,
+  denyUnlessEndpoint,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  upjetRouteTableAssociation,
+} from "../helpers/manifests.js";
 
 const BUCKET = "my-secure-bucket";
 const UNKNOWN_VPCE = "vpce-0123456789abcdef0";
@@ -62,14 +69,32 @@ async function buildWorld(moto: Moto): Promise<World> {
     const rtb2 = await must((await us.send(new CreateRouteTableCommand({ VpcId: vpcA }))).RouteTable?.RouteTableId, "a route table id");
     const s3 = (region: string) => `com.amazonaws.${region}.s3`;
     const endpointA = await must(
-      (await us.send(new CreateVpcEndpointCommand({ VpcId: vpcA, ServiceName: s3("us-east-1"), VpcEndpointType: "Gateway", RouteTableIds: [rtb1], PolicyDocument: JSON.stringify(GRANT) }))).VpcEndpoint?.VpcEndpointId,
+      (
+        await us.send(
+          new CreateVpcEndpointCommand({
+            VpcId: vpcA,
+            ServiceName: s3("us-east-1"),
+            VpcEndpointType: "Gateway",
+            RouteTableIds: [rtb1],
+            PolicyDocument: JSON.stringify(GRANT),
+          }),
+        )
+      ).VpcEndpoint?.VpcEndpointId,
       "an endpoint id",
     );
-    const deletedEndpoint = await must((await us.send(new CreateVpcEndpointCommand({ VpcId: vpcA, ServiceName: s3("us-east-1"), VpcEndpointType: "Gateway" }))).VpcEndpoint?.VpcEndpointId, "an endpoint id");
+    const deletedEndpoint = await must(
+      (await us.send(new CreateVpcEndpointCommand({ VpcId: vpcA, ServiceName: s3("us-east-1"), VpcEndpointType: "Gateway" }))).VpcEndpoint
+        ?.VpcEndpointId,
+      "an endpoint id",
+    );
     await us.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [deletedEndpoint] }));
     const publicVpc = await must((await us.send(new CreateVpcCommand({ CidrBlock: PUBLIC_VPC_CIDR }))).Vpc?.VpcId, "a VPC id");
     const vpcB = await must((await eu.send(new CreateVpcCommand({ CidrBlock: "10.30.0.0/16" }))).Vpc?.VpcId, "a VPC id");
-    const endpointB = await must((await eu.send(new CreateVpcEndpointCommand({ VpcId: vpcB, ServiceName: s3("eu-west-1"), VpcEndpointType: "Gateway" }))).VpcEndpoint?.VpcEndpointId, "an endpoint id");
+    const endpointB = await must(
+      (await eu.send(new CreateVpcEndpointCommand({ VpcId: vpcB, ServiceName: s3("eu-west-1"), VpcEndpointType: "Gateway" }))).VpcEndpoint
+        ?.VpcEndpointId,
+      "an endpoint id",
+    );
     return { vpcA, rtb1, rtb2, endpointA, deletedEndpoint, publicVpc, vpcB, endpointB };
   } finally {
     us.destroy();
@@ -78,13 +103,22 @@ async function buildWorld(moto: Moto): Promise<World> {
 }
 
 /** The CLI's path: the inputs are the inventory, AWS listed for every region they mention. */
-async function checkWithAws(moto: Moto, objects: KubeObject[], endpoint = moto.endpoint): Promise<{ findings: Finding[]; notice: string | undefined; aws: boolean }> {
+async function checkWithAws(
+  moto: Moto,
+  objects: KubeObject[],
+  endpoint = moto.endpoint,
+): Promise<{ findings: Finding[]; notice: string | undefined; aws: boolean }> {
   const cfg = config();
   const inputs = adaptInputs(
     objects.map((object, i) => ({ object, file: "test.yaml", line: i + 1 })),
     cfg,
   );
-  const aws = await prepareCliAws(inputs.inventory, { config: cfg, endpointFlag: endpoint, credentials: motoCredentials, retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 } });
+  const aws = await prepareCliAws(inputs.inventory, {
+    config: cfg,
+    endpointFlag: endpoint,
+    credentials: motoCredentials,
+    retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
+  });
   if (!aws.ok) throw new Error(aws.error);
   try {
     const report = checkAdapted(inputs, { config: cfg });
@@ -95,7 +129,8 @@ async function checkWithAws(moto: Moto, objects: KubeObject[], endpoint = moto.e
   }
 }
 
-const only = (findings: Finding[], rule: RuleId, name?: string) => findings.filter((f) => f.rule === rule && (name === undefined || f.resource.name === name));
+const only = (findings: Finding[], rule: RuleId, name?: string) =>
+  findings.filter((f) => f.rule === rule && (name === undefined || f.resource.name === name));
 
 /** An HTTP proxy in front of moto that answers the first requests with EC2 throttling or 5xx errors. */
 async function startFlakyProxy(target: string, failures: ("throttle" | "5xx")[]) {
@@ -132,16 +167,26 @@ describeIntegration(
         const objects = [
           upjetBucket({}),
           upjetBucketPolicy({ name: "known", policy: denyUnlessEndpoint(BUCKET, world.endpointA) }),
-          upjetBucketPolicy({ name: "known-vpc", bucket: "other-bucket", policy: denyUnlessEndpoint("other-bucket", world.vpcA, "aws:SourceVpc") }),
+          upjetBucketPolicy({
+            name: "known-vpc",
+            bucket: "other-bucket",
+            policy: denyUnlessEndpoint("other-bucket", world.vpcA, "aws:SourceVpc"),
+          }),
           upjetBucketPolicy({ name: "unknown", bucket: "third-bucket", policy: denyUnlessEndpoint("third-bucket", UNKNOWN_VPCE) }),
-          upjetBucketPolicy({ name: "deleted", bucket: "fourth-bucket", policy: denyUnlessEndpoint("fourth-bucket", world.deletedEndpoint) }),
+          upjetBucketPolicy({
+            name: "deleted",
+            bucket: "fourth-bucket",
+            policy: denyUnlessEndpoint("fourth-bucket", world.deletedEndpoint),
+          }),
         ];
         const { findings, aws } = await checkWithAws(moto, objects);
         expect(aws).toBe(true);
         expect(only(findings, "unknown-endpoint-reference", "known")).toEqual([]);
         expect(only(findings, "unknown-endpoint-reference", "known-vpc")).toEqual([]);
         const [unknown] = only(findings, "unknown-endpoint-reference", "unknown");
-        expect(unknown?.message).toContain(`requires endpoint ${UNKNOWN_VPCE}, which no known endpoint has (not in the cluster nor in AWS)`);
+        expect(unknown?.message).toContain(
+          `requires endpoint ${UNKNOWN_VPCE}, which no known endpoint has (not in the cluster nor in AWS)`,
+        );
         expect(only(findings, "unknown-endpoint-reference", "deleted")).toHaveLength(1);
       });
     });
@@ -159,15 +204,23 @@ describeIntegration(
         const { findings } = await checkWithAws(moto, objects);
         const [toEndpoint] = only(findings, "cross-region", "to-eu-endpoint");
         expect(toEndpoint).toMatchObject({ action: "deny" });
-        expect(toEndpoint!.message).toContain(`requires endpoint ${world.endpointB}, which is in eu-west-1, but bucket ${BUCKET} is in us-east-1`);
+        expect(toEndpoint!.message).toContain(
+          `requires endpoint ${world.endpointB}, which is in eu-west-1, but bucket ${BUCKET} is in us-east-1`,
+        );
         const [toVpc] = only(findings, "cross-region", "to-eu-vpc");
         expect(toVpc!.message).toContain(`requires VPC ${world.vpcB}, which is in eu-west-1`);
         expect(only(findings, "cross-region", "same-region")).toEqual([]);
       });
 
       it("(b) without AWS the endpoint's region is unknown and nothing is reported", () => {
-        const objects = [upjetBucket({ region: "us-east-1" }), upjetBucketPolicy({ name: "to-eu-endpoint", policy: denyUnlessEndpoint(BUCKET, world.endpointB) })];
-        const report = checkObjects(objects.map((object, i) => ({ object, file: "t.yaml", line: i + 1 })), { config: config() });
+        const objects = [
+          upjetBucket({ region: "us-east-1" }),
+          upjetBucketPolicy({ name: "to-eu-endpoint", policy: denyUnlessEndpoint(BUCKET, world.endpointB) }),
+        ];
+        const report = checkObjects(
+          objects.map((object, i) => ({ object, file: "t.yaml", line: i + 1 })),
+          { config: config() },
+        );
         expect(only(report.findings, "cross-region")).toEqual([]);
       });
     });
@@ -175,7 +228,16 @@ describeIntegration(
     describe("source-ip-condition", () => {
       const policy = {
         Version: "2012-10-17",
-        Statement: [{ Sid: "OfficeOnly", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { IpAddress: { "aws:SourceIp": ["198.51.100.0/25", "203.0.113.7/32"] } } }],
+        Statement: [
+          {
+            Sid: "OfficeOnly",
+            Effect: "Allow",
+            Principal: "*",
+            Action: "s3:GetObject",
+            Resource: `arn:aws:s3:::${BUCKET}/*`,
+            Condition: { IpAddress: { "aws:SourceIp": ["198.51.100.0/25", "203.0.113.7/32"] } },
+          },
+        ],
       };
 
       it("a public-looking range inside a VPC's CIDR counts as private", async () => {
@@ -186,14 +248,19 @@ describeIntegration(
       });
 
       it("without AWS the same range is just public", () => {
-        const report = checkObjects([upjetBucket({}), upjetBucketPolicy({ name: "ip", policy })].map((object, i) => ({ object, file: "t.yaml", line: i + 1 })), { config: config() });
+        const report = checkObjects(
+          [upjetBucket({}), upjetBucketPolicy({ name: "ip", policy })].map((object, i) => ({ object, file: "t.yaml", line: i + 1 })),
+          { config: config() },
+        );
         expect(only(report.findings, "source-ip-condition").some((f) => f.message.includes("overlaps VPC"))).toBe(false);
       });
     });
 
     describe("aws-drift", () => {
-      const endpointCr = (o: Parameters<typeof upjetEndpoint>[0] = {}) => upjetEndpoint({ awsId: world.endpointA, vpcId: world.vpcA, policy: GRANT, ...o });
-      const rta = (routeTableId: string) => upjetRouteTableAssociation({ name: `rta-${routeTableId}`, endpointRef: "s3-gateway", routeTableId });
+      const endpointCr = (o: Parameters<typeof upjetEndpoint>[0] = {}) =>
+        upjetEndpoint({ awsId: world.endpointA, vpcId: world.vpcA, policy: GRANT, ...o });
+      const rta = (routeTableId: string) =>
+        upjetRouteTableAssociation({ name: `rta-${routeTableId}`, endpointRef: "s3-gateway", routeTableId });
 
       it("reports nothing when the endpoint in AWS matches the CR", async () => {
         const { findings } = await checkWithAws(moto, [endpointCr(), rta(world.rtb1)]);
@@ -224,8 +291,12 @@ describeIntegration(
           upjetEndpoint({ name: "deleted", awsId: world.deletedEndpoint, vpcId: world.vpcA }),
           upjetEndpoint({ name: "never", awsId: UNKNOWN_VPCE, vpcId: world.vpcA }),
         ]);
-        expect(only(findings, "aws-drift", "deleted")[0]?.message).toContain(`endpoint ${world.deletedEndpoint} (status.atProvider.id) is deleted in AWS`);
-        expect(only(findings, "aws-drift", "never")[0]?.message).toContain(`endpoint ${UNKNOWN_VPCE} (status.atProvider.id) was not found in AWS`);
+        expect(only(findings, "aws-drift", "deleted")[0]?.message).toContain(
+          `endpoint ${world.deletedEndpoint} (status.atProvider.id) is deleted in AWS`,
+        );
+        expect(only(findings, "aws-drift", "never")[0]?.message).toContain(
+          `endpoint ${UNKNOWN_VPCE} (status.atProvider.id) was not found in AWS`,
+        );
       });
     });
 
@@ -261,12 +332,21 @@ describeIntegration(
           expect(proxy.answered).toMatchObject({ throttle: 3, "5xx": 2 });
           expect(outcomes.filter(([, o]) => o === "throttled")).toHaveLength(3);
           expect(outcomes.filter(([, o]) => o === "error")).toHaveLength(2);
-          expect(outcomes.filter(([, o]) => o === "success").map(([op]) => op).sort()).toEqual(["DescribeRouteTables", "DescribeVpcEndpoints", "DescribeVpcs"]);
+          expect(
+            outcomes
+              .filter(([, o]) => o === "success")
+              .map(([op]) => op)
+              .sort(),
+          ).toEqual(["DescribeRouteTables", "DescribeVpcEndpoints", "DescribeVpcs"]);
           const text = await metrics.registry.metrics();
           const total = (outcome: RequestOutcome) =>
-            [...text.matchAll(new RegExp(`s3_vpce_guard_aws_requests_total\\{operation="\\w+",outcome="${outcome}"\\} (\\d+)`, "g"))].reduce((sum, m) => sum + Number(m[1]), 0);
+            [
+              ...text.matchAll(new RegExp(`s3_vpce_guard_aws_requests_total\\{operation="\\w+",outcome="${outcome}"\\} (\\d+)`, "g")),
+            ].reduce((sum, m) => sum + Number(m[1]), 0);
           expect([total("throttled"), total("error"), total("success")]).toEqual([3, 2, 3]);
-          logOnFailure(`cache miss answered in ${missMs.toFixed(3)} ms; listing through 5 injected failures took ${(performance.now() - missStart).toFixed(0)} ms`);
+          logOnFailure(
+            `cache miss answered in ${missMs.toFixed(3)} ms; listing through 5 injected failures took ${(performance.now() - missStart).toFixed(0)} ms`,
+          );
         } finally {
           started.source.destroy();
           await proxy.close();
@@ -314,7 +394,11 @@ describeIntegration(
       });
 
       it("an unreachable EC2 endpoint turns AWS checks off with one line; the rest still runs", async () => {
-        const { findings, notice, aws } = await checkWithAws(moto, [upjetBucket({}), upjetBucketPolicy({ name: "unknown", policy: denyUnlessEndpoint(BUCKET, UNKNOWN_VPCE) })], "http://127.0.0.1:9");
+        const { findings, notice, aws } = await checkWithAws(
+          moto,
+          [upjetBucket({}), upjetBucketPolicy({ name: "unknown", policy: denyUnlessEndpoint(BUCKET, UNKNOWN_VPCE) })],
+          "http://127.0.0.1:9",
+        );
         expect(aws).toBe(false);
         expect(notice).toMatch(/^AWS verification is off: EC2 could not be listed in region us-east-1: .*All other checks run as usual\.$/);
         expect(only(findings, "unknown-endpoint-reference")[0]?.message).toContain("(not in the cluster)");

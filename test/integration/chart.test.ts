@@ -8,7 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
+import {
+  describeIntegration,
+  rawKubeRequest,
+  repoRoot,
+  startControlPlane,
+  writeKubeConfigFile,
+  type ControlPlane,
+} from "../harness/control-plane.js";
 import { ALL_FEATURES, chartDir, deployDir, findDoc, helm, NAMESPACE, parseManifests, renderChart, type KubeDoc } from "../chart/render.js";
 
 const FIELD_MANAGER = "s3vg-chart-test";
@@ -57,7 +64,8 @@ describeIntegration(
       const rejected: string[] = [];
       for (const doc of docs) {
         const response = await apply(doc, { dryRun: true });
-        if (response.statusCode !== 200 && response.statusCode !== 201) rejected.push(`${doc.kind}/${doc.metadata.name}: HTTP ${response.statusCode} ${response.body}`);
+        if (response.statusCode !== 200 && response.statusCode !== 201)
+          rejected.push(`${doc.kind}/${doc.metadata.name}: HTTP ${response.statusCode} ${response.body}`);
       }
       expect(rejected).toEqual([]);
     };
@@ -74,7 +82,8 @@ describeIntegration(
             body: crd,
             contentType: "application/apply-patch+yaml",
           });
-          if (response.statusCode !== 200 && response.statusCode !== 201) throw new Error(`${file}: HTTP ${response.statusCode} ${response.body}`);
+          if (response.statusCode !== 200 && response.statusCode !== 201)
+            throw new Error(`${file}: HTTP ${response.statusCode} ${response.body}`);
           names.push(crd.metadata.name);
         }
       }
@@ -82,8 +91,12 @@ describeIntegration(
       for (const name of names) {
         const deadline = Date.now() + 60_000;
         for (;;) {
-          const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}` });
-          const conditions = (JSON.parse(response.body) as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? [];
+          const response = await rawKubeRequest(controlPlane.kubeConfig, {
+            method: "GET",
+            path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+          });
+          const conditions =
+            (JSON.parse(response.body) as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? [];
           if (conditions.some((c) => c.type === "Established" && c.status === "True")) break;
           if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after 60 s`);
           await sleep(200);
@@ -95,7 +108,11 @@ describeIntegration(
       controlPlane = await startControlPlane();
       await installChartCrds();
       // Namespaced objects need their namespace for real, even in a dry run.
-      const created = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: "/api/v1/namespaces", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } } });
+      const created = await rawKubeRequest(controlPlane.kubeConfig, {
+        method: "POST",
+        path: "/api/v1/namespaces",
+        body: { apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } },
+      });
       expect(created.statusCode).toBe(201);
     });
 
@@ -124,11 +141,15 @@ describeIntegration(
       const deployment = findDoc(docs, "Deployment");
       const read = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: await objectPath(deployment) });
       expect(read.statusCode).toBe(404);
-      const badPort = structuredClone(deployment) as KubeDoc & { spec: { template: { spec: { containers: Array<{ ports: Array<{ containerPort: number }> }> } } } };
+      const badPort = structuredClone(deployment) as KubeDoc & {
+        spec: { template: { spec: { containers: Array<{ ports: Array<{ containerPort: number }> }> } } };
+      };
       const port = badPort.spec.template.spec.containers[0]?.ports[0];
       if (port) port.containerPort = 70_000;
       expect((await apply(badPort, { dryRun: true })).statusCode).toBe(422);
-      const badRule = structuredClone(findDoc(docs, "PrometheusRule")) as KubeDoc & { spec: { groups: Array<{ rules: Array<{ for?: string }> }> } };
+      const badRule = structuredClone(findDoc(docs, "PrometheusRule")) as KubeDoc & {
+        spec: { groups: Array<{ rules: Array<{ for?: string }> }> };
+      };
       const rule = badRule.spec.groups[0]?.rules[0];
       if (rule) rule.for = "ten minutes";
       expect((await apply(badRule, { dryRun: true })).statusCode).toBe(422);
@@ -136,7 +157,9 @@ describeIntegration(
 
     it("lets the service account do what the code does, and no more", async () => {
       const docs = renderChart();
-      for (const doc of docs.filter((d) => ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"].includes(d.kind))) {
+      for (const doc of docs.filter((d) =>
+        ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"].includes(d.kind),
+      )) {
         const response = await apply(doc, { dryRun: false });
         expect(response.statusCode, `${doc.kind}/${doc.metadata.name}: ${response.body}`).toBeLessThan(300);
       }
@@ -144,9 +167,17 @@ describeIntegration(
         const review = {
           apiVersion: "authorization.k8s.io/v1",
           kind: "SubjectAccessReview",
-          spec: { user: SERVICE_ACCOUNT_USER, groups: ["system:serviceaccounts", `system:serviceaccounts:${NAMESPACE}`, "system:authenticated"], resourceAttributes: { verb, group, resource, ...(namespace ? { namespace } : {}) } },
+          spec: {
+            user: SERVICE_ACCOUNT_USER,
+            groups: ["system:serviceaccounts", `system:serviceaccounts:${NAMESPACE}`, "system:authenticated"],
+            resourceAttributes: { verb, group, resource, ...(namespace ? { namespace } : {}) },
+          },
         };
-        const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: "/apis/authorization.k8s.io/v1/subjectaccessreviews", body: review });
+        const response = await rawKubeRequest(controlPlane.kubeConfig, {
+          method: "POST",
+          path: "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+          body: review,
+        });
         expect(response.statusCode).toBe(201);
         return (JSON.parse(response.body) as { status: { allowed: boolean } }).status.allowed;
       };
@@ -174,8 +205,10 @@ describeIntegration(
         ["delete", "", "events", "team-a"],
         ["watch", "apiextensions.k8s.io", "customresourcedefinitions"],
       ];
-      for (const [verb, group, resource, namespace] of yes) expect(await allowed(verb, group, resource, namespace), `${verb} ${group}/${resource}`).toBe(true);
-      for (const [verb, group, resource, namespace] of no) expect(await allowed(verb, group, resource, namespace), `${verb} ${group}/${resource}`).toBe(false);
+      for (const [verb, group, resource, namespace] of yes)
+        expect(await allowed(verb, group, resource, namespace), `${verb} ${group}/${resource}`).toBe(true);
+      for (const [verb, group, resource, namespace] of no)
+        expect(await allowed(verb, group, resource, namespace), `${verb} ${group}/${resource}`).toBe(false);
     });
 
     it("helm install needs nothing else, and helm upgrade keeps the generated certificate", async () => {
@@ -187,13 +220,22 @@ describeIntegration(
         expect(result.status, `helm ${args.join(" ")}:\n${result.stderr}`).toBe(0);
       };
       const tlsData = async () => {
-        const secret = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: "/api/v1/namespaces/guard-system/secrets/guard-s3-vpce-guard-tls" });
+        const secret = await rawKubeRequest(controlPlane.kubeConfig, {
+          method: "GET",
+          path: "/api/v1/namespaces/guard-system/secrets/guard-s3-vpce-guard-tls",
+        });
         expect(secret.statusCode).toBe(200);
         return (JSON.parse(secret.body) as { data: Record<string, string> }).data;
       };
       const caBundle = async () => {
-        const configuration = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/guard-s3-vpce-guard" });
-        return configuration.statusCode === 200 ? (JSON.parse(configuration.body) as { webhooks: Array<{ clientConfig: { caBundle?: string } }> }).webhooks[0]?.clientConfig.caBundle : undefined;
+        const configuration = await rawKubeRequest(controlPlane.kubeConfig, {
+          method: "GET",
+          path: "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/guard-s3-vpce-guard",
+        });
+        return configuration.statusCode === 200
+          ? (JSON.parse(configuration.body) as { webhooks: Array<{ clientConfig: { caBundle?: string } }> }).webhooks[0]?.clientConfig
+              .caBundle
+          : undefined;
       };
       run(["install", ...release, "--create-namespace"]);
       const installed = await tlsData();
@@ -208,7 +250,9 @@ describeIntegration(
 
     it("the Deployment's command line starts serve, which takes the release's Lease", async () => {
       const docs = renderChart();
-      const container = (findDoc(docs, "Deployment") as KubeDoc & { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template.spec.containers[0];
+      const container = (
+        findDoc(docs, "Deployment") as KubeDoc & { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }
+      ).spec.template.spec.containers[0];
       const work = mkdtempSync(path.join(os.tmpdir(), "s3vg-chart-serve-"));
       const cli = path.join(repoRoot, "dist/src/cli/main.js");
       let child: ChildProcess | undefined;
@@ -219,11 +263,22 @@ describeIntegration(
         const configMap = findDoc(docs, "ConfigMap", "s3-vpce-guard-config") as KubeDoc & { data: Record<string, string> };
         writeFileSync(path.join(work, "config.yaml"), configMap.data["config.yaml"] ?? "");
         // The pod's paths and ports, moved to this machine: files in the temp dir, free ports.
-        const local: Record<string, string> = { "/tls/tls.crt": path.join(work, "tls.crt"), "/tls/tls.key": path.join(work, "tls.key"), "/config/config.yaml": path.join(work, "config.yaml") };
-        const args = (container?.args ?? []).map((arg, i, all) => local[arg] ?? (all[i - 1] === "--port" || all[i - 1] === "--metrics-port" ? "0" : arg));
+        const local: Record<string, string> = {
+          "/tls/tls.crt": path.join(work, "tls.crt"),
+          "/tls/tls.key": path.join(work, "tls.key"),
+          "/config/config.yaml": path.join(work, "config.yaml"),
+        };
+        const args = (container?.args ?? []).map(
+          (arg, i, all) => local[arg] ?? (all[i - 1] === "--port" || all[i - 1] === "--metrics-port" ? "0" : arg),
+        );
         const podName = "s3-vpce-guard-chart-test";
         child = spawn(process.execPath, [cli, ...args], {
-          env: { ...process.env, KUBECONFIG: writeKubeConfigFile(controlPlane, path.join(work, "kubeconfig")), POD_NAME: podName, POD_NAMESPACE: NAMESPACE },
+          env: {
+            ...process.env,
+            KUBECONFIG: writeKubeConfigFile(controlPlane, path.join(work, "kubeconfig")),
+            POD_NAME: podName,
+            POD_NAMESPACE: NAMESPACE,
+          },
           stdio: ["ignore", "pipe", "pipe"],
         });
         let stdout = "";
@@ -249,23 +304,29 @@ describeIntegration(
         while (!ports) {
           const line = stdout.split("\n").find((l) => l.includes('"msg":"ports"'));
           if (line) ports = JSON.parse(line) as { port: number; metricsPort: number };
-          else if (exitCode !== undefined) throw new Error(`s3-vpce-guard ${args.join(" ")} exited with ${exitCode} before listening:\n${stderr.slice(-2000)}`);
+          else if (exitCode !== undefined)
+            throw new Error(`s3-vpce-guard ${args.join(" ")} exited with ${exitCode} before listening:\n${stderr.slice(-2000)}`);
           else if (Date.now() > listenDeadline) throw new Error(`s3-vpce-guard did not listen within 30 s:\n${stderr.slice(-2000)}`);
           else await sleep(100);
         }
         const webhookPort = ports.port;
         const healthz = await new Promise<number>((resolve, reject) => {
-          https.get({ host: "127.0.0.1", port: webhookPort, path: "/healthz", rejectUnauthorized: false }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          }).on("error", reject);
+          https
+            .get({ host: "127.0.0.1", port: webhookPort, path: "/healthz", rejectUnauthorized: false }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            })
+            .on("error", reject);
         });
         expect(healthz).toBe(200);
         // The reconciler runs in the same process and elects itself on the chart's Lease.
         const deadline = Date.now() + 30_000;
         let holder: string | undefined;
         while (Date.now() < deadline && holder !== podName) {
-          const lease = await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases/s3-vpce-guard` });
+          const lease = await rawKubeRequest(controlPlane.kubeConfig, {
+            method: "GET",
+            path: `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases/s3-vpce-guard`,
+          });
           if (lease.statusCode === 200) holder = (JSON.parse(lease.body) as { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
           if (holder !== podName) await sleep(250);
         }

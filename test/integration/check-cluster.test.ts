@@ -13,7 +13,14 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
+import {
+  describeIntegration,
+  rawKubeRequest,
+  repoRoot,
+  startControlPlane,
+  writeKubeConfigFile,
+  type ControlPlane,
+} from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import {
   ackBucket,
@@ -68,25 +75,63 @@ describeIntegration("check --cluster against a real API server", () => {
   const create = (o: KubeObject) => admin("POST", objectPath(o), o);
 
   function cliRun(args: string[], env: Record<string, string> = {}) {
-    const r = spawnSync(process.execPath, [cli, ...args], { cwd: work, encoding: "utf8", timeout: 120_000, env: { ...process.env, KUBECONFIG: kubeconfigFile, NO_COLOR: "1", ...env } });
+    const r = spawnSync(process.execPath, [cli, ...args], {
+      cwd: work,
+      encoding: "utf8",
+      timeout: 120_000,
+      env: { ...process.env, KUBECONFIG: kubeconfigFile, NO_COLOR: "1", ...env },
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
   const json = (stdout: string) => JSON.parse(stdout) as JsonReport;
 
   // Every family, cluster-scoped and namespaced, violating and compliant (as in rbac.test.ts).
   const upjetOpen = upjetEndpoint({ name: "upjet-open" });
-  const upjetRestricted = upjetEndpoint({ name: "upjet-restricted", annotations: { "crossplane.io/external-name": VPCE }, policy: bucketGrant("my-secure-bucket") });
+  const upjetRestricted = upjetEndpoint({
+    name: "upjet-restricted",
+    annotations: { "crossplane.io/external-name": VPCE },
+    policy: bucketGrant("my-secure-bucket"),
+  });
   const upjetRta = upjetRouteTableAssociation({ name: "upjet-restricted-rtb", endpointRef: "upjet-restricted" });
-  const upjetLocked = upjetBucketPolicy({ name: "upjet-locked", bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", VPCE) });
-  const upjetPrivateIp = upjetBucketPolicy({ name: "upjet-private-ip", bucket: "other-bucket", policy: { ...PRIVATE_SOURCE_IP_POLICY, Statement: [{ ...PRIVATE_SOURCE_IP_POLICY.Statement[0], Resource: "arn:aws:s3:::other-bucket/*" }] } });
+  const upjetLocked = upjetBucketPolicy({
+    name: "upjet-locked",
+    bucket: "my-secure-bucket",
+    policy: denyUnlessEndpoint("my-secure-bucket", VPCE),
+  });
+  const upjetPrivateIp = upjetBucketPolicy({
+    name: "upjet-private-ip",
+    bucket: "other-bucket",
+    policy: {
+      ...PRIVATE_SOURCE_IP_POLICY,
+      Statement: [{ ...PRIVATE_SOURCE_IP_POLICY.Statement[0], Resource: "arn:aws:s3:::other-bucket/*" }],
+    },
+  });
   const communityOpen = communityEndpoint({ name: "community-open" });
   const communityPrivateIp = communityBucketPolicy({ name: "community-private-ip", rawPolicy: PRIVATE_SOURCE_IP_POLICY });
   const ackPrivateIp = ackBucket({ name: "ack-private-ip", namespace: TEAM, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY });
   const ackClean = ackEndpoint({ name: "ack-restricted", namespace: TEAM, policy: bucketGrant("my-secure-bucket") });
-  const namespacedPrivateIp = upjetBucketPolicy({ name: "m-private-ip", policy: PRIVATE_SOURCE_IP_POLICY, namespaced: true, namespace: TEAM });
+  const namespacedPrivateIp = upjetBucketPolicy({
+    name: "m-private-ip",
+    policy: PRIVATE_SOURCE_IP_POLICY,
+    namespaced: true,
+    namespace: TEAM,
+  });
   const upjetPlainBucket = upjetBucket({ name: "upjet-bucket", bucketName: "upjet-bucket" });
   const loneBucket = ackBucket({ name: "lone-private-ip", namespace: LONE, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY });
-  const objects = [upjetOpen, upjetRestricted, upjetRta, upjetLocked, upjetPrivateIp, communityOpen, communityPrivateIp, ackPrivateIp, ackClean, namespacedPrivateIp, loneBucket, upjetPlainBucket];
+  const objects = [
+    upjetOpen,
+    upjetRestricted,
+    upjetRta,
+    upjetLocked,
+    upjetPrivateIp,
+    communityOpen,
+    communityPrivateIp,
+    ackPrivateIp,
+    ackClean,
+    namespacedPrivateIp,
+    loneBucket,
+    upjetPlainBucket,
+  ];
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), "s3vg-check-cluster-"));
@@ -132,7 +177,9 @@ describeIntegration("check --cluster against a real API server", () => {
     // Text and SARIF render the same findings.
     const text = cliRun(["check", "--cluster"]);
     expect(text.stdout).toContain("BucketPolicy upjet-private-ip\n");
-    expect(text.stdout).toContain(`${objects.length} resources checked: ${fromCluster.summary.deny} deny, ${fromCluster.summary.warn} warn, ${fromCluster.summary.audit} audit`);
+    expect(text.stdout).toContain(
+      `${objects.length} resources checked: ${fromCluster.summary.deny} deny, ${fromCluster.summary.warn} warn, ${fromCluster.summary.audit} audit`,
+    );
     const sarif = JSON.parse(cliRun(["check", "--cluster", "-o", "sarif"]).stdout) as { runs: { results: unknown[] }[] };
     expect(sarif.runs[0]?.results).toHaveLength(fromCluster.findings.length);
   });
@@ -170,8 +217,17 @@ describeIntegration("check --cluster against a real API server", () => {
     byGroup.get("s3.aws.upbound.io")?.delete("buckets");
     const rules = [...byGroup].map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals], verbs: ["list"] }));
     rules.push({ apiGroups: [""], resources: ["namespaces"], verbs: ["list"] });
-    await admin("POST", "/api/v1/namespaces/default/serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: LIMITED } });
-    await admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: LIMITED }, rules });
+    await admin("POST", "/api/v1/namespaces/default/serviceaccounts", {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: LIMITED },
+    });
+    await admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: LIMITED },
+      rules,
+    });
     await admin("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
@@ -179,11 +235,22 @@ describeIntegration("check --cluster against a real API server", () => {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: LIMITED },
       subjects: [{ kind: "ServiceAccount", name: LIMITED, namespace: "default" }],
     });
-    const body = await admin("POST", `/api/v1/namespaces/default/serviceaccounts/${LIMITED}/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } });
+    const body = await admin("POST", `/api/v1/namespaces/default/serviceaccounts/${LIMITED}/token`, {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600 },
+    });
     const token = (JSON.parse(body) as { status: { token: string } }).status.token;
     const limited = new KubeConfig();
     limited.loadFromOptions({
-      clusters: [{ name: "s3vg-test", server: controlPlane.server, caData: Buffer.from(controlPlane.caPem).toString("base64"), skipTLSVerify: false }],
+      clusters: [
+        {
+          name: "s3vg-test",
+          server: controlPlane.server,
+          caData: Buffer.from(controlPlane.caPem).toString("base64"),
+          skipTLSVerify: false,
+        },
+      ],
       users: [{ name: LIMITED, token }],
       contexts: [{ name: LIMITED, cluster: "s3vg-test", user: LIMITED }],
       currentContext: LIMITED,
@@ -191,7 +258,10 @@ describeIntegration("check --cluster against a real API server", () => {
     const file = path.join(work, "limited.kubeconfig");
     writeFileSync(file, limited.exportConfig(), { mode: 0o600 });
     // RBAC is eventually consistent: wait until the binding lets the token list namespaces.
-    await until("the limited token to list namespaces", async () => (await rawKubeRequest(limited, { method: "GET", path: "/api/v1/namespaces?limit=1" })).statusCode === 200);
+    await until(
+      "the limited token to list namespaces",
+      async () => (await rawKubeRequest(limited, { method: "GET", path: "/api/v1/namespaces?limit=1" })).statusCode === 200,
+    );
 
     const r = cliRun(["check", "--cluster", "-o", "json"], { KUBECONFIG: file });
     expect(r.code).toBe(2);
@@ -201,7 +271,9 @@ describeIntegration("check --cluster against a real API server", () => {
     const [error] = report.errors;
     expect(error?.file).toBe(`<cluster ${LIMITED}>`);
     expect(error?.line).toBeNull();
-    expect(error?.message).toMatch(/^Bucket\.s3\.aws\.upbound\.io: missing RBAC verb "list" on buckets in API group s3\.aws\.upbound\.io \(HTTP 403: /);
+    expect(error?.message).toMatch(
+      /^Bucket\.s3\.aws\.upbound\.io: missing RBAC verb "list" on buckets in API group s3\.aws\.upbound\.io \(HTTP 403: /,
+    );
     expect(error?.message).toContain(`User "system:serviceaccount:default:${LIMITED}" cannot list resource "buckets"`);
     expect(error?.message).toMatch(/grant it .*charts\/s3-vpce-guard\/templates\/rbac\.yaml.*; the other kinds were checked$/);
     // The rest was read and checked; no object of the forbidden kind was.
@@ -209,7 +281,9 @@ describeIntegration("check --cluster against a real API server", () => {
     expect(keys(report)).toContain(`source-ip-condition deny Bucket ${TEAM}/ack-private-ip`);
     expect(report.summary.resources).toBe(objects.length - 1);
     expect(report.findings.map((f) => f.resource.name)).not.toContain("upjet-bucket");
-    expect(r.stderr).toBe("s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n");
+    expect(r.stderr).toBe(
+      "s3-vpce-guard check: rules that need every object of the cluster were not run, since a kind could not be listed (see the report's errors)\n",
+    );
     // Text: the same error as one line.
     const text = cliRun(["check", "--cluster"], { KUBECONFIG: file });
     expect(text.stdout.split("\n").filter((l) => l.startsWith(`<cluster ${LIMITED}>: `))).toHaveLength(1);
@@ -218,7 +292,9 @@ describeIntegration("check --cluster against a real API server", () => {
   it("an unknown --context names the contexts there are; an unreachable cluster is one line", () => {
     const unknown = cliRun(["check", "--cluster", "--context", "prod"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe(`s3-vpce-guard check: --cluster: --context prod: no such context in KUBECONFIG=${kubeconfigFile}; it has ${context}\n`);
+    expect(unknown.stderr).toBe(
+      `s3-vpce-guard check: --cluster: --context prod: no such context in KUBECONFIG=${kubeconfigFile}; it has ${context}\n`,
+    );
     const gone = new KubeConfig();
     gone.loadFromOptions({
       clusters: [{ name: "gone", server: "https://127.0.0.1:1", skipTLSVerify: true }],
@@ -231,7 +307,9 @@ describeIntegration("check --cluster against a real API server", () => {
     const unreachable = cliRun(["check", "--cluster"], { KUBECONFIG: file });
     expect(unreachable.code).toBe(2);
     expect(unreachable.stdout).toBe("");
-    expect(unreachable.stderr).toMatch(/^s3-vpce-guard check: --cluster: cannot read the API of https:\/\/127\.0\.0\.1:1 \(context gone\): .+; check that the cluster is reachable and the kubeconfig's credentials are valid\n$/);
+    expect(unreachable.stderr).toMatch(
+      /^s3-vpce-guard check: --cluster: cannot read the API of https:\/\/127\.0\.0\.1:1 \(context gone\): .+; check that the cluster is reachable and the kubeconfig's credentials are valid\n$/,
+    );
   });
 
   it("shows the progress line on a terminal only", () => {
@@ -240,7 +318,13 @@ describeIntegration("check --cluster against a real API server", () => {
     expect(piped.stderr).toBe("");
     // On a pseudo-terminal (util-linux script): the line is drawn and cleared.
     const command = [process.execPath, cli, "check", "--cluster", "-o", "json"].map((a) => `'${a}'`).join(" ");
-    const tty = spawnSync("script", ["-qefc", command, "/dev/null"], { cwd: work, encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, KUBECONFIG: kubeconfigFile, NO_COLOR: "1" } });
+    const tty = spawnSync("script", ["-qefc", command, "/dev/null"], {
+      cwd: work,
+      encoding: "utf8",
+      timeout: 120_000,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, KUBECONFIG: kubeconfigFile, NO_COLOR: "1" },
+    });
     expect(tty.error).toBeUndefined();
     expect(tty.status).toBe(1);
     // Every served watched kind and Namespaces; drawn before the first list and after the last.
@@ -250,6 +334,8 @@ describeIntegration("check --cluster against a real API server", () => {
     expect(kinds).toBeGreaterThan(WATCHED_KINDS.length / 2);
     expect(tty.stdout).toMatch(new RegExp(`\r\u001b\\[Klisting [^:]+: ${kinds}/${kinds} kinds, \\d+ objects read\r\u001b\\[K`));
     // The JSON report is whole after the cleared line.
-    expect(JSON.parse(tty.stdout.slice(tty.stdout.lastIndexOf("\u001b[K") + 3).replace(/\r\n/g, "\n")).summary.resources).toBe(objects.length);
+    expect(JSON.parse(tty.stdout.slice(tty.stdout.lastIndexOf("\u001b[K") + 3).replace(/\r\n/g, "\n")).summary.resources).toBe(
+      objects.length,
+    );
   });
 });

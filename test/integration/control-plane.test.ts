@@ -14,7 +14,13 @@ import {
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { collectionPath, installCrds, minimalObject, servedKinds, upstreamCrdsAvailable, type ServedKind } from "../harness/crds.js";
-import { registerValidatingWebhook, ruleFor, unregisterValidatingWebhook, waitForWebhook, webhookServingCert } from "../harness/webhook-registration.js";
+import {
+  registerValidatingWebhook,
+  ruleFor,
+  unregisterValidatingWebhook,
+  waitForWebhook,
+  webhookServingCert,
+} from "../harness/webhook-registration.js";
 import { sleep, until } from "../harness/wait.js";
 
 const namespace = "s3vg-it";
@@ -51,8 +57,10 @@ interface WatchOutcome {
 }
 
 const sawError = (outcome: WatchOutcome): boolean => outcome.events.some((event) => event.type === "ERROR");
-const sawAdded = (name: string) => (outcome: WatchOutcome): boolean =>
-  outcome.events.some((event) => event.type === "ERROR" || (event.type === "ADDED" && event.object.metadata?.name === name));
+const sawAdded =
+  (name: string) =>
+  (outcome: WatchOutcome): boolean =>
+    outcome.events.some((event) => event.type === "ERROR" || (event.type === "ADDED" && event.object.metadata?.name === name));
 
 describeIntegration("test control plane (kube-apiserver + etcd)", () => {
   let controlPlane: ControlPlane;
@@ -60,11 +68,15 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
 
   const createObject = async (kind: ServedKind, body: KubernetesObject): Promise<Item> => {
     const target = { group: kind.group, version: kind.version, plural: kind.plural, body };
-    return (kind.namespaced ? await custom.createNamespacedCustomObject({ ...target, namespace }) : await custom.createClusterCustomObject(target)) as Item;
+    return (
+      kind.namespaced ? await custom.createNamespacedCustomObject({ ...target, namespace }) : await custom.createClusterCustomObject(target)
+    ) as Item;
   };
   const listObjects = async (kind: ServedKind): Promise<ItemList> => {
     const target = { group: kind.group, version: kind.version, plural: kind.plural };
-    return (kind.namespaced ? await custom.listNamespacedCustomObject({ ...target, namespace }) : await custom.listClusterCustomObject(target)) as ItemList;
+    return (
+      kind.namespaced ? await custom.listNamespacedCustomObject({ ...target, namespace }) : await custom.listClusterCustomObject(target)
+    ) as ItemList;
   };
   const createBucket = (name: string, labels: Record<string, string> = {}): Promise<Item> => {
     const body = minimalObject(upjetBucket, name, namespace);
@@ -76,7 +88,12 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
    * right after an API server (re)start a CRD's watch cache is still
    * initialising and answers "too many requests", as reflectors expect.
    */
-  const watchFor = async (path: string, resourceVersion: string, windowMs: number, enough: (outcome: WatchOutcome) => boolean = () => false): Promise<WatchOutcome> => {
+  const watchFor = async (
+    path: string,
+    resourceVersion: string,
+    windowMs: number,
+    enough: (outcome: WatchOutcome) => boolean = () => false,
+  ): Promise<WatchOutcome> => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const outcome = await watchOnce(path, resourceVersion, windowMs, enough);
@@ -84,7 +101,12 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       await sleep(250);
     }
   };
-  const watchOnce = async (path: string, resourceVersion: string, windowMs: number, enough: (outcome: WatchOutcome) => boolean): Promise<WatchOutcome> => {
+  const watchOnce = async (
+    path: string,
+    resourceVersion: string,
+    windowMs: number,
+    enough: (outcome: WatchOutcome) => boolean,
+  ): Promise<WatchOutcome> => {
     const outcome: WatchOutcome = { events: [] };
     let finished = false;
     const controller = await new Watch(controlPlane.kubeConfig).watch(
@@ -124,11 +146,15 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       const created = await createObject(kind, minimalObject(kind, name, namespace));
       expect(created.metadata.name, `${kind.group}/${kind.version} ${kind.kind}`).toBe(name);
       const listed = await listObjects(kind);
-      expect(listed.items.map((item) => item.metadata.name), collectionPath(kind, namespace)).toContain(name);
+      expect(
+        listed.items.map((item) => item.metadata.name),
+        collectionPath(kind, namespace),
+      ).toContain(name);
     }
   };
 
-  if (!upstreamCrdsAvailable()) console.log("upstream CRDs not found (../shared/crds): the providers' CRD round is skipped, the test CRDs still run");
+  if (!upstreamCrdsAvailable())
+    console.log("upstream CRDs not found (../shared/crds): the providers' CRD round is skipped, the test CRDs still run");
   it.runIf(upstreamCrdsAvailable())("creates and lists an object of every kind and version with the providers' CRDs", async () => {
     await roundTripEveryKind(true, "upstream");
   });
@@ -139,7 +165,9 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
 
   it("rejects an object without the required spec.forProvider.region", async () => {
     const body = minimalObject(upjetBucket, "no-region", namespace);
-    await expect(createObject(upjetBucket, { ...body, spec: { forProvider: {} } } as KubernetesObject)).rejects.toMatchObject({ code: 422 });
+    await expect(createObject(upjetBucket, { ...body, spec: { forProvider: {} } } as KubernetesObject)).rejects.toMatchObject({
+      code: 422,
+    });
   });
 
   it("stores PolicyReports and ClusterPolicyReports with results and summary", async () => {
@@ -149,14 +177,43 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       metadata: { name: "s3vg-report", namespace },
       scope: { apiVersion: "s3.aws.m.upbound.io/v1beta1", kind: "Bucket", namespace, name: "b1" },
       summary: { pass: 1, fail: 1, warn: 0, error: 0, skip: 0 },
-      results: [{ policy: "s3-vpce-guard", rule: "example-rule", result: "fail", severity: "high", message: "example", source: "s3-vpce-guard", timestamp: { seconds: 1, nanos: 0 } }],
+      results: [
+        {
+          policy: "s3-vpce-guard",
+          rule: "example-rule",
+          result: "fail",
+          severity: "high",
+          message: "example",
+          source: "s3-vpce-guard",
+          timestamp: { seconds: 1, nanos: 0 },
+        },
+      ],
     };
-    await custom.createNamespacedCustomObject({ group: "wgpolicyk8s.io", version: "v1alpha2", namespace, plural: "policyreports", body: report });
-    const read = (await custom.getNamespacedCustomObject({ group: "wgpolicyk8s.io", version: "v1alpha2", namespace, plural: "policyreports", name: "s3vg-report" })) as typeof report;
+    await custom.createNamespacedCustomObject({
+      group: "wgpolicyk8s.io",
+      version: "v1alpha2",
+      namespace,
+      plural: "policyreports",
+      body: report,
+    });
+    const read = (await custom.getNamespacedCustomObject({
+      group: "wgpolicyk8s.io",
+      version: "v1alpha2",
+      namespace,
+      plural: "policyreports",
+      name: "s3vg-report",
+    })) as typeof report;
     expect(read.summary).toEqual(report.summary);
     expect(read.results[0]?.result).toBe("fail");
-    const cluster = { ...report, kind: "ClusterPolicyReport", metadata: { name: "s3vg-cluster-report" }, results: [{ policy: "s3-vpce-guard", result: "maybe" }] };
-    await expect(custom.createClusterCustomObject({ group: "wgpolicyk8s.io", version: "v1alpha2", plural: "clusterpolicyreports", body: cluster })).rejects.toMatchObject({ code: 422 });
+    const cluster = {
+      ...report,
+      kind: "ClusterPolicyReport",
+      metadata: { name: "s3vg-cluster-report" },
+      results: [{ policy: "s3-vpce-guard", result: "maybe" }],
+    };
+    await expect(
+      custom.createClusterCustomObject({ group: "wgpolicyk8s.io", version: "v1alpha2", plural: "clusterpolicyreports", body: cluster }),
+    ).rejects.toMatchObject({ code: 422 });
   });
 
   it("an informer lists and then sees new objects through its watch", async () => {
@@ -254,7 +311,9 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       // reflectors and informers do.
       expect(first.object.code, JSON.stringify(first.object)).toBe(410);
       const relisted = await listObjects(upjetBucket);
-      expect(relisted.items.map((item) => item.metadata.name)).toEqual(expect.arrayContaining(["before-watch-restart", "after-watch-restart"]));
+      expect(relisted.items.map((item) => item.metadata.name)).toEqual(
+        expect.arrayContaining(["before-watch-restart", "after-watch-restart"]),
+      );
       const next = watchFor(path, relisted.metadata.resourceVersion, 8_000, sawAdded("after-watch-relist"));
       await sleep(500);
       await createBucket("after-watch-relist");
@@ -275,8 +334,16 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
         const review = JSON.parse(body) as { request: { uid: string; object: Item & { metadata: { labels?: Record<string, string> } } } };
         const deny = review.request.object.metadata.labels?.["s3vg.test/deny"] === "true";
         const response = deny
-          ? { uid: review.request.uid, allowed: false, status: { code: 403, message: `test webhook denies bucket ${review.request.object.metadata.name}` } }
-          : { uid: review.request.uid, allowed: true, warnings: [`test webhook warns about bucket ${review.request.object.metadata.name}`] };
+          ? {
+              uid: review.request.uid,
+              allowed: false,
+              status: { code: 403, message: `test webhook denies bucket ${review.request.object.metadata.name}` },
+            }
+          : {
+              uid: review.request.uid,
+              allowed: true,
+              warnings: [`test webhook warns about bucket ${review.request.object.metadata.name}`],
+            };
         res.setHeader("content-type", "application/json");
         res.end(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response }));
       });
@@ -293,16 +360,29 @@ describeIntegration("test control plane (kube-apiserver + etcd)", () => {
       const denied = (name: string): Promise<unknown> => createBucket(name, { "s3vg.test/deny": "true" });
       await waitForWebhook(async () => {
         try {
-          await custom.createClusterCustomObject({ group: upjetBucket.group, version: upjetBucket.version, plural: upjetBucket.plural, body: { ...minimalObject(upjetBucket, "probe", namespace), metadata: { name: "probe", labels: { "s3vg.test/deny": "true" } } }, dryRun: "All" });
+          await custom.createClusterCustomObject({
+            group: upjetBucket.group,
+            version: upjetBucket.version,
+            plural: upjetBucket.plural,
+            body: { ...minimalObject(upjetBucket, "probe", namespace), metadata: { name: "probe", labels: { "s3vg.test/deny": "true" } } },
+            dryRun: "All",
+          });
           return false;
         } catch {
           return true;
         }
       });
-      await expect(denied("denied-bucket")).rejects.toMatchObject({ code: 403, body: expect.stringContaining("test webhook denies bucket denied-bucket") });
+      await expect(denied("denied-bucket")).rejects.toMatchObject({
+        code: 403,
+        body: expect.stringContaining("test webhook denies bucket denied-bucket"),
+      });
 
       // client-node does not surface Warning headers: read them from a raw request.
-      const created = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: collectionPath(upjetBucket), body: minimalObject(upjetBucket, "warned-bucket", namespace) });
+      const created = await rawKubeRequest(controlPlane.kubeConfig, {
+        method: "POST",
+        path: collectionPath(upjetBucket),
+        body: minimalObject(upjetBucket, "warned-bucket", namespace),
+      });
       expect(created.statusCode, created.body).toBe(201);
       expect(String(created.headers.warning)).toContain("test webhook warns about bucket warned-bucket");
     } finally {

@@ -39,8 +39,25 @@ describeIntegration("Events that do not flood, against a real API server", () =>
   async function startReplica(identity: string): Promise<Replica> {
     const inventory = new Inventory();
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    const cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics, discoveryIntervalMs: 1_000 });
-    const reconciler = createReconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity, lease: LEASE, debounceMs: 100, auditIntervalMs: 600_000 });
+    const cluster = new ClusterInventory({
+      kubeConfig: controlPlane.kubeConfig,
+      inventory,
+      adapt: inventoryAdapter(inventory, config),
+      logger,
+      metrics,
+      discoveryIntervalMs: 1_000,
+    });
+    const reconciler = createReconciler({
+      kubeConfig: controlPlane.kubeConfig,
+      clusterInventory: cluster,
+      config,
+      logger,
+      metrics,
+      identity,
+      lease: LEASE,
+      debounceMs: 100,
+      auditIntervalMs: 600_000,
+    });
     reconciler.start();
     await cluster.synced;
     return {
@@ -58,8 +75,14 @@ describeIntegration("Events that do not flood, against a real API server", () =>
     if (response.statusCode >= 300) throw new Error(`POST ${objectPath(o)}: HTTP ${response.statusCode} ${response.body}`);
   };
   const replace = async (o: KubeObject) => {
-    const current = JSON.parse((await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: objectPath(o, o.metadata.name) })).body) as KubeObject;
-    const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "PUT", path: objectPath(o, o.metadata.name), body: { ...o, metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion } } });
+    const current = JSON.parse(
+      (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: objectPath(o, o.metadata.name) })).body,
+    ) as KubeObject;
+    const response = await rawKubeRequest(controlPlane.kubeConfig, {
+      method: "PUT",
+      path: objectPath(o, o.metadata.name),
+      body: { ...o, metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion } },
+    });
     if (response.statusCode >= 300) throw new Error(`PUT: HTTP ${response.statusCode} ${response.body}`);
   };
 
@@ -69,7 +92,11 @@ describeIntegration("Events that do not flood, against a real API server", () =>
   }
   const perObject = (events: CoreV1Event[]) => {
     const counts = new Map<string, number>();
-    for (const e of events) counts.set(`${e.involvedObject.namespace ?? ""}/${e.involvedObject.name}`, (counts.get(`${e.involvedObject.namespace ?? ""}/${e.involvedObject.name}`) ?? 0) + 1);
+    for (const e of events)
+      counts.set(
+        `${e.involvedObject.namespace ?? ""}/${e.involvedObject.name}`,
+        (counts.get(`${e.involvedObject.namespace ?? ""}/${e.involvedObject.name}`) ?? 0) + 1,
+      );
     return counts;
   };
 
@@ -89,7 +116,8 @@ describeIntegration("Events that do not flood, against a real API server", () =>
   });
 
   it("one Event per object, summarising its deny and warn findings (audit-level ones left out)", async () => {
-    for (let i = 0; i < BUCKETS; i++) await create(ackBucket({ name: `bucket-${i}`, namespace: TEAM, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }));
+    for (let i = 0; i < BUCKETS; i++)
+      await create(ackBucket({ name: `bucket-${i}`, namespace: TEAM, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }));
     for (let i = 0; i < ENDPOINTS; i++) await create(upjetEndpoint({ name: `endpoint-${i}` }));
     await until("an Event for every offending object", async () => (await ourEvents()).length >= BUCKETS + ENDPOINTS, 60_000);
     await sleep(1_000);
@@ -97,7 +125,13 @@ describeIntegration("Events that do not flood, against a real API server", () =>
     expect(events).toHaveLength(BUCKETS + ENDPOINTS);
     expect([...perObject(events).values()].every((n) => n === 1)).toBe(true);
     const bucket = events.find((e) => e.involvedObject.name === "bucket-0")!;
-    expect(bucket).toMatchObject({ type: "Warning", reason: "PolicyViolation", count: 1, reportingInstance: "events-a", metadata: { namespace: TEAM } });
+    expect(bucket).toMatchObject({
+      type: "Warning",
+      reason: "PolicyViolation",
+      count: 1,
+      reportingInstance: "events-a",
+      metadata: { namespace: TEAM },
+    });
     expect(bucket.message).toMatch(/^1 finding \(1 deny\): source-ip-condition: /);
     const endpoint = events.find((e) => e.involvedObject.name === "endpoint-0")!;
     expect(endpoint.metadata.namespace).toBe("default");

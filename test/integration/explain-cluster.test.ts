@@ -10,7 +10,15 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { IDENTITY_KINDS, isIdentityKind } from "../../src/app/explain/identity.js";
-import { describeIntegration, rawKubeRequest, repoRoot, startControlPlane, waitForCustomResourcesServed, writeKubeConfigFile, type ControlPlane } from "../harness/control-plane.js";
+import {
+  describeIntegration,
+  rawKubeRequest,
+  repoRoot,
+  startControlPlane,
+  waitForCustomResourcesServed,
+  writeKubeConfigFile,
+  type ControlPlane,
+} from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 
 const cli = path.join(repoRoot, "dist/src/cli/main.js");
@@ -20,12 +28,19 @@ describeIntegration("explain and map --cluster against a real API server", () =>
   let controlPlane: ControlPlane;
   let work: string;
   let kubeconfigFile: string;
-  const example = parseAllDocuments(readFileSync(path.join(repoRoot, "examples/explain/payments.yaml"), "utf8")).map((d) => d.toJS() as KubeObject);
+  const example = parseAllDocuments(readFileSync(path.join(repoRoot, "examples/explain/payments.yaml"), "utf8")).map(
+    (d) => d.toJS() as KubeObject,
+  );
   const inCluster = example.filter((o) => !isIdentityKind(o));
   const iam = example.filter((o) => isIdentityKind(o));
 
   function cliRun(args: string[]) {
-    const r = spawnSync(process.execPath, [cli, ...args], { cwd: work, encoding: "utf8", timeout: 120_000, env: { ...process.env, KUBECONFIG: kubeconfigFile, NO_COLOR: "1" } });
+    const r = spawnSync(process.execPath, [cli, ...args], {
+      cwd: work,
+      encoding: "utf8",
+      timeout: 120_000,
+      env: { ...process.env, KUBECONFIG: kubeconfigFile, NO_COLOR: "1" },
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -61,7 +76,21 @@ describeIntegration("explain and map --cluster against a real API server", () =>
   });
 
   it("explain --cluster with the role's IAM manifests as a file: the identity layer decides PutObject", () => {
-    const r = cliRun(["explain", "--cluster", "--bucket", "acme-payments-data", "--endpoint", "payments-s3-gateway", "--principal", ROLE, "-a", "s3:PutObject", "-o", "json", "iam.yaml"]);
+    const r = cliRun([
+      "explain",
+      "--cluster",
+      "--bucket",
+      "acme-payments-data",
+      "--endpoint",
+      "payments-s3-gateway",
+      "--principal",
+      ROLE,
+      "-a",
+      "s3:PutObject",
+      "-o",
+      "json",
+      "iam.yaml",
+    ]);
     expect(r.code).toBe(1);
     const put = JSON.parse(r.stdout).paths[0].actions[0];
     expect(put.outcome).toBe("denied");
@@ -84,23 +113,42 @@ describeIntegration("explain and map --cluster against a real API server", () =>
           group: k.group,
           scope: k.namespaced ? "Namespaced" : "Cluster",
           names: { kind: k.kind, plural: k.plural, singular: k.kind.toLowerCase(), listKind: `${k.kind}List` },
-          versions: [{ name: k.version, served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+          versions: [
+            {
+              name: k.version,
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+            },
+          ],
         },
       };
-      const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: crd });
-      if (response.statusCode >= 300 && response.statusCode !== 409) throw new Error(`CRD ${crd.metadata.name}: HTTP ${response.statusCode}: ${response.body}`);
+      const response = await rawKubeRequest(controlPlane.kubeConfig, {
+        method: "POST",
+        path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        body: crd,
+      });
+      if (response.statusCode >= 300 && response.statusCode !== 409)
+        throw new Error(`CRD ${crd.metadata.name}: HTTP ${response.statusCode}: ${response.body}`);
     }
     await waitForCustomResourcesServed(controlPlane.kubeConfig);
     for (const o of iam) {
       const kind = IDENTITY_KINDS.find((k) => `${k.group}/${k.version}` === o.apiVersion && k.kind === o.kind)!;
-      const response = await rawKubeRequest(controlPlane.kubeConfig, { method: "POST", path: `/apis/${kind.group}/${kind.version}/${kind.plural}`, body: o });
+      const response = await rawKubeRequest(controlPlane.kubeConfig, {
+        method: "POST",
+        path: `/apis/${kind.group}/${kind.version}/${kind.plural}`,
+        body: o,
+      });
       if (response.statusCode >= 300) throw new Error(`POST ${o.kind} ${o.metadata.name}: HTTP ${response.statusCode}: ${response.body}`);
     }
     const cluster = cliRun([...args, "--cluster"]);
     expect(cluster.stderr).toBe("");
     expect(cluster.code).toBe(1);
     const out = JSON.parse(cluster.stdout);
-    expect(out.identity.sources).toEqual(["Role payments-app spec.forProvider.inlinePolicy[0].policy", "Policy payments-list spec.forProvider.policy"]);
+    expect(out.identity.sources).toEqual([
+      "Role payments-app spec.forProvider.inlinePolicy[0].policy",
+      "Policy payments-list spec.forProvider.policy",
+    ]);
     expect(out.paths[0].actions.map((a: { action: string; outcome: string }) => [a.action, a.outcome])).toEqual([
       ["s3:GetObject", "conditional"],
       ["s3:PutObject", "denied"],

@@ -39,8 +39,22 @@ import { generateCertificates, writeCertificates } from "../../src/platform/http
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
-import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
-import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
+import {
+  registerValidatingWebhook,
+  unregisterValidatingWebhook,
+  waitForWebhook,
+  watchedKindRules,
+} from "../harness/webhook-registration.js";
+import {
+  ackBucket,
+  bucketGrant,
+  communityEndpoint,
+  denyUnlessEndpoint,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  upjetRouteTableAssociation,
+  PRIVATE_SOURCE_IP_POLICY,
+} from "../helpers/manifests.js";
 import { sleep, until } from "../harness/wait.js";
 
 const team = "s3vg-faults";
@@ -273,7 +287,8 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
   }
   async function remove(o: KubeObject): Promise<void> {
     const reply = await request("DELETE", objectPath(o, o.metadata.name));
-    if (reply.statusCode !== 200 && reply.statusCode !== 202 && reply.statusCode !== 404) throw new Error(`delete ${keyOf(o)}: HTTP ${reply.statusCode} ${reply.body}`);
+    if (reply.statusCode !== 200 && reply.statusCode !== 202 && reply.statusCode !== 404)
+      throw new Error(`delete ${keyOf(o)}: HTTP ${reply.statusCode} ${reply.body}`);
     world.delete(keyOf(o));
     deleted.add(keyOf(o));
   }
@@ -288,10 +303,14 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
   }
   /** Right after a restart the first writes may meet a server still settling: retry for a while. */
   const retrying = (what: string, write: () => Promise<void>) =>
-    until(what, async () => {
-      await write();
-      return true;
-    }, 30_000);
+    until(
+      what,
+      async () => {
+        await write();
+        return true;
+      },
+      30_000,
+    );
 
   // ---- PolicyReports ------------------------------------------------------
 
@@ -310,7 +329,8 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
 
   async function diffReports(): Promise<ReportDiff> {
     const results = [...(await reportResults(null)), ...(await reportResults(team))];
-    const short = (r: PolicyReportObject["results"][number]) => `${r.resources[0]!.namespace ?? ""}/${r.resources[0]!.kind}/${r.resources[0]!.name}`;
+    const short = (r: PolicyReportObject["results"][number]) =>
+      `${r.resources[0]!.namespace ?? ""}/${r.resources[0]!.kind}/${r.resources[0]!.name}`;
     const actual = results.map((r) => `${short(r)} ${r.rule} ${r.result}`).sort();
     const full = results.map((r) => `${short(r)} ${r.rule} ${r.result} ${r.properties.path ?? ""} ${r.message}`);
     const expected = [...world.values()].flatMap((f) => f.results.map((r) => `${keyOf(f.object)} ${r}`)).sort();
@@ -361,10 +381,34 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
 
   /** `from`: what the clock started at, for the note. */
   function recordConvergence(scenario: string, c: Convergence, from: string): void {
-    recordFaultMeasurement({ scenario, metric: "converge_ms", value: c.ms, unit: "ms", note: `${from} → PolicyReports exact (goal ≤ ${CONVERGE_GOAL_MS / 1000} s, asserted ≤ ${CONVERGE_BOUND_MS / 1000} s)` });
-    recordFaultMeasurement({ scenario, metric: "lost_results", value: c.final.lost.length, unit: "count", note: "expected results missing from the reports at the end" });
-    recordFaultMeasurement({ scenario, metric: "duplicated_results", value: c.maxDuplicated, unit: "count", note: "most duplicates in any read of the reports after the fault" });
-    recordFaultMeasurement({ scenario, metric: "unexpected_results", value: c.final.unexpected.length, unit: "count", note: "results no existing object should have, at the end" });
+    recordFaultMeasurement({
+      scenario,
+      metric: "converge_ms",
+      value: c.ms,
+      unit: "ms",
+      note: `${from} → PolicyReports exact (goal ≤ ${CONVERGE_GOAL_MS / 1000} s, asserted ≤ ${CONVERGE_BOUND_MS / 1000} s)`,
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: "lost_results",
+      value: c.final.lost.length,
+      unit: "count",
+      note: "expected results missing from the reports at the end",
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: "duplicated_results",
+      value: c.maxDuplicated,
+      unit: "count",
+      note: "most duplicates in any read of the reports after the fault",
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: "unexpected_results",
+      value: c.final.unexpected.length,
+      unit: "count",
+      note: "results no existing object should have, at the end",
+    });
     recordFaultMeasurement({ scenario, metric: "results_for_deleted_objects", value: c.final.forDeleted.length, unit: "count" });
   }
 
@@ -397,7 +441,16 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
         resolve({ ms: performance.now() - started, status, ...(allowed === undefined ? {} : { allowed }), message });
       };
       const req = httpsRequest(
-        { host: "127.0.0.1", port: service.webhook.port, path: "/validate", method: "POST", agent, ca: caPem, timeout: 10_000, headers: { "content-type": "application/json" } },
+        {
+          host: "127.0.0.1",
+          port: service.webhook.port,
+          path: "/validate",
+          method: "POST",
+          agent,
+          ca: caPem,
+          timeout: 10_000,
+          headers: { "content-type": "application/json" },
+        },
         (res) => {
           let text = "";
           res.setEncoding("utf8");
@@ -445,10 +498,34 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
   function recordAdmission(scenario: string, phase: "before" | "during", samples: AdmissionSample[], what: string): AdmissionSummary {
     const s = summarise(samples, probes);
     const round = (n: number) => Math.round(n * 100) / 100;
-    recordFaultMeasurement({ scenario, metric: `admission_p50_ms_${phase}`, value: round(percentile(s.latencies, 50)), unit: "ms", note: `${samples.length} direct reviews ${what}` });
-    recordFaultMeasurement({ scenario, metric: `admission_p99_ms_${phase}`, value: round(percentile(s.latencies, 99)), unit: "ms", note: `${samples.length} direct reviews ${what}` });
-    recordFaultMeasurement({ scenario, metric: `admission_errors_${phase}`, value: s.errors, unit: "count", note: `non-200 or no answer (goal 0)${s.firstProblem ? `; first: ${s.firstProblem.slice(0, 80)}` : ""}` });
-    recordFaultMeasurement({ scenario, metric: `admission_wrong_answers_${phase}`, value: s.wrong, unit: "count", note: "answer differs from the inventory's (goal 0)" });
+    recordFaultMeasurement({
+      scenario,
+      metric: `admission_p50_ms_${phase}`,
+      value: round(percentile(s.latencies, 50)),
+      unit: "ms",
+      note: `${samples.length} direct reviews ${what}`,
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: `admission_p99_ms_${phase}`,
+      value: round(percentile(s.latencies, 99)),
+      unit: "ms",
+      note: `${samples.length} direct reviews ${what}`,
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: `admission_errors_${phase}`,
+      value: s.errors,
+      unit: "count",
+      note: `non-200 or no answer (goal 0)${s.firstProblem ? `; first: ${s.firstProblem.slice(0, 80)}` : ""}`,
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: `admission_wrong_answers_${phase}`,
+      value: s.wrong,
+      unit: "count",
+      note: "answer differs from the inventory's (goal 0)",
+    });
     return s;
   }
 
@@ -474,15 +551,26 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     results: PRIVATE_IP,
   };
   const lockedEndpoint: Fixture = {
-    object: upjetEndpoint({ name: "s2-locked-gateway", annotations: { "crossplane.io/external-name": VPCE_LOCKED }, policy: bucketGrant(BUCKET), labels: CHECKED }),
+    object: upjetEndpoint({
+      name: "s2-locked-gateway",
+      annotations: { "crossplane.io/external-name": VPCE_LOCKED },
+      policy: bucketGrant(BUCKET),
+      labels: CHECKED,
+    }),
     results: [],
   };
-  const lockedRta: Fixture = { object: upjetRouteTableAssociation({ name: "s2-locked-gateway-rtb", endpointRef: "s2-locked-gateway" }), results: [] };
+  const lockedRta: Fixture = {
+    object: upjetRouteTableAssociation({ name: "s2-locked-gateway-rtb", endpointRef: "s2-locked-gateway" }),
+    results: [],
+  };
   const lockedPolicy: Fixture = {
     object: upjetBucketPolicy({ name: "s2-locked", bucket: BUCKET, policy: denyUnlessEndpoint(BUCKET, VPCE_LOCKED), labels: CHECKED }),
     results: [],
   };
-  const ackPrivateIp: Fixture = { object: ackBucket({ name: "ack-private-ip", namespace: team, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }), results: PRIVATE_IP };
+  const ackPrivateIp: Fixture = {
+    object: ackBucket({ name: "ack-private-ip", namespace: team, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }),
+    results: PRIVATE_IP,
+  };
   const ackToBreak: Fixture = { object: ackBucket({ name: "s2-ack-to-break", namespace: team, region: "us-east-1" }), results: [] };
 
   beforeAll(async () => {
@@ -501,7 +589,16 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
 
     // The webhook as `serve --no-reconciler` runs it (defaults for discovery and backoff).
     service = await startService(
-      { tlsCert: files.cert, tlsKey: files.key, port: 0, metricsPort: 0, host: "127.0.0.1", noKube: false, noReconciler: true, readyWithoutSync: false },
+      {
+        tlsCert: files.cert,
+        tlsKey: files.key,
+        port: 0,
+        metricsPort: 0,
+        host: "127.0.0.1",
+        noKube: false,
+        noReconciler: true,
+        readyWithoutSync: false,
+      },
       { kubeConfig: guardKubeConfig, logger: capture("warn", webhookLog) },
     );
 
@@ -510,7 +607,13 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     const config = defaultConfig();
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
     const logger = capture("info", reconcilerLog);
-    const cluster = new ClusterInventory({ kubeConfig: guardKubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics });
+    const cluster = new ClusterInventory({
+      kubeConfig: guardKubeConfig,
+      inventory,
+      adapt: inventoryAdapter(inventory, config),
+      logger,
+      metrics,
+    });
     const reconciler = createReconciler({
       kubeConfig: guardKubeConfig,
       clusterInventory: cluster,
@@ -533,7 +636,10 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     await Promise.all([service.cluster!.synced, cluster.synced]);
     await until("the replica to lead", () => reconciler.isLeader, 60_000);
     const kinds = new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size;
-    await until("every kind to be watched", () => service.cluster!.watchedKinds().length === kinds && cluster.watchedKinds().length === kinds);
+    await until(
+      "every kind to be watched",
+      () => service.cluster!.watchedKinds().length === kinds && cluster.watchedKinds().length === kinds,
+    );
 
     await registerValidatingWebhook(controlPlane.kubeConfig, {
       name: webhookName,
@@ -544,15 +650,28 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
       timeoutSeconds: 10,
     });
 
-    for (const f of [euGateway, openA, openB, privateIpPolicy, lockedEndpoint, lockedRta, lockedPolicy, ackPrivateIp, ackToBreak]) await create(f);
-    await until("the webhook's inventory to hold the eu-west-1 endpoint", () => service.inventory.regionOfEndpointId(EU_VPCE) === "eu-west-1");
-    const crossRegion = upjetBucketPolicy({ name: "probe-cross-region", bucket: BUCKET, region: "us-east-1", policy: denyUnlessEndpoint(BUCKET, EU_VPCE), labels: CHECKED });
+    for (const f of [euGateway, openA, openB, privateIpPolicy, lockedEndpoint, lockedRta, lockedPolicy, ackPrivateIp, ackToBreak])
+      await create(f);
+    await until(
+      "the webhook's inventory to hold the eu-west-1 endpoint",
+      () => service.inventory.regionOfEndpointId(EU_VPCE) === "eu-west-1",
+    );
+    const crossRegion = upjetBucketPolicy({
+      name: "probe-cross-region",
+      bucket: BUCKET,
+      region: "us-east-1",
+      policy: denyUnlessEndpoint(BUCKET, EU_VPCE),
+      labels: CHECKED,
+    });
     await waitForWebhook(async () => (await request("POST", `${objectPath(crossRegion)}?dryRun=All`, crossRegion)).statusCode === 403);
 
     // Two reviews whose answers depend on the inventory being there and complete.
     probes = [
       { body: reviewBody(crossRegion, "00000000-0000-4000-8000-000000000001"), expectAllowed: false, expectInMessage: "[cross-region]" },
-      { body: reviewBody(communityEndpoint({ name: "probe-clean", policy: bucketGrant(BUCKET) }), "00000000-0000-4000-8000-000000000002"), expectAllowed: true },
+      {
+        body: reviewBody(communityEndpoint({ name: "probe-clean", policy: bucketGrant(BUCKET) }), "00000000-0000-4000-8000-000000000002"),
+        expectAllowed: true,
+      },
     ];
     const initial = await convergence(Date.now(), 60_000);
     expectExact(initial);
@@ -586,7 +705,13 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
       () => Date.now() - ready,
       () => Number.NaN,
     );
-    recordFaultMeasurement({ scenario, metric: "api_server_start_ms", value: controlPlane.lastApiServerStartMs, unit: "ms", note: "spawn → /readyz 200 (context for the times below)" });
+    recordFaultMeasurement({
+      scenario,
+      metric: "api_server_start_ms",
+      value: controlPlane.lastApiServerStartMs,
+      unit: "ms",
+      note: "spawn → /readyz 200 (context for the times below)",
+    });
 
     // Right away: one new object, one deleted, one fixed.
     const fresh: Fixture = {
@@ -596,17 +721,30 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     await retrying("creating s1-new", () => create(fresh));
     await retrying("deleting s1-open-b", () => remove(openB.object));
     await retrying("fixing s1-private-ip", () =>
-      replace({ object: upjetBucketPolicy({ name: "s1-private-ip", policy: bucketGrant(BUCKET), namespaced: true, namespace: team }), results: [] }),
+      replace({
+        object: upjetBucketPolicy({ name: "s1-private-ip", policy: bucketGrant(BUCKET), namespaced: true, namespace: team }),
+        results: [],
+      }),
     );
 
     const [webhookKnows, converged] = await Promise.all([
-      until("the webhook's inventory to have the new endpoint and not the deleted one", () => service.inventory.knowsEndpointId(VPCE_NEW) && !service.inventory.knowsEndpointId(VPCE_B), CONVERGE_BOUND_MS * 2).then(
+      until(
+        "the webhook's inventory to have the new endpoint and not the deleted one",
+        () => service.inventory.knowsEndpointId(VPCE_NEW) && !service.inventory.knowsEndpointId(VPCE_B),
+        CONVERGE_BOUND_MS * 2,
+      ).then(
         () => Date.now() - ready,
         () => Number.NaN,
       ),
       convergence(ready),
     ]);
-    recordFaultMeasurement({ scenario, metric: "webhook_inventory_ms", value: webhookKnows, unit: "ms", note: "API server ready → webhook inventory has the new object, not the deleted one" });
+    recordFaultMeasurement({
+      scenario,
+      metric: "webhook_inventory_ms",
+      value: webhookKnows,
+      unit: "ms",
+      note: "API server ready → webhook inventory has the new object, not the deleted one",
+    });
     recordConvergence(scenario, converged, "API server ready (/readyz and CRDs served)");
     const leaderMs = await leaderBack;
     // What the reconcile time is made of: each informer comes back at its next backoff attempt.
@@ -619,7 +757,13 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
       unit: "ms",
       note: `API server ready → the last of the reconciler's watches relisted (${relists.size} of ${watched} logged; informer backoff 0.5–30 s ±20 %)`,
     });
-    recordFaultMeasurement({ scenario, metric: "leader_regained_ms", value: leaderMs, unit: "ms", note: "API server ready → the replica leads again (it stepped down after the 10 s renew deadline); 0 = already while the CRDs came up" });
+    recordFaultMeasurement({
+      scenario,
+      metric: "leader_regained_ms",
+      value: leaderMs,
+      unit: "ms",
+      note: "API server ready → the replica leads again (it stepped down after the 10 s renew deadline); 0 = already while the CRDs came up",
+    });
 
     expect(during.errors, during.firstProblem).toBe(0);
     expect(during.wrong, during.firstProblem).toBe(0);
@@ -633,14 +777,20 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
   it("etcd-compaction-410: watches resumed after compaction relist; reports exact; the webhook denies against an object written in the fault window", async () => {
     const scenario = "etcd-compaction-410";
     // Several writes while the watches run, and let everything settle.
-    const writes: Fixture[] = [1, 2, 3].map((n) => ({ object: communityEndpoint({ name: `s2-write-${n}`, labels: CHECKED }), results: ["endpoint-full-access warn"] }));
+    const writes: Fixture[] = [1, 2, 3].map((n) => ({
+      object: communityEndpoint({ name: `s2-write-${n}`, labels: CHECKED }),
+      results: ["endpoint-full-access warn"],
+    }));
     for (const f of writes) await create(f);
     await replace({ object: upjetEndpoint({ name: "s1-open-a", labels: { ...CHECKED, edited: "yes" } }), results: OPEN_ENDPOINT });
     expectExact(await convergence(Date.now(), 60_000));
 
     const before = recordAdmission(scenario, "before", await sampleAdmission(BASELINE_REQUESTS), "before the fault");
     expect(before.errors + before.wrong, before.firstProblem).toBe(0);
-    const expiredBefore = { webhook: await restartsTotal(service.metrics, "expired"), reconciler: await restartsTotal(replica.metrics, "expired") };
+    const expiredBefore = {
+      webhook: await restartsTotal(service.metrics, "expired"),
+      reconciler: await restartsTotal(replica.metrics, "expired"),
+    };
 
     // The fault: the guard is cut off from the API server (every watch breaks, the informers
     // back off), and in that window: a new endpoint (in another region, for the cross-region
@@ -651,13 +801,22 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     const fault = admissionLoop();
     partition.cut();
     const regionX: Fixture = {
-      object: communityEndpoint({ name: "s2-eu-in-window", region: "eu-west-1", awsId: VPCE_X, policy: bucketGrant(BUCKET), labels: CHECKED }),
+      object: communityEndpoint({
+        name: "s2-eu-in-window",
+        region: "eu-west-1",
+        awsId: VPCE_X,
+        policy: bucketGrant(BUCKET),
+        labels: CHECKED,
+      }),
       results: [],
     };
     await create(regionX);
     await remove(lockedEndpoint.object);
     world.set(keyOf(lockedPolicy.object), { ...lockedPolicy, results: ["unknown-endpoint-reference warn"] });
-    await replace({ object: ackBucket({ name: "s2-ack-to-break", namespace: team, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }), results: PRIVATE_IP });
+    await replace({
+      object: ackBucket({ name: "s2-ack-to-break", namespace: team, region: "us-east-1", policy: PRIVATE_SOURCE_IP_POLICY }),
+      results: PRIVATE_IP,
+    });
     const revision = await controlPlane.etcdRevision();
     await controlPlane.compactEtcd();
     await controlPlane.restartApiServer();
@@ -665,27 +824,66 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     const sawWindowEarly = service.inventory.knowsEndpointId(VPCE_X) || replica.cluster.inventory.knowsEndpointId(VPCE_X);
     partition.heal();
     const ready = Date.now();
-    const during = recordAdmission(scenario, "during", await fault.stop(), "while the guard was cut off from the API server (window writes, compaction, API server restart)");
-    recordFaultMeasurement({ scenario, metric: "api_server_start_ms", value: controlPlane.lastApiServerStartMs, unit: "ms", note: `restart right after compacting etcd at revision ${revision}` });
+    const during = recordAdmission(
+      scenario,
+      "during",
+      await fault.stop(),
+      "while the guard was cut off from the API server (window writes, compaction, API server restart)",
+    );
+    recordFaultMeasurement({
+      scenario,
+      metric: "api_server_start_ms",
+      value: controlPlane.lastApiServerStartMs,
+      unit: "ms",
+      note: `restart right after compacting etcd at revision ${revision}`,
+    });
 
     const [webhookKnows, converged] = await Promise.all([
-      until("the webhook's inventory to have the window's endpoint and not the deleted one", () => service.inventory.regionOfEndpointId(VPCE_X) === "eu-west-1" && !service.inventory.knowsEndpointId(VPCE_LOCKED), CONVERGE_BOUND_MS * 2).then(
+      until(
+        "the webhook's inventory to have the window's endpoint and not the deleted one",
+        () => service.inventory.regionOfEndpointId(VPCE_X) === "eu-west-1" && !service.inventory.knowsEndpointId(VPCE_LOCKED),
+        CONVERGE_BOUND_MS * 2,
+      ).then(
         () => Date.now() - ready,
         () => Number.NaN,
       ),
       convergence(ready),
     ]);
-    recordFaultMeasurement({ scenario, metric: "webhook_inventory_ms", value: webhookKnows, unit: "ms", note: "partition healed (API server ready) → webhook inventory has the window's new endpoint, not the deleted one" });
+    recordFaultMeasurement({
+      scenario,
+      metric: "webhook_inventory_ms",
+      value: webhookKnows,
+      unit: "ms",
+      note: "partition healed (API server ready) → webhook inventory has the window's new endpoint, not the deleted one",
+    });
     recordConvergence(scenario, converged, "partition healed (API server ready)");
     const expired = {
       webhook: (await restartsTotal(service.metrics, "expired")) - expiredBefore.webhook,
       reconciler: (await restartsTotal(replica.metrics, "expired")) - expiredBefore.reconciler,
     };
-    recordFaultMeasurement({ scenario, metric: "relists_410_webhook", value: expired.webhook, unit: "count", note: "s3_vpce_guard_watch_restarts_total{reason=expired} increase, webhook" });
-    recordFaultMeasurement({ scenario, metric: "relists_410_reconciler", value: expired.reconciler, unit: "count", note: "same, reconciler" });
+    recordFaultMeasurement({
+      scenario,
+      metric: "relists_410_webhook",
+      value: expired.webhook,
+      unit: "count",
+      note: "s3_vpce_guard_watch_restarts_total{reason=expired} increase, webhook",
+    });
+    recordFaultMeasurement({
+      scenario,
+      metric: "relists_410_reconciler",
+      value: expired.reconciler,
+      unit: "count",
+      note: "same, reconciler",
+    });
 
     // Through the API server: a policy requiring the endpoint created in the fault window, from another region.
-    const needsX = upjetBucketPolicy({ name: "s2-needs-window-endpoint", bucket: BUCKET, region: "us-east-1", policy: denyUnlessEndpoint(BUCKET, VPCE_X), labels: CHECKED });
+    const needsX = upjetBucketPolicy({
+      name: "s2-needs-window-endpoint",
+      bucket: BUCKET,
+      region: "us-east-1",
+      policy: denyUnlessEndpoint(BUCKET, VPCE_X),
+      labels: CHECKED,
+    });
     const denied = await request("POST", objectPath(needsX), needsX);
     expect(denied.statusCode, denied.body).toBe(403);
     expect(denied.body).toContain("[cross-region]");

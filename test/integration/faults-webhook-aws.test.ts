@@ -39,7 +39,12 @@ import { installCrds, objectPath } from "../harness/crds.js";
 import { percentile, recordFaultMeasurement } from "../harness/fault-results.js";
 import { logOnFailure } from "../helpers/failure-log.js";
 import { motoCredentials, startEc2FaultProxy, startMoto, type Ec2FaultProxy, type Moto } from "../harness/moto.js";
-import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
+import {
+  registerValidatingWebhook,
+  unregisterValidatingWebhook,
+  waitForWebhook,
+  watchedKindRules,
+} from "../harness/webhook-registration.js";
 import { denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
 import { sleep, until } from "../harness/wait.js";
 
@@ -67,7 +72,13 @@ interface Reply {
 }
 
 /** One request; rejects on socket errors and after `timeoutMs`. */
-function send(client: typeof http | typeof https, url: string, options: https.RequestOptions, body?: string, timeoutMs = 30_000): Promise<Reply> {
+function send(
+  client: typeof http | typeof https,
+  url: string,
+  options: https.RequestOptions,
+  body?: string,
+  timeoutMs = 30_000,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const request = client.request(url, { ...options, timeout: timeoutMs }, (response) => {
       let text = "";
@@ -117,7 +128,8 @@ interface AdmissionAnswer {
 
 function parseAdmissionAnswer(reply: Reply): AdmissionAnswer | undefined {
   if (reply.status !== 200) return undefined;
-  const response = (JSON.parse(reply.body) as { response?: { allowed?: boolean; status?: { message?: string }; warnings?: string[] } }).response;
+  const response = (JSON.parse(reply.body) as { response?: { allowed?: boolean; status?: { message?: string }; warnings?: string[] } })
+    .response;
   if (typeof response?.allowed !== "boolean") return undefined;
   return { allowed: response.allowed, message: response.status?.message ?? "", warnings: response.warnings ?? [] };
 }
@@ -142,7 +154,14 @@ interface ServeProcess {
  * `serve` as a child process; with `preloadFiles` (JSON Lists) its inventory is filled from them
  * and complete, through bench/webhook-serve.mjs (the shipped CLI has no such flag).
  */
-async function startServe(name: string, workDir: string, args: string[], env: Record<string, string>, unset: string[] = [], preloadFiles: string[] = []): Promise<ServeProcess> {
+async function startServe(
+  name: string,
+  workDir: string,
+  args: string[],
+  env: Record<string, string>,
+  unset: string[] = [],
+  preloadFiles: string[] = [],
+): Promise<ServeProcess> {
   const port = await freeLoopbackPort();
   let metricsPort = await freeLoopbackPort();
   while (metricsPort === port) metricsPort = await freeLoopbackPort();
@@ -160,7 +179,9 @@ async function startServe(name: string, workDir: string, args: string[], env: Re
     `${name} to answer /healthz`,
     async () => {
       if (exited) throw new Error(`${name} exited before answering /healthz; log (${logFile}):\n${logTail(logFile)}`);
-      const reply = await send(https, `https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false }, undefined, 2_000).catch(() => undefined);
+      const reply = await send(https, `https://127.0.0.1:${port}/healthz`, { rejectUnauthorized: false }, undefined, 2_000).catch(
+        () => undefined,
+      );
       return reply?.status === 200;
     },
     60_000,
@@ -169,7 +190,9 @@ async function startServe(name: string, workDir: string, args: string[], env: Re
 }
 
 async function readyz(serve: ServeProcess): Promise<number> {
-  const reply = await send(https, `https://127.0.0.1:${serve.port}/readyz`, { rejectUnauthorized: false }, undefined, 2_000).catch(() => undefined);
+  const reply = await send(https, `https://127.0.0.1:${serve.port}/readyz`, { rejectUnauthorized: false }, undefined, 2_000).catch(
+    () => undefined,
+  );
   return reply?.status ?? 0;
 }
 
@@ -199,7 +222,10 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
 }
 
 const describeCounts = (counts: Map<string, number>): string =>
-  [...counts].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${n}× ${reason}`).join("; ");
+  [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, n]) => `${n}× ${reason}`)
+    .join("; ");
 
 // ---------------------------------------------------------------------------
 // The Service: a TCP round-robin proxy
@@ -315,7 +341,10 @@ function webhookFailureReason(reply: Reply): string {
     // not JSON
   }
   const call = /failed to call webhook: (.*)$/s.exec(message)?.[1] ?? message;
-  return `HTTP ${reply.status}: ${call.replace(/Post "[^"]*": /, "").replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT").slice(0, 160)}`;
+  return `HTTP ${reply.status}: ${call
+    .replace(/Post "[^"]*": /, "")
+    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
+    .slice(0, 160)}`;
 }
 
 describeIntegration(
@@ -339,7 +368,9 @@ describeIntegration(
 
     beforeAll(async () => {
       requireBuild();
-      const chartValues = parseYaml(readFileSync(path.join(repoRoot, "charts/s3-vpce-guard/values.yaml"), "utf8")) as { webhook: { timeoutSeconds: number } };
+      const chartValues = parseYaml(readFileSync(path.join(repoRoot, "charts/s3-vpce-guard/values.yaml"), "utf8")) as {
+        webhook: { timeoutSeconds: number };
+      };
       timeoutSeconds = chartValues.webhook.timeoutSeconds;
       controlPlane = await startControlPlane();
       await installCrds(controlPlane.kubeConfig);
@@ -350,10 +381,22 @@ describeIntegration(
       for (const name of ["serve-a", "serve-b"]) {
         await issueServingCert(pki, name, ["IP:127.0.0.1", "DNS:localhost"]);
         // As the chart runs it: reconciler on, leader election on a shared Lease.
-        const args = ["--tls-cert", path.join(pki, `${name}.crt`), "--tls-key", path.join(pki, `${name}.key`), "--lease-name", "s3vg-fault", "--lease-namespace", "kube-system", "--identity", name];
+        const args = [
+          "--tls-cert",
+          path.join(pki, `${name}.crt`),
+          "--tls-key",
+          path.join(pki, `${name}.key`),
+          "--lease-name",
+          "s3vg-fault",
+          "--lease-namespace",
+          "kube-system",
+          "--identity",
+          name,
+        ];
         serves.push(await startServe(name, work, args, { KUBECONFIG: kubeconfig, POD_NAME: name, POD_NAMESPACE: "kube-system" }));
       }
-      for (const serve of serves) await until(`${serve.name} to be ready (first inventory sync)`, async () => (await readyz(serve)) === 200, 60_000);
+      for (const serve of serves)
+        await until(`${serve.name} to be ready (first inventory sync)`, async () => (await readyz(serve)) === 200, 60_000);
       proxy = await startRoundRobinProxy(serves.map((s) => ({ name: s.name, port: s.port })));
       await registerValidatingWebhook(controlPlane.kubeConfig, {
         name: webhookName,
@@ -365,7 +408,18 @@ describeIntegration(
       });
       const probe = upjetBucketPolicy({ name: "probe", policy: PRIVATE_SOURCE_IP_POLICY });
       await waitForWebhook(async () => {
-        const reply = await send(https, `${controlPlane.server}${objectPath(probe)}?dryRun=All`, { method: "POST", ca: controlPlane.caPem, cert: controlPlane.adminCertPem, key: controlPlane.adminKeyPem, headers: { "content-type": "application/json" } }, JSON.stringify(probe));
+        const reply = await send(
+          https,
+          `${controlPlane.server}${objectPath(probe)}?dryRun=All`,
+          {
+            method: "POST",
+            ca: controlPlane.caPem,
+            cert: controlPlane.adminCertPem,
+            key: controlPlane.adminKeyPem,
+            headers: { "content-type": "application/json" },
+          },
+          JSON.stringify(probe),
+        );
         return reply.status === 403;
       }, 60_000);
     }, 300_000);
@@ -385,7 +439,17 @@ describeIntegration(
         upjetBucketPolicy({
           name: n,
           bucket: "fault-bucket",
-          policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/reader" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::fault-bucket/*" }] },
+          policy: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::123456789012:role/reader" },
+                Action: "s3:GetObject",
+                Resource: "arn:aws:s3:::fault-bucket/*",
+              },
+            ],
+          },
         });
       const apiAgent = new https.Agent({ keepAlive: true, maxSockets: 32 });
       const directAgent = new https.Agent({ keepAlive: true, maxSockets: 32 });
@@ -403,10 +467,18 @@ describeIntegration(
             const reply = await send(
               https,
               `${controlPlane.server}${objectPath(object)}?dryRun=All`,
-              { method: "POST", agent: apiAgent, ca: controlPlane.caPem, cert: controlPlane.adminCertPem, key: controlPlane.adminKeyPem, headers: { "content-type": "application/json" } },
+              {
+                method: "POST",
+                agent: apiAgent,
+                ca: controlPlane.caPem,
+                cert: controlPlane.adminCertPem,
+                key: controlPlane.adminKeyPem,
+                headers: { "content-type": "application/json" },
+              },
               JSON.stringify(object),
             );
-            const denied = reply.status === 403 && reply.body.includes("denied the request") && reply.body.includes("[source-ip-condition]");
+            const denied =
+              reply.status === 403 && reply.body.includes("denied the request") && reply.body.includes("[source-ip-condition]");
             const allowed = reply.status === 201;
             if (denied || allowed) record.outcome = (denied ? "deny" : "allow") === expected ? "correct" : "wrong";
             else record.reason = webhookFailureReason(reply);
@@ -443,9 +515,13 @@ describeIntegration(
         }
       };
 
-      const admitted = async (serve: ServeProcess): Promise<number> => counterSum(await metricsText(serve), "s3_vpce_guard_admission_requests_total");
+      const admitted = async (serve: ServeProcess): Promise<number> =>
+        counterSum(await metricsText(serve), "s3_vpce_guard_admission_requests_total");
       const loadStart = performance.now();
-      const workers = [...Array.from({ length: API_WORKERS }, (_, w) => apiWorker(w)), ...Array.from({ length: DIRECT_WORKERS }, (_, w) => directWorker(w))];
+      const workers = [
+        ...Array.from({ length: API_WORKERS }, (_, w) => apiWorker(w)),
+        ...Array.from({ length: DIRECT_WORKERS }, (_, w) => directWorker(w)),
+      ];
       let killAt = 0;
       let survivorBeforeKill = 0;
       try {
@@ -490,18 +566,50 @@ describeIntegration(
           value: failed.length,
           unit: "count",
           note: `${via}, ${p === "api" ? API_WORKERS : DIRECT_WORKERS} concurrent, ${mine.length} sent; ${
-            failed.length > 0 ? `${inFlight} in flight at the SIGKILL, ${failed.length - inFlight} sent after it: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}` : "none failed"
+            failed.length > 0
+              ? `${inFlight} in flight at the SIGKILL, ${failed.length - inFlight} sent after it: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}`
+              : "none failed"
           }`,
         });
-        recordFaultMeasurement({ scenario: SCENARIO, metric: `${prefix}admission_p50_ms_before`, value: b.p50, unit: "ms", note: `${via}, ${b.n} requests in ${BEFORE_MS / 1000} s, 2 replicas` });
-        recordFaultMeasurement({ scenario: SCENARIO, metric: `${prefix}admission_p99_ms_before`, value: b.p99, unit: "ms", note: `${via}, 2 replicas` });
-        recordFaultMeasurement({ scenario: SCENARIO, metric: `${prefix}admission_p50_ms_after`, value: a.p50, unit: "ms", note: `${via}, ${a.n} requests started after the failure window, 1 replica` });
-        recordFaultMeasurement({ scenario: SCENARIO, metric: `${prefix}admission_p99_ms_after`, value: a.p99, unit: "ms", note: `${via}, 1 replica` });
+        recordFaultMeasurement({
+          scenario: SCENARIO,
+          metric: `${prefix}admission_p50_ms_before`,
+          value: b.p50,
+          unit: "ms",
+          note: `${via}, ${b.n} requests in ${BEFORE_MS / 1000} s, 2 replicas`,
+        });
+        recordFaultMeasurement({
+          scenario: SCENARIO,
+          metric: `${prefix}admission_p99_ms_before`,
+          value: b.p99,
+          unit: "ms",
+          note: `${via}, 2 replicas`,
+        });
+        recordFaultMeasurement({
+          scenario: SCENARIO,
+          metric: `${prefix}admission_p50_ms_after`,
+          value: a.p50,
+          unit: "ms",
+          note: `${via}, ${a.n} requests started after the failure window, 1 replica`,
+        });
+        recordFaultMeasurement({
+          scenario: SCENARIO,
+          metric: `${prefix}admission_p99_ms_after`,
+          value: a.p99,
+          unit: "ms",
+          note: `${via}, 1 replica`,
+        });
         expect(before.length, `${p}: answered requests before the kill`).toBeGreaterThan(10);
         expect(after.length, `${p}: answered requests after the failure window`).toBeGreaterThan(10);
       }
       const droppedAfterMs = proxy!.backends[0]!.droppedAt === undefined ? -1 : proxy!.backends[0]!.droppedAt - killAt;
-      recordFaultMeasurement({ scenario: SCENARIO, metric: "backend_dropped_after_ms", value: Math.round(droppedAfterMs), unit: "ms", note: "SIGKILL to the proxy's first refused connection to the killed replica (-1: never refused)" });
+      recordFaultMeasurement({
+        scenario: SCENARIO,
+        metric: "backend_dropped_after_ms",
+        value: Math.round(droppedAfterMs),
+        unit: "ms",
+        note: "SIGKILL to the proxy's first refused connection to the killed replica (-1: never refused)",
+      });
       recordFaultMeasurement({
         scenario: SCENARIO,
         metric: "failure_window_ms",
@@ -509,11 +617,21 @@ describeIntegration(
         unit: "ms",
         note: "SIGKILL to the last failed answer, both paths (0: nothing failed)",
       });
-      recordFaultMeasurement({ scenario: SCENARIO, metric: "wrong_decisions", value: wrong.length, unit: "count", note: `of ${records.length - failures.length} answered (violating denied, compliant allowed)` });
+      recordFaultMeasurement({
+        scenario: SCENARIO,
+        metric: "wrong_decisions",
+        value: wrong.length,
+        unit: "count",
+        note: `of ${records.length - failures.length} answered (violating denied, compliant allowed)`,
+      });
       for (const f of failures) {
-        logOnFailure(`[fault] ${SCENARIO} failed ${f.path} ${f.expected}: started ${Math.round(f.startedAt - killAt)} ms after the kill, took ${Math.round(f.endedAt - f.startedAt)} ms: ${f.reason}`);
+        logOnFailure(
+          `[fault] ${SCENARIO} failed ${f.path} ${f.expected}: started ${Math.round(f.startedAt - killAt)} ms after the kill, took ${Math.round(f.endedAt - f.startedAt)} ms: ${f.reason}`,
+        );
       }
-      logOnFailure(`[fault] ${SCENARIO} proxy: ${proxy!.backends.map((b) => `${b.name} up=${b.up} connections=${b.connections} refused=${b.refused}`).join(", ")}`);
+      logOnFailure(
+        `[fault] ${SCENARIO} proxy: ${proxy!.backends.map((b) => `${b.name} up=${b.up} connections=${b.connections} refused=${b.refused}`).join(", ")}`,
+      );
 
       // Every answer is the right one; nothing failed before the kill.
       expect(wrong).toEqual([]);
@@ -529,7 +647,9 @@ describeIntegration(
       const survivorAfter = await admitted(survivor);
       const answeredAfterWindow = records.filter((r) => r.startedAt > windowEnd && r.outcome === "correct").length;
       expect(survivorAfter - survivorBeforeKill).toBeGreaterThanOrEqual(answeredAfterWindow);
-      logOnFailure(`[fault] ${SCENARIO}: ${records.length} requests in ${Math.round(loadEnd - loadStart)} ms; survivor answered ${survivorAfter - survivorBeforeKill} after the kill`);
+      logOnFailure(
+        `[fault] ${SCENARIO}: ${records.length} requests in ${Math.round(loadEnd - loadStart)} ms; survivor answered ${survivorAfter - survivorBeforeKill} after the kill`,
+      );
     }, 180_000);
   },
   ["control-plane"],
@@ -564,7 +684,11 @@ describeIntegration(
       moto = await startMoto();
       ec2 = new EC2Client({ endpoint: moto.endpoint, region: "us-east-1", credentials: motoCredentials });
       vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.60.0.0/16" }))).Vpc!.VpcId!;
-      knownEndpoint = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }))).VpcEndpoint!.VpcEndpointId!;
+      knownEndpoint = (
+        await ec2.send(
+          new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }),
+        )
+      ).VpcEndpoint!.VpcEndpointId!;
       ec2Proxy = await startSwitchableEc2Proxy(moto.endpoint);
       work = mkdtempSync(path.join(os.tmpdir(), "s3vg-fault-aws-"));
       const bundle = generateCertificates({ names: ["127.0.0.1", "localhost"], days: 1 });
@@ -588,16 +712,34 @@ describeIntegration(
      * only to AWS): known → cross-region deny; not listed (undetermined) → admitted without
      * finding; "absent" → the unknown-endpoint-reference warning.
      */
-    async function probe(serve: ServeProcess, agent: https.Agent, endpointId: string, n: number): Promise<{ state: FactState; ms: number; reason?: string }> {
-      const object = upjetBucketPolicy({ name: `probe-${n}`, bucket: "eu-bucket", region: "eu-west-1", policy: denyUnlessEndpoint("eu-bucket", endpointId) });
+    async function probe(
+      serve: ServeProcess,
+      agent: https.Agent,
+      endpointId: string,
+      n: number,
+    ): Promise<{ state: FactState; ms: number; reason?: string }> {
+      const object = upjetBucketPolicy({
+        name: `probe-${n}`,
+        bucket: "eu-bucket",
+        region: "eu-west-1",
+        policy: denyUnlessEndpoint("eu-bucket", endpointId),
+      });
       const started = performance.now();
       try {
-        const reply = await send(https, `https://127.0.0.1:${serve.port}/validate`, { method: "POST", agent, ca: tls.caPem, headers: { "content-type": "application/json" } }, admissionReview(object, `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`), 10_000);
+        const reply = await send(
+          https,
+          `https://127.0.0.1:${serve.port}/validate`,
+          { method: "POST", agent, ca: tls.caPem, headers: { "content-type": "application/json" } },
+          admissionReview(object, `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`),
+          10_000,
+        );
         const ms = performance.now() - started;
         const answer = parseAdmissionAnswer(reply);
         if (!answer) return { state: "failed", ms, reason: `HTTP ${reply.status}` };
-        if (answer.warnings.some((w) => w.includes("[unknown-endpoint-reference]") && w.includes(endpointId))) return { state: "absent", ms };
-        if (!answer.allowed && answer.message.includes("[cross-region]") && answer.message.includes(endpointId)) return { state: "known", ms };
+        if (answer.warnings.some((w) => w.includes("[unknown-endpoint-reference]") && w.includes(endpointId)))
+          return { state: "absent", ms };
+        if (!answer.allowed && answer.message.includes("[cross-region]") && answer.message.includes(endpointId))
+          return { state: "known", ms };
         if (answer.allowed) return { state: "undetermined", ms };
         return { state: "failed", ms, reason: `denied for another reason: ${answer.message.slice(0, 200)}` };
       } catch (error) {
@@ -614,7 +756,11 @@ describeIntegration(
       };
     }
 
-    async function runScenario(scenario: "aws-throttling" | "aws-timeout", fault: Exclude<Ec2Fault, "pass">, faultMs: number): Promise<void> {
+    async function runScenario(
+      scenario: "aws-throttling" | "aws-timeout",
+      fault: Exclude<Ec2Fault, "pass">,
+      faultMs: number,
+    ): Promise<void> {
       ec2Proxy.mode = "pass";
       const serve = await startServe(
         scenario,
@@ -638,7 +784,11 @@ describeIntegration(
       let n = 0;
       let newEndpoint: string | undefined;
       try {
-        await until("the AWS endpoint to be known through EC2", async () => (await probe(serve, agent, knownEndpoint, n++)).state === "known", 60_000);
+        await until(
+          "the AWS endpoint to be known through EC2",
+          async () => (await probe(serve, agent, knownEndpoint, n++)).state === "known",
+          60_000,
+        );
         // Direct admission load: 2 clients, each alternating the two probes.
         const worker = async (): Promise<void> => {
           while (!stopping) {
@@ -658,7 +808,11 @@ describeIntegration(
           const faultOn = performance.now();
           ec2Proxy.mode = fault;
           // Created while EC2 is in trouble (straight to moto): seen once the facts are fresh again.
-          newEndpoint = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }))).VpcEndpoint!.VpcEndpointId!;
+          newEndpoint = (
+            await ec2.send(
+              new CreateVpcEndpointCommand({ VpcId: vpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }),
+            )
+          ).VpcEndpoint!.VpcEndpointId!;
           await sleep(faultMs - (performance.now() - faultOn));
           const faultOff = performance.now();
           ec2Proxy.mode = "pass";
@@ -692,8 +846,13 @@ describeIntegration(
           const inFault = latencySummary(during.map((r) => r.ms));
           const lastKnown = Math.max(faultOn, ...duringKnown.filter((r) => r.state === "known").map((r) => r.endedAt));
           const states = countBy(duringKnown, (r) => r.state);
-          const faultDelta = { throttled: metricsAtFaultOff.throttled - metricsBefore.throttled, error: metricsAtFaultOff.error - metricsBefore.error, success: metricsAtFaultOff.success - metricsBefore.success };
-          const what = fault === "throttle" ? "every EC2 call answered HTTP 400 RequestLimitExceeded" : "every EC2 call held without an answer";
+          const faultDelta = {
+            throttled: metricsAtFaultOff.throttled - metricsBefore.throttled,
+            error: metricsAtFaultOff.error - metricsBefore.error,
+            success: metricsAtFaultOff.success - metricsBefore.success,
+          };
+          const what =
+            fault === "throttle" ? "every EC2 call answered HTTP 400 RequestLimitExceeded" : "every EC2 call held without an answer";
 
           recordFaultMeasurement({
             scenario,
@@ -709,11 +868,29 @@ describeIntegration(
             unit: "ms",
             note: `into the fault the existing endpoint was still known (cache TTL ${CACHE_TTL_MS / 1000} s + as long stale), then undetermined: ${describeCounts(states)}`,
           });
-          recordFaultMeasurement({ scenario, metric: "admission_p50_ms_before", value: before.p50, unit: "ms", note: `AdmissionReviews straight to serve, 2 clients, ${before.n} requests` });
+          recordFaultMeasurement({
+            scenario,
+            metric: "admission_p50_ms_before",
+            value: before.p50,
+            unit: "ms",
+            note: `AdmissionReviews straight to serve, 2 clients, ${before.n} requests`,
+          });
           recordFaultMeasurement({ scenario, metric: "admission_p99_ms_before", value: before.p99, unit: "ms" });
-          recordFaultMeasurement({ scenario, metric: "admission_p50_ms_during", value: inFault.p50, unit: "ms", note: `${inFault.n} requests during the fault` });
+          recordFaultMeasurement({
+            scenario,
+            metric: "admission_p50_ms_during",
+            value: inFault.p50,
+            unit: "ms",
+            note: `${inFault.n} requests during the fault`,
+          });
           recordFaultMeasurement({ scenario, metric: "admission_p99_ms_during", value: inFault.p99, unit: "ms" });
-          recordFaultMeasurement({ scenario, metric: "ec2_requests_during", value: arrivalsDuring.length, unit: "count", note: `EC2 requests that reached the proxy during the ${faultS.toFixed(1)} s fault` });
+          recordFaultMeasurement({
+            scenario,
+            metric: "ec2_requests_during",
+            value: arrivalsDuring.length,
+            unit: "count",
+            note: `EC2 requests that reached the proxy during the ${faultS.toFixed(1)} s fault`,
+          });
           recordFaultMeasurement({
             scenario,
             metric: "ec2_requests_per_s_during",
@@ -728,8 +905,11 @@ describeIntegration(
             unit: "ms",
             note: `fault off to both endpoints known (one created during the fault)${heldAtFaultOff > 0 ? `; ${heldAtFaultOff} EC2 requests were still held at fault off` : ""}`,
           });
-          logOnFailure(`[fault] ${scenario} aws_requests_total before/at fault off/after: ${JSON.stringify([metricsBefore, metricsAtFaultOff, metricsAfter])}`);
-          if (failed.length > 0) logOnFailure(`[fault] ${scenario} failed probes: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}`);
+          logOnFailure(
+            `[fault] ${scenario} aws_requests_total before/at fault off/after: ${JSON.stringify([metricsBefore, metricsAtFaultOff, metricsAfter])}`,
+          );
+          if (failed.length > 0)
+            logOnFailure(`[fault] ${scenario} failed probes: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}`);
 
           // Before the fault the endpoint was always known.
           expect(baseline.length).toBeGreaterThan(10);

@@ -25,7 +25,11 @@ function chromiumPath(): string | undefined {
 }
 
 const chromium = chromiumPath();
-const runs = gate(chromium ? undefined : `chromium not installed (none of ${CHROMIUM_CANDIDATES.join(", ")}): run scripts/chromium.sh`, "map Chromium", "S3VG_REQUIRE_INTEGRATION");
+const runs = gate(
+  chromium ? undefined : `chromium not installed (none of ${CHROMIUM_CANDIDATES.join(", ")}): run scripts/chromium.sh`,
+  "map Chromium",
+  "S3VG_REQUIRE_INTEGRATION",
+);
 
 async function mapOutput(args: string[]): Promise<string> {
   const stdout = new PassThrough();
@@ -53,7 +57,13 @@ class Page {
 
   private constructor(private readonly socket: WebSocket) {
     socket.addEventListener("message", (message) => {
-      const data = JSON.parse(String(message.data)) as { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string; params?: Record<string, unknown> };
+      const data = JSON.parse(String(message.data)) as {
+        id?: number;
+        result?: Record<string, unknown>;
+        error?: { message: string };
+        method?: string;
+        params?: Record<string, unknown>;
+      };
       if (data.id !== undefined) {
         const waiter = this.pending.get(data.id);
         this.pending.delete(data.id);
@@ -101,9 +111,11 @@ class Page {
   /** Console errors, uncaught exceptions, browser log errors (CSP, failed loads) and dialogs. */
   problems(): string[] {
     return this.events.flatMap((e) => {
-      if (e.method === "Runtime.consoleAPICalled" && (e.params.type === "error" || e.params.type === "assert")) return [`console.${String(e.params.type)}: ${JSON.stringify(e.params.args)}`];
+      if (e.method === "Runtime.consoleAPICalled" && (e.params.type === "error" || e.params.type === "assert"))
+        return [`console.${String(e.params.type)}: ${JSON.stringify(e.params.args)}`];
       if (e.method === "Runtime.exceptionThrown") return [`exception: ${JSON.stringify(e.params.exceptionDetails)}`];
-      if (e.method === "Log.entryAdded" && (e.params.entry as { level: string }).level === "error") return [`log: ${(e.params.entry as { text: string }).text}`];
+      if (e.method === "Log.entryAdded" && (e.params.entry as { level: string }).level === "error")
+        return [`log: ${(e.params.entry as { text: string }).text}`];
       if (e.method === "Page.javascriptDialogOpening") return [`dialog: ${String(e.params.message)}`];
       return [];
     });
@@ -144,15 +156,31 @@ describe.skipIf(!runs)("map --output html in headless Chromium", () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), "s3vg-map-chromium-"));
     writeFileSync(path.join(work, "map.html"), await mapOutput(["--output", "html", path.join(repoRoot, "examples/explain/")]));
-    const hostile = [upjetEndpoint({ name: "ep", awsId: "vpce-0aaaaaaaaaaaaaaa1", vpcId: "vpc-<img src=x onerror=alert(2)>" }), upjetBucket({ name: "x", bucketName: "<script>alert(1)</script>" })];
+    const hostile = [
+      upjetEndpoint({ name: "ep", awsId: "vpce-0aaaaaaaaaaaaaaa1", vpcId: "vpc-<img src=x onerror=alert(2)>" }),
+      upjetBucket({ name: "x", bucketName: "<script>alert(1)</script>" }),
+    ];
     writeFileSync(path.join(work, "hostile.yaml"), hostile.map((o) => stringify(o)).join("---\n"));
     writeFileSync(path.join(work, "hostile.html"), await mapOutput(["--output", "html", path.join(work, "hostile.yaml")]));
     writeFileSync(path.join(work, "map.svg"), await mapOutput(["--output", "svg", path.join(repoRoot, "examples/explain/")]));
 
-    browser = spawn(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-port=0", `--user-data-dir=${path.join(work, "profile")}`, "--window-size=1560,900", "about:blank"], {
-      detached: true,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    browser = spawn(
+      chromium!,
+      [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--remote-debugging-port=0",
+        `--user-data-dir=${path.join(work, "profile")}`,
+        "--window-size=1560,900",
+        "about:blank",
+      ],
+      {
+        detached: true,
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     process.once("exit", killBrowser);
     const endpoint = await new Promise<string>((resolve, reject) => {
       let stderr = "";
@@ -181,7 +209,13 @@ describe.skipIf(!runs)("map --output html in headless Chromium", () => {
 
   it("loads without console errors, with the example's nodes and edges in the DOM", async () => {
     await load(path.join(work, "map.html"));
-    const dom = await page.evaluate<{ kinds: Record<string, number>; passages: Record<string, number>; groups: number; legend: number; endpoints: string[] }>(`(() => {
+    const dom = await page.evaluate<{
+      kinds: Record<string, number>;
+      passages: Record<string, number>;
+      groups: number;
+      legend: number;
+      endpoints: string[];
+    }>(`(() => {
       const count = (selector) => document.querySelectorAll(selector).length;
       return {
         kinds: Object.fromEntries(["vpc", "endpoint", "bucket", "fold"].map((k) => [k, count('g.node[data-kind="' + k + '"]')])),
@@ -217,7 +251,9 @@ describe.skipIf(!runs)("map --output html in headless Chromium", () => {
       return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
     })()`);
     await page.send("Input.dispatchMouseEvent", { type: "mouseMoved", x: box.x, y: box.y });
-    const node = await page.evaluate<{ title: string; body: string }>(`({ title: document.getElementById("details-title").textContent, body: document.getElementById("details-body").textContent })`);
+    const node = await page.evaluate<{ title: string; body: string }>(
+      `({ title: document.getElementById("details-title").textContent, body: document.getElementById("details-body").textContent })`,
+    );
     expect(node.title).toBe("VPCEndpoint analytics-s3-gateway");
     expect(node.body).toMatch(/findings: \d+ deny, \d+ warn, \d+ audit/);
     expect(page.problems()).toEqual([]);
@@ -237,7 +273,11 @@ describe.skipIf(!runs)("map --output html in headless Chromium", () => {
     await load(path.join(work, "map.html"));
     const metrics = await page.send("Page.getLayoutMetrics");
     const size = metrics.cssContentSize as { width: number; height: number };
-    const shot = await page.send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: size.width, height: size.height, scale: 1 } });
+    const shot = await page.send("Page.captureScreenshot", {
+      format: "png",
+      captureBeyondViewport: true,
+      clip: { x: 0, y: 0, width: size.width, height: size.height, scale: 1 },
+    });
     const png = Buffer.from(shot.data as string, "base64");
     const file = path.join(work, "map.png");
     writeFileSync(file, png);

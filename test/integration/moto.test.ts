@@ -41,7 +41,9 @@ describeIntegration(
 
     it("reset forgets what was created", async () => {
       const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.2.0.0/16" }));
-      await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpc.Vpc?.VpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }));
+      await ec2.send(
+        new CreateVpcEndpointCommand({ VpcId: vpc.Vpc?.VpcId, ServiceName: "com.amazonaws.us-east-1.s3", VpcEndpointType: "Gateway" }),
+      );
       expect((await ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints?.length).toBeGreaterThan(0);
       await moto.reset();
       const after = await ec2.send(new DescribeVpcEndpointsCommand({}));

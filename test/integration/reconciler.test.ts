@@ -24,7 +24,8 @@ import {
   denyUnlessEndpoint,
   upjetBucketPolicy,
   upjetEndpoint,
-  upjetRouteTableAssociation, PRIVATE_SOURCE_IP_POLICY
+  upjetRouteTableAssociation,
+  PRIVATE_SOURCE_IP_POLICY,
 } from "../helpers/manifests.js";
 import { sleep, until as waitUntil } from "../harness/wait.js";
 import { getText } from "../harness/http.js";
@@ -117,7 +118,10 @@ describeIntegration("reconciler against a real API server", () => {
   const remove = (o: KubeObject) => request("DELETE", pathOf(o, o.metadata.name));
   const replace = async (o: KubeObject) => {
     const current = JSON.parse(await request("GET", pathOf(o, o.metadata.name))) as KubeObject;
-    await request("PUT", pathOf(o, o.metadata.name), { ...o, metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion } });
+    await request("PUT", pathOf(o, o.metadata.name), {
+      ...o,
+      metadata: { ...o.metadata, resourceVersion: current.metadata.resourceVersion },
+    });
   };
 
   /**
@@ -139,7 +143,16 @@ describeIntegration("reconciler against a real API server", () => {
       if (items.length === 0) return undefined;
       parsed = {
         ...items[0]!,
-        summary: items.reduce((sum, r) => ({ pass: sum.pass + r.summary.pass, fail: sum.fail + r.summary.fail, warn: sum.warn + r.summary.warn, error: 0, skip: 0 }), { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 }),
+        summary: items.reduce(
+          (sum, r) => ({
+            pass: sum.pass + r.summary.pass,
+            fail: sum.fail + r.summary.fail,
+            warn: sum.warn + r.summary.warn,
+            error: 0,
+            skip: 0,
+          }),
+          { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 },
+        ),
         results: items.flatMap((r) => r.results),
       };
     }
@@ -151,7 +164,10 @@ describeIntegration("reconciler against a real API server", () => {
   const entries = (r: PolicyReportObject | undefined): string[] =>
     (r?.results ?? []).map((x) => `${x.resources[0]!.kind}/${x.resources[0]!.name} ${x.rule} ${x.result}`).sort();
   const rulesFor = (r: PolicyReportObject | undefined, name: string): string[] =>
-    (r?.results ?? []).filter((x) => x.resources[0]!.name === name).map((x) => x.rule).sort();
+    (r?.results ?? [])
+      .filter((x) => x.resources[0]!.name === name)
+      .map((x) => x.rule)
+      .sort();
 
   const scrape = (port: number): Promise<string> => getText(`http://127.0.0.1:${port}/metrics`);
   const gaugeValue = (text: string, labels: string): number | undefined => {
@@ -174,7 +190,11 @@ describeIntegration("reconciler against a real API server", () => {
     policy: bucketGrant("my-secure-bucket"),
   });
   const upjetRta = upjetRouteTableAssociation({ name: "upjet-restricted-rtb", endpointRef: "upjet-restricted" });
-  const upjetLocked = upjetBucketPolicy({ name: "upjet-locked", bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", VPCE) });
+  const upjetLocked = upjetBucketPolicy({
+    name: "upjet-locked",
+    bucket: "my-secure-bucket",
+    policy: denyUnlessEndpoint("my-secure-bucket", VPCE),
+  });
   const namespacedPrivateIp = upjetBucketPolicy({ name: "m-private-ip", policy: privateSourceIp, namespaced: true, namespace: team });
   const communityOpen = communityEndpoint({ name: "community-open" });
   const ackClean = ackEndpoint({ name: "ack-restricted", namespace: team, policy: bucketGrant("my-secure-bucket") });
@@ -198,11 +218,16 @@ describeIntegration("reconciler against a real API server", () => {
   });
 
   it("reports violating objects of every family within seconds, and counts compliant ones as pass", async () => {
-    for (const o of [upjetOpen, upjetRestricted, upjetRta, upjetLocked, namespacedPrivateIp, communityOpen, ackClean, ackPrivateIp]) await create(o);
-    await until("the ClusterPolicyReport", async () => {
-      const r = await report(null);
-      return rulesFor(r, "upjet-open").length === 2 && rulesFor(r, "community-open").length > 0 && (r?.summary.pass ?? 0) >= 2;
-    }, 10_000);
+    for (const o of [upjetOpen, upjetRestricted, upjetRta, upjetLocked, namespacedPrivateIp, communityOpen, ackClean, ackPrivateIp])
+      await create(o);
+    await until(
+      "the ClusterPolicyReport",
+      async () => {
+        const r = await report(null);
+        return rulesFor(r, "upjet-open").length === 2 && rulesFor(r, "community-open").length > 0 && (r?.summary.pass ?? 0) >= 2;
+      },
+      10_000,
+    );
     const cluster = await report(null);
     expect(rulesFor(cluster, "upjet-open")).toEqual(["endpoint-full-access", "gateway-without-route-tables"]);
     expect(rulesFor(cluster, "community-open")).toEqual(["endpoint-full-access"]);
@@ -227,9 +252,17 @@ describeIntegration("reconciler against a real API server", () => {
     expect(namespaced!.results[0]).toMatchObject({ result: "fail", severity: "high", properties: { action: "deny" } });
     expect(namespaced!.results[0]!.properties.path).toContain("aws:SourceIp");
 
-    await until("one Event on the offending object summarising its findings", async () => (await eventsFor("ack-private-ip", team)).length === 1, 10_000);
+    await until(
+      "one Event on the offending object summarising its findings",
+      async () => (await eventsFor("ack-private-ip", team)).length === 1,
+      10_000,
+    );
     const [event] = await eventsFor("ack-private-ip", team);
-    expect(event).toMatchObject({ type: "Warning", reason: "PolicyViolation", involvedObject: { kind: "Bucket", name: "ack-private-ip", namespace: team } });
+    expect(event).toMatchObject({
+      type: "Warning",
+      reason: "PolicyViolation",
+      involvedObject: { kind: "Bucket", name: "ack-private-ip", namespace: team },
+    });
     expect(event!.message).toMatch(/^1 finding \(1 deny\): source-ip-condition: /);
   });
 
@@ -257,7 +290,11 @@ describeIntegration("reconciler against a real API server", () => {
 
   it("deleting the endpoint a bucket policy requires brings unknown-endpoint-reference on the policy", async () => {
     await remove(upjetRestricted);
-    await until("unknown-endpoint-reference", async () => rulesFor(await report(null), "upjet-locked").includes("unknown-endpoint-reference"), 10_000);
+    await until(
+      "unknown-endpoint-reference",
+      async () => rulesFor(await report(null), "upjet-locked").includes("unknown-endpoint-reference"),
+      10_000,
+    );
     const result = (await report(null))!.results.find((x) => x.resources[0]!.name === "upjet-locked")!;
     expect(result.message).toContain(VPCE);
     await create(upjetRestricted);
@@ -267,7 +304,9 @@ describeIntegration("reconciler against a real API server", () => {
   it("converges after an API server restart with no duplicate and no lost result", async () => {
     const before = { cluster: entries(await report(null)), namespaced: entries(await report(team)) };
     const eventsBefore = await eventsFor("upjet-open", "default");
-    expect(eventsBefore.map((e) => e.message)).toEqual([expect.stringMatching(/^2 findings \(2 warn\): endpoint-full-access: .*; gateway-without-route-tables: /)]);
+    expect(eventsBefore.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^2 findings \(2 warn\): endpoint-full-access: .*; gateway-without-route-tables: /),
+    ]);
     await controlPlane.restartApiServer();
     // A change made right after the restart must arrive too.
     const late = upjetEndpoint({ name: "after-restart" });
@@ -277,7 +316,13 @@ describeIntegration("reconciler against a real API server", () => {
     });
     await until("the new object's result", async () => rulesFor(await report(null), "after-restart").length === 2, 20_000);
     const after = { cluster: entries(await report(null)), namespaced: entries(await report(team)) };
-    expect(after.cluster).toEqual([...before.cluster, "VPCEndpoint/after-restart endpoint-full-access warn", "VPCEndpoint/after-restart gateway-without-route-tables warn"].sort());
+    expect(after.cluster).toEqual(
+      [
+        ...before.cluster,
+        "VPCEndpoint/after-restart endpoint-full-access warn",
+        "VPCEndpoint/after-restart gateway-without-route-tables warn",
+      ].sort(),
+    );
     expect(after.namespaced).toEqual(before.namespaced);
     expect(new Set(after.cluster).size).toBe(after.cluster.length);
     expect((await eventsFor("upjet-open", "default")).length).toBe(eventsBefore.length);
@@ -292,7 +337,9 @@ describeIntegration("reconciler against a real API server", () => {
     await sleep(LEASE.leaseDurationMs);
     expect([a.reconciler.isLeader, b.reconciler.isLeader]).toEqual([true, false]);
     expect(await scrape(b.metricsServer.port)).toMatch(/^s3_vpce_guard_leader 0$/m);
-    const lease = JSON.parse(await request("GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/s3-vpce-guard")) as { spec: { holderIdentity: string } };
+    const lease = JSON.parse(await request("GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/s3-vpce-guard")) as {
+      spec: { holderIdentity: string };
+    };
     expect(lease.spec.holderIdentity).toBe("replica-a");
 
     const reportBefore = entries(await report(null));
@@ -342,7 +389,13 @@ describeIntegration("reconciler against a real API server", () => {
     // any moment after it (a change, a full audit), so "gone" is proven by a new uid instead.
     await request("DELETE", endpoints);
     await leader.reconciler.auditNow();
-    await until("the report to be back", async () => (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: endpoints })).statusCode === 200 && (await uidOf()) !== original, 10_000);
+    await until(
+      "the report to be back",
+      async () =>
+        (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: endpoints })).statusCode === 200 &&
+        (await uidOf()) !== original,
+      10_000,
+    );
     expect(original).toBeDefined();
     expect(entries(await report(null))).toEqual(before);
   });
@@ -353,11 +406,22 @@ describeIntegration("reconciler against a real API server", () => {
     for (const crd of ["policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"]) {
       await request("DELETE", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
     }
-    await until("the CRDs to be gone", async () => (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: "/apis/wgpolicyk8s.io/v1alpha2/policyreports" })).statusCode === 404);
-    for (let n = 0; n < 3; n++) await create(ackBucket({ name: `no-crd-${n}`, namespace: team, region: "us-east-1", policy: privateSourceIp }));
+    await until(
+      "the CRDs to be gone",
+      async () =>
+        (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: "/apis/wgpolicyk8s.io/v1alpha2/policyreports" }))
+          .statusCode === 404,
+    );
+    for (let n = 0; n < 3; n++)
+      await create(ackBucket({ name: `no-crd-${n}`, namespace: team, region: "us-east-1", policy: privateSourceIp }));
     await until("Events for the new violations", async () => (await eventsFor("no-crd-2", team)).length === 1, 10_000);
-    await until("the gauge to count them", async () =>
-      gaugeValue(await scrape(leader.metricsServer.port), `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`) === 4,
+    await until(
+      "the gauge to count them",
+      async () =>
+        gaugeValue(
+          await scrape(leader.metricsServer.port),
+          `rule="source-ip-condition",action="deny",kind="Bucket",namespace="${team}"`,
+        ) === 4,
     );
     await leader.reconciler.auditNow();
     await sleep(500);

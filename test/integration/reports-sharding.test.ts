@@ -38,16 +38,19 @@ describeIntegration("reports that omit nothing, against a real API server", () =
 
   async function request(method: string, path: string, body?: unknown): Promise<string> {
     const response = await rawKubeRequest(controlPlane.kubeConfig, { method, path, body });
-    if (response.statusCode >= 300) throw new Error(`${method} ${path} answered HTTP ${response.statusCode}: ${response.body.slice(0, 500)}`);
+    if (response.statusCode >= 300)
+      throw new Error(`${method} ${path} answered HTTP ${response.statusCode}: ${response.body.slice(0, 500)}`);
     return response.body;
   }
 
   /** Runs `work` over `items` with a few requests in flight (the API server's own pace). */
   async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<unknown>, width = 16): Promise<void> {
     let next = 0;
-    await Promise.all(Array.from({ length: width }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: width }, async () => {
+        while (next < items.length) await work(items[next++]!);
+      }),
+    );
   }
 
   async function clusterReports(): Promise<Array<{ report: ListedReport; bytes: number }>> {
@@ -75,9 +78,24 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     await request("POST", `${REPORTS}/clusterpolicyreports`, {
       apiVersion: "wgpolicyk8s.io/v1alpha2",
       kind: "ClusterPolicyReport",
-      metadata: { name: "s3-vpce-guard", labels: { "app.kubernetes.io/managed-by": "s3-vpce-guard" }, annotations: { "s3-vpce-guard.io/content-hash": "0".repeat(32), "s3-vpce-guard.io/omitted-results": "241" } },
+      metadata: {
+        name: "s3-vpce-guard",
+        labels: { "app.kubernetes.io/managed-by": "s3-vpce-guard" },
+        annotations: { "s3-vpce-guard.io/content-hash": "0".repeat(32), "s3-vpce-guard.io/omitted-results": "241" },
+      },
       summary: { pass: 0, fail: 0, warn: 1, error: 0, skip: 0 },
-      results: [{ source: "s3-vpce-guard", policy: "s3-vpce-guard", rule: "endpoint-full-access", result: "warn", severity: "medium", scored: true, message: "old", resources: [{ apiVersion: "ec2.aws.upbound.io/v1beta2", kind: "VPCEndpoint", name: "long-gone" }] }],
+      results: [
+        {
+          source: "s3-vpce-guard",
+          policy: "s3-vpce-guard",
+          rule: "endpoint-full-access",
+          result: "warn",
+          severity: "medium",
+          scored: true,
+          message: "old",
+          resources: [{ apiVersion: "ec2.aws.upbound.io/v1beta2", kind: "VPCEndpoint", name: "long-gone" }],
+        },
+      ],
     });
     await request("POST", `${REPORTS}/clusterpolicyreports`, {
       apiVersion: "wgpolicyk8s.io/v1alpha2",
@@ -86,14 +104,32 @@ describeIntegration("reports that omit nothing, against a real API server", () =
       summary: { pass: 1, fail: 0, warn: 0, error: 0, skip: 0 },
       results: [],
     });
-    for (let i = 0; i < 20; i++) await request("POST", objectPath(upjetEndpoint({ name: `early-${i}` })), upjetEndpoint({ name: `early-${i}` }));
+    for (let i = 0; i < 20; i++)
+      await request("POST", objectPath(upjetEndpoint({ name: `early-${i}` })), upjetEndpoint({ name: `early-${i}` }));
 
     const inventory = new Inventory();
     // Events off: this file is about reports (events-leader.test.ts is about Events).
     const config = configSchema.parse({ events: { audit: "off" } });
     const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    cluster = new ClusterInventory({ kubeConfig: controlPlane.kubeConfig, inventory, adapt: inventoryAdapter(inventory, config), logger, metrics, discoveryIntervalMs: 1_000 });
-    reconciler = createReconciler({ kubeConfig: controlPlane.kubeConfig, clusterInventory: cluster, config, logger, metrics, identity: "reports-test", lease: false, debounceMs: 100, auditIntervalMs: 600_000 });
+    cluster = new ClusterInventory({
+      kubeConfig: controlPlane.kubeConfig,
+      inventory,
+      adapt: inventoryAdapter(inventory, config),
+      logger,
+      metrics,
+      discoveryIntervalMs: 1_000,
+    });
+    reconciler = createReconciler({
+      kubeConfig: controlPlane.kubeConfig,
+      clusterInventory: cluster,
+      config,
+      logger,
+      metrics,
+      identity: "reports-test",
+      lease: false,
+      debounceMs: 100,
+      auditIntervalMs: 600_000,
+    });
     reconciler.start();
     await cluster.synced;
   }, 300_000);
@@ -106,18 +142,32 @@ describeIntegration("reports that omit nothing, against a real API server", () =
 
   it("a report of the previous layout is deleted by the first audit; one that is not ours stays", async () => {
     await until("the first audit", () => reconciler.lastFullAudit !== undefined, 30_000);
-    await until("the old single ClusterPolicyReport to be deleted", async () => (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: `${REPORTS}/clusterpolicyreports/s3-vpce-guard` })).statusCode === 404, 20_000);
+    await until(
+      "the old single ClusterPolicyReport to be deleted",
+      async () =>
+        (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: `${REPORTS}/clusterpolicyreports/s3-vpce-guard` }))
+          .statusCode === 404,
+      20_000,
+    );
     await until("the per-kind report", async () => (await resultsByObject()).size === 20, 20_000);
     expect((await clusterReports()).map(({ report }) => report.metadata.name)).toEqual(["s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io"]);
-    expect(JSON.parse(await request("GET", `${REPORTS}/clusterpolicyreports/someone-else`))).toMatchObject({ metadata: { name: "someone-else" } });
+    expect(JSON.parse(await request("GET", `${REPORTS}/clusterpolicyreports/someone-else`))).toMatchObject({
+      metadata: { name: "someone-else" },
+    });
   });
 
   it(`${BULK} cluster-scoped endpoints: every result is in exactly one shard, each shard well under etcd's limit`, async () => {
-    await inParallel([...Array(BULK).keys()], (i) => request("POST", objectPath(upjetEndpoint({ name: bulkName(i) })), upjetEndpoint({ name: bulkName(i) })));
-    await until("every result in the reports", async () => {
-      const byObject = await resultsByObject();
-      return [...Array(BULK).keys()].every((i) => byObject.get(bulkName(i))?.length === 2);
-    }, 120_000);
+    await inParallel([...Array(BULK).keys()], (i) =>
+      request("POST", objectPath(upjetEndpoint({ name: bulkName(i) })), upjetEndpoint({ name: bulkName(i) })),
+    );
+    await until(
+      "every result in the reports",
+      async () => {
+        const byObject = await resultsByObject();
+        return [...Array(BULK).keys()].every((i) => byObject.get(bulkName(i))?.length === 2);
+      },
+      120_000,
+    );
     const reports = await clusterReports();
     const totalResults = reports.reduce((n, { report }) => n + report.results.length, 0);
     // More than one report could hold: the previous layout capped near 1 MB of results.
@@ -127,7 +177,9 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     expect(reports.length).toBeGreaterThanOrEqual(4);
     for (const { report, bytes } of reports) {
       expect(report.metadata.name).toMatch(/^s3-vpce-guard-vpcendpoint-(\d+)-of-(\d+)\.ec2\.aws\.upbound\.io$/);
-      expect(report.metadata.annotations[SHARD_ANNOTATION]).toBe(report.metadata.name.replace(/^s3-vpce-guard-vpcendpoint-(\d+)-of-(\d+)\..*$/, "$1/$2"));
+      expect(report.metadata.annotations[SHARD_ANNOTATION]).toBe(
+        report.metadata.name.replace(/^s3-vpce-guard-vpcendpoint-(\d+)-of-(\d+)\..*$/, "$1/$2"),
+      );
       expect(report.metadata.annotations["s3-vpce-guard.io/omitted-results"]).toBeUndefined();
       expect(bytes).toBeLessThan(DEFAULT_MAX_RESULTS_BYTES + 50_000);
       expect(report.summary.warn).toBe(report.results.length);
@@ -146,9 +198,17 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     expect(new Map((await clusterReports()).map(({ report }) => [report.metadata.name, report.metadata.uid]))).toEqual(before);
 
     // Down to a few: one report holds them again, under its plain name; the shards are deleted.
-    await inParallel([...Array(BULK).keys()].filter((i) => i !== 7 && i >= 10), (i) => request("DELETE", objectPath(upjetEndpoint({ name: bulkName(i) }), bulkName(i))));
+    await inParallel(
+      [...Array(BULK).keys()].filter((i) => i !== 7 && i >= 10),
+      (i) => request("DELETE", objectPath(upjetEndpoint({ name: bulkName(i) }), bulkName(i))),
+    );
     await until("the deleted endpoints' results to go", async () => (await resultsByObject()).size === 9 + 20, 60_000);
-    await until("one report for the endpoints again", async () => (await clusterReports()).map(({ report }) => report.metadata.name).join() === "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io", 20_000);
+    await until(
+      "one report for the endpoints again",
+      async () =>
+        (await clusterReports()).map(({ report }) => report.metadata.name).join() === "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io",
+      20_000,
+    );
     const byObject = await resultsByObject();
     expect([...byObject.keys()].filter((n) => n.startsWith("bulk-")).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9].map(bulkName));
     expect(byObject.size).toBe(9 + 20);
@@ -164,6 +224,16 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     await core.createNamespace({ body: { metadata: { name: "s3vg-shards" } } });
     const namespaced = upjetEndpoint({ name: "m-open", namespace: "s3vg-shards" }, "namespaced");
     await request("POST", objectPath(namespaced as KubeObject), namespaced);
-    await until("the namespace's PolicyReport", async () => (await rawKubeRequest(controlPlane.kubeConfig, { method: "GET", path: `${REPORTS}/namespaces/s3vg-shards/policyreports/s3-vpce-guard` })).statusCode === 200, 20_000);
+    await until(
+      "the namespace's PolicyReport",
+      async () =>
+        (
+          await rawKubeRequest(controlPlane.kubeConfig, {
+            method: "GET",
+            path: `${REPORTS}/namespaces/s3vg-shards/policyreports/s3-vpce-guard`,
+          })
+        ).statusCode === 200,
+      20_000,
+    );
   });
 });

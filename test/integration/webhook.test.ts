@@ -15,8 +15,21 @@ import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 import { describeIntegration, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
-import { registerValidatingWebhook, unregisterValidatingWebhook, waitForWebhook, watchedKindRules } from "../harness/webhook-registration.js";
-import { ackBucket, bucketGrant, communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint, PRIVATE_SOURCE_IP_POLICY } from "../helpers/manifests.js";
+import {
+  registerValidatingWebhook,
+  unregisterValidatingWebhook,
+  waitForWebhook,
+  watchedKindRules,
+} from "../harness/webhook-registration.js";
+import {
+  ackBucket,
+  bucketGrant,
+  communityEndpoint,
+  denyUnlessEndpoint,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  PRIVATE_SOURCE_IP_POLICY,
+} from "../helpers/manifests.js";
 import { until } from "../harness/wait.js";
 import { captureOutput } from "../helpers/failure-log.js";
 
@@ -43,7 +56,13 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
     new Promise((resolve, reject) => {
       const req = httpsRequest(
         `${controlPlane.server}${path}`,
-        { method, ca: controlPlane.caPem, cert: controlPlane.adminCertPem, key: controlPlane.adminKeyPem, headers: { "content-type": contentType } },
+        {
+          method,
+          ca: controlPlane.caPem,
+          cert: controlPlane.adminCertPem,
+          key: controlPlane.adminKeyPem,
+          headers: { "content-type": contentType },
+        },
         (res) => {
           let text = "";
           res.setEncoding("utf8");
@@ -95,18 +114,32 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
 
     // The service starts before any CRD exists: the kinds must be picked up without a restart.
     service = await startService(
-      { tlsCert: files.cert, tlsKey: files.key, port: 0, metricsPort: 0, host: "127.0.0.1", configPath: configFile, noKube: false, readyWithoutSync: false },
+      {
+        tlsCert: files.cert,
+        tlsKey: files.key,
+        port: 0,
+        metricsPort: 0,
+        host: "127.0.0.1",
+        configPath: configFile,
+        noKube: false,
+        readyWithoutSync: false,
+      },
       {
         kubeConfig: controlPlane.kubeConfig,
         // Its warnings (watches retrying across the API server restart) show only with a failing test.
-        logger: process.env.S3VG_IT_LOG_LEVEL ? createLogger({ level: process.env.S3VG_IT_LOG_LEVEL }) : createLogger({ level: "warn", destination: serviceLog }),
+        logger: process.env.S3VG_IT_LOG_LEVEL
+          ? createLogger({ level: process.env.S3VG_IT_LOG_LEVEL })
+          : createLogger({ level: "warn", destination: serviceLog }),
         discoveryIntervalMs: 500,
         informer: { backoff: { initialMs: 100, maxMs: 2_000 }, watchdogMs: 60_000 },
       },
     );
     await service.cluster!.synced;
     await installCrds(controlPlane.kubeConfig);
-    await until("every kind to be watched", () => service.cluster!.watchedKinds().length === new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size);
+    await until(
+      "every kind to be watched",
+      () => service.cluster!.watchedKinds().length === new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size,
+    );
 
     await registerValidatingWebhook(controlPlane.kubeConfig, {
       name: webhookName,
@@ -129,7 +162,11 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
   it("is ready after the first sync, and watches kinds whose CRDs came later", async () => {
     expect(await readyz()).toBe(200);
     expect(service.cluster!.watchedKinds()).toEqual(
-      expect.arrayContaining(["VPCEndpoint.ec2.aws.upbound.io@v1beta2", "BucketPolicy.s3.aws.m.upbound.io@v1beta1", "Bucket.s3.services.k8s.aws@v1alpha1"]),
+      expect.arrayContaining([
+        "VPCEndpoint.ec2.aws.upbound.io@v1beta2",
+        "BucketPolicy.s3.aws.m.upbound.io@v1beta1",
+        "Bucket.s3.services.k8s.aws@v1alpha1",
+      ]),
     );
   });
 
@@ -149,7 +186,9 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
   });
 
   it("honours an exempt namespace, for a namespaced .m object", async () => {
-    const exempt = await create(upjetBucketPolicy({ name: "exempt-policy", policy: privateSourceIp, namespaced: true, namespace: sandbox }));
+    const exempt = await create(
+      upjetBucketPolicy({ name: "exempt-policy", policy: privateSourceIp, namespaced: true, namespace: sandbox }),
+    );
     expect(exempt.statusCode).toBe(201);
     const checked = await create(upjetBucketPolicy({ name: "checked-policy", policy: privateSourceIp, namespaced: true, namespace: team }));
     expect(checked.statusCode).toBe(403);
@@ -165,10 +204,20 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
   it("does not warn about disruption for an UPDATE that only changes tags, and warns when deleting", async () => {
     const endpoint = upjetEndpoint({ name: "restricted-gateway", policy: bucketGrant("my-secure-bucket") });
     expect((await create(endpoint)).statusCode).toBe(201);
-    const tagged = await raw("PATCH", pathOf(endpoint, "restricted-gateway"), { spec: { forProvider: { tags: { team: "a" } } } }, "application/merge-patch+json");
+    const tagged = await raw(
+      "PATCH",
+      pathOf(endpoint, "restricted-gateway"),
+      { spec: { forProvider: { tags: { team: "a" } } } },
+      "application/merge-patch+json",
+    );
     expect(tagged.statusCode).toBe(200);
     expect(tagged.warning).not.toContain("endpoint-change-disruption");
-    const moved = await raw("PATCH", pathOf(endpoint, "restricted-gateway"), { spec: { forProvider: { vpcId: "vpc-0fffffffffffffff0" } } }, "application/merge-patch+json");
+    const moved = await raw(
+      "PATCH",
+      pathOf(endpoint, "restricted-gateway"),
+      { spec: { forProvider: { vpcId: "vpc-0fffffffffffffff0" } } },
+      "application/merge-patch+json",
+    );
     expect(moved.warning).toContain("[endpoint-change-disruption]");
     const deleted = await raw("DELETE", pathOf(endpoint, "restricted-gateway"));
     expect(deleted.statusCode).toBe(200);
@@ -180,7 +229,12 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
     const eu = communityEndpoint({ name: "eu-gateway", region: "eu-west-1", awsId: vpce, policy: bucketGrant("my-secure-bucket") });
     expect((await create(eu)).statusCode).toBe(201);
     await until("the informer to add the eu-west-1 endpoint", () => service.inventory.regionOfEndpointId(vpce) === "eu-west-1");
-    const policy = upjetBucketPolicy({ name: "needs-eu-endpoint", bucket: "my-secure-bucket", region: "us-east-1", policy: denyUnlessEndpoint("my-secure-bucket", vpce) });
+    const policy = upjetBucketPolicy({
+      name: "needs-eu-endpoint",
+      bucket: "my-secure-bucket",
+      region: "us-east-1",
+      policy: denyUnlessEndpoint("my-secure-bucket", vpce),
+    });
     const reply = await create(policy);
     expect(reply.statusCode).toBe(403);
     expect(reply.body).toContain("[cross-region]");
@@ -191,9 +245,19 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
     const before = await metricsText();
     await controlPlane.compactEtcd();
     await controlPlane.restartApiServer();
-    const endpoint = communityEndpoint({ name: "after-restart", region: "us-west-2", awsId: "vpce-0aaaaaaaaaaaaaaa1", policy: bucketGrant("b") });
-    await until("the API server to accept writes again", async () => (await create(endpoint).catch(() => ({ statusCode: 0 }))).statusCode === 201);
-    await until("the informer to see an object created after the restart", () => service.inventory.knowsEndpointId("vpce-0aaaaaaaaaaaaaaa1"));
+    const endpoint = communityEndpoint({
+      name: "after-restart",
+      region: "us-west-2",
+      awsId: "vpce-0aaaaaaaaaaaaaaa1",
+      policy: bucketGrant("b"),
+    });
+    await until(
+      "the API server to accept writes again",
+      async () => (await create(endpoint).catch(() => ({ statusCode: 0 }))).statusCode === 201,
+    );
+    await until("the informer to see an object created after the restart", () =>
+      service.inventory.knowsEndpointId("vpce-0aaaaaaaaaaaaaaa1"),
+    );
     expect(service.inventory.knowsEndpointId("vpce-0123456789abcdef0")).toBe(true);
     const after = await metricsText();
     const restarts = (text: string) =>

@@ -41,7 +41,13 @@ describe("inventory", () => {
     const byName = model(upjetBucketPolicy({ name: "p1", bucket: "real-bucket", policy: "{}" }));
     const byRef = model(upjetBucketPolicy({ name: "p2", bucketRef: "obj-name", policy: "{}" }));
     [bucket, byName, byRef].forEach((o) => inv.upsert(o));
-    expect(bucket.type === "Bucket" && inv.policiesForBucket(bucket).map((p) => p.ref.name).sort()).toEqual(["p1", "p2"]);
+    expect(
+      bucket.type === "Bucket" &&
+        inv
+          .policiesForBucket(bucket)
+          .map((p) => p.ref.name)
+          .sort(),
+    ).toEqual(["p1", "p2"]);
     expect(byRef.type === "BucketPolicy" && inv.resolveBucket(byRef)[0]?.ref.name).toBe("obj-name");
   });
 
@@ -51,7 +57,13 @@ describe("inventory", () => {
     inv.upsert(e);
     inv.upsert(model(upjetRouteTableAssociation({ name: "a", endpointId: "vpce-0a1b2c3d4e5f67890" })));
     inv.upsert(model(upjetRouteTableAssociation({ name: "b", endpointRef: "gw" })));
-    expect(e.type === "Endpoint" && inv.routeTableAssociationsFor(e).map((a) => a.ref.name).sort()).toEqual(["a", "b"]);
+    expect(
+      e.type === "Endpoint" &&
+        inv
+          .routeTableAssociationsFor(e)
+          .map((a) => a.ref.name)
+          .sort(),
+    ).toEqual(["a", "b"]);
   });
 
   it("withObject shows the object under review and then restores the stored one", () => {

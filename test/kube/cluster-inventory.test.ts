@@ -14,7 +14,9 @@ const COMMUNITY_ENDPOINTS = "/apis/ec2.aws.crossplane.io/v1alpha1/vpcendpoints";
 const ACK_ENDPOINTS = "/apis/ec2.services.k8s.aws/v1alpha1/vpcendpoints";
 
 function served(...groups: [group: string, version: string, kinds: string[]][]): ServedApis {
-  return new Map(groups.map(([group, version, kinds]) => [group, { preferredVersion: version, kinds: new Map([[version, new Set(kinds)]]) }]));
+  return new Map(
+    groups.map(([group, version, kinds]) => [group, { preferredVersion: version, kinds: new Map([[version, new Set(kinds)]]) }]),
+  );
 }
 const COMMUNITY = ["ec2.aws.crossplane.io", "v1alpha1", ["VPCEndpoint"]] as [string, string, string[]];
 const ACK = ["ec2.services.k8s.aws", "v1alpha1", ["VPCEndpoint"]] as [string, string, string[]];
@@ -60,7 +62,10 @@ describe("ClusterInventory", () => {
     expect(cluster.watchedKinds()).toEqual(["VPCEndpoint.ec2.aws.crossplane.io@v1alpha1"]);
     expect(cluster.inventory.knowsEndpointId("vpce-0123456789abcdef0")).toBe(true);
     expect(cluster.inventory.namespace("team-a")).toBeDefined();
-    expect(changes.map((c) => `${c.type} ${c.object.ref.kind} ${c.object.ref.name}`).sort()).toEqual(["upsert Namespace team-a", "upsert VPCEndpoint gw"]);
+    expect(changes.map((c) => `${c.type} ${c.object.ref.kind} ${c.object.ref.name}`).sort()).toEqual([
+      "upsert Namespace team-a",
+      "upsert VPCEndpoint gw",
+    ]);
   });
 
   it("applies watch events: added, modified (with the previous version), deleted", async () => {
@@ -83,7 +88,10 @@ describe("ClusterInventory", () => {
   it("a relist removes objects that disappeared meanwhile", async () => {
     const { api, cluster } = await setup(served(COMMUNITY));
     const endpoints = api.collection(COMMUNITY_ENDPOINTS);
-    endpoints.items = [communityEndpoint({ name: "a", awsId: "vpce-0000000000000000a" }), communityEndpoint({ name: "b", awsId: "vpce-0000000000000000b" })];
+    endpoints.items = [
+      communityEndpoint({ name: "a", awsId: "vpce-0000000000000000a" }),
+      communityEndpoint({ name: "b", awsId: "vpce-0000000000000000b" }),
+    ];
     cluster.start();
     await cluster.synced;
     expect(cluster.inventory.size).toBe(2);
@@ -133,6 +141,8 @@ describe("ClusterInventory", () => {
     await until("a watch", () => api.collection(COMMUNITY_ENDPOINTS).watchers.length === 1);
     api.emit(COMMUNITY_ENDPOINTS, "ERROR", { kind: "Status", code: 410 });
     await until("the relist", () => api.collection(COMMUNITY_ENDPOINTS).lists.length === 2);
-    expect(await metrics.registry.metrics()).toContain('s3_vpce_guard_watch_restarts_total{kind="VPCEndpoint.ec2.aws.crossplane.io",reason="expired"} 1');
+    expect(await metrics.registry.metrics()).toContain(
+      's3_vpce_guard_watch_restarts_total{kind="VPCEndpoint.ec2.aws.crossplane.io",reason="expired"} 1',
+    );
   });
 });

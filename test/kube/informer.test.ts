@@ -46,7 +46,10 @@ interface Recorder {
   recoveries: number;
 }
 
-function startInformer({ api }: { api: FakeApi }, options: { watchdogMs?: number; sleep?: Sleep } = {}): { informer: ResourceInformer; seen: Recorder } {
+function startInformer(
+  { api }: { api: FakeApi },
+  options: { watchdogMs?: number; sleep?: Sleep } = {},
+): { informer: ResourceInformer; seen: Recorder } {
   const seen: Recorder = { replaces: [], events: [], restarts: [], logs: [], recoveries: 0 };
   const logStream = new PassThrough();
   logStream.on("data", (c: Buffer) => seen.logs.push(c.toString()));
@@ -127,7 +130,16 @@ describe("ResourceInformer", () => {
     const { c } = fake;
     c.onWatch = (_req, res) => {
       if (c.watches.length === 1) {
-        res.write(line("ERROR", { kind: "Status", apiVersion: "v1", status: "Failure", message: "too old resource version: 1 (5)", reason: "Expired", code: 410 }));
+        res.write(
+          line("ERROR", {
+            kind: "Status",
+            apiVersion: "v1",
+            status: "Failure",
+            message: "too old resource version: 1 (5)",
+            reason: "Expired",
+            code: 410,
+          }),
+        );
       }
     };
     const { seen } = startInformer(fake);
@@ -220,7 +232,12 @@ describe("ResourceInformer", () => {
       fake.api.kubeConfig,
       customResourceClient(fake.api.kubeConfig, bucketKind),
       { replace: () => undefined, event: () => undefined },
-      { logger: createLogger({ destination: new PassThrough() }), backoff: { initialMs: 60_000, maxMs: 60_000 }, sleep: clock.sleep, onRecovered: () => recoveries++ },
+      {
+        logger: createLogger({ destination: new PassThrough() }),
+        backoff: { initialMs: 60_000, maxMs: 60_000 },
+        sleep: clock.sleep,
+        onRecovered: () => recoveries++,
+      },
     );
     informers.push(informer);
     informer.start();

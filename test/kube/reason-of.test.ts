@@ -7,14 +7,23 @@ import { FORBIDDEN_FIX, reasonOf } from "../../src/platform/kube/informer.js";
 
 /** What client-node 2.x throws: the body is the response text, here the API server's Status. */
 const apiException = (code: number, status: Record<string, unknown> | undefined) =>
-  new ApiException(code, "Unknown API Status Code!", status === undefined ? undefined : JSON.stringify(status), { "content-type": "application/json" });
+  new ApiException(code, "Unknown API Status Code!", status === undefined ? undefined : JSON.stringify(status), {
+    "content-type": "application/json",
+  });
 
 const forbiddenMessage =
   'policyreports.wgpolicyk8s.io is forbidden: User "system:serviceaccount:s3-vpce-guard:s3-vpce-guard" cannot list resource "policyreports" in API group "wgpolicyk8s.io" at the cluster scope';
 
 describe("reasonOf", () => {
   it("gives a 403 with the API server's message (user, verb, resource) and the fix", () => {
-    const error = apiException(403, { kind: "Status", apiVersion: "v1", status: "Failure", message: forbiddenMessage, reason: "Forbidden", code: 403 });
+    const error = apiException(403, {
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      message: forbiddenMessage,
+      reason: "Forbidden",
+      code: 403,
+    });
     expect(error.message.split("\n")[0]).toBe("HTTP-Code: 403"); // all a bare first line would say
     const reason = reasonOf(error);
     expect(reason).toBe(`HTTP 403: ${forbiddenMessage}; ${FORBIDDEN_FIX}`);
@@ -41,7 +50,9 @@ describe("reasonOf", () => {
   });
 
   it("keeps connection errors and non-errors to one line", () => {
-    const refused = new Error("request to https://127.0.0.1:6443 failed\nmore", { cause: new Error("connect ECONNREFUSED 127.0.0.1:6443") });
+    const refused = new Error("request to https://127.0.0.1:6443 failed\nmore", {
+      cause: new Error("connect ECONNREFUSED 127.0.0.1:6443"),
+    });
     expect(reasonOf(refused)).toBe("request to https://127.0.0.1:6443 failed: connect ECONNREFUSED 127.0.0.1:6443");
     expect(reasonOf("plain")).toBe("plain");
   });

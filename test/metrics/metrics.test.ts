@@ -35,7 +35,9 @@ describe("createMetrics", () => {
 
   it("refuses labels the SPEC does not define", () => {
     const metrics = createMetrics({ processMetrics: false });
-    expect(() => metrics.admissionRequests.inc({ kind: "Bucket", operation: "CREATE", decision: "allowed", extra: "x" } as never)).toThrow();
+    expect(() =>
+      metrics.admissionRequests.inc({ kind: "Bucket", operation: "CREATE", decision: "allowed", extra: "x" } as never),
+    ).toThrow();
   });
 
   it("adds the default process metrics on the same registry, and nothing to the global one", async () => {
@@ -82,19 +84,28 @@ describe("createMetrics", () => {
 
     it("failed and throttled EC2 calls are 0 for every operation src/platform/aws/ec2-source.ts calls", async () => {
       const source = readFileSync(new URL("../../src/platform/aws/ec2-source.ts", import.meta.url), "utf8");
-      const called = [...source.matchAll(/this\.paged\(region, "(\w+)"/g)].map((m) => m[1]);
+      const called = [...source.matchAll(/this\.paged\(\s*region,\s*"(\w+)"/g)].map((m) => m[1]);
       expect([...called].sort()).toEqual([...EC2_OPERATIONS].sort());
       const lines = await fresh();
       for (const operation of EC2_OPERATIONS) {
-        for (const outcome of ["error", "throttled"]) expect(lines).toContain(`s3_vpce_guard_aws_requests_total{operation="${operation}",outcome="${outcome}"} 0`);
+        for (const outcome of ["error", "throttled"])
+          expect(lines).toContain(`s3_vpce_guard_aws_requests_total{operation="${operation}",outcome="${outcome}"} 0`);
       }
       expect(lines.some((l) => l.includes('outcome="success"'))).toBe(false);
     });
 
     it("gauges and counters with open label values start with no series", async () => {
       const lines = await fresh();
-      for (const name of ["s3_vpce_guard_violations", "s3_vpce_guard_kube_write_errors_total", "s3_vpce_guard_admission_findings_total", "s3_vpce_guard_watch_restarts_total"]) {
-        expect(lines.filter((l) => l.startsWith(`${name}{`)), name).toEqual([]);
+      for (const name of [
+        "s3_vpce_guard_violations",
+        "s3_vpce_guard_kube_write_errors_total",
+        "s3_vpce_guard_admission_findings_total",
+        "s3_vpce_guard_watch_restarts_total",
+      ]) {
+        expect(
+          lines.filter((l) => l.startsWith(`${name}{`)),
+          name,
+        ).toEqual([]);
       }
     });
   });

@@ -53,6 +53,8 @@ describe("renderJson", () => {
 
   it("is pretty-printed with two spaces and ends with one newline", () => {
     const text = renderJson(cleanReport);
-    expect(text).toBe('{\n  "findings": [],\n  "errors": [],\n  "summary": {\n    "resources": 3,\n    "deny": 0,\n    "warn": 0,\n    "audit": 0,\n    "errors": 0\n  }\n}\n');
+    expect(text).toBe(
+      '{\n  "findings": [],\n  "errors": [],\n  "summary": {\n    "resources": 3,\n    "deny": 0,\n    "warn": 0,\n    "audit": 0,\n    "errors": 0\n  }\n}\n',
+    );
   });
 });

@@ -94,11 +94,14 @@ describe("renderSarif", () => {
 
   it("fingerprints a finding by what it is, not where it is", () => {
     const results = sarifOf().runs[0].results;
-    const moved = sarifOf({ ...sampleReport, findings: sampleReport.findings.map((f) => ({ ...f, line: (f.line ?? 0) + 40 })) }).runs[0].results;
+    const moved = sarifOf({ ...sampleReport, findings: sampleReport.findings.map((f) => ({ ...f, line: (f.line ?? 0) + 40 })) }).runs[0]
+      .results;
     expect(moved.map((r: { partialFingerprints: object }) => r.partialFingerprints)).toEqual(
       results.map((r: { partialFingerprints: object }) => r.partialFingerprints),
     );
-    const ids = new Set(results.map((r: { partialFingerprints: Record<string, string> }) => r.partialFingerprints["s3VpceGuardFinding/v1"]));
+    const ids = new Set(
+      results.map((r: { partialFingerprints: Record<string, string> }) => r.partialFingerprints["s3VpceGuardFinding/v1"]),
+    );
     expect(ids.size).toBe(results.length);
   });
 

@@ -56,7 +56,11 @@ describe("renderText without colour", () => {
 
   it("prints only the summary for a clean run, in the singular where it applies", () => {
     expect(renderText(cleanReport, { color: false })).toBe("3 resources checked: 0 deny, 0 warn, 0 audit\n");
-    const one = { ...cleanReport, errors: [{ file: "a.yaml", line: 1, message: "bad" }], summary: { ...cleanReport.summary, resources: 1 } };
+    const one = {
+      ...cleanReport,
+      errors: [{ file: "a.yaml", line: 1, message: "bad" }],
+      summary: { ...cleanReport.summary, resources: 1 },
+    };
     expect(renderText(one, { color: false })).toBe("a.yaml:1: bad\n\n1 resource checked: 0 deny, 0 warn, 0 audit, 1 input error\n");
   });
 

@@ -12,12 +12,22 @@ function setup(debounceMs = 0) {
   const cluster = new TestCluster();
   const results = new ResultStore();
   let batches = 0;
-  const auditor = new Auditor({ inventory: cluster.inventory, config: cluster.config, results, debounceMs, onResultsChanged: () => batches++ });
+  const auditor = new Auditor({
+    inventory: cluster.inventory,
+    config: cluster.config,
+    results,
+    debounceMs,
+    onResultsChanged: () => batches++,
+  });
   cluster.onChange((c) => auditor.handleChange(c));
   return { cluster, results, auditor, batches: () => batches };
 }
 
-const rulesOf = (results: ResultStore, key: string) => results.get(key)?.findings.map((f) => f.rule).sort() ?? [];
+const rulesOf = (results: ResultStore, key: string) =>
+  results
+    .get(key)
+    ?.findings.map((f) => f.rule)
+    .sort() ?? [];
 const policyKey = "s3.aws.upbound.io/BucketPolicy//my-secure-bucket-policy";
 const endpointKey = "ec2.aws.upbound.io/VPCEndpoint//e";
 
@@ -116,7 +126,9 @@ describe("violations gauge", () => {
     await auditor.fullAudit();
     setViolationsGauge(metrics, results);
     const value = async (labels: Record<string, string>) =>
-      (await metrics.violations.get()).values.find((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, string | number | undefined>)[k] === l))?.value;
+      (await metrics.violations.get()).values.find((v) =>
+        Object.entries(labels).every(([k, l]) => (v.labels as Record<string, string | number | undefined>)[k] === l),
+      )?.value;
     expect(await value({ rule: "endpoint-full-access", kind: "VPCEndpoint", namespace: "" })).toBe(2);
     expect(await value({ rule: "endpoint-full-access", kind: "VPCEndpoint", namespace: "team-a" })).toBe(1);
     setViolationsGauge(metrics, results);
@@ -150,7 +162,13 @@ describe("Auditor and failing rules", () => {
         return [];
       },
     };
-    const auditor = new Auditor({ inventory: cluster.inventory, config: cluster.config, results, rules: [throwing], onError: (ref) => failed.push(ref.name) });
+    const auditor = new Auditor({
+      inventory: cluster.inventory,
+      config: cluster.config,
+      results,
+      rules: [throwing],
+      onError: (ref) => failed.push(ref.name),
+    });
     cluster.apply(upjetEndpoint({ name: "bad" }));
     cluster.apply(upjetEndpoint({ name: "good" }));
     const stats = await auditor.fullAudit();

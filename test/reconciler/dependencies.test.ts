@@ -30,7 +30,9 @@ describe("DependencyIndex", () => {
   it("an endpoint change reaches the bucket policies that name its id or its VPC, and itself", () => {
     const { cluster, deps } = setup();
     const byId = cluster.apply(upjetBucketPolicy({ name: "by-id", bucket: "b1", policy: denyUnlessEndpoint("b1", VPCE) }));
-    const byVpc = cluster.apply(upjetBucketPolicy({ name: "by-vpc", bucket: "b2", policy: denyUnlessEndpoint("b2", VPC, "aws:SourceVpc") }));
+    const byVpc = cluster.apply(
+      upjetBucketPolicy({ name: "by-vpc", bucket: "b2", policy: denyUnlessEndpoint("b2", VPC, "aws:SourceVpc") }),
+    );
     const unrelated = cluster.apply(upjetBucketPolicy({ name: "other", bucket: "b3", policy: denyUnlessEndpoint("b3", OTHER_VPCE) }));
     const endpoint = cluster.apply(upjetEndpoint({ name: "e", awsId: VPCE, vpcId: VPC }));
 

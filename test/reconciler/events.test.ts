@@ -3,8 +3,19 @@ import type { Finding } from "../../src/core/model/findings.js";
 import type { ResourceRef } from "../../src/core/model/types.js";
 import { announcedBy, DIGEST_ANNOTATION, EventDeduplicator, pendingEvent, summaryMessage } from "../../src/platform/kube/events.js";
 
-const ref = (name: string, namespace: string | null = "team-a", uid = `uid-${name}`): ResourceRef => ({ apiVersion: "s3.aws.m.upbound.io/v1beta1", kind: "Bucket", namespace, name, uid });
-const finding = (resource: ResourceRef, message = "bad policy", rule: Finding["rule"] = "source-ip-condition", action: Finding["action"] = "deny"): Finding => ({
+const ref = (name: string, namespace: string | null = "team-a", uid = `uid-${name}`): ResourceRef => ({
+  apiVersion: "s3.aws.m.upbound.io/v1beta1",
+  kind: "Bucket",
+  namespace,
+  name,
+  uid,
+});
+const finding = (
+  resource: ResourceRef,
+  message = "bad policy",
+  rule: Finding["rule"] = "source-ip-condition",
+  action: Finding["action"] = "deny",
+): Finding => ({
   rule,
   action,
   message,

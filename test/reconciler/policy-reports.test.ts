@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../../src/core/model/findings.js";
 import type { ResourceRef } from "../../src/core/model/types.js";
-import { buildReports, fnv1a, HASH_ANNOTATION, SHARD_ANNOTATION, shardCount, type BuiltReport } from "../../src/app/audit/policy-reports.js";
+import {
+  buildReports,
+  fnv1a,
+  HASH_ANNOTATION,
+  SHARD_ANNOTATION,
+  shardCount,
+  type BuiltReport,
+} from "../../src/app/audit/policy-reports.js";
 import { CLUSTER_SCOPE, ResultStore } from "../../src/app/audit/results.js";
 
 const ref = (name: string, namespace: string | null = "team-a"): ResourceRef => ({
@@ -12,7 +19,12 @@ const ref = (name: string, namespace: string | null = "team-a"): ResourceRef => 
   uid: `uid-${name}`,
 });
 
-const finding = (resource: ResourceRef, action: Finding["action"], rule: Finding["rule"] = "endpoint-full-access", message = `${resource.name}: ${rule}`): Finding => ({
+const finding = (
+  resource: ResourceRef,
+  action: Finding["action"],
+  rule: Finding["rule"] = "endpoint-full-access",
+  message = `${resource.name}: ${rule}`,
+): Finding => ({
   rule,
   action,
   message,
@@ -41,10 +53,19 @@ describe("buildReports", () => {
   it("maps deny → fail/high, warn → warn/medium, audit → warn/low, with the field path, fix, guide and action as properties", () => {
     const store = new ResultStore();
     const a = ref("a");
-    store.set("a", a, [finding(a, "deny", "source-ip-condition"), finding(a, "warn"), finding(a, "audit", "required-bucket-access")], 1_700_000_000_500);
+    store.set(
+      "a",
+      a,
+      [finding(a, "deny", "source-ip-condition"), finding(a, "warn"), finding(a, "audit", "required-bucket-access")],
+      1_700_000_000_500,
+    );
     const { object } = buildReport("team-a", store.entries("team-a"));
     expect(object.kind).toBe("PolicyReport");
-    expect(object.metadata).toMatchObject({ name: "s3-vpce-guard", namespace: "team-a", labels: { "app.kubernetes.io/managed-by": "s3-vpce-guard" } });
+    expect(object.metadata).toMatchObject({
+      name: "s3-vpce-guard",
+      namespace: "team-a",
+      labels: { "app.kubernetes.io/managed-by": "s3-vpce-guard" },
+    });
     expect(object.results.map((r) => [r.rule, r.result, r.severity, r.properties.action])).toEqual([
       ["source-ip-condition", "fail", "high", "deny"],
       ["endpoint-full-access", "warn", "medium", "warn"],
@@ -138,11 +159,25 @@ describe("buildReports", () => {
       expect(r.object.metadata.annotations[SHARD_ANNOTATION]).toMatch(new RegExp(`^\\d+/${r.name.split("-of-")[1]}$`));
     }
     const listed = reports.flatMap((r) => r.object.results.map((x) => x.resources[0]!.name)).sort();
-    expect(listed).toEqual([...Array(400).keys()].filter((i) => i % 4 !== 3).map((i) => `o${i}`).sort());
-    const summed = reports.reduce((acc, r) => ({ pass: acc.pass + r.object.summary.pass, fail: acc.fail + r.object.summary.fail, warn: acc.warn + r.object.summary.warn }), { pass: 0, fail: 0, warn: 0 });
+    expect(listed).toEqual(
+      [...Array(400).keys()]
+        .filter((i) => i % 4 !== 3)
+        .map((i) => `o${i}`)
+        .sort(),
+    );
+    const summed = reports.reduce(
+      (acc, r) => ({
+        pass: acc.pass + r.object.summary.pass,
+        fail: acc.fail + r.object.summary.fail,
+        warn: acc.warn + r.object.summary.warn,
+      }),
+      { pass: 0, fail: 0, warn: 0 },
+    );
     expect(summed).toEqual({ pass: 100, fail: 100, warn: 200 });
     // Deterministic: the same results give the same names and hashes (any leader writes the same set).
-    expect(buildReports("team-a", store.entries("team-a"), { maxResultsBytes: 20_000 }).map((r) => [r.name, r.hash])).toEqual(reports.map((r) => [r.name, r.hash]));
+    expect(buildReports("team-a", store.entries("team-a"), { maxResultsBytes: 20_000 }).map((r) => [r.name, r.hash])).toEqual(
+      reports.map((r) => [r.name, r.hash]),
+    );
     expect(count).toBeGreaterThanOrEqual(2);
   });
 
@@ -186,7 +221,10 @@ describe("buildReports", () => {
     for (const r of buckets) expect(r.name).toMatch(/^s3-vpce-guard-bucket-\d+-of-\d+\.s3\.aws\.upbound\.io$/);
     expect(buckets.reduce((n, r) => n + r.object.results.length, 0)).toBe(601);
     // The other kinds keep their unsplit reports.
-    expect(split.filter((r) => r.name.includes("vpcendpoint")).map((r) => r.name)).toEqual(["s3-vpce-guard-vpcendpoint.ec2.aws.crossplane.io", "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io"]);
+    expect(split.filter((r) => r.name.includes("vpcendpoint")).map((r) => r.name)).toEqual([
+      "s3-vpce-guard-vpcendpoint.ec2.aws.crossplane.io",
+      "s3-vpce-guard-vpcendpoint.ec2.aws.upbound.io",
+    ]);
     for (const r of split) expect(r.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
   });
 

@@ -20,14 +20,35 @@ describe("reconcile command line", () => {
   });
 
   it("reads lease timings and ports", () => {
-    const o = parseReconcileArgs(["--metrics-port", "0", "--health-port", "0", "--lease-duration", "3s", "--renew-deadline", "2s", "--retry-period", "500ms", "--no-leader-election"]);
-    expect(o).toMatchObject({ metricsPort: 0, healthPort: 0, leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500, leaderElection: false });
+    const o = parseReconcileArgs([
+      "--metrics-port",
+      "0",
+      "--health-port",
+      "0",
+      "--lease-duration",
+      "3s",
+      "--renew-deadline",
+      "2s",
+      "--retry-period",
+      "500ms",
+      "--no-leader-election",
+    ]);
+    expect(o).toMatchObject({
+      metricsPort: 0,
+      healthPort: 0,
+      leaseDurationMs: 3_000,
+      renewDeadlineMs: 2_000,
+      retryPeriodMs: 500,
+      leaderElection: false,
+    });
   });
 
   it("rejects bad values naming the flag", () => {
     expect(() => parseReconcileArgs(["--metrics-port", "x"])).toThrow(/--metrics-port must be a port number/);
     expect(() => parseReconcileArgs(["--lease-duration", "soon"])).toThrow(/--lease-duration must be a duration/);
-    expect(() => parseReconcileArgs(["--lease-duration", "5s", "--renew-deadline", "5s"])).toThrow(/--renew-deadline \(5s\) must be shorter than --lease-duration \(5s\)/);
+    expect(() => parseReconcileArgs(["--lease-duration", "5s", "--renew-deadline", "5s"])).toThrow(
+      /--renew-deadline \(5s\) must be shorter than --lease-duration \(5s\)/,
+    );
     expect(() => parseReconcileArgs(["--bogus"])).toThrow(/bogus/);
   });
 });
@@ -42,7 +63,18 @@ describe("reconcile ports", () => {
       contexts: [{ name: "x", cluster: "c", user: "u" }],
       currentContext: "x",
     });
-    const options = parseReconcileArgs(["--metrics-port", "0", "--health-port", "0", "--host", "127.0.0.1", "--lease-namespace", "guard", "--identity", "t"]);
+    const options = parseReconcileArgs([
+      "--metrics-port",
+      "0",
+      "--health-port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--lease-namespace",
+      "guard",
+      "--identity",
+      "t",
+    ]);
     const running = await startReconcile(options, { kubeConfig, logger: createLogger({ level: "silent" }) });
     try {
       const get = async (port: number, path: string) => {

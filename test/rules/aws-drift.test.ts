@@ -26,7 +26,16 @@ function facts(endpoints: EndpointFact[], vpcs: VpcFact[] = []): ExternalFacts {
 }
 
 function inAws(overrides: Partial<EndpointFact> = {}): EndpointFact {
-  return { id: VPCE, region: "us-east-1", vpcId: VPC, serviceName: "com.amazonaws.us-east-1.s3", routeTableIds: [RTB], policy: JSON.stringify(GRANT), state: "available", ...overrides };
+  return {
+    id: VPCE,
+    region: "us-east-1",
+    vpcId: VPC,
+    serviceName: "com.amazonaws.us-east-1.s3",
+    routeTableIds: [RTB],
+    policy: JSON.stringify(GRANT),
+    state: "available",
+    ...overrides,
+  };
 }
 
 function drift(objects: KubeObject[], external: ExternalFacts | undefined, cfg: Record<string, unknown> = {}): Finding[] {
@@ -40,11 +49,22 @@ function drift(objects: KubeObject[], external: ExternalFacts | undefined, cfg: 
 }
 
 const upjet = (o: Parameters<typeof upjetEndpoint>[0] = {}) => upjetEndpoint({ awsId: VPCE, policy: GRANT, ...o });
-const association = (routeTableId = RTB) => upjetRouteTableAssociation({ name: `rta-${routeTableId}`, endpointRef: "s3-gateway", routeTableId });
+const association = (routeTableId = RTB) =>
+  upjetRouteTableAssociation({ name: `rta-${routeTableId}`, endpointRef: "s3-gateway", routeTableId });
 
 describe("aws-drift", () => {
   it("reports nothing when AWS matches the CR (policy compared semantically)", () => {
-    const reordered = { Statement: [{ Resource: [...(GRANT.Statement as { Resource: string[] }[])[0]!.Resource].reverse(), Action: ["s3:ListBucket", "s3:getobject", "s3:PutObject"], Principal: "*", Effect: "Allow" }], Version: "2012-10-17" };
+    const reordered = {
+      Statement: [
+        {
+          Resource: [...(GRANT.Statement as { Resource: string[] }[])[0]!.Resource].reverse(),
+          Action: ["s3:ListBucket", "s3:getobject", "s3:PutObject"],
+          Principal: "*",
+          Effect: "Allow",
+        },
+      ],
+      Version: "2012-10-17",
+    };
     expect(drift([upjet(), association()], facts([inAws({ policy: JSON.stringify(reordered) })]))).toEqual([]);
     expect(drift([communityEndpoint({ awsId: VPCE, policy: GRANT })], facts([inAws()]))).toEqual([]);
     expect(drift([ackEndpoint({ awsId: VPCE, policy: GRANT })], facts([inAws()]))).toEqual([]);
@@ -53,7 +73,9 @@ describe("aws-drift", () => {
   it("is an audit finding by default and can be configured", () => {
     const external = facts([inAws({ vpcId: "vpc-99999999" })]);
     expect(drift([upjet(), association()], external).map((f) => f.action)).toEqual(["audit"]);
-    expect(drift([upjet(), association()], external, { rules: { "aws-drift": { action: "warn" } } }).map((f) => f.action)).toEqual(["warn"]);
+    expect(drift([upjet(), association()], external, { rules: { "aws-drift": { action: "warn" } } }).map((f) => f.action)).toEqual([
+      "warn",
+    ]);
   });
 
   it("reports a different policy, with the CR field as path", () => {
@@ -64,7 +86,10 @@ describe("aws-drift", () => {
   });
 
   it("treats an absent policy as AWS's default full-access policy", () => {
-    const fullAccess = JSON.stringify({ Version: "2008-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }] });
+    const fullAccess = JSON.stringify({
+      Version: "2008-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }],
+    });
     expect(drift([upjetEndpoint({ awsId: VPCE }), association()], facts([inAws({ policy: fullAccess })]))).toEqual([]);
     expect(drift([upjetEndpoint({ awsId: VPCE }), association()], facts([inAws({ policy: undefined })]))).toEqual([]);
     const [f] = drift([upjetEndpoint({ awsId: VPCE }), association()], facts([inAws()]));
@@ -87,9 +112,15 @@ describe("aws-drift", () => {
   });
 
   it("compares route tables of community and ACK endpoints from their spec", () => {
-    const [c] = drift([communityEndpoint({ awsId: VPCE, policy: GRANT, routeTableIds: ["rtb-1"] })], facts([inAws({ routeTableIds: ["rtb-2"] })]));
+    const [c] = drift(
+      [communityEndpoint({ awsId: VPCE, policy: GRANT, routeTableIds: ["rtb-1"] })],
+      facts([inAws({ routeTableIds: ["rtb-2"] })]),
+    );
     expect(c!.path).toBe("spec.forProvider.routeTableIds[0]");
-    const [a] = drift([ackEndpoint({ awsId: VPCE, policy: GRANT, routeTableIds: ["rtb-1", "rtb-2"] })], facts([inAws({ routeTableIds: ["rtb-1"] })]));
+    const [a] = drift(
+      [ackEndpoint({ awsId: VPCE, policy: GRANT, routeTableIds: ["rtb-1", "rtb-2"] })],
+      facts([inAws({ routeTableIds: ["rtb-1"] })]),
+    );
     expect(a!.message).toContain("not attached in AWS: rtb-2");
   });
 
@@ -111,7 +142,11 @@ describe("aws-drift", () => {
 
   it("with a fact source that knows when it has not looked yet, waits instead of reporting absence", () => {
     let looked = false;
-    const cautious = { ...facts([]), endpointAbsent: () => looked, endpointAnyState: () => (looked ? inAws({ state: "deleted" }) : undefined) };
+    const cautious = {
+      ...facts([]),
+      endpointAbsent: () => looked,
+      endpointAnyState: () => (looked ? inAws({ state: "deleted" }) : undefined),
+    };
     expect(drift([upjet(), association()], cautious)).toEqual([]);
     looked = true;
     const [f] = drift([upjet(), association()], cautious);
@@ -132,7 +167,15 @@ describe("aws-drift", () => {
     const adapted = adapt(upjet(), adapterContext(inventory, cfg));
     if (adapted.status !== "adapted") throw new Error("not adapted");
     const run = (mode: "admission" | "audit") =>
-      review({ subject: adapted.object, mode, inventoryComplete: true, ...(mode === "admission" ? { operation: "UPDATE" as const, oldSubject: adapted.object } : {}) }, { config: cfg, inventory }).filter((f) => f.rule === rule);
+      review(
+        {
+          subject: adapted.object,
+          mode,
+          inventoryComplete: true,
+          ...(mode === "admission" ? { operation: "UPDATE" as const, oldSubject: adapted.object } : {}),
+        },
+        { config: cfg, inventory },
+      ).filter((f) => f.rule === rule);
     expect(run("admission")).toEqual([]);
     expect(run("audit").map((f) => f.path)).toContain("spec.forProvider.vpcId");
   });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { check } from "../helpers/check.js";
-import { ackBucket, ackEndpoint, bucketGrant, denyUnlessEndpoint, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import {
+  ackBucket,
+  ackEndpoint,
+  bucketGrant,
+  denyUnlessEndpoint,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+} from "../helpers/manifests.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 
 const rule = "effective-access" as const;
@@ -45,7 +53,10 @@ describe("effective-access", () => {
       ackBucket({ policy: denyUnlessEndpoint("my-secure-bucket", "vpc-111bbb22", "aws:SourceVpc") }),
     ];
     expect(check(objects, {}, rule)).toHaveLength(1);
-    const withGoodEndpoint = [...objects, ackEndpoint({ name: "b", awsId: "vpce-1a2b3c4d", vpcId: "vpc-111bbb22", policy: bucketGrant("my-secure-bucket") })];
+    const withGoodEndpoint = [
+      ...objects,
+      ackEndpoint({ name: "b", awsId: "vpce-1a2b3c4d", vpcId: "vpc-111bbb22", policy: bucketGrant("my-secure-bucket") }),
+    ];
     expect(check(withGoodEndpoint, {}, rule)).toEqual([]);
   });
 
@@ -61,21 +72,36 @@ describe("effective-access", () => {
   });
 
   it("treats a missing endpoint policy as the default full access", () => {
-    const objects = [upjetEndpoint({ awsId: VPCE }), upjetBucket({}), upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) })];
+    const objects = [
+      upjetEndpoint({ awsId: VPCE }),
+      upjetBucket({}),
+      upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) }),
+    ];
     expect(check(objects, {}, rule)).toEqual([]);
   });
 
   describe("free keys stay free (every request, not one probe)", () => {
     const grantWhen = (condition: Record<string, unknown>) => ({
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"], Condition: condition }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+          Condition: condition,
+        },
+      ],
     });
     it.each([
       ["aws:PrincipalOrgID", { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } }],
       ["aws:ResourceAccount", { StringEquals: { "aws:ResourceAccount": "111122223333" } }],
       ["a principal tag", { StringEquals: { "aws:PrincipalTag/team": "data" } }],
     ])("an endpoint policy limited to %s still lets those principals through: not unreachable", (_name, condition) => {
-      for (const endpoint of [upjetEndpoint({ awsId: VPCE, policy: grantWhen(condition) }), ackEndpoint({ awsId: VPCE, policy: grantWhen(condition) })]) {
+      for (const endpoint of [
+        upjetEndpoint({ awsId: VPCE, policy: grantWhen(condition) }),
+        ackEndpoint({ awsId: VPCE, policy: grantWhen(condition) }),
+      ]) {
         expect(check([endpoint, ackBucket({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) })], {}, rule)).toEqual([]);
       }
     });
@@ -83,13 +109,34 @@ describe("effective-access", () => {
     it("a bucket Deny on StringNotEquals aws:PrincipalOrgID does not deny the endpoint's traffic for every request", () => {
       const bucketPolicy = {
         Version: "2012-10-17",
-        Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"], Condition: { StringNotEquals: { "aws:PrincipalOrgID": "o-abc123" } } }],
+        Statement: [
+          {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+            Condition: { StringNotEquals: { "aws:PrincipalOrgID": "o-abc123" } },
+          },
+        ],
       };
-      expect(check([upjetEndpoint({ awsId: VPCE, policy: bucketGrant("my-secure-bucket") }), upjetBucket({}), upjetBucketPolicy({ policy: bucketPolicy })], {}, rule)).toEqual([]);
+      expect(
+        check(
+          [
+            upjetEndpoint({ awsId: VPCE, policy: bucketGrant("my-secure-bucket") }),
+            upjetBucket({}),
+            upjetBucketPolicy({ policy: bucketPolicy }),
+          ],
+          {},
+          rule,
+        ),
+      ).toEqual([]);
     });
 
     it("an endpoint whose VPC is an unresolved reference makes no claim about aws:SourceVpc", () => {
-      const endpoint = upjetEndpoint({ awsId: VPCE, policy: grantWhen({ StringEquals: { "aws:SourceVpc": "vpc-111bbb22" } }) }) as KubeObject & { spec: { forProvider: Record<string, unknown> } };
+      const endpoint = upjetEndpoint({
+        awsId: VPCE,
+        policy: grantWhen({ StringEquals: { "aws:SourceVpc": "vpc-111bbb22" } }),
+      }) as KubeObject & { spec: { forProvider: Record<string, unknown> } };
       delete endpoint.spec.forProvider.vpcId;
       endpoint.spec.forProvider.vpcIdRef = { name: "main-vpc" };
       expect(check([endpoint, ackBucket({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) })], {}, rule)).toEqual([]);
@@ -99,22 +146,52 @@ describe("effective-access", () => {
       const policy = {
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"] },
+          {
+            Effect: "Allow",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+          },
           { Sid: "NoWrites", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: "*" },
         ],
       };
-      const findings = check([ackEndpoint({ awsId: VPCE, policy }), ackBucket({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) })], {}, rule);
+      const findings = check(
+        [ackEndpoint({ awsId: VPCE, policy }), ackBucket({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) })],
+        {},
+        rule,
+      );
       expect(findings).toHaveLength(1);
       expect(findings[0]!.message).toMatch(/does not allow s3:PutObject on bucket my-secure-bucket for any request/);
       expect(findings[0]!.message).not.toMatch(/s3:GetObject|s3:ListBucket/);
-      expect(findings[0]!.message).toMatch(/e\.g\. s3:PutObject on arn:aws:s3:::my-secure-bucket\/\S+ by .* is refused by the endpoint policy \(Statement\[1\] \(Sid NoWrites\)\)/);
+      expect(findings[0]!.message).toMatch(
+        /e\.g\. s3:PutObject on arn:aws:s3:::my-secure-bucket\/\S+ by .* is refused by the endpoint policy \(Statement\[1\] \(Sid NoWrites\)\)/,
+      );
     });
   });
 
   describe("an endpoint policy that allows nothing", () => {
     it.each([
-      ["only Deny statements", { Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: "*" }] }, /only Deny statements/],
-      ["an Allow that can never match", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:SourceVpce": "vpce-1a2b3c4d" } } }] }, /no Allow statement can ever match/],
+      [
+        "only Deny statements",
+        { Version: "2012-10-17", Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: "*" }] },
+        /only Deny statements/,
+      ],
+      [
+        "an Allow that can never match",
+        {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: "*",
+              Condition: { StringEquals: { "aws:SourceVpce": "vpce-1a2b3c4d" } },
+            },
+          ],
+        },
+        /no Allow statement can ever match/,
+      ],
     ])("is reported (%s)", (_name, policy, why) => {
       for (const endpoint of [upjetEndpoint({ awsId: VPCE, policy }), ackEndpoint({ awsId: VPCE, policy })]) {
         const findings = check([endpoint], {}, rule);
@@ -124,7 +201,18 @@ describe("effective-access", () => {
     });
 
     it("is not reported when some principal can get through", () => {
-      const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: { "aws:PrincipalAccount": "111122223333" } } }] };
+      const policy = {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: "*",
+            Action: "s3:GetObject",
+            Resource: "*",
+            Condition: { StringEquals: { "aws:PrincipalAccount": "111122223333" } },
+          },
+        ],
+      };
       expect(check([upjetEndpoint({ awsId: VPCE, policy })], {}, rule)).toEqual([]);
     });
   });

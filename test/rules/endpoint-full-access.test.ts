@@ -31,7 +31,15 @@ describe("endpoint-full-access", () => {
 
   it("accepts s3:* on arn:aws:s3:::* only when a condition narrows it", () => {
     const narrowed = {
-      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::*", Condition: { StringEquals: { "aws:PrincipalAccount": "111122223333" } } }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: "arn:aws:s3:::*",
+          Condition: { StringEquals: { "aws:PrincipalAccount": "111122223333" } },
+        },
+      ],
     };
     const open = { Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:*", Resource: "arn:aws:s3:::*" }] };
     expect(check([upjetEndpoint({ policy: narrowed })], {}, rule)).toEqual([]);
@@ -49,7 +57,11 @@ describe("endpoint-full-access", () => {
     const findings = check([e], {}, rule);
     expect(findings).toHaveLength(1);
     expect(findings[0]!.action).toBe("audit");
-    const byVpc = check([upjetEndpoint({ vpcId: "vpc-0123456789abcdef0" })], { consumers: [{ vpcIds: ["vpc-0123456789abcdef0"], services: ["workdocs"] }] }, rule);
+    const byVpc = check(
+      [upjetEndpoint({ vpcId: "vpc-0123456789abcdef0" })],
+      { consumers: [{ vpcIds: ["vpc-0123456789abcdef0"], services: ["workdocs"] }] },
+      rule,
+    );
     expect(byVpc[0]!.action).toBe("audit");
   });
 
@@ -60,26 +72,87 @@ describe("endpoint-full-access", () => {
 
   describe("full access whatever the spelling", () => {
     const spellings = [
-      ["arn:*:s3:::*", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:*:s3:::*" }] }],
-      ["NotAction of another service", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", NotAction: "ec2:*", Resource: "*" }] }],
-      ["s3:Get* + s3:Put* + s3:List*", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:Get*", "s3:Put*", "s3:List*"], Resource: "*" }] }],
-      ["a single Statement object, Version 2008-10-17", { Version: "2008-10-17", Statement: { Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:*", Resource: "*" } }],
-      ["two statements that together read and write", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }, { Effect: "Allow", Principal: "*", Action: "s3:PutObject", Resource: "arn:aws:s3:::*/*" }] }],
-      ["a condition every stranger meets", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Null: { "aws:SourceVpce": "false" } } }] }],
+      [
+        "arn:*:s3:::*",
+        { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:*:s3:::*" }] },
+      ],
+      [
+        "NotAction of another service",
+        { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", NotAction: "ec2:*", Resource: "*" }] },
+      ],
+      [
+        "s3:Get* + s3:Put* + s3:List*",
+        {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:Get*", "s3:Put*", "s3:List*"], Resource: "*" }],
+        },
+      ],
+      [
+        "a single Statement object, Version 2008-10-17",
+        { Version: "2008-10-17", Statement: { Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:*", Resource: "*" } },
+      ],
+      [
+        "two statements that together read and write",
+        {
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
+            { Effect: "Allow", Principal: "*", Action: "s3:PutObject", Resource: "arn:aws:s3:::*/*" },
+          ],
+        },
+      ],
+      [
+        "a condition every stranger meets",
+        {
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Null: { "aws:SourceVpce": "false" } } },
+          ],
+        },
+      ],
     ] as const;
     it.each(spellings)("warns on %s (every family)", (_name, policy) => {
       for (const endpoint of [upjetEndpoint({ policy }), ackEndpoint({ policy }), communityEndpoint({ policy: JSON.stringify(policy) })]) {
         const findings = check([endpoint], {}, rule);
         expect(findings).toHaveLength(1);
-        expect(findings[0]!.message).toMatch(/any principal of any account read and write every bucket.*e\.g\. s3:GetObject on arn:aws:s3:::\S+ by .* is allowed/);
+        expect(findings[0]!.message).toMatch(
+          /any principal of any account read and write every bucket.*e\.g\. s3:GetObject on arn:aws:s3:::\S+ by .* is allowed/,
+        );
       }
     });
 
     const restricted = [
       ["read-only", { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:Get*", Resource: "*" }] }],
       ["one account's principals", { Statement: [{ Effect: "Allow", Principal: { AWS: "111122223333" }, Action: "s3:*", Resource: "*" }] }],
-      ["an organization condition", { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } } }] }],
-      ["a Deny that exempts only the own account", { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" }, { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringNotEquals: { "aws:ResourceAccount": "111122223333" } } }] }],
+      [
+        "an organization condition",
+        {
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: "*",
+              Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abc123" } },
+            },
+          ],
+        },
+      ],
+      [
+        "a Deny that exempts only the own account",
+        {
+          Statement: [
+            { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" },
+            {
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: "*",
+              Condition: { StringNotEquals: { "aws:ResourceAccount": "111122223333" } },
+            },
+          ],
+        },
+      ],
       ["only Deny statements", { Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: "*" }] }],
     ] as const;
     it.each(restricted)("passes %s", (_name, policy) => {

@@ -39,6 +39,8 @@ describe("gateway-without-route-tables", () => {
     forProvider.vpcEndpointIdSelector = { matchLabels: { route: "main" } };
     const labelled = upjetEndpoint({ labels: { route: "main" } });
     expect(admit({ object: labelled, operation: "CREATE", cluster: [bySelector] }, rule)).toEqual([]);
-    expect(admit({ object: upjetEndpoint({ labels: { route: "other" } }), operation: "CREATE", cluster: [bySelector] }, rule)).toHaveLength(1);
+    expect(admit({ object: upjetEndpoint({ labels: { route: "other" } }), operation: "CREATE", cluster: [bySelector] }, rule)).toHaveLength(
+      1,
+    );
   });
 });

@@ -7,7 +7,11 @@ const rule = "ipv4-only" as const;
 describe("ipv4-only", () => {
   it.each([
     ["upjet ipAddressType", upjetEndpoint({ ipAddressType: "dualstack" }), "spec.forProvider.ipAddressType"],
-    ["upjet v1beta1 dnsOptions array", upjetEndpoint({ dnsRecordIpType: "ipv6" }, "v1beta1"), "spec.forProvider.dnsOptions[0].dnsRecordIpType"],
+    [
+      "upjet v1beta1 dnsOptions array",
+      upjetEndpoint({ dnsRecordIpType: "ipv6" }, "v1beta1"),
+      "spec.forProvider.dnsOptions[0].dnsRecordIpType",
+    ],
     ["upjet v1beta2 dnsOptions object", upjetEndpoint({ dnsRecordIpType: "ipv6" }), "spec.forProvider.dnsOptions.dnsRecordIpType"],
     ["community", communityEndpoint({ ipAddressType: "ipv6" }), "spec.forProvider.ipAddressType"],
     ["ack dns", ackEndpoint({ dnsRecordIpType: "dualstack" }), "spec.dnsOptions.dnsRecordIPType"],

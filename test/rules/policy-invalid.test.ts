@@ -86,8 +86,20 @@ describe("policy-invalid", () => {
   });
 
   it("accepts the account-level S3 form arn:aws:s3:REGION:ACCOUNT:* on every family (access points, jobs, Storage Lens)", () => {
-    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:us-east-1:111122223333:*", "arn:aws:s3:::my-bucket/*"] }] };
-    const objects = [upjetEndpoint({ policy }), ackEndpoint({ policy }), communityEndpoint({ policy: JSON.stringify(policy) }), upjetBucketPolicy({ policy }), ackBucket({ policy }), communityBucketPolicy({ rawPolicy: policy })];
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:us-east-1:111122223333:*", "arn:aws:s3:::my-bucket/*"] },
+      ],
+    };
+    const objects = [
+      upjetEndpoint({ policy }),
+      ackEndpoint({ policy }),
+      communityEndpoint({ policy: JSON.stringify(policy) }),
+      upjetBucketPolicy({ policy }),
+      ackBucket({ policy }),
+      communityBucketPolicy({ rawPolicy: policy }),
+    ];
     expect(check(objects, {}, "policy-invalid")).toEqual([]);
   });
 });

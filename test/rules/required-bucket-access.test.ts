@@ -21,7 +21,9 @@ describe("required-bucket-access", () => {
 
   it("requires the ECR layer bucket and the CloudFormation response buckets (region without dashes)", () => {
     const e = upjetEndpoint({ region: "us-west-2", policy: bucketGrant("app"), annotations: consumers("ecr,cloudformation") });
-    const text = check([e], {}, rule).map((f) => f.message).join("\n");
+    const text = check([e], {}, rule)
+      .map((f) => f.message)
+      .join("\n");
     expect(text).toContain("prod-us-west-2-starport-layer-bucket/*");
     expect(text).toContain("cloudformation-custom-resource-response-uswest2/*");
     expect(text).toContain("cloudformation-waitcondition-us-west-2/*");
@@ -35,7 +37,9 @@ describe("required-bucket-access", () => {
   });
 
   it("accepts CodeDeploy's declared deployment buckets instead of full access", () => {
-    const cfg = { consumers: [{ vpcIds: ["vpc-0a1b2c3d4e5f67890"], services: ["codedeploy"], buckets: ["arn:aws:s3:::deploy-artifacts/*"] }] };
+    const cfg = {
+      consumers: [{ vpcIds: ["vpc-0a1b2c3d4e5f67890"], services: ["codedeploy"], buckets: ["arn:aws:s3:::deploy-artifacts/*"] }],
+    };
     expect(check([upjetEndpoint({ policy: bucketGrant("deploy-artifacts") })], cfg, rule)).toEqual([]);
     const missing = check([upjetEndpoint({ policy: bucketGrant("app") })], cfg, rule);
     expect(missing).toHaveLength(1);

@@ -12,14 +12,25 @@ describe("unknown-endpoint-reference", () => {
     const findings = check([upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890") })], {}, rule);
     expect(findings).toHaveLength(1);
     expect(findings[0]!.action).toBe("warn");
-    expect(findings[0]!.message).toMatch(/Every request to bucket my-secure-bucket is denied until such an endpoint exists|the bucket is locked/);
+    expect(findings[0]!.message).toMatch(
+      /Every request to bucket my-secure-bucket is denied until such an endpoint exists|the bucket is locked/,
+    );
     expect(findings[0]!.message).toMatch(/the bucket is locked/);
   });
 
   it("knows endpoints by status id and by external-name", () => {
     const policy = denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890");
     expect(check([upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890" }), upjetBucketPolicy({ policy })], {}, rule)).toEqual([]);
-    expect(check([upjetEndpoint({ annotations: { "crossplane.io/external-name": "vpce-0a1b2c3d4e5f67890" } }), communityBucketPolicy({ rawPolicy: policy })], {}, rule)).toEqual([]);
+    expect(
+      check(
+        [
+          upjetEndpoint({ annotations: { "crossplane.io/external-name": "vpce-0a1b2c3d4e5f67890" } }),
+          communityBucketPolicy({ rawPolicy: policy }),
+        ],
+        {},
+        rule,
+      ),
+    ).toEqual([]);
   });
 
   it("knows VPCs through the endpoints in them", () => {
@@ -35,7 +46,9 @@ describe("unknown-endpoint-reference", () => {
   });
 
   it("leaves malformed ids to vpce-condition-value", () => {
-    expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "arn:aws:ec2:us-east-1:1:vpc-endpoint/vpce-1a2b3c4d") })], {}, rule)).toEqual([]);
+    expect(
+      check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "arn:aws:ec2:us-east-1:1:vpc-endpoint/vpce-1a2b3c4d") })], {}, rule),
+    ).toEqual([]);
   });
 
   it("with AWS facts: an id AWS has is known, an id not yet looked up is not reported, a confirmed absence is", () => {
@@ -43,7 +56,9 @@ describe("unknown-endpoint-reference", () => {
     const run = (facts: ExternalFacts) => {
       const inventory = new Inventory();
       inventory.facts = facts;
-      return checkObjects([{ object: structuredClone(bp), file: "t.yaml", line: 1 }], { config: config(), inventory }).findings.filter((f) => f.rule === rule);
+      return checkObjects([{ object: structuredClone(bp), file: "t.yaml", line: 1 }], { config: config(), inventory }).findings.filter(
+        (f) => f.rule === rule,
+      );
     };
     const base = { vpc: () => undefined, vpcs: () => [] };
     expect(run({ ...base, endpoint: (id) => ({ id, region: "us-east-1" }) })).toEqual([]);
@@ -78,23 +93,43 @@ describe("unknown-endpoint-reference", () => {
     ] as const;
     it.each(partial)("a Deny that %s is not a lock: the finding names what is denied", (_name, extra, condition) => {
       const policy = deny(extra, condition);
-      for (const manifest of [upjetBucketPolicy({ policy }), ackBucket({ bucketName: "my-secure-bucket", policy }), communityBucketPolicy({ bucketName: "my-secure-bucket", rawPolicy: policy })]) {
+      for (const manifest of [
+        upjetBucketPolicy({ policy }),
+        ackBucket({ bucketName: "my-secure-bucket", policy }),
+        communityBucketPolicy({ bucketName: "my-secure-bucket", rawPolicy: policy }),
+      ]) {
         const findings = check([manifest], {}, rule);
         expect(findings).toHaveLength(1);
         expect(findings[0]!.message).not.toMatch(/locked/);
-        expect(findings[0]!.message).toMatch(/Until such an endpoint exists, s3:\w+ on arn:aws:s3:::my-secure-bucket\S* by .* is denied by Statement\[0\] \(Sid DenyElsewhere\)/);
+        expect(findings[0]!.message).toMatch(
+          /Until such an endpoint exists, s3:\w+ on arn:aws:s3:::my-secure-bucket\S* by .* is denied by Statement\[0\] \(Sid DenyElsewhere\)/,
+        );
       }
     });
 
     it("an Allow list naming an unknown endpoint claims nothing beyond the missing id", () => {
-      const policy = { Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::my-secure-bucket/*", Condition: { StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d4e5f67890" } } }] };
+      const policy = {
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: "*",
+            Action: "s3:GetObject",
+            Resource: "arn:aws:s3:::my-secure-bucket/*",
+            Condition: { StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d4e5f67890" } },
+          },
+        ],
+      };
       const findings = check([upjetBucketPolicy({ policy })], {}, rule);
       expect(findings).toHaveLength(1);
       expect(findings[0]!.message).not.toMatch(/locked|denied/);
     });
 
     it("names a VPC as 'a VPC'", () => {
-      const findings = check([ackBucket({ bucketName: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpc-111bbb22", "aws:SourceVpc") })], {}, rule);
+      const findings = check(
+        [ackBucket({ bucketName: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpc-111bbb22", "aws:SourceVpc") })],
+        {},
+        rule,
+      );
       expect(findings[0]!.message).toMatch(/until such a VPC exists/);
       expect(findings[0]!.message).not.toMatch(/such an VPC/);
     });

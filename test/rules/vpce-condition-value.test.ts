@@ -11,7 +11,9 @@ describe("vpce-condition-value", () => {
     expect(findings).toHaveLength(1);
     expect(findings[0]!.action).toBe("deny");
     expect(findings[0]!.message).toMatch(/is an ARN/);
-    expect(findings[0]!.message).toMatch(/matches every request to bucket my-secure-bucket: everyone, administrators included, is locked out/);
+    expect(findings[0]!.message).toMatch(
+      /matches every request to bucket my-secure-bucket: everyone, administrators included, is locked out/,
+    );
     expect(findings[0]!.path).toBe('spec.forProvider.policy → Statement[0].Condition.StringNotEquals["aws:SourceVpce"]');
   });
 
@@ -31,34 +33,63 @@ describe("vpce-condition-value", () => {
   });
 
   it("allows wildcards only with StringLike / StringNotLike", () => {
-    expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-*", "aws:SourceVpce", "StringNotLike") })], {}, rule)).toEqual([]);
-    const literal = check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-*", "aws:SourceVpce", "StringNotEquals") })], {}, rule);
+    expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-*", "aws:SourceVpce", "StringNotLike") })], {}, rule)).toEqual(
+      [],
+    );
+    const literal = check(
+      [upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-*", "aws:SourceVpce", "StringNotEquals") })],
+      {},
+      rule,
+    );
     expect(literal).toHaveLength(1);
     expect(literal[0]!.message).toMatch(/wildcard/);
   });
 
   it("says nothing about a policy variable (a request value), but reads the escapes as literal text", () => {
-    expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "${aws:SourceVpce}", "aws:SourceVpce", "StringNotEquals") })], {}, rule)).toEqual([]);
-    const escaped = check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-${*}", "aws:SourceVpce", "StringNotEquals") })], {}, rule);
+    expect(
+      check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "${aws:SourceVpce}", "aws:SourceVpce", "StringNotEquals") })], {}, rule),
+    ).toEqual([]);
+    const escaped = check(
+      [upjetBucketPolicy({ policy: denyUnlessEndpoint("b", "vpce-${*}", "aws:SourceVpce", "StringNotEquals") })],
+      {},
+      rule,
+    );
     expect(escaped).toHaveLength(1);
   });
 
   it("checks endpoint policies too, and passes the guide's examples", () => {
     const endpointPolicy = {
-      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "my-vpc" } } }],
+      Statement: [
+        { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:SourceVpc": "my-vpc" } } },
+      ],
     };
     expect(check([upjetEndpoint({ policy: endpointPolicy })], {}, rule)).toHaveLength(1);
-    expect(check([upjetBucketPolicy({ policy: GUIDE.specificEndpoint }), upjetBucketPolicy({ name: "v", policy: GUIDE.specificVpc })], {}, rule)).toEqual([]);
+    expect(
+      check([upjetBucketPolicy({ policy: GUIDE.specificEndpoint }), upjetBucketPolicy({ name: "v", policy: GUIDE.specificVpc })], {}, rule),
+    ).toEqual([]);
   });
 
   describe("the operator counts", () => {
     const withCondition = (effect: string, condition: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
       Version: "2012-10-17",
-      Statement: [{ Sid: "S", Effect: effect, Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"], Condition: { ...condition, ...extra } }],
+      Statement: [
+        {
+          Sid: "S",
+          Effect: effect,
+          Principal: "*",
+          Action: "s3:*",
+          Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+          Condition: { ...condition, ...extra },
+        },
+      ],
     });
 
     it("Null takes true/false, not an id", () => {
-      for (const manifest of [upjetBucketPolicy({ policy: withCondition("Deny", { Null: { "aws:SourceVpce": "true" } }) }), ackBucket({ policy: withCondition("Deny", { Null: { "aws:SourceVpce": "true" } }) }), upjetEndpoint({ policy: withCondition("Allow", { Null: { "aws:SourceVpc": "false" } }) })]) {
+      for (const manifest of [
+        upjetBucketPolicy({ policy: withCondition("Deny", { Null: { "aws:SourceVpce": "true" } }) }),
+        ackBucket({ policy: withCondition("Deny", { Null: { "aws:SourceVpce": "true" } }) }),
+        upjetEndpoint({ policy: withCondition("Allow", { Null: { "aws:SourceVpc": "false" } }) }),
+      ]) {
         expect(check([manifest], {}, rule)).toEqual([]);
       }
     });
@@ -71,7 +102,9 @@ describe("vpce-condition-value", () => {
     });
 
     it("one bad value beside a good one is a dead entry, not a lock-out, and the path names the element", () => {
-      const policy = withCondition("Deny", { StringNotEquals: { "aws:SourceVpce": ["vpce-1a2b3c4d", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-9"] } });
+      const policy = withCondition("Deny", {
+        StringNotEquals: { "aws:SourceVpce": ["vpce-1a2b3c4d", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-9"] },
+      });
       for (const manifest of [upjetBucketPolicy({ policy }), ackBucket({ policy })]) {
         const findings = check([manifest], {}, rule);
         expect(findings).toHaveLength(1);
@@ -82,11 +115,17 @@ describe("vpce-condition-value", () => {
     });
 
     it("a Deny + StringNotEquals with a bad value and a principal exception is no lock-out, and says who is denied", () => {
-      const policy = withCondition("Deny", { StringNotEquals: { "aws:SourceVpce": "vpce-ARN" } }, { ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::111122223333:role/BreakGlass" } });
+      const policy = withCondition(
+        "Deny",
+        { StringNotEquals: { "aws:SourceVpce": "vpce-ARN" } },
+        { ArnNotLike: { "aws:PrincipalArn": "arn:aws:iam::111122223333:role/BreakGlass" } },
+      );
       const findings = check([upjetBucketPolicy({ policy })], {}, rule);
       expect(findings).toHaveLength(1);
       expect(findings[0]!.message).not.toMatch(/locked out/);
-      expect(findings[0]!.message).toMatch(/applies whenever its other conditions hold, e\.g\. s3:GetObject on .* is denied by Statement\[0\] \(Sid S\)/);
+      expect(findings[0]!.message).toMatch(
+        /applies whenever its other conditions hold, e\.g\. s3:GetObject on .* is denied by Statement\[0\] \(Sid S\)/,
+      );
     });
 
     it("never says that a Deny + StringNotEquals with a bad value can never match (the reverse is true)", () => {
@@ -104,7 +143,14 @@ describe("vpce-condition-value", () => {
           principal: { allowAnon: true },
           action: ["s3:*"],
           resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
-          condition: [{ operatorKey: "StringNotEquals", conditions: [{ key: "aws:SourceVpce", listValue: ["vpce-1a2b3c4d", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-1a2b3c4d"] }] }],
+          condition: [
+            {
+              operatorKey: "StringNotEquals",
+              conditions: [
+                { key: "aws:SourceVpce", listValue: ["vpce-1a2b3c4d", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-1a2b3c4d"] },
+              ],
+            },
+          ],
         },
       ],
     };

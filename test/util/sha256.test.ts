@@ -9,11 +9,14 @@ describe("sha256Hex", () => {
   it("matches the FIPS 180-4 test vectors", () => {
     expect(sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    expect(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).toBe("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    expect(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).toBe(
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+    );
   });
 
   it("agrees with node:crypto at every padding boundary (55, 56, 63, 64, 119, 120 bytes)", () => {
-    for (const length of [1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000]) expect(sha256Hex("x".repeat(length))).toBe(nodeSha256("x".repeat(length)));
+    for (const length of [1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000])
+      expect(sha256Hex("x".repeat(length))).toBe(nodeSha256("x".repeat(length)));
   });
 
   it("agrees with node:crypto on random Unicode text (UTF-8 encoded), in hex and base64", () => {

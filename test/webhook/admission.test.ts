@@ -24,7 +24,8 @@ import {
   denyUnlessEndpoint,
   namespace,
   upjetBucketPolicy,
-  upjetEndpoint, PRIVATE_SOURCE_IP_POLICY
+  upjetEndpoint,
+  PRIVATE_SOURCE_IP_POLICY,
 } from "../helpers/manifests.js";
 
 const sourceIpPolicy = PRIVATE_SOURCE_IP_POLICY;
@@ -98,7 +99,11 @@ function run(object: KubeObject | null, options: ReviewOptions = {}, setup: Setu
 describe("parseAdmissionReview", () => {
   it("accepts a v1 AdmissionReview", () => {
     const request = requestOf(admissionReview(upjetEndpoint()));
-    expect(request).toMatchObject({ uid: "705ab4f5-6393-11e8-b7cc-42010a800002", operation: "CREATE", kind: { group: "ec2.aws.upbound.io", version: "v1beta2", kind: "VPCEndpoint" } });
+    expect(request).toMatchObject({
+      uid: "705ab4f5-6393-11e8-b7cc-42010a800002",
+      operation: "CREATE",
+      kind: { group: "ec2.aws.upbound.io", version: "v1beta2", kind: "VPCEndpoint" },
+    });
   });
 
   it.each([
@@ -107,9 +112,23 @@ describe("parseAdmissionReview", () => {
     [{ apiVersion: "admission.k8s.io/v1beta1", kind: "AdmissionReview", request: {} }, /admission\.k8s\.io\/v1.*admissionReviewVersions/],
     [{ apiVersion: "admission.k8s.io/v1", kind: "Pod" }, /kind AdmissionReview/],
     [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" }, /request is missing/],
-    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { kind: { group: "", version: "v1", kind: "X" }, operation: "CREATE" } }, /uid/],
+    [
+      {
+        apiVersion: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        request: { kind: { group: "", version: "v1", kind: "X" }, operation: "CREATE" },
+      },
+      /uid/,
+    ],
     [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u", operation: "CREATE" } }, /request\.kind/],
-    [{ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u", kind: { group: "", version: "v1", kind: "X" }, operation: "PATCH" } }, /operation must be one of/],
+    [
+      {
+        apiVersion: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        request: { uid: "u", kind: { group: "", version: "v1", kind: "X" }, operation: "PATCH" },
+      },
+      /operation must be one of/,
+    ],
   ])("rejects %j with a message naming the field", (body, message) => {
     const parsed = parseAdmissionReview(body);
     expect(parsed.ok).toBe(false);
@@ -126,7 +145,9 @@ describe("decide", () => {
     expect(response.allowed).toBe(false);
     expect(response.status?.code).toBe(403);
     expect(response.status?.message).toContain("s3-vpce-guard denied BucketPolicy my-secure-bucket-policy");
-    expect(response.status?.message).toContain('[source-ip-condition] spec.forProvider.policy → Statement[0].Condition.IpAddress["aws:SourceIp"]');
+    expect(response.status?.message).toContain(
+      '[source-ip-condition] spec.forProvider.policy → Statement[0].Condition.IpAddress["aws:SourceIp"]',
+    );
     expect(response.status?.message).toMatch(/Fix: .*aws:SourceVpc/);
     expect(result.review).toMatchObject({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" });
   });
@@ -144,7 +165,10 @@ describe("decide", () => {
   });
 
   it("admits a warn-only violation with one short warning line per warn finding", () => {
-    const result = run(upjetEndpoint({ name: "open-endpoint" }), { operation: "UPDATE", oldObject: upjetEndpoint({ name: "open-endpoint" }) });
+    const result = run(upjetEndpoint({ name: "open-endpoint" }), {
+      operation: "UPDATE",
+      oldObject: upjetEndpoint({ name: "open-endpoint" }),
+    });
     expect(result.decision).toBe("warned");
     expect(result.review.response.allowed).toBe(true);
     expect(result.review.response.status).toBeUndefined();
@@ -165,13 +189,21 @@ describe("decide", () => {
   });
 
   it("audit findings have no admission effect but are reported for metrics", () => {
-    const result = run(upjetEndpoint(), { operation: "UPDATE", oldObject: upjetEndpoint() }, { config: { rules: { "endpoint-full-access": { action: "audit" } } } });
+    const result = run(
+      upjetEndpoint(),
+      { operation: "UPDATE", oldObject: upjetEndpoint() },
+      { config: { rules: { "endpoint-full-access": { action: "audit" } } } },
+    );
     expect(result.review.response.warnings ?? []).not.toContainEqual(expect.stringContaining("endpoint-full-access"));
     expect(result.findings).toContainEqual(expect.objectContaining({ rule: "endpoint-full-access", action: "audit" }));
   });
 
   it("takes rule actions from config", () => {
-    const result = run(upjetEndpoint(), { operation: "UPDATE", oldObject: upjetEndpoint() }, { config: { rules: { "endpoint-full-access": { action: "deny" } } } });
+    const result = run(
+      upjetEndpoint(),
+      { operation: "UPDATE", oldObject: upjetEndpoint() },
+      { config: { rules: { "endpoint-full-access": { action: "deny" } } } },
+    );
     expect(result.decision).toBe("denied");
     expect(result.review.response.status?.message).toContain("[endpoint-full-access]");
   });
@@ -191,7 +223,9 @@ describe("decide", () => {
   it("warns about deleting an S3 gateway endpoint (object null, oldObject set)", () => {
     const result = run(null, { operation: "DELETE", oldObject: upjetEndpoint({ policy: bucketGrant("b") }) });
     expect(result.decision).toBe("warned");
-    expect(result.review.response.warnings).toEqual([expect.stringMatching(/^\[endpoint-change-disruption\] spec: deleting this S3 Gateway endpoint/)]);
+    expect(result.review.response.warnings).toEqual([
+      expect.stringMatching(/^\[endpoint-change-disruption\] spec: deleting this S3 Gateway endpoint/),
+    ]);
   });
 
   it("denies deleting a gateway endpoint outside change windows unless acknowledged", () => {
@@ -241,17 +275,32 @@ describe("decide", () => {
   it("skips inventory-dependent rules until the first sync, then applies them", () => {
     // The bucket is in us-east-1, its policy requires an endpoint that the inventory knows in eu-west-1.
     const cluster = [communityEndpoint({ name: "eu", region: "eu-west-1", awsId: "vpce-0123456789abcdef0" })];
-    const policy = upjetBucketPolicy({ bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0123456789abcdef0") });
-    const unknownId = upjetBucketPolicy({ bucket: "my-secure-bucket", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0fedcba98765432f0") });
-    expect(run(unknownId, {}, { cluster, inventoryComplete: false }).findings.filter((f) => f.rule === "unknown-endpoint-reference")).toEqual([]);
-    expect(run(unknownId, {}, { cluster, inventoryComplete: true }).findings.filter((f) => f.rule === "unknown-endpoint-reference")).not.toEqual([]);
+    const policy = upjetBucketPolicy({
+      bucket: "my-secure-bucket",
+      policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0123456789abcdef0"),
+    });
+    const unknownId = upjetBucketPolicy({
+      bucket: "my-secure-bucket",
+      policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0fedcba98765432f0"),
+    });
+    expect(
+      run(unknownId, {}, { cluster, inventoryComplete: false }).findings.filter((f) => f.rule === "unknown-endpoint-reference"),
+    ).toEqual([]);
+    expect(
+      run(unknownId, {}, { cluster, inventoryComplete: true }).findings.filter((f) => f.rule === "unknown-endpoint-reference"),
+    ).not.toEqual([]);
     const synced = run(policy, {}, { cluster, inventoryComplete: true });
     expect(synced.decision).toBe("denied");
     expect(synced.review.response.status?.message).toContain("[cross-region]");
   });
 
   it("resolves an ACK object's region from its namespace in the inventory", () => {
-    const endpoint = ackEndpoint({ namespace: "team-eu", annotations: {}, serviceName: "com.amazonaws.eu-west-1.s3", policy: bucketGrant("b") });
+    const endpoint = ackEndpoint({
+      namespace: "team-eu",
+      annotations: {},
+      serviceName: "com.amazonaws.eu-west-1.s3",
+      policy: bucketGrant("b"),
+    });
     delete endpoint.metadata.annotations!["services.k8s.aws/region"];
     const inEu = run(endpoint, { operation: "UPDATE", oldObject: endpoint }, { cluster: [namespace("team-eu", "eu-west-1")] });
     expect(inEu.findings.filter((f) => f.rule === "cross-region")).toEqual([]);
@@ -263,7 +312,11 @@ describe("decide", () => {
     const object = upjetBucketPolicy({ policy: sourceIpPolicy, namespaced: true, namespace: "sandbox" });
     const body = admissionReview(object) as { request: { object: KubeObject } };
     delete body.request.object.metadata.namespace;
-    const result = decide(requestOf(body), { config: config({ exemptions: [{ namespaces: ["sandbox"] }] }), inventory: new Inventory(), inventoryComplete: false });
+    const result = decide(requestOf(body), {
+      config: config({ exemptions: [{ namespaces: ["sandbox"] }] }),
+      inventory: new Inventory(),
+      inventoryComplete: false,
+    });
     expect(result.decision).toBe("allowed");
   });
 

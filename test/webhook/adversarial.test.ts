@@ -45,7 +45,15 @@ describe("adversarial inputs against a running webhook", () => {
   const post = (body: string, headers: Record<string, string | number> = {}): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const req = httpsRequest(
-        { host: "127.0.0.1", port: server.port, method: "POST", path: "/validate", ca: bundle.caPem, agent: false, headers: { "content-type": "application/json", ...headers } },
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          method: "POST",
+          path: "/validate",
+          ca: bundle.caPem,
+          agent: false,
+          headers: { "content-type": "application/json", ...headers },
+        },
         (res) => {
           let text = "";
           res.setEncoding("utf8");
@@ -83,8 +91,16 @@ describe("adversarial inputs against a running webhook", () => {
   const wellFormed = (reply: Reply, uid: string) => {
     expect(reply.status).toBe(200);
     expect(Buffer.byteLength(reply.body)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
-    const review = JSON.parse(reply.body) as { apiVersion: string; kind: string; response: { uid: string; allowed: boolean; status?: { code: number; message: string }; warnings?: string[] } };
-    expect(review).toMatchObject({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed: expect.any(Boolean) } });
+    const review = JSON.parse(reply.body) as {
+      apiVersion: string;
+      kind: string;
+      response: { uid: string; allowed: boolean; status?: { code: number; message: string }; warnings?: string[] };
+    };
+    expect(review).toMatchObject({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: { uid, allowed: expect.any(Boolean) },
+    });
     if (!review.response.allowed) {
       expect(review.response.status?.code).toBe(403);
       expect(review.response.status!.message.split("\n").length).toBeLessThanOrEqual(MAX_DENY_LINES + 2);
@@ -109,7 +125,14 @@ describe("adversarial inputs against a running webhook", () => {
   });
 
   it("the ReDoS shapes and oversized patterns are decided, not timed out: deny for invalid patterns", async () => {
-    for (const family of ["resource-24-stars", "action-1000-stars", "resource-700kb", "policy-1m-deep", "many-long-patterns", "policy-over-size-limit"] as const) {
+    for (const family of [
+      "resource-24-stars",
+      "action-1000-stars",
+      "resource-700kb",
+      "policy-1m-deep",
+      "many-long-patterns",
+      "policy-over-size-limit",
+    ] as const) {
       const response = wellFormed(await post(REVIEW_FAMILIES[family]!(2)), "adv-2");
       expect(response.allowed, family).toBe(false);
       expect(response.status!.message, family).toContain("[policy-invalid]");
@@ -135,7 +158,15 @@ describe("adversarial inputs against a running webhook", () => {
       // Headers only: the body never comes, and the answer must not wait for it.
       reply = await new Promise<Reply>((resolve, reject) => {
         const req = httpsRequest(
-          { host: "127.0.0.1", port: server.port, method: "POST", path: "/validate", ca: bundle.caPem, agent: false, headers: { "content-type": "application/json", "content-length": declaredLength } },
+          {
+            host: "127.0.0.1",
+            port: server.port,
+            method: "POST",
+            path: "/validate",
+            ca: bundle.caPem,
+            agent: false,
+            headers: { "content-type": "application/json", "content-length": declaredLength },
+          },
           (res) => {
             let text = "";
             res.setEncoding("utf8");
@@ -162,7 +193,9 @@ describe("adversarial inputs against a running webhook", () => {
 
   it("connections that never start TLS are closed by the handshake timeout, and never more than maxConnections are held", async () => {
     const sockets = Array.from({ length: MAX_CONNECTIONS * 3 }, () => netConnect(server.port, "127.0.0.1"));
-    const closed = await Promise.all(sockets.map((socket) => new Promise<boolean>((resolve) => socket.on("close", () => resolve(true)).on("error", () => undefined))));
+    const closed = await Promise.all(
+      sockets.map((socket) => new Promise<boolean>((resolve) => socket.on("close", () => resolve(true)).on("error", () => undefined))),
+    );
     expect(closed.every(Boolean)).toBe(true);
     wellFormed(await post(normalReview(3)), "normal-3");
   });
@@ -182,15 +215,24 @@ describe("adversarial inputs, decided directly (work counters)", () => {
     return decide(parsed.request, { config: cfg, inventory: new Inventory(), inventoryComplete: true });
   };
 
-  it.each(Object.keys(REVIEW_FAMILIES).filter((family) => family !== "huge-object-name"))("%s stays within the work limit or is answered 'not checked'", (family) => {
-    const result = decideBody(REVIEW_FAMILIES[family]!(5));
-    const limit = config().limits.workSteps;
-    if (result.limitExceeded) expect(result.findings.some((f) => f.message.includes("not checked"))).toBe(true);
-    else expect(result.workSteps).toBeLessThanOrEqual(limit);
-  });
+  it.each(Object.keys(REVIEW_FAMILIES).filter((family) => family !== "huge-object-name"))(
+    "%s stays within the work limit or is answered 'not checked'",
+    (family) => {
+      const result = decideBody(REVIEW_FAMILIES[family]!(5));
+      const limit = config().limits.workSteps;
+      if (result.limitExceeded) expect(result.findings.some((f) => f.message.includes("not checked"))).toBe(true);
+      else expect(result.workSteps).toBeLessThanOrEqual(limit);
+    },
+  );
 
   it("the ReDoS shapes cost a few thousand steps at most (they took seconds before)", () => {
-    for (const family of ["resource-24-stars", "bucket-glob-stars", "consumer-long-region", "action-stars-and-questions", "action-1000-stars"] as const) {
+    for (const family of [
+      "resource-24-stars",
+      "bucket-glob-stars",
+      "consumer-long-region",
+      "action-stars-and-questions",
+      "action-1000-stars",
+    ] as const) {
       expect(decideBody(REVIEW_FAMILIES[family]!(6)).workSteps, family).toBeLessThan(5_000);
     }
   });
@@ -212,13 +254,21 @@ describe("adversarial inputs, decided directly (work counters)", () => {
       Condition: { StringLike: { "aws:SourceVpce": `vpce-${"?*".repeat(30)}${i}`, "aws:userid": "a*z" } },
     }));
     // Declared consumers make required-bucket-access probe the policy for each of their buckets.
-    const endpoint = upjetEndpoint({ annotations: { "s3-vpce-guard.io/consumers": "ssm,ecr,cloudformation,elastic-beanstalk" }, policy: { Version: "2012-10-17", Statement: statements } });
+    const endpoint = upjetEndpoint({
+      annotations: { "s3-vpce-guard.io/consumers": "ssm,ecr,cloudformation,elastic-beanstalk" },
+      policy: { Version: "2012-10-17", Statement: statements },
+    });
     const cfg = config({ limits: { workSteps: 10_000 } });
     const adapted = adapt(endpoint, adapterContext(new Inventory(), cfg));
     if (adapted.status !== "adapted") throw new Error("not adapted");
-    const findings = review({ subject: adapted.object, mode: "admission", operation: "CREATE", inventoryComplete: true }, { config: cfg, inventory: new Inventory() });
+    const findings = review(
+      { subject: adapted.object, mode: "admission", operation: "CREATE", inventoryComplete: true },
+      { config: cfg, inventory: new Inventory() },
+    );
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ rule: "policy-invalid", action: "warn", path: "spec.forProvider.policy" });
-    expect(findings[0]!.message).toMatch(/not checked: policy too complex \(250 statements, 500 conditions\); it needs more than the work limit of 10000 steps \(ran out while /);
+    expect(findings[0]!.message).toMatch(
+      /not checked: policy too complex \(250 statements, 500 conditions\); it needs more than the work limit of 10000 steps \(ran out while /,
+    );
   });
 });

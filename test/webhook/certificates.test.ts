@@ -60,7 +60,16 @@ describe("generateCertificates", () => {
     try {
       writeFileSync(join(dir, "ca.crt"), bundle.caPem);
       writeFileSync(join(dir, "tls.crt"), bundle.certPem);
-      const out = execFileSync("openssl", ["verify", "-purpose", "sslserver", "-attime", String(Math.floor(now.getTime() / 1000)), "-CAfile", join(dir, "ca.crt"), join(dir, "tls.crt")]).toString();
+      const out = execFileSync("openssl", [
+        "verify",
+        "-purpose",
+        "sslserver",
+        "-attime",
+        String(Math.floor(now.getTime() / 1000)),
+        "-CAfile",
+        join(dir, "ca.crt"),
+        join(dir, "tls.crt"),
+      ]).toString();
       expect(out).toContain("OK");
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -12,12 +12,19 @@ import { generateCertificates, writeCertificates, type CertificateBundle } from 
 import { communityEndpoint, denyUnlessEndpoint, upjetBucketPolicy } from "../helpers/manifests.js";
 
 /** A policy that requires an endpoint id nobody has: reported only with a complete inventory. */
-const unknownEndpointPolicy = upjetBucketPolicy({ name: "needs-unknown", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0fedcba9876543210") });
+const unknownEndpointPolicy = upjetBucketPolicy({
+  name: "needs-unknown",
+  policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0fedcba9876543210"),
+});
 
 function post(port: number, ca: string, object: unknown): Promise<{ allowed: boolean; warnings?: string[] }> {
   const o = object as { apiVersion: string; kind: string; metadata: { name: string } };
   const [group, version] = o.apiVersion.split("/");
-  const body = JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "u-1", kind: { group, version, kind: o.kind }, operation: "CREATE", name: o.metadata.name, object } });
+  const body = JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: { uid: "u-1", kind: { group, version, kind: o.kind }, operation: "CREATE", name: o.metadata.name, object },
+  });
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, method: "POST", path: "/validate", ca, agent: false }, (res) => {
       let text = "";
@@ -34,7 +41,15 @@ describe("startService --no-kube", () => {
   let bundle: CertificateBundle;
   let files: { cert: string; key: string };
   const started: RunningService[] = [];
-  const options = () => ({ tlsCert: files.cert, tlsKey: files.key, port: 0, metricsPort: 0, host: "127.0.0.1", noKube: true, readyWithoutSync: false });
+  const options = () => ({
+    tlsCert: files.cert,
+    tlsKey: files.key,
+    port: 0,
+    metricsPort: 0,
+    host: "127.0.0.1",
+    noKube: true,
+    readyWithoutSync: false,
+  });
   const logger = createLogger({ level: "silent" });
 
   beforeAll(async () => {
@@ -70,7 +85,9 @@ describe("startService --no-kube", () => {
   });
 
   it("refuses a filled inventory with a cluster, and a bad config with the config's message", async () => {
-    await expect(startService({ ...options(), noKube: false }, { logger, preload: () => undefined })).rejects.toThrow(/only works with --no-kube/);
+    await expect(startService({ ...options(), noKube: false }, { logger, preload: () => undefined })).rejects.toThrow(
+      /only works with --no-kube/,
+    );
     const badConfig = join(dir, "bad.yaml");
     writeFileSync(badConfig, "rules:\n  no-such-rule: { action: deny }\n");
     await expect(startService({ ...options(), configPath: badConfig }, { logger })).rejects.toThrow(/bad\.yaml/);

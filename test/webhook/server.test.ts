@@ -37,7 +37,15 @@ function review(object: unknown, uid = "11111111-2222-3333-4444-555555555555"): 
   return JSON.stringify({
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
-    request: { uid, kind: { group, version, kind: o.kind }, name: o.metadata.name, operation: "CREATE", object, oldObject: null, dryRun: false },
+    request: {
+      uid,
+      kind: { group, version, kind: o.kind },
+      name: o.metadata.name,
+      operation: "CREATE",
+      object,
+      oldObject: null,
+      dryRun: false,
+    },
   });
 }
 
@@ -74,7 +82,16 @@ describe("webhook server over HTTPS", () => {
   const call = (method: string, path: string, body?: string | Buffer, extra: RequestOptions = {}): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const req = httpsRequest(
-        { host: "127.0.0.1", port: server.port, method, path, ca: bundle.caPem, agent: false, headers: { "content-type": "application/json" }, ...extra },
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          method,
+          path,
+          ca: bundle.caPem,
+          agent: false,
+          headers: { "content-type": "application/json" },
+          ...extra,
+        },
         (res) => collect(res).then(resolve, reject),
       );
       req.on("error", reject);
@@ -128,7 +145,14 @@ describe("webhook server over HTTPS", () => {
     await call("POST", "/validate", review(upjetBucketPolicy({ policy: secretPolicy }), "log-uid"));
     const line = logText.split("\n").find((l) => l.includes('"log-uid"'));
     expect(line).toBeDefined();
-    expect(JSON.parse(line!)).toMatchObject({ uid: "log-uid", kind: "BucketPolicy", name: "my-secure-bucket-policy", operation: "CREATE", decision: "denied", level: "info" });
+    expect(JSON.parse(line!)).toMatchObject({
+      uid: "log-uid",
+      kind: "BucketPolicy",
+      name: "my-secure-bucket-policy",
+      operation: "CREATE",
+      decision: "denied",
+      level: "info",
+    });
     expect(logText).not.toContain("TopSecretStatementMarker");
   });
 
@@ -139,7 +163,11 @@ describe("webhook server over HTTPS", () => {
       expect((await call("POST", "/validate", JSON.stringify(body))).status).toBe(200);
     }
     const text = await new Promise<string>((resolve, reject) => {
-      httpRequest({ host: "127.0.0.1", port: metricsServer.port, path: "/metrics" }, (res) => collect(res).then((r) => resolve(r.body), reject)).on("error", reject).end();
+      httpRequest({ host: "127.0.0.1", port: metricsServer.port, path: "/metrics" }, (res) =>
+        collect(res).then((r) => resolve(r.body), reject),
+      )
+        .on("error", reject)
+        .end();
     });
     expect(text).not.toContain("Fuzzed");
     const counted = [...text.matchAll(/^s3_vpce_guard_admission_requests_total\{kind="other",operation="CREATE",decision="\w+"\} (\d+)/gm)];
@@ -155,8 +183,17 @@ describe("webhook server over HTTPS", () => {
 
   it("refuses a body without a declared length once it passes the limit, with 413, and closes the connection", async () => {
     const reply = await new Promise<Reply & { connection: string | undefined }>((resolve, reject) => {
-      const req = httpsRequest({ host: "127.0.0.1", port: server.port, method: "POST", path: "/validate", ca: bundle.caPem, agent: false, headers: { "transfer-encoding": "chunked" } }, (res) =>
-        collect(res).then((r) => resolve({ ...r, connection: res.headers.connection }), reject),
+      const req = httpsRequest(
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          method: "POST",
+          path: "/validate",
+          ca: bundle.caPem,
+          agent: false,
+          headers: { "transfer-encoding": "chunked" },
+        },
+        (res) => collect(res).then((r) => resolve({ ...r, connection: res.headers.connection }), reject),
       );
       req.on("error", reject);
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
@@ -169,7 +206,9 @@ describe("webhook server over HTTPS", () => {
   });
 
   it("refuses a compressed body with 415", async () => {
-    const reply = await call("POST", "/validate", review(upjetEndpoint()), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    const reply = await call("POST", "/validate", review(upjetEndpoint()), {
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+    });
     expect(reply.status).toBe(415);
     expect(reply.json().message).toMatch(/UTF-8 JSON without Content-Encoding/);
   });
@@ -183,7 +222,9 @@ describe("webhook server over HTTPS", () => {
   it("logs a flood of malformed requests at most 10 lines a second, and answers every one", async () => {
     const floodLines = () => logText.split("\n").filter((l) => l.includes("malformed AdmissionReview"));
     clockMs += 1000; // a fresh second: earlier tests' rejections do not count against it
-    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => call("POST", "/validate", JSON.stringify({ apiVersion: "flood-marker", i }))));
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => call("POST", "/validate", JSON.stringify({ apiVersion: "flood-marker", i }))),
+    );
     expect(replies.every((r) => r.status === 400)).toBe(true);
     expect(floodLines()).toHaveLength(10);
     clockMs += 1000;
@@ -207,7 +248,15 @@ describe("webhook server over HTTPS", () => {
   it("answers a stalled body with 503 within the time budget instead of hanging", async () => {
     const reply = await new Promise<Reply>((resolve, reject) => {
       const req = httpsRequest(
-        { host: "127.0.0.1", port: server.port, method: "POST", path: "/validate", ca: bundle.caPem, agent: false, headers: { "content-length": "1000" } },
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          method: "POST",
+          path: "/validate",
+          ca: bundle.caPem,
+          agent: false,
+          headers: { "content-length": "1000" },
+        },
         (res) => collect(res).then(resolve, reject),
       );
       req.on("error", reject);
@@ -236,7 +285,9 @@ describe("webhook server over HTTPS", () => {
         });
         socket.on("error", reject);
       });
-    await expect(handshake({ minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" })).rejects.toThrow(/version|protocol/i);
+    await expect(handshake({ minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" })).rejects.toThrow(
+      /version|protocol/i,
+    );
     const ok = await handshake({ minVersion: "TLSv1.2", maxVersion: "TLSv1.2" });
     expect(ok.protocol).toBe("TLSv1.2");
     expect(ok.cipher).toMatch(/^ECDHE-.*(GCM|CHACHA20)/);
@@ -274,7 +325,9 @@ describe("webhook server over HTTPS", () => {
   it("exposes every SPEC metric on the metrics port, and only /metrics", async () => {
     const get = (path: string) =>
       new Promise<Reply>((resolve, reject) => {
-        httpRequest({ host: "127.0.0.1", port: metricsServer.port, path }, (res) => collect(res).then(resolve, reject)).on("error", reject).end();
+        httpRequest({ host: "127.0.0.1", port: metricsServer.port, path }, (res) => collect(res).then(resolve, reject))
+          .on("error", reject)
+          .end();
       });
     const reply = await get("/metrics");
     expect(reply.status).toBe(200);
@@ -310,7 +363,15 @@ describe("webhook server over HTTPS", () => {
     const arrived = new Promise((resolve) => server.server.once("request", resolve));
     const replyPromise = new Promise<Reply>((resolve, reject) => {
       req = httpsRequest(
-        { host: "127.0.0.1", port: server.port, method: "POST", path: "/validate", ca: bundle.caPem, agent: false, headers: { "content-length": String(Buffer.byteLength(payload)) } },
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          method: "POST",
+          path: "/validate",
+          ca: bundle.caPem,
+          agent: false,
+          headers: { "content-length": String(Buffer.byteLength(payload)) },
+        },
         (res) => collect(res).then(resolve, reject),
       );
       req.on("error", reject);

@@ -168,7 +168,12 @@ export class Auditor {
     try {
       findings = review(
         { subject, mode: "audit", inventoryComplete: inventory.complete, ...(this.options.now ? { now: this.options.now() } : {}) },
-        { config, inventory, ...(this.options.rules ? { rules: this.options.rules } : {}), ...(this.options.onUndecided ? { onUndecided: this.options.onUndecided } : {}) },
+        {
+          config,
+          inventory,
+          ...(this.options.rules ? { rules: this.options.rules } : {}),
+          ...(this.options.onUndecided ? { onUndecided: this.options.onUndecided } : {}),
+        },
       );
     } catch (error) {
       this.options.onError?.(subject.ref, error);

@@ -119,7 +119,11 @@ function groupsOf(scope: ReportScope, entries: Iterable<ObjectResult>): Map<stri
     if (!group) {
       group =
         scope === CLUSTER_SCOPE
-          ? { prefix: `${REPORT_NAME}-${dnsSafe(entry.ref.kind)}`, suffix: `.${dnsSafe(groupOf(entry.ref.apiVersion) || "core")}`, entries: [] }
+          ? {
+              prefix: `${REPORT_NAME}-${dnsSafe(entry.ref.kind)}`,
+              suffix: `.${dnsSafe(groupOf(entry.ref.apiVersion) || "core")}`,
+              entries: [],
+            }
           : { prefix: REPORT_NAME, suffix: "", entries: [] };
       groups.set(id, group);
     }
@@ -216,7 +220,9 @@ export function buildReports(scope: ReportScope, entries: Iterable<ObjectResult>
     shards.forEach((shard, index) => {
       // An empty shard has no report: nothing to count, and its name is deleted if it existed.
       if (shard.length === 0) return;
-      reports.push(reportObject(scope, shardName(group.prefix, group.suffix, index, count), shard, count > 1 ? `${index + 1}/${count}` : undefined));
+      reports.push(
+        reportObject(scope, shardName(group.prefix, group.suffix, index, count), shard, count > 1 ? `${index + 1}/${count}` : undefined),
+      );
     });
   }
   return reports.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -9,7 +9,16 @@ import { parseDurationMs } from "../../core/util/duration.js";
 import type { Config } from "../../core/config.js";
 import { Auditor, type FullAuditStats } from "./audit.js";
 import { buildReports, type BuildOptions, type BuiltReport } from "./policy-reports.js";
-import type { AuditLogger, AuditMetrics, Election, FindingEvents, InventoryFeed, LeadershipCallbacks, ReportStore, WriteErrors } from "./ports.js";
+import type {
+  AuditLogger,
+  AuditMetrics,
+  Election,
+  FindingEvents,
+  InventoryFeed,
+  LeadershipCallbacks,
+  ReportStore,
+  WriteErrors,
+} from "./ports.js";
 import { ResultStore, type ReportScope } from "./results.js";
 
 export interface ReconcilerOptions {
@@ -84,7 +93,10 @@ export class Reconciler {
       onResultsChanged: () => this.publish(),
       onUndecided: (rule) => options.metrics.undecided.inc({ rule }),
       onError: (ref, error) =>
-        this.log.error({ err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` }, "a rule failed on this object; please report this (its previous result is kept)"),
+        this.log.error(
+          { err: error, resource: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}` },
+          "a rule failed on this object; please report this (its previous result is kept)",
+        ),
     });
     this.elector = options.election?.({ onStartedLeading: () => this.setLeading(true), onStoppedLeading: () => this.setLeading(false) });
     options.metrics.leader.set(0);
@@ -255,7 +267,10 @@ export class Reconciler {
           failed = true;
           this.options.reportErrors.count(error);
           this.results.markDirty([scope]);
-          log.warn({ scope: scope || "(cluster)", reason: this.options.reportErrors.reason(error) }, "could not write a PolicyReport; retrying");
+          log.warn(
+            { scope: scope || "(cluster)", reason: this.options.reportErrors.reason(error) },
+            "could not write a PolicyReport; retrying",
+          );
         }
       }
       if (failed) break;

@@ -119,7 +119,12 @@ export class ResultStore {
   violationSamples(): ViolationSample[] {
     const counts = new Map<string, ViolationSample>();
     for (const { finding } of this.allFindings()) {
-      const labels = { rule: finding.rule, action: finding.action, kind: finding.resource.kind, namespace: finding.resource.namespace ?? "" };
+      const labels = {
+        rule: finding.rule,
+        action: finding.action,
+        kind: finding.resource.kind,
+        namespace: finding.resource.namespace ?? "",
+      };
       const id = `${labels.rule}\u0000${labels.action}\u0000${labels.kind}\u0000${labels.namespace}`;
       const sample = counts.get(id);
       if (sample) sample.value++;

@@ -6,8 +6,24 @@
  * requests; their free keys are the conditions under which the request works. Pure: no I/O.
  */
 
-import { actionMatcher, arnMatcher, evaluatePolicies, PRIVATE_RANGES, s3ResourceLevel, statementPrincipalMatches } from "../../core/iam/index.js";
-import { ask, describePrincipal, verdictOf, type KeyDomain, type RequestSpace, type ResourceSpec, type Verdict, type Witness } from "../../core/iam/symbolic.js";
+import {
+  actionMatcher,
+  arnMatcher,
+  evaluatePolicies,
+  PRIVATE_RANGES,
+  s3ResourceLevel,
+  statementPrincipalMatches,
+} from "../../core/iam/index.js";
+import {
+  ask,
+  describePrincipal,
+  verdictOf,
+  type KeyDomain,
+  type RequestSpace,
+  type ResourceSpec,
+  type Verdict,
+  type Witness,
+} from "../../core/iam/symbolic.js";
 import type { AccessRequest, Decision, PolicyDocument, RequestPrincipal, Statement } from "../../core/iam/types.js";
 import type { Inventory } from "../../core/inventory/inventory.js";
 import { describeRef, policyPath } from "../../core/model/refs.js";
@@ -100,7 +116,21 @@ export class ExplainInputError extends Error {}
 const FULL_ACCESS: PolicyDocument = {
   version: "2008-10-17",
   id: undefined,
-  statements: [{ index: 0, path: "Statement[0]", sid: undefined, effect: "Allow", principal: "*", notPrincipal: undefined, action: ["*"], notAction: undefined, resource: ["*"], notResource: undefined, conditions: [] }],
+  statements: [
+    {
+      index: 0,
+      path: "Statement[0]",
+      sid: undefined,
+      effect: "Allow",
+      principal: "*",
+      notPrincipal: undefined,
+      action: ["*"],
+      notAction: undefined,
+      resource: ["*"],
+      notResource: undefined,
+      conditions: [],
+    },
+  ],
 };
 
 const PATH_KEYS = ["aws:SourceVpce", "aws:SourceVpc", "aws:SourceIp"];
@@ -115,27 +145,43 @@ export function explain(inventory: Inventory, query: ExplainQuery): Explanation 
   const bucket = findBucket(inventory, query.bucket);
   const region = bucket?.region?.value;
   const notes: string[] = [];
-  if (!bucket) notes.push(`no Bucket named ${query.bucket} in the inputs: its bucket policy is taken from BucketPolicy objects naming it, if any`);
+  if (!bucket)
+    notes.push(`no Bucket named ${query.bucket} in the inputs: its bucket policy is taken from BucketPolicy objects naming it, if any`);
   const endpoints = selectEndpoints(inventory, query, region);
   if (endpoints.length === 0) notes.push(`no S3 endpoint${region ? ` in ${region}` : ""} in the inputs: no path to explain`);
   const bucketDocs = bucketLayer(inventory, bucket, query.bucket, notes);
-  if (query.principal && !query.identity) notes.push(`no IAM Role or policy for ${query.principal} in the inputs: its identity policy is not evaluated`);
+  if (query.principal && !query.identity)
+    notes.push(`no IAM Role or policy for ${query.principal} in the inputs: its identity policy is not evaluated`);
   const identity = query.identity;
   const identityDocs: SourcedDoc[] | undefined = identity
     ? identity.policies.flatMap((p) => (p.field.document ? [{ doc: p.field.document, field: p.field, source: p.source }] : []))
     : undefined;
   if (identity) {
-    for (const p of identity.policies) if (!p.field.document) notes.push(`${p.source} ${p.field.path}: not a readable policy (${p.field.issues[0]?.message ?? "unparsable"}); left out`);
+    for (const p of identity.policies)
+      if (!p.field.document)
+        notes.push(`${p.source} ${p.field.path}: not a readable policy (${p.field.issues[0]?.message ?? "unparsable"}); left out`);
   }
   const paths = endpoints.map((endpoint) => ({
     endpoint: describeEndpoint(endpoint),
     actions: query.actions.map((action) => explainAction(inventory, endpoint, action, query, region, bucketDocs, identityDocs)),
   }));
-  const allowed = paths.length > 0 && query.actions.every((action) => paths.some((p) => p.actions.some((a) => a.action === action && (a.outcome === "allowed" || a.outcome === "conditional"))));
+  const allowed =
+    paths.length > 0 &&
+    query.actions.every((action) =>
+      paths.some((p) => p.actions.some((a) => a.action === action && (a.outcome === "allowed" || a.outcome === "conditional"))),
+    );
   return {
     bucket: { name: query.bucket, ...(bucket ? { resource: describeRef(bucket.ref) } : {}), ...(region ? { region } : {}) },
     ...(query.principal ? { principal: query.principal } : {}),
-    ...(identity ? { identity: { evaluated: true, sources: [...new Set(identity.policies.map((p) => `${p.source} ${p.field.path}`))], missing: identity.missing } } : {}),
+    ...(identity
+      ? {
+          identity: {
+            evaluated: true,
+            sources: [...new Set(identity.policies.map((p) => `${p.source} ${p.field.path}`))],
+            missing: identity.missing,
+          },
+        }
+      : {}),
     paths,
     allowed,
     notes,
@@ -150,10 +196,14 @@ function bucketLayer(inventory: Inventory, bucket: Bucket | undefined, name: str
   const fields: { field: PolicyField; source: string }[] = [];
   if (bucket) {
     const own = bucket.policy ? [bucket.policy] : [];
-    const policies = own.length > 0 ? own.map((f) => ({ field: f, source: describeRef(bucket.ref) })) : inventory.policiesForBucket(bucket).flatMap((p) => (p.policy ? [{ field: p.policy, source: describeRef(p.ref) }] : []));
+    const policies =
+      own.length > 0
+        ? own.map((f) => ({ field: f, source: describeRef(bucket.ref) }))
+        : inventory.policiesForBucket(bucket).flatMap((p) => (p.policy ? [{ field: p.policy, source: describeRef(p.ref) }] : []));
     fields.push(...policies);
   } else {
-    for (const p of inventory.bucketPolicies()) if (p.bucket.value === name && p.policy) fields.push({ field: p.policy, source: describeRef(p.ref) });
+    for (const p of inventory.bucketPolicies())
+      if (p.bucket.value === name && p.policy) fields.push({ field: p.policy, source: describeRef(p.ref) });
   }
   fields.sort((a, b) => a.source.localeCompare(b.source));
   return fields.flatMap(({ field, source }) => {
@@ -171,7 +221,10 @@ function selectEndpoints(inventory: Inventory, query: ExplainQuery, region: stri
     const matches = wanted.startsWith("vpce-")
       ? inventory.endpointsWithAwsId(wanted).filter(isS3Endpoint).sort(byRef)
       : all.filter((e) => (wanted.includes("/") ? `${e.ref.namespace ?? ""}/${e.ref.name}` === wanted : e.ref.name === wanted));
-    if (matches.length === 0) throw new ExplainInputError(`--endpoint ${wanted}: no S3 endpoint with that ${wanted.startsWith("vpce-") ? "id" : "name"} in the inputs; give a vpce-… id, NAMESPACE/NAME or NAME of a VPCEndpoint object`);
+    if (matches.length === 0)
+      throw new ExplainInputError(
+        `--endpoint ${wanted}: no S3 endpoint with that ${wanted.startsWith("vpce-") ? "id" : "name"} in the inputs; give a vpce-… id, NAMESPACE/NAME or NAME of a VPCEndpoint object`,
+      );
     return matches;
   }
   if (query.vpc !== undefined) {
@@ -216,7 +269,12 @@ function pathKeys(endpoint: Endpoint, inventory?: Inventory): Record<string, Key
   };
 }
 
-function resourcesFor(action: string, bucket: string, region: string | undefined, key: string | undefined): { specs: ResourceSpec[]; shown: string } {
+function resourcesFor(
+  action: string,
+  bucket: string,
+  region: string | undefined,
+  key: string | undefined,
+): { specs: ResourceSpec[]; shown: string } {
   const head = `arn:${partitionOf(region ?? "us-east-1")}:s3:::${bucket}`;
   const level = s3ResourceLevel(action);
   if (level === "bucket") return { specs: [head], shown: head };
@@ -256,15 +314,33 @@ function explainAction(
     return {
       ...base,
       outcome: "denied",
-      notes: [`${describeRef(endpoint.ref)} reaches S3 in ${reaches}, the bucket is in ${region}: requests through it do not reach the bucket`],
-      fixes: [{ layer: "endpoint", path: endpoint.region?.path ?? "spec.forProvider.region", source: describeRef(endpoint.ref), change: `use an S3 endpoint in ${region} (a gateway endpoint reaches buckets of its own Region only)` }],
+      notes: [
+        `${describeRef(endpoint.ref)} reaches S3 in ${reaches}, the bucket is in ${region}: requests through it do not reach the bucket`,
+      ],
+      fixes: [
+        {
+          layer: "endpoint",
+          path: endpoint.region?.path ?? "spec.forProvider.region",
+          source: describeRef(endpoint.ref),
+          change: `use an S3 endpoint in ${region} (a gateway endpoint reaches buckets of its own Region only)`,
+        },
+      ],
     };
   }
   const endpointDoc = endpointLayer(endpoint);
-  if (!endpointDoc) return { ...base, notes: [`${describeRef(endpoint.ref)} ${endpoint.policy?.path ?? "policy"} is not a readable policy (run check for the details)`] };
+  if (!endpointDoc)
+    return {
+      ...base,
+      notes: [`${describeRef(endpoint.ref)} ${endpoint.policy?.path ?? "policy"} is not a readable policy (run check for the details)`],
+    };
   const layers: SourcedDoc[][] = [[endpointDoc], bucketDocs, ...(identityDocs ? [identityDocs] : [])];
   const principal: RequestPrincipal | undefined = query.principal ? { type: "AWS", id: query.principal } : undefined;
-  const space: RequestSpace = { actions: [action], resources: specs, keys: pathKeys(endpoint, inventory), ...(principal ? { principal } : { principalKinds: ["AWS"] }) };
+  const space: RequestSpace = {
+    actions: [action],
+    resources: specs,
+    keys: pathKeys(endpoint, inventory),
+    ...(principal ? { principal } : { principalKinds: ["AWS"] }),
+  };
   const answer = ask<Label>({
     layers: layers.map((layer) => layer.map((d) => d.doc)),
     space,
@@ -274,7 +350,14 @@ function explainAction(
   const verdict = verdictOf(answer, "allowed");
   const allowedWitness = answer.witnesses.get("allowed");
   const refused = (["endpoint", "bucket", "identity"] as const).map((l) => answer.witnesses.get(l)).find((w) => w !== undefined);
-  const outcome: Outcome = verdict === "always" ? "allowed" : verdict === "never" ? "denied" : verdict === "sometimes" || allowedWitness ? "conditional" : "unknown";
+  const outcome: Outcome =
+    verdict === "always"
+      ? "allowed"
+      : verdict === "never"
+        ? "denied"
+        : verdict === "sometimes" || allowedWitness
+          ? "conditional"
+          : "unknown";
   // Each layer alone: which of them never lets the request through is what a fix must change.
   const alone = layers.map((layer, i) => {
     const answerAlone = ask<"passes" | "blocks">({
@@ -291,14 +374,31 @@ function explainAction(
   if (allowedWitness && outcome === "conditional") out.conditions = conditionsOf(allowedWitness.request, principal === undefined);
   if (outcome === "denied" || outcome === "unknown") {
     const culprits = alone.flatMap((a, i) => (a.verdict === "never" && a.blocked ? [{ witness: a.blocked, index: i }] : []));
-    out.fixes = culprits.length > 0 ? culprits.flatMap(({ witness, index }) => fixesFor(witness.request, witness.evaluations[0]!.decision, index, layers, endpoint)) : refused ? fixesFor(refused.request, refused.evaluations[LAYER_NAMES.indexOf(refused.label as LayerName)]!.decision, LAYER_NAMES.indexOf(refused.label as LayerName), layers, endpoint) : [];
+    out.fixes =
+      culprits.length > 0
+        ? culprits.flatMap(({ witness, index }) => fixesFor(witness.request, witness.evaluations[0]!.decision, index, layers, endpoint))
+        : refused
+          ? fixesFor(
+              refused.request,
+              refused.evaluations[LAYER_NAMES.indexOf(refused.label as LayerName)]!.decision,
+              LAYER_NAMES.indexOf(refused.label as LayerName),
+              layers,
+              endpoint,
+            )
+          : [];
     if (identityDocs?.length === 0) {
       out.fixes = out.fixes.filter((f) => f.layer !== "identity");
-      out.fixes.push({ layer: "identity", path: "(no identity policy)", source: query.principal ?? "the principal", change: `attach a policy that allows ${action} on ${shown}` });
+      out.fixes.push({
+        layer: "identity",
+        path: "(no identity policy)",
+        source: query.principal ?? "the principal",
+        change: `attach a policy that allows ${action} on ${shown}`,
+      });
     }
   }
   if (outcome === "unknown") out.notes.push("the question was too large to decide within the work budget; no claim is made");
-  if (!identityDocs) out.notes.push("identity policy not evaluated (give --identity-policy FILE, or --principal with its Role in the inputs)");
+  if (!identityDocs)
+    out.notes.push("identity policy not evaluated (give --identity-policy FILE, or --principal with its Role in the inputs)");
   else if (query.identity && query.identity.missing.length > 0 && outcome !== "allowed") {
     out.notes.push(`attached policies not in the inputs were not evaluated and may grant more: ${query.identity.missing.join(", ")}`);
     if (outcome === "denied" && refused?.label === "identity") out.outcome = "unknown";
@@ -322,7 +422,13 @@ function layerOutcomes(witness: Witness<Label>, layers: SourcedDoc[][]): LayerOu
         }
       }
     }
-    return { layer: LAYER_NAMES[i]!, passes: "undecided" as Verdict, sources: layer.map((d) => (d.field ? `${d.source} ${d.field.path}` : d.source)), decision, statements };
+    return {
+      layer: LAYER_NAMES[i]!,
+      passes: "undecided" as Verdict,
+      sources: layer.map((d) => (d.field ? `${d.source} ${d.field.path}` : d.source)),
+      decision,
+      statements,
+    };
   });
 }
 
@@ -361,17 +467,26 @@ function fixesFor(request: AccessRequest, decision: Decision, index: number, lay
   }
   if (best) return best.changes;
   const target = layer[0];
-  return [{
-    layer: name,
-    path: target?.field?.path ?? "(policy)",
-    source: target?.source ?? name,
-    change: `add an Allow statement for ${request.action} on ${shownResource(request.resource)}`,
-  }];
+  return [
+    {
+      layer: name,
+      path: target?.field?.path ?? "(policy)",
+      source: target?.source ?? name,
+      change: `add an Allow statement for ${request.action} on ${shownResource(request.resource)}`,
+    },
+  ];
 }
 
-function listMatches(values: readonly string[] | undefined, negated: readonly string[] | undefined, value: string, compile: (pattern: string) => (value: string) => boolean): boolean {
+function listMatches(
+  values: readonly string[] | undefined,
+  negated: readonly string[] | undefined,
+  value: string,
+  compile: (pattern: string) => (value: string) => boolean,
+): boolean {
   if (values === undefined && negated === undefined) return false;
-  return (values === undefined || values.some((p) => compile(p)(value))) && (negated === undefined || !negated.some((p) => compile(p)(value)));
+  return (
+    (values === undefined || values.some((p) => compile(p)(value))) && (negated === undefined || !negated.some((p) => compile(p)(value)))
+  );
 }
 
 const where = (d: SourcedDoc, inner: string) => (d.field?.path ? policyPath(d.field, inner) : inner);
@@ -382,19 +497,31 @@ const named = (s: Statement) => `${s.path}${s.sid ? ` (Sid ${s.sid})` : ""}`;
 /** What an Allow statement lacks to match the request: each element is one change. */
 function allowGaps(statement: Statement, d: SourcedDoc, request: AccessRequest, layer: LayerName): Change[] {
   const changes: Change[] = [];
-  const at = (element: string, change: string) => changes.push({ layer, path: where(d, `${statement.path}.${element}`), source: d.source, change: `${named(statement)}: ${change}` });
+  const at = (element: string, change: string) =>
+    changes.push({ layer, path: where(d, `${statement.path}.${element}`), source: d.source, change: `${named(statement)}: ${change}` });
   if (!listMatches(statement.action, statement.notAction, request.action, actionMatcher)) {
-    at(statement.action ? "Action" : "NotAction", statement.action ? `add "${request.action}" to Action` : `remove the entry matching "${request.action}" from NotAction`);
+    at(
+      statement.action ? "Action" : "NotAction",
+      statement.action ? `add "${request.action}" to Action` : `remove the entry matching "${request.action}" from NotAction`,
+    );
   }
   if (!listMatches(statement.resource, statement.notResource, request.resource, arnMatcher)) {
-    at(statement.resource ? "Resource" : "NotResource", statement.resource ? `add "${shownResource(request.resource)}" to Resource` : `remove the entry matching "${shownResource(request.resource)}" from NotResource`);
+    at(
+      statement.resource ? "Resource" : "NotResource",
+      statement.resource
+        ? `add "${shownResource(request.resource)}" to Resource`
+        : `remove the entry matching "${shownResource(request.resource)}" from NotResource`,
+    );
   }
   if (!statementPrincipalMatches(statement, request.principal)) at("Principal", `add ${describePrincipal(request.principal)} to Principal`);
   for (const condition of statement.conditions) {
     const alone = conditionOnly(statement, condition.path);
     if (evaluatePolicies(request, [alone]).decision === "Allow") continue;
     const value = request.context?.[condition.key];
-    at(condition.path.replace(`${statement.path}.`, ""), `the request does not meet ${condition.operator} ${condition.key} [${condition.values.join(", ")}]${value !== undefined ? ` (it has ${String(value)})` : ""}: ${positive(condition.operator) && value !== undefined ? `add "${String(value)}" to its values` : "relax or remove this condition"}`);
+    at(
+      condition.path.replace(`${statement.path}.`, ""),
+      `the request does not meet ${condition.operator} ${condition.key} [${condition.values.join(", ")}]${value !== undefined ? ` (it has ${String(value)})` : ""}: ${positive(condition.operator) && value !== undefined ? `add "${String(value)}" to its values` : "relax or remove this condition"}`,
+    );
   }
   return changes;
 }
@@ -406,7 +533,18 @@ function conditionOnly(statement: Statement, conditionPath: string): PolicyDocum
   return {
     version: "2012-10-17",
     id: undefined,
-    statements: [{ ...statement, principal: undefined, notPrincipal: undefined, action: ["*"], notAction: undefined, resource: ["*"], notResource: undefined, conditions: statement.conditions.filter((c) => c.path === conditionPath) }],
+    statements: [
+      {
+        ...statement,
+        principal: undefined,
+        notPrincipal: undefined,
+        action: ["*"],
+        notAction: undefined,
+        resource: ["*"],
+        notResource: undefined,
+        conditions: statement.conditions.filter((c) => c.path === conditionPath),
+      },
+    ],
   };
 }
 
@@ -415,7 +553,9 @@ function denyFixes(d: SourcedDoc, request: AccessRequest, layer: LayerName, endp
   return matched.slice(0, 3).map((m) => {
     const statement = d.doc.statements.find((s) => s.path === m.path)!;
     // A Deny "unless it comes through endpoint X": the smallest change admits this path.
-    const pathCondition = statement.conditions.find((c) => /Not/.test(c.operator) && PATH_KEYS.slice(0, 2).some((k) => k.toLowerCase() === c.key.toLowerCase()));
+    const pathCondition = statement.conditions.find(
+      (c) => /Not/.test(c.operator) && PATH_KEYS.slice(0, 2).some((k) => k.toLowerCase() === c.key.toLowerCase()),
+    );
     if (pathCondition) {
       const value = pathCondition.key.toLowerCase() === "aws:sourcevpce" ? endpoint.awsId : endpoint.vpc?.value;
       return {
@@ -425,8 +565,15 @@ function denyFixes(d: SourcedDoc, request: AccessRequest, layer: LayerName, endp
         change: `${named(statement)} denies requests not from [${pathCondition.values.join(", ")}]: add "${value ?? `this endpoint's ${pathCondition.key} value`}" to ${pathCondition.operator} ${pathCondition.key}`,
       };
     }
-    const conditions = statement.conditions.length > 0 ? ` (its conditions hold for this request: ${statement.conditions.map((c) => `${c.operator} ${c.key}`).join(", ")})` : "";
-    return { layer, path: where(d, statement.path), source: d.source, change: `${named(statement)} denies ${request.action} on ${shownResource(request.resource)}${conditions}: narrow its Action, Resource or Condition so that it no longer matches` };
+    const conditions =
+      statement.conditions.length > 0
+        ? ` (its conditions hold for this request: ${statement.conditions.map((c) => `${c.operator} ${c.key}`).join(", ")})`
+        : "";
+    return {
+      layer,
+      path: where(d, statement.path),
+      source: d.source,
+      change: `${named(statement)} denies ${request.action} on ${shownResource(request.resource)}${conditions}: narrow its Action, Resource or Condition so that it no longer matches`,
+    };
   });
 }
-

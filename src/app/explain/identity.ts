@@ -32,7 +32,13 @@ export interface IdentityPolicies {
   missing: string[];
 }
 
-type Raw = { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, unknown> }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
+type Raw = {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, unknown> };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+};
 
 const UPJET = "iam.aws.upbound.io";
 const ACK = "iam.services.k8s.aws";
@@ -120,7 +126,8 @@ export function identityPoliciesFor(roleArn: string, objects: readonly unknown[]
     }
   }
   const targetsRole = (forProvider: Record<string, unknown>) =>
-    str(forProvider.role) === roleName || (str(obj(forProvider.roleRef)?.name) !== undefined && roleObjectNames.has(str(obj(forProvider.roleRef)?.name)));
+    str(forProvider.role) === roleName ||
+    (str(obj(forProvider.roleRef)?.name) !== undefined && roleObjectNames.has(str(obj(forProvider.roleRef)?.name)));
   for (const rp of ofKind("RolePolicy").filter((o) => groupOf(o) === UPJET)) {
     const forProvider = obj(rp.spec?.forProvider) ?? {};
     if (!targetsRole(forProvider)) continue;
@@ -138,7 +145,9 @@ export function identityPoliciesFor(roleArn: string, objects: readonly unknown[]
   const seen = new Set<Raw>();
   for (const want of attached) {
     const found = policies.find((p) =>
-      want.objectName !== undefined ? str(p.metadata?.name) === want.objectName : arnOf(p) === want.arn || (arnOf(p) === undefined && awsName(p) === want.arn?.split("/").at(-1)),
+      want.objectName !== undefined
+        ? str(p.metadata?.name) === want.objectName
+        : arnOf(p) === want.arn || (arnOf(p) === undefined && awsName(p) === want.arn?.split("/").at(-1)),
     );
     if (!found) {
       out.missing.push(`${want.arn ?? `Policy ${want.objectName}`} (attached by ${want.from})`);

@@ -127,9 +127,16 @@ function barycenter(edges: readonly GraphEdge[], endpointY: ReadonlyMap<string, 
   return ys.length > 0 ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.POSITIVE_INFINITY;
 }
 
-const byNumberThenName = <T>(num: (t: T) => number, name: (t: T) => string) => (a: T, b: T) => num(a) - num(b) || name(a).localeCompare(name(b));
+const byNumberThenName =
+  <T>(num: (t: T) => number, name: (t: T) => string) =>
+  (a: T, b: T) =>
+    num(a) - num(b) || name(a).localeCompare(name(b));
 
-export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFindings>, options: LayoutOptions = { fold: DEFAULT_FOLD, maxNodes: DEFAULT_MAX_NODES }): MapLayout {
+export function layoutMap(
+  graph: MapGraph,
+  findings: ReadonlyMap<string, NodeFindings>,
+  options: LayoutOptions = { fold: DEFAULT_FOLD, maxNodes: DEFAULT_MAX_NODES },
+): MapLayout {
   const layout: MapLayout = {
     width: WIDTH,
     height: TOP,
@@ -163,7 +170,16 @@ export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFin
     }
     const top = y;
     y += HEADER;
-    const vpcNode = place({ kind: "vpc", key: `vpc:${vpc.id}`, lines: [fit(vpc.id, COLUMNS.vpc.w)], details: [vpc.id, `${vpc.endpoints.length} S3 endpoint(s)`], findings: emptyFindings(), ...COLUMNS.vpc, y, h: nodeHeight(1, emptyFindings()) });
+    const vpcNode = place({
+      kind: "vpc",
+      key: `vpc:${vpc.id}`,
+      lines: [fit(vpc.id, COLUMNS.vpc.w)],
+      details: [vpc.id, `${vpc.endpoints.length} S3 endpoint(s)`],
+      findings: emptyFindings(),
+      ...COLUMNS.vpc,
+      y,
+      h: nodeHeight(1, emptyFindings()),
+    });
     let endpointBottom = y;
     for (const key of vpc.endpoints) {
       const e = endpointsByKey.get(key)!;
@@ -183,10 +199,24 @@ export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFin
       });
       endpointY.set(key, node.y + node.h / 2);
       endpointBottom = node.y + node.h + GAP;
-      layout.edges.push({ id: `e${layout.edges.length}`, from: vpcNode.id, to: node.id, passage: "link", d: straight(vpcNode, node), details: [`${vpc.id} → ${e.label}`, "the endpoint's VPC"] });
+      layout.edges.push({
+        id: `e${layout.edges.length}`,
+        from: vpcNode.id,
+        to: node.id,
+        passage: "link",
+        d: straight(vpcNode, node),
+        details: [`${vpc.id} → ${e.label}`, "the endpoint's VPC"],
+      });
     }
     y = Math.max(vpcNode.y + vpcNode.h + GAP, endpointBottom) + PAD - GAP;
-    layout.groups.push({ kind: "vpc", label: fit(`VPC ${vpc.id}`, COLUMNS.endpoint.x + COLUMNS.endpoint.w - COLUMNS.vpc.x), x: GROUP_X.vpc, y: top, w: COLUMNS.endpoint.x + COLUMNS.endpoint.w + PAD - GROUP_X.vpc, h: y - top });
+    layout.groups.push({
+      kind: "vpc",
+      label: fit(`VPC ${vpc.id}`, COLUMNS.endpoint.x + COLUMNS.endpoint.w - COLUMNS.vpc.x),
+      x: GROUP_X.vpc,
+      y: top,
+      w: COLUMNS.endpoint.x + COLUMNS.endpoint.w + PAD - GROUP_X.vpc,
+      h: y - top,
+    });
     y += GAP;
   }
   const leftBottom = y;
@@ -210,9 +240,18 @@ export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFin
   const ordered = [...groups].map(([ns, buckets]) => {
     const sorted = [...buckets].sort(byNumberThenName(centerOf, (b) => b.name));
     const reached = sorted.map(centerOf).filter(Number.isFinite);
-    return { ns, buckets: sorted, center: reached.length > 0 ? reached.reduce((a, b) => a + b, 0) / reached.length : Number.POSITIVE_INFINITY };
+    return {
+      ns,
+      buckets: sorted,
+      center: reached.length > 0 ? reached.reduce((a, b) => a + b, 0) / reached.length : Number.POSITIVE_INFINITY,
+    };
   });
-  ordered.sort(byNumberThenName((g) => g.center, (g) => g.ns));
+  ordered.sort(
+    byNumberThenName(
+      (g) => g.center,
+      (g) => g.ns,
+    ),
+  );
 
   y = TOP;
   for (const group of ordered) {
@@ -233,12 +272,29 @@ export function layoutMap(graph: MapGraph, findings: ReadonlyMap<string, NodeFin
       }
       for (const edge of entry.edges) {
         const from = nodesByKey.get(edge.from)!;
-        const heading = entry.kind === "bucket" ? `${edge.from} → ${entry.bucket.name}` : `${edge.from} → ${entry.buckets.length} buckets (each as ${entry.buckets[0]!.name})`;
-        layout.edges.push({ id: `e${layout.edges.length}`, from: from.id, to: placed.id, passage: edge.passage, d: curve(from, placed), details: edgeDetails(heading, edge).map((l) => clip(l, MAX_DETAIL_CHARS)) });
+        const heading =
+          entry.kind === "bucket"
+            ? `${edge.from} → ${entry.bucket.name}`
+            : `${edge.from} → ${entry.buckets.length} buckets (each as ${entry.buckets[0]!.name})`;
+        layout.edges.push({
+          id: `e${layout.edges.length}`,
+          from: from.id,
+          to: placed.id,
+          passage: edge.passage,
+          d: curve(from, placed),
+          details: edgeDetails(heading, edge).map((l) => clip(l, MAX_DETAIL_CHARS)),
+        });
       }
     }
     y += PAD - GAP;
-    layout.groups.push({ kind: "namespace", label: fit(group.ns ? `namespace ${group.ns}` : "cluster-scoped", COLUMNS.bucket.w), x: GROUP_X.namespace, y: top, w: COLUMNS.bucket.w + 2 * PAD, h: y - top });
+    layout.groups.push({
+      kind: "namespace",
+      label: fit(group.ns ? `namespace ${group.ns}` : "cluster-scoped", COLUMNS.bucket.w),
+      x: GROUP_X.namespace,
+      y: top,
+      w: COLUMNS.bucket.w + 2 * PAD,
+      h: y - top,
+    });
     y += GAP;
   }
   layout.height = Math.max(leftBottom, y) + 10;
@@ -256,7 +312,12 @@ type Entry =
  * same findings levels and rules) beyond the first `fold` become one fold entry, drawn after the
  * buckets it stands beside. A fold of one bucket would hide it for nothing: it stays a bucket.
  */
-export function foldGroup(buckets: readonly Bucket[], edgesTo: ReadonlyMap<string, GraphEdge[]>, findingsOf: (key: string) => NodeFindings, fold: number): Entry[] {
+export function foldGroup(
+  buckets: readonly Bucket[],
+  edgesTo: ReadonlyMap<string, GraphEdge[]>,
+  findingsOf: (key: string) => NodeFindings,
+  fold: number,
+): Entry[] {
   const signatureOf = (b: Bucket) => {
     const f = findingsOf(b.key);
     const ways = (edgesTo.get(b.key) ?? []).map((e) => `${e.from}=${e.passage}`).sort();
@@ -293,12 +354,21 @@ export function foldGroup(buckets: readonly Bucket[], edgesTo: ReadonlyMap<strin
 
 function bucketNode(b: Bucket, f: NodeFindings): Omit<LayoutNode, "id" | "x" | "y" | "w" | "h"> {
   const unevaluated = b.unevaluated !== undefined ? [`${b.unevaluated} endpoint pair(s) not evaluated (edge bound)`] : [];
-  const lines = [b.name, [b.region, b.resource].filter(Boolean).join(", "), ...unevaluated].filter((l) => l !== "").map((l) => fit(l, COLUMNS.bucket.w));
+  const lines = [b.name, [b.region, b.resource].filter(Boolean).join(", "), ...unevaluated]
+    .filter((l) => l !== "")
+    .map((l) => fit(l, COLUMNS.bucket.w));
   return {
     kind: "bucket",
     key: b.key,
     lines,
-    details: [b.name, ...(b.region ? [`Region: ${b.region}`] : []), ...(b.resource ? [`object: ${b.resource}`] : []), ...(b.namespace ? [`namespace: ${b.namespace}`] : []), ...unevaluated, ...findingLines(f)],
+    details: [
+      b.name,
+      ...(b.region ? [`Region: ${b.region}`] : []),
+      ...(b.resource ? [`object: ${b.resource}`] : []),
+      ...(b.namespace ? [`namespace: ${b.namespace}`] : []),
+      ...unevaluated,
+      ...findingLines(f),
+    ],
     findings: f,
   };
 }
@@ -309,11 +379,19 @@ function foldNode(entry: Extract<Entry, { kind: "fold" }>): Omit<LayoutNode, "id
   return {
     kind: "fold",
     key: `fold:${entry.signature}`,
-    lines: [`+${entry.buckets.length} buckets`, fit(`${entry.buckets[0]!.unevaluated !== undefined ? "not evaluated (edge bound), as" : "reached as"} ${entry.buckets[0]!.name}`, COLUMNS.bucket.w)],
+    lines: [
+      `+${entry.buckets.length} buckets`,
+      fit(
+        `${entry.buckets[0]!.unevaluated !== undefined ? "not evaluated (edge bound), as" : "reached as"} ${entry.buckets[0]!.name}`,
+        COLUMNS.bucket.w,
+      ),
+    ],
     details: [
       `+${entry.buckets.length} buckets reached the same way`,
       "folded: same endpoints, same passage, same findings levels and rules",
-      ...(entry.buckets[0]!.unevaluated !== undefined ? ["their endpoint pairs were not evaluated (over the edge bound): a missing edge says nothing"] : []),
+      ...(entry.buckets[0]!.unevaluated !== undefined
+        ? ["their endpoint pairs were not evaluated (over the edge bound): a missing edge says nothing"]
+        : []),
       ...names,
       ...(more > 0 ? [`  … and ${more} more`] : []),
       ...findingLines(entry.findings),

@@ -81,7 +81,13 @@ export function buildMap(inventory: Inventory, actions: readonly string[], maxEd
     seen.add(name);
     const region = bucket.region?.value;
     const namespace = bucket.ref.namespace;
-    const entry: MapGraph["buckets"][number] = { key: `bucket:${name}`, name, ...(region ? { region } : {}), resource: describeRef(bucket.ref), ...(namespace ? { namespace } : {}) };
+    const entry: MapGraph["buckets"][number] = {
+      key: `bucket:${name}`,
+      name,
+      ...(region ? { region } : {}),
+      resource: describeRef(bucket.ref),
+      ...(namespace ? { namespace } : {}),
+    };
     graph.buckets.push(entry);
     if (graph.edges.length >= maxEdges) {
       // Not asked at all: the questions, not only the drawing, stay bounded.
@@ -97,7 +103,13 @@ export function buildMap(inventory: Inventory, actions: readonly string[], maxEd
         continue;
       }
       const outcomes = Object.fromEntries(path.actions.map((a) => [a.action, a.outcome]));
-      graph.edges.push({ from: path.endpoint.resource, to: `bucket:${name}`, passage: passageOf(Object.values(outcomes)), actions: outcomes, why: path.actions.map(whyOf) });
+      graph.edges.push({
+        from: path.endpoint.resource,
+        to: `bucket:${name}`,
+        passage: passageOf(Object.values(outcomes)),
+        actions: outcomes,
+        why: path.actions.map(whyOf),
+      });
     }
   }
   return graph;
@@ -115,7 +127,9 @@ function whyOf(a: ActionExplanation): EdgeAction {
       layer: l.layer,
       decision: l.decision,
       sources: l.sources,
-      statements: l.statements.slice(0, MAX_STATEMENTS_SHOWN).map((s) => ({ source: s.source, path: s.path, ...(s.sid ? { sid: s.sid } : {}) })),
+      statements: l.statements
+        .slice(0, MAX_STATEMENTS_SHOWN)
+        .map((s) => ({ source: s.source, path: s.path, ...(s.sid ? { sid: s.sid } : {}) })),
     })),
     notes: a.notes,
   };
@@ -153,21 +167,32 @@ export function renderDot(graph: MapGraph): string {
     }
     lines.push("  }");
   });
-  for (const b of graph.buckets) lines.push(`  ${id(b.key)} [shape=cylinder, label=${dotString(`${b.name}${b.region ? `\n${b.region}` : ""}`)}];`);
+  for (const b of graph.buckets)
+    lines.push(`  ${id(b.key)} [shape=cylinder, label=${dotString(`${b.name}${b.region ? `\n${b.region}` : ""}`)}];`);
   for (const edge of graph.edges) {
-    const tip = Object.entries(edge.actions).map(([a, o]) => `${a}: ${o}`).join("\n");
-    lines.push(`  ${id(edge.from)} -> ${id(edge.to)} [color=${dotString(PASSAGE_COLORS[edge.passage])}, label=${dotString(edge.passage)}, tooltip=${dotString(tip)}${edge.passage === "unknown" ? ", style=dashed" : ""}];`);
+    const tip = Object.entries(edge.actions)
+      .map(([a, o]) => `${a}: ${o}`)
+      .join("\n");
+    lines.push(
+      `  ${id(edge.from)} -> ${id(edge.to)} [color=${dotString(PASSAGE_COLORS[edge.passage])}, label=${dotString(edge.passage)}, tooltip=${dotString(tip)}${edge.passage === "unknown" ? ", style=dashed" : ""}];`,
+    );
   }
   lines.push("  subgraph cluster_legend {", '    label="what gets through (probe actions)";');
-  (Object.keys(PASSAGE_COLORS) as Passage[]).forEach((p) => lines.push(`    legend_${p} [shape=plaintext, label=${dotString(p)}, fontcolor=${dotString(PASSAGE_COLORS[p])}];`));
+  (Object.keys(PASSAGE_COLORS) as Passage[]).forEach((p) =>
+    lines.push(`    legend_${p} [shape=plaintext, label=${dotString(p)}, fontcolor=${dotString(PASSAGE_COLORS[p])}];`),
+  );
   lines.push("  }");
-  if (graph.folded > 0) lines.push(`  folded [shape=note, label=${dotString(`${graph.folded} more endpoint→bucket edges not drawn (${graph.edges.length} drawn)`)}];`);
+  if (graph.folded > 0)
+    lines.push(
+      `  folded [shape=note, label=${dotString(`${graph.folded} more endpoint→bucket edges not drawn (${graph.edges.length} drawn)`)}];`,
+    );
   lines.push("}");
   return `${lines.join("\n")}\n`;
 }
 
 /** Mermaid labels: inside "…", with quotes and markup characters as entities. */
-const mermaidString = (text: string) => `"${text.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;").replace(/\r?\n/g, "<br/>")}"`;
+const mermaidString = (text: string) =>
+  `"${text.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;").replace(/\r?\n/g, "<br/>")}"`;
 
 export function renderMermaid(graph: MapGraph): string {
   const ids = new Map<string, string>();
@@ -178,12 +203,16 @@ export function renderMermaid(graph: MapGraph): string {
   const lines = ["flowchart LR"];
   graph.vpcs.forEach((vpc, i) => {
     lines.push(`  subgraph vpc${i}[${mermaidString(vpc.id)}]`);
-    for (const key of vpc.endpoints) lines.push(`    ${id(key)}[${mermaidString(endpointLabel(graph.endpoints.find((x) => x.key === key)!))}]`);
+    for (const key of vpc.endpoints)
+      lines.push(`    ${id(key)}[${mermaidString(endpointLabel(graph.endpoints.find((x) => x.key === key)!))}]`);
     lines.push("  end");
   });
   for (const b of graph.buckets) lines.push(`  ${id(b.key)}[(${mermaidString(`${b.name}${b.region ? `\n${b.region}` : ""}`)})]`);
   graph.edges.forEach((edge) => lines.push(`  ${id(edge.from)} -->|${edge.passage}| ${id(edge.to)}`));
-  graph.edges.forEach((edge, i) => lines.push(`  linkStyle ${i} stroke:${PASSAGE_COLORS[edge.passage]}${edge.passage === "unknown" ? ",stroke-dasharray:4" : ""}`));
-  if (graph.folded > 0) lines.push(`  folded[${mermaidString(`${graph.folded} more endpoint→bucket edges not drawn (${graph.edges.length} drawn)`)}]`);
+  graph.edges.forEach((edge, i) =>
+    lines.push(`  linkStyle ${i} stroke:${PASSAGE_COLORS[edge.passage]}${edge.passage === "unknown" ? ",stroke-dasharray:4" : ""}`),
+  );
+  if (graph.folded > 0)
+    lines.push(`  folded[${mermaidString(`${graph.folded} more endpoint→bucket edges not drawn (${graph.edges.length} drawn)`)}]`);
   return `${lines.join("\n")}\n`;
 }

@@ -37,12 +37,17 @@ export function renderExplanation(result: Explanation): string {
     lines.push("");
     lines.push(`Through ${e.resource} (${[e.id, e.type, e.vpc, e.region].filter(Boolean).join(", ")})`);
     for (const action of path.actions) {
-      const outcome = action.outcome === "conditional" && action.conditions.length === 0 ? "ALLOWED FOR SOME REQUESTS" : OUTCOME_WORDS[action.outcome];
+      const outcome =
+        action.outcome === "conditional" && action.conditions.length === 0 ? "ALLOWED FOR SOME REQUESTS" : OUTCOME_WORDS[action.outcome];
       const conditions = action.outcome === "conditional" && action.conditions.length > 0 ? ` ${action.conditions.join(" and ")}` : "";
       lines.push(`  ${action.action} on ${action.resource}: ${outcome}${conditions}`);
       for (const layer of action.layers) {
-        const deciders = layer.statements.map((s) => `${layer.sources.length > 1 ? `${s.source} ` : ""}${s.path}${s.sid ? ` (Sid ${s.sid})` : ""}`).join(", ");
-        lines.push(`    ${layer.layer.padEnd(8)} ${DECISION_WORDS[layer.decision]}${deciders ? `: ${deciders}` : ""} [${PASSES_WORDS[layer.passes]}]`);
+        const deciders = layer.statements
+          .map((s) => `${layer.sources.length > 1 ? `${s.source} ` : ""}${s.path}${s.sid ? ` (Sid ${s.sid})` : ""}`)
+          .join(", ");
+        lines.push(
+          `    ${layer.layer.padEnd(8)} ${DECISION_WORDS[layer.decision]}${deciders ? `: ${deciders}` : ""} [${PASSES_WORDS[layer.passes]}]`,
+        );
         lines.push(`             in ${layer.sources.length > 0 ? layer.sources.join("; ") : "(no policy)"}`);
       }
       for (const fix of action.fixes) lines.push(`    fix (${fix.layer}): ${fix.source} ${fix.path}: ${fix.change}`);
@@ -50,7 +55,13 @@ export function renderExplanation(result: Explanation): string {
     }
   }
   lines.push("");
-  const working = result.paths.filter((p) => p.actions.every((a) => a.outcome === "allowed" || a.outcome === "conditional")).map((p) => p.endpoint.resource);
-  lines.push(result.allowed ? `Every asked action works on some path${working.length > 0 ? `; paths where all of them work: ${working.join(", ")}` : ""}.` : "Not every asked action works on some path.");
+  const working = result.paths
+    .filter((p) => p.actions.every((a) => a.outcome === "allowed" || a.outcome === "conditional"))
+    .map((p) => p.endpoint.resource);
+  lines.push(
+    result.allowed
+      ? `Every asked action works on some path${working.length > 0 ? `; paths where all of them work: ${working.join(", ")}` : ""}.`
+      : "Not every asked action works on some path.",
+  );
   return `${lines.join("\n")}\n`;
 }

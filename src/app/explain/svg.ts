@@ -13,7 +13,13 @@ const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 /** Text or attribute value: markup characters as entities. */
 export function xml(text: string): string {
-  return text.replace(NOT_XML, "\uFFFD").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(NOT_XML, "\uFFFD")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 export const LEVEL_COLORS = { deny: "#c62828", warn: "#ef6c00", audit: "#1565c0", none: "#90a4ae" } as const;
@@ -26,7 +32,12 @@ const PASSAGE_WORDS: Record<Passage, string> = {
 };
 
 /** Each passage has its own line pattern too: the picture reads without telling colours apart. */
-const DASHES: Record<Passage, string> = { all: "", some: ' stroke-dasharray="10 3"', none: ' stroke-dasharray="2 4"', unknown: ' stroke-dasharray="6 4"' };
+const DASHES: Record<Passage, string> = {
+  all: "",
+  some: ' stroke-dasharray="10 3"',
+  none: ' stroke-dasharray="2 4"',
+  unknown: ' stroke-dasharray="6 4"',
+};
 
 const FILLS: Record<LayoutNode["kind"], string> = { vpc: "#eceff1", endpoint: "#ffffff", bucket: "#ffffff", fold: "#f5f5f5" };
 
@@ -47,23 +58,37 @@ function nodeSvg(node: LayoutNode): string {
   });
   if (hasFindings(node.findings)) {
     const f = node.findings;
-    const counts = (["deny", "warn", "audit"] as const).filter((l) => f[l] > 0).map((l) => `<tspan fill="${LEVEL_COLORS[l]}">${l} ${f[l]}</tspan>`);
-    parts.push(`<text class="findings" x="${node.x + 10}" y="${node.y + 20 + 16 * node.lines.length}" font-size="11">${counts.join(" · ")}</text>`);
+    const counts = (["deny", "warn", "audit"] as const)
+      .filter((l) => f[l] > 0)
+      .map((l) => `<tspan fill="${LEVEL_COLORS[l]}">${l} ${f[l]}</tspan>`);
+    parts.push(
+      `<text class="findings" x="${node.x + 10}" y="${node.y + 20 + 16 * node.lines.length}" font-size="11">${counts.join(" · ")}</text>`,
+    );
   }
   parts.push("</g>");
   return parts.join("");
 }
 
 function legendSvg(): string {
-  const parts = ['<g class="legend">', '<text x="10" y="20" font-size="15" font-weight="bold">S3 endpoints: who can reach what</text>', '<text x="10" y="42" font-size="11">What gets through (probe actions, endpoint and bucket policies):</text>'];
+  const parts = [
+    '<g class="legend">',
+    '<text x="10" y="20" font-size="15" font-weight="bold">S3 endpoints: who can reach what</text>',
+    '<text x="10" y="42" font-size="11">What gets through (probe actions, endpoint and bucket policies):</text>',
+  ];
   let x = 10;
   (Object.keys(PASSAGE_COLORS) as Passage[]).forEach((p) => {
     const text = `${p}: ${PASSAGE_WORDS[p]}`;
-    parts.push(`<g class="legend-passage" data-passage="${p}"><line x1="${x}" y1="58" x2="${x + 30}" y2="58" stroke="${PASSAGE_COLORS[p]}" stroke-width="3"${DASHES[p]}/><text x="${x + 36}" y="62" font-size="11">${text}</text></g>`);
+    parts.push(
+      `<g class="legend-passage" data-passage="${p}"><line x1="${x}" y1="58" x2="${x + 30}" y2="58" stroke="${PASSAGE_COLORS[p]}" stroke-width="3"${DASHES[p]}/><text x="${x + 36}" y="62" font-size="11">${text}</text></g>`,
+    );
     x += 36 + Math.ceil(text.length * 6) + 24;
   });
-  const levels = (["deny", "warn", "audit"] as const).map((l) => `<tspan fill="${LEVEL_COLORS[l]}" font-weight="bold">${l}</tspan>`).join(", ");
-  parts.push(`<text x="10" y="82" font-size="11">Box border: the worst finding level of the object (${levels}); dashed box: folded buckets. Hover or click for the deciding statements.</text>`);
+  const levels = (["deny", "warn", "audit"] as const)
+    .map((l) => `<tspan fill="${LEVEL_COLORS[l]}" font-weight="bold">${l}</tspan>`)
+    .join(", ");
+  parts.push(
+    `<text x="10" y="82" font-size="11">Box border: the worst finding level of the object (${levels}); dashed box: folded buckets. Hover or click for the deciding statements.</text>`,
+  );
   parts.push("</g>");
   return parts.join("");
 }
@@ -71,9 +96,13 @@ function legendSvg(): string {
 /** What was folded or left out, in words (the page, the SVG and stderr say the same). */
 export function foldSummary(layout: MapLayout): string[] {
   const lines: string[] = [];
-  if (layout.folded.nodes > 0) lines.push(`${layout.folded.buckets} buckets folded into ${layout.folded.nodes} "+K buckets" node(s) (more than ${layout.options.fold} reached the same way in one namespace; --fold)`);
+  if (layout.folded.nodes > 0)
+    lines.push(
+      `${layout.folded.buckets} buckets folded into ${layout.folded.nodes} "+K buckets" node(s) (more than ${layout.options.fold} reached the same way in one namespace; --fold)`,
+    );
   const { endpoints, buckets } = layout.notDrawn;
-  if (endpoints + buckets > 0) lines.push(`not drawn, over ${layout.options.maxNodes} nodes (--max-nodes): ${endpoints} endpoint(s), ${buckets} bucket(s)`);
+  if (endpoints + buckets > 0)
+    lines.push(`not drawn, over ${layout.options.maxNodes} nodes (--max-nodes): ${endpoints} endpoint(s), ${buckets} bucket(s)`);
   if (layout.unevaluated > 0) lines.push(`${layout.unevaluated} endpoint→bucket pair(s) not evaluated (over the edge bound)`);
   return lines;
 }
@@ -91,7 +120,9 @@ export function renderSvg(layout: MapLayout, standalone = true): string {
     legendSvg(),
   );
   for (const g of layout.groups) {
-    parts.push(`<g class="group" data-kind="${g.kind}"><rect x="${g.x}" y="${g.y}" width="${g.w}" height="${g.h}" rx="6" fill="${g.kind === "vpc" ? "#f3f6f9" : "#f9f7f1"}" stroke="#b0bec5"/><text x="${g.x + 8}" y="${g.y + 15}" font-size="11" fill="#455a64">${xml(g.label)}</text></g>`);
+    parts.push(
+      `<g class="group" data-kind="${g.kind}"><rect x="${g.x}" y="${g.y}" width="${g.w}" height="${g.h}" rx="6" fill="${g.kind === "vpc" ? "#f3f6f9" : "#f9f7f1"}" stroke="#b0bec5"/><text x="${g.x + 8}" y="${g.y + 15}" font-size="11" fill="#455a64">${xml(g.label)}</text></g>`,
+    );
   }
   for (const e of layout.edges) {
     const color = e.passage === "link" ? "#90a4ae" : PASSAGE_COLORS[e.passage];
@@ -103,7 +134,9 @@ export function renderSvg(layout: MapLayout, standalone = true): string {
     );
   }
   for (const node of layout.nodes) parts.push(nodeSvg(node));
-  notes.forEach((line, i) => parts.push(`<text class="fold-note" x="10" y="${layout.height + 4 + 16 * i}" font-size="12" fill="#6d4c41">${xml(line)}</text>`));
+  notes.forEach((line, i) =>
+    parts.push(`<text class="fold-note" x="10" y="${layout.height + 4 + 16 * i}" font-size="12" fill="#6d4c41">${xml(line)}</text>`),
+  );
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }

@@ -91,9 +91,7 @@ function sarifRule(rule: SarifRuleDescriptor) {
 function sarifResult(finding: ReportedFinding, ruleIndex: number | undefined, toUri: (file: string) => string) {
   const { resource } = finding;
   const qualifiedName =
-    resource.namespace === null
-      ? `${resource.kind}/${resource.name}`
-      : `${resource.kind}/${resource.namespace}/${resource.name}`;
+    resource.namespace === null ? `${resource.kind}/${resource.name}` : `${resource.kind}/${resource.namespace}/${resource.name}`;
   return {
     ruleId: finding.rule,
     ...(ruleIndex === undefined ? {} : { ruleIndex }),

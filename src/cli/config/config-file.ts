@@ -21,7 +21,9 @@ export function parseConfig(input: unknown, source = "config"): ConfigResult {
   const errors: string[] = [];
   parsed.data.changeWindows.forEach((w, i) => {
     if (!isValidTimeZone(w.timezone)) {
-      errors.push(`${source}: changeWindows[${i}].timezone: unknown time zone "${w.timezone}"; use an IANA name such as UTC or Europe/Berlin`);
+      errors.push(
+        `${source}: changeWindows[${i}].timezone: unknown time zone "${w.timezone}"; use an IANA name such as UTC or Europe/Berlin`,
+      );
     }
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: parsed.data };

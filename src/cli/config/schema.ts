@@ -7,32 +7,28 @@ const ruleId = z.enum(RULE_IDS);
 const action = z.enum(["deny", "warn", "audit", "off"]);
 const day = z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24-hour clock)");
-const duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'expected a duration such as "30s", "5m" or "1h"');
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as "30s", "5m" or "1h"');
 
 const labelSelector = z
   .object({
     matchLabels: z.record(z.string(), z.string()).optional(),
     matchExpressions: z
       .array(
-        z.object({
-          key: z.string(),
-          operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-          values: z.array(z.string()).optional(),
-        }).strict(),
+        z
+          .object({
+            key: z.string(),
+            operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+            values: z.array(z.string()).optional(),
+          })
+          .strict(),
       )
       .optional(),
   })
   .strict();
 
-
-
 export const configSchema = z
   .object({
-    rules: z
-      .partialRecord(ruleId, z.object({ action }).strict())
-      .default({}),
+    rules: z.partialRecord(ruleId, z.object({ action }).strict()).default({}),
     exemptions: z
       .array(
         z
@@ -74,16 +70,28 @@ export const configSchema = z
           .strict(),
       )
       .default([]),
-    defaults: z.object({ region: z.string().default("us-east-1") }).strict().default({ region: "us-east-1" }),
+    defaults: z
+      .object({ region: z.string().default("us-east-1") })
+      .strict()
+      .default({ region: "us-east-1" }),
     awsFeatureLevel: z.enum(["guide", "current"]).default("guide"),
-    probeActions: z.array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, "expected an action such as s3:GetObject")).min(1).default(["s3:GetObject", "s3:PutObject", "s3:ListBucket"]),
-    audit: z.object({ interval: duration.default("5m") }).strict().default({ interval: "5m" }),
+    probeActions: z
+      .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, "expected an action such as s3:GetObject"))
+      .min(1)
+      .default(["s3:GetObject", "s3:PutObject", "s3:ListBucket"]),
+    audit: z
+      .object({ interval: duration.default("5m") })
+      .strict()
+      .default({ interval: "5m" }),
     /**
      * Events from the background audit: `deny` (default) one Event per object whose deny or
      * warn findings changed, `all` also for audit-only findings, `off` none (reports and
      * metrics still carry every finding).
      */
-    events: z.object({ audit: z.enum(["off", "deny", "all"]).default("deny") }).strict().default({ audit: "deny" }),
+    events: z
+      .object({ audit: z.enum(["off", "deny", "all"]).default("deny") })
+      .strict()
+      .default({ audit: "deny" }),
     aws: z
       .object({ enabled: z.boolean().default(false), cacheTtl: duration.default("5m"), endpoint: z.string().optional() })
       .strict()

@@ -81,10 +81,7 @@ function idsAndRefs(reader: FieldReader, spec: JsonRecord | undefined, idsKey: s
 }
 
 function bothSetIssue(reader: FieldReader, idKey: string, refKey: string): void {
-  reader.issue(
-    `spec.${refKey}`,
-    `spec.${idKey} and spec.${refKey} are both set; the ACK controller rejects this: keep only one of them`,
-  );
+  reader.issue(`spec.${refKey}`, `spec.${idKey} and spec.${refKey} are both set; the ACK controller rejects this: keep only one of them`);
 }
 
 function endpoint(input: AdapterInput, reader: FieldReader): Endpoint {
@@ -163,11 +160,7 @@ function bucket(input: AdapterInput, reader: FieldReader): Bucket {
     );
   }
   const createConfiguration = reader.record(spec, "createBucketConfiguration", "spec.createBucketConfiguration");
-  const locationConstraint = reader.string(
-    createConfiguration,
-    "locationConstraint",
-    "spec.createBucketConfiguration.locationConstraint",
-  );
+  const locationConstraint = reader.string(createConfiguration, "locationConstraint", "spec.createBucketConfiguration.locationConstraint");
   result.region = locationConstraint
     ? { value: normaliseS3Region(locationConstraint.value), path: locationConstraint.path }
     : ackRegion(input);

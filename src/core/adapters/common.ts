@@ -154,10 +154,7 @@ export class FieldReader {
       if (value.trim() === "") return undefined;
       return { ...parsePolicy(value, kind), path, text: value };
     }
-    this.issue(
-      path,
-      `${path} must be a JSON string (the CRD declares a string); write the policy as a YAML block scalar (policy: |)`,
-    );
+    this.issue(path, `${path} must be a JSON string (the CRD declares a string); write the policy as a YAML block scalar (policy: |)`);
     return { ...parsePolicy(value, kind), path, text: safeStringify(value) };
   }
 }

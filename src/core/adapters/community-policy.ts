@@ -57,7 +57,14 @@ function convertStatement(statement: unknown, index: number, result: StructuredP
   const path = `Statement[${index}]`;
   const source = `statements[${index}]`;
   result.sourcePaths[path] = source;
-  for (const [from, to] of [["sid", "Sid"], ["effect", "Effect"], ["principal", "Principal"], ["notPrincipal", "NotPrincipal"], ["condition", "Condition"], ...STATEMENT_FIELDS]) {
+  for (const [from, to] of [
+    ["sid", "Sid"],
+    ["effect", "Effect"],
+    ["principal", "Principal"],
+    ["notPrincipal", "NotPrincipal"],
+    ["condition", "Condition"],
+    ...STATEMENT_FIELDS,
+  ]) {
     result.sourcePaths[`${path}.${to}`] = `${source}.${from}`;
   }
   const converted: JsonRecord = {};
@@ -106,11 +113,7 @@ function convertPrincipal(principal: unknown, path: string, result: StructuredPo
 export const UNRESOLVED_USER_ARN = "arn:aws:iam::000000000000:user/s3-vpce-guard-unresolved-reference";
 export const UNRESOLVED_ROLE_ARN = "arn:aws:iam::000000000000:role/s3-vpce-guard-unresolved-reference";
 
-function awsPrincipalValue(
-  entry: unknown,
-  path: string,
-  result: StructuredPolicyResult,
-): string | { placeholder: string } | undefined {
+function awsPrincipalValue(entry: unknown, path: string, result: StructuredPolicyResult): string | { placeholder: string } | undefined {
   if (!isRecord(entry)) {
     result.problems.push({ path, message: `${path} must be an object with awsAccountId, iamUserArn or iamRoleArn` });
     return undefined;
@@ -157,7 +160,8 @@ function convertConditions(conditions: unknown, path: string, source: string, re
       const entrySource = `${blockSource}.conditions[${entryIndex}]`;
       const entryPath = `${path}.${operator}[${JSON.stringify(entry.key)}]`;
       result.sourcePaths[entryPath] = entrySource;
-      if (Array.isArray(entry.listValue)) entry.listValue.forEach((_: unknown, n: number) => (result.sourcePaths[`${entryPath}[${n}]`] = `${entrySource}.listValue[${n}]`));
+      if (Array.isArray(entry.listValue))
+        entry.listValue.forEach((_: unknown, n: number) => (result.sourcePaths[`${entryPath}[${n}]`] = `${entrySource}.listValue[${n}]`));
       const value = conditionValue(entry);
       if (value === undefined) {
         result.problems.push({

@@ -74,9 +74,7 @@ function endpoint(input: AdapterInput, reader: FieldReader, fp: Section): Endpoi
     serviceName,
     serviceNameRegion: service.region,
     vpc: reader.refValue(fp, refKeys("vpcId")),
-    routeTableSelector: routeTableSelector
-      ? { selector: routeTableSelector, path: "spec.forProvider.routeTableIdSelector" }
-      : undefined,
+    routeTableSelector: routeTableSelector ? { selector: routeTableSelector, path: "spec.forProvider.routeTableIdSelector" } : undefined,
     ipAddressType: reader.string(fp.obj, "ipAddressType", "spec.forProvider.ipAddressType"),
     dnsRecordIpType: reader.string(
       reader.record(fp.obj, "dnsOptions", "spec.forProvider.dnsOptions"),
@@ -169,12 +167,7 @@ function bucketPolicy(input: AdapterInput, reader: FieldReader, fp: Section): Bu
 }
 
 /** The community structured policy object → plain IAM JSON → parsed. */
-export function structuredPolicy(
-  reader: FieldReader,
-  value: unknown,
-  path: string,
-  kind: PolicyKind,
-): PolicyField | undefined {
+export function structuredPolicy(reader: FieldReader, value: unknown, path: string, kind: PolicyKind): PolicyField | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isRecord(value)) {
     reader.issue(path, `${path} must be an object {version, statements: [...]}, got ${describe(value)}`);

@@ -54,7 +54,8 @@ function adaptUnchecked(raw: unknown, ctx: AdapterContext): AdaptResult {
   const generateName = metadata?.generateName;
   // kubectl create and compositions may leave naming to the API server (metadata.generateName):
   // such an object is checked like any other and called `<generateName>*` until it is named.
-  const generated = (typeof givenName !== "string" || givenName.trim() === "") && typeof generateName === "string" && generateName.trim() !== "";
+  const generated =
+    (typeof givenName !== "string" || givenName.trim() === "") && typeof generateName === "string" && generateName.trim() !== "";
   const name = generated ? `${generateName as string}*` : givenName;
   if (typeof name !== "string" || name.trim() === "") {
     envelopeIssues.push({
@@ -86,8 +87,7 @@ function adaptUnchecked(raw: unknown, ctx: AdapterContext): AdaptResult {
     watched,
     ctx,
   };
-  const adapted =
-    watched.family === "ack" ? adaptAck(input) : watched.family === "community" ? adaptCommunity(input) : adaptUpjet(input);
+  const adapted = watched.family === "ack" ? adaptAck(input) : watched.family === "community" ? adaptCommunity(input) : adaptUpjet(input);
   return { status: "adapted", object: adapted.object, issues: adapted.issues };
 }
 

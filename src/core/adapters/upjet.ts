@@ -42,10 +42,7 @@ function sectionsOf(input: AdapterInput): UpjetSections {
   const reader = new FieldReader(input.watched.namespaced ? input.namespace : undefined);
   const forProviderObj = reader.record(input.spec, "forProvider", "spec.forProvider");
   if (!forProviderObj) {
-    reader.issue(
-      "spec.forProvider",
-      "spec.forProvider is missing; every Upjet resource needs spec.forProvider with at least region",
-    );
+    reader.issue("spec.forProvider", "spec.forProvider is missing; every Upjet resource needs spec.forProvider with at least region");
   }
   const forProvider = { obj: forProviderObj, path: "spec.forProvider" };
   const initProvider = { obj: reader.record(input.spec, "initProvider", "spec.initProvider"), path: "spec.initProvider" };
@@ -231,7 +228,8 @@ function bucket(input: AdapterInput, s: UpjetSections): Bucket {
 /** Crossplane buckets are named by the external-name annotation, defaulted from metadata.name. */
 export function crossplaneBucketName(input: AdapterInput): Field<string> | undefined {
   const externalName = input.annotations[EXTERNAL_NAME_ANNOTATION];
-  if (externalName !== undefined && externalName.trim() !== "") return { value: externalName.trim(), path: annotationPath(EXTERNAL_NAME_ANNOTATION) };
+  if (externalName !== undefined && externalName.trim() !== "")
+    return { value: externalName.trim(), path: annotationPath(EXTERNAL_NAME_ANNOTATION) };
   // A generated name is not known until the API server assigns it: the bucket name is unknown.
   return input.generatedName ? undefined : { value: input.name, path: "metadata.name" };
 }
@@ -262,4 +260,3 @@ export function assignDefined<T extends object>(target: T, values: Partial<T>): 
     if (value !== undefined) target[key] = value;
   }
 }
-

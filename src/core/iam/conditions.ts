@@ -13,14 +13,32 @@ import type { Condition, ConditionOperator, SetOperator } from "./types.js";
 import { compileWildcard, hasWildcard, unescapePolicyVariables } from "./wildcard.js";
 
 export const CONDITION_OPERATORS: readonly ConditionOperator[] = [
-  "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-  "StringLike", "StringNotLike",
-  "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-  "NumericGreaterThan", "NumericGreaterThanEquals",
-  "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+  "StringEquals",
+  "StringNotEquals",
+  "StringEqualsIgnoreCase",
+  "StringNotEqualsIgnoreCase",
+  "StringLike",
+  "StringNotLike",
+  "NumericEquals",
+  "NumericNotEquals",
+  "NumericLessThan",
+  "NumericLessThanEquals",
+  "NumericGreaterThan",
+  "NumericGreaterThanEquals",
+  "DateEquals",
+  "DateNotEquals",
+  "DateLessThan",
+  "DateLessThanEquals",
+  "DateGreaterThan",
   "DateGreaterThanEquals",
-  "Bool", "BinaryEquals", "IpAddress", "NotIpAddress",
-  "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
+  "Bool",
+  "BinaryEquals",
+  "IpAddress",
+  "NotIpAddress",
+  "ArnEquals",
+  "ArnLike",
+  "ArnNotEquals",
+  "ArnNotLike",
   "Null",
 ];
 
@@ -72,10 +90,19 @@ export function parseConditionOperator(name: string): ParsedOperator {
     ifExists = baseOperator !== undefined;
   }
   if (!baseOperator) {
-    return unknownOperator(name, `unknown condition operator "${name}"; use one of ${CONDITION_OPERATORS.join(", ")} (optionally with ForAnyValue:/ForAllValues: and IfExists)`);
+    return unknownOperator(
+      name,
+      `unknown condition operator "${name}"; use one of ${CONDITION_OPERATORS.join(", ")} (optionally with ForAnyValue:/ForAllValues: and IfExists)`,
+    );
   }
   if (baseOperator === "Null" && ifExists) {
-    return { baseOperator: undefined, setOperator, ifExists, canonical: undefined, problem: `"${name}" is not allowed: Null already tests whether the key exists; write Null` };
+    return {
+      baseOperator: undefined,
+      setOperator,
+      ifExists,
+      canonical: undefined,
+      problem: `"${name}" is not allowed: Null already tests whether the key exists; write Null`,
+    };
   }
   const canonical = `${setOperator ? `${setOperator}:` : ""}${baseOperator}${ifExists ? "IfExists" : ""}`;
   return { baseOperator, setOperator, ifExists, canonical, problem: undefined };
@@ -122,7 +149,9 @@ export function conditionValueProblem(operator: ConditionOperator, value: string
   switch (operator) {
     case "IpAddress":
     case "NotIpAddress":
-      return parseCidr(value) ? undefined : `"${value}" is not an IPv4/IPv6 address or CIDR block; write e.g. "203.0.113.0/24" or "2001:db8::/32"`;
+      return parseCidr(value)
+        ? undefined
+        : `"${value}" is not an IPv4/IPv6 address or CIDR block; write e.g. "203.0.113.0/24" or "2001:db8::/32"`;
     case "NumericEquals":
     case "NumericNotEquals":
     case "NumericLessThan":
@@ -136,7 +165,9 @@ export function conditionValueProblem(operator: ConditionOperator, value: string
     case "DateLessThanEquals":
     case "DateGreaterThan":
     case "DateGreaterThanEquals":
-      return parseDate(value) !== undefined ? undefined : `"${value}" is not a date; write ISO-8601 such as "2025-01-31T12:00:00Z" or epoch seconds such as "1738324800"`;
+      return parseDate(value) !== undefined
+        ? undefined
+        : `"${value}" is not a date; write ISO-8601 such as "2025-01-31T12:00:00Z" or epoch seconds such as "1738324800"`;
     case "Bool":
     case "Null": {
       const lower = value.toLowerCase();

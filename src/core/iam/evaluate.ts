@@ -61,12 +61,17 @@ export function contextValues(context: RequestContext, lowerKey: string): readon
 type Matcher = (value: string) => boolean;
 
 /** Element (e.g. Action) and its negation (NotAction) as one matcher; neither → matches nothing. */
-function listMatcher(patterns: readonly string[] | undefined, negated: readonly string[] | undefined, compile: (pattern: string) => Matcher): Matcher {
+function listMatcher(
+  patterns: readonly string[] | undefined,
+  negated: readonly string[] | undefined,
+  compile: (pattern: string) => Matcher,
+): Matcher {
   if (patterns === undefined && negated === undefined) return () => false;
   const positive = patterns?.map(compile);
   const negative = negated?.map(compile);
   return (value) =>
-    (positive === undefined || positive.some((matches) => matches(value))) && (negative === undefined || !negative.some((matches) => matches(value)));
+    (positive === undefined || positive.some((matches) => matches(value))) &&
+    (negative === undefined || !negative.some((matches) => matches(value)));
 }
 
 /** A statement's matchers, compiled once per Statement object (also used by symbolic.ts). */

@@ -163,7 +163,7 @@ function matchBySimulation(glob: Glob, value: string): { matched: boolean; steps
   add(0);
   [live, next] = [next, live];
   liveCount = nextCount;
-  for (let v = 0; v < value.length && liveCount > 0; ) {
+  for (let v = 0; v < value.length && liveCount > 0;) {
     const point = pointAt(value, v, caseInsensitive);
     generation += 1;
     nextCount = 0;

@@ -4,7 +4,15 @@ export type * from "./types.js";
 export { parsePolicy, s3ResourceProblem, SUPPORTED_VERSIONS } from "./parse.js";
 export { contextValues, evaluatePolicies, evaluatePolicy, statementMatches } from "./evaluate.js";
 export { serializePolicy, policiesEquivalent } from "./serialize.js";
-export { compileWildcard, escapeWildcard, hasPolicyVariable, hasWildcard, matchesWildcard, unescapePolicyVariables, type WildcardOptions } from "./wildcard.js";
+export {
+  compileWildcard,
+  escapeWildcard,
+  hasPolicyVariable,
+  hasWildcard,
+  matchesWildcard,
+  unescapePolicyVariables,
+  type WildcardOptions,
+} from "./wildcard.js";
 export { arnMatcher, arnMatches, KNOWN_PARTITIONS, parseArn, parseS3Arn, type Arn, type S3Arn } from "./arn.js";
 export {
   actionMatcher,

@@ -133,7 +133,9 @@ class Scanner {
   private key(): void {
     this.skipWhitespace();
     if (this.text[this.offset] !== '"') {
-      this.fail(`expected a double-quoted property name but found ${this.describeHere()}${this.text[this.offset] === "}" ? " (trailing comma?)" : ""}`);
+      this.fail(
+        `expected a double-quoted property name but found ${this.describeHere()}${this.text[this.offset] === "}" ? " (trailing comma?)" : ""}`,
+      );
     }
     this.string();
     this.skipWhitespace();

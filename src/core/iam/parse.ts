@@ -12,7 +12,17 @@ import { isS3Action } from "./actions.js";
 import { KNOWN_PARTITIONS, parseArn } from "./arn.js";
 import { conditionValueProblem, parseConditionOperator } from "./conditions.js";
 import { locateJsonError } from "./json-error.js";
-import type { Condition, Effect, ParsedPolicy, PolicyDocument, PolicyIssue, PolicyKind, Principal, PrincipalMap, Statement } from "./types.js";
+import type {
+  Condition,
+  Effect,
+  ParsedPolicy,
+  PolicyDocument,
+  PolicyIssue,
+  PolicyKind,
+  Principal,
+  PrincipalMap,
+  Statement,
+} from "./types.js";
 import { wildcardCount } from "./glob.js";
 import { matchesWildcard } from "./wildcard.js";
 import { chargeWork, isWorkBudgetExceeded } from "./work-budget.js";
@@ -20,7 +30,17 @@ import { isRecord as isObject } from "../util/record.js";
 
 export const SUPPORTED_VERSIONS: readonly string[] = ["2012-10-17", "2008-10-17"];
 const TOP_LEVEL_ELEMENTS = ["Version", "Id", "Statement"] as const;
-const STATEMENT_ELEMENTS = ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"] as const;
+const STATEMENT_ELEMENTS = [
+  "Sid",
+  "Effect",
+  "Principal",
+  "NotPrincipal",
+  "Action",
+  "NotAction",
+  "Resource",
+  "NotResource",
+  "Condition",
+] as const;
 const PRINCIPAL_TYPES = ["AWS", "Service", "Federated", "CanonicalUser"] as const;
 /** S3 ARN resource types that carry a region and account (everything but buckets and objects). */
 const REGIONAL_S3_RESOURCES = ["accesspoint/", "job/", "storage-lens/", "storage-lens-group/", "access-grants/", "async-request/"];
@@ -86,7 +106,10 @@ class IssueList {
       this.omitted += 1;
       return;
     }
-    const message = issue.message.length > POLICY_LIMITS.maxMessageChars ? `${issue.message.slice(0, POLICY_LIMITS.maxMessageChars - 1)}…` : issue.message;
+    const message =
+      issue.message.length > POLICY_LIMITS.maxMessageChars
+        ? `${issue.message.slice(0, POLICY_LIMITS.maxMessageChars - 1)}…`
+        : issue.message;
     this.issues.push({ ...issue, path: shorten(issue.path, 200), message });
   }
 }
@@ -143,7 +166,16 @@ function parseUncached(input: unknown, kind: PolicyKind): ParsedPolicy {
     if (isWorkBudgetExceeded(error)) throw error;
     // Only reachable on pathological input the checks before it did not foresee.
     const reason = error instanceof Error ? error.message : String(error);
-    return { document: undefined, issues: [{ path: "", message: `policy could not be read (${reason}); simplify it to a plain IAM document such as ${EXAMPLE_POLICY}`, severity: "error" }] };
+    return {
+      document: undefined,
+      issues: [
+        {
+          path: "",
+          message: `policy could not be read (${reason}); simplify it to a plain IAM document such as ${EXAMPLE_POLICY}`,
+          severity: "error",
+        },
+      ],
+    };
   }
 }
 
@@ -154,7 +186,6 @@ function parseChecked(input: unknown, kind: PolicyKind): ParsedPolicy {
   const document = readDocument(root, kind, issues);
   return { document, issues: issues.finish() };
 }
-
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -178,11 +209,17 @@ function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
     const tooDeep = textNestingBeyond(text, POLICY_LIMITS.maxDepth, scanned);
     if (tooDeep !== undefined) {
       const { line, column } = lineAndColumn(text, tooDeep);
-      issues.error("", `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep (at line ${line} column ${column}); an IAM policy needs 6, so flatten it to Version, Statement and its elements`);
+      issues.error(
+        "",
+        `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep (at line ${line} column ${column}); an IAM policy needs 6, so flatten it to Version, Statement and its elements`,
+      );
       return undefined;
     }
     if (text.length > POLICY_LIMITS.maxPolicyChars) {
-      issues.error("", `policy is ${text.length} characters long, more than the ${POLICY_LIMITS.maxPolicyChars} s3-vpce-guard reads; AWS accepts at most 20 KB (bucket policies) or 20,480 characters (endpoint policies), so shorten it`);
+      issues.error(
+        "",
+        `policy is ${text.length} characters long, more than the ${POLICY_LIMITS.maxPolicyChars} s3-vpce-guard reads; AWS accepts at most 20 KB (bucket policies) or 20,480 characters (endpoint policies), so shorten it`,
+      );
       return undefined;
     }
     try {
@@ -197,7 +234,10 @@ function readRoot(input: unknown, issues: IssueList): JsonObject | undefined {
     return undefined;
   }
   if (typeof input !== "string" && valueNestingBeyond(value, POLICY_LIMITS.maxDepth)) {
-    issues.error("", `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep; an IAM policy needs 6, so flatten it to Version, Statement and its elements`);
+    issues.error(
+      "",
+      `policy nests arrays and objects more than ${POLICY_LIMITS.maxDepth} levels deep; an IAM policy needs 6, so flatten it to Version, Statement and its elements`,
+    );
     return undefined;
   }
   return value;
@@ -293,7 +333,10 @@ function suggestion(name: string, known: readonly string[]): string {
 function readDocument(root: JsonObject, kind: PolicyKind, issues: IssueList): PolicyDocument | undefined {
   for (const name of Object.keys(root)) {
     if (!(TOP_LEVEL_ELEMENTS as readonly string[]).includes(name)) {
-      issues.warning(memberPath("", name), `unknown top-level element "${name}"${suggestion(name, TOP_LEVEL_ELEMENTS)}; a policy has only Version, Id and Statement, so remove it or fix its name`);
+      issues.warning(
+        memberPath("", name),
+        `unknown top-level element "${name}"${suggestion(name, TOP_LEVEL_ELEMENTS)}; a policy has only Version, Id and Statement, so remove it or fix its name`,
+      );
     }
   }
   const version = readVersion(root.Version, issues);
@@ -306,7 +349,10 @@ function readDocument(root: JsonObject, kind: PolicyKind, issues: IssueList): Po
 function readVersion(value: unknown, issues: IssueList): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === "string" && SUPPORTED_VERSIONS.includes(value)) return value;
-  issues.error("Version", `Version ${typeof value === "string" ? `"${value}"` : describe(value)} is not a policy language version; write "Version": "2012-10-17"`);
+  issues.error(
+    "Version",
+    `Version ${typeof value === "string" ? `"${value}"` : describe(value)} is not a policy language version; write "Version": "2012-10-17"`,
+  );
   return typeof value === "string" ? value : undefined;
 }
 
@@ -345,12 +391,18 @@ function readStatements(root: JsonObject, kind: PolicyKind, issues: IssueList): 
 function readStatement(value: unknown, path: string, index: number, kind: PolicyKind, issues: IssueList): Statement | undefined {
   chargeWork(ELEMENT_COST, "reading policy statements");
   if (!isObject(value)) {
-    issues.error(path, `statement must be an object with Effect, Principal, Action and Resource, but it is ${describe(value)}; this statement is ignored`);
+    issues.error(
+      path,
+      `statement must be an object with Effect, Principal, Action and Resource, but it is ${describe(value)}; this statement is ignored`,
+    );
     return undefined;
   }
   for (const name of Object.keys(value)) {
     if (!(STATEMENT_ELEMENTS as readonly string[]).includes(name)) {
-      issues.error(memberPath(path, name), `unknown statement element "${name}"${suggestion(name, STATEMENT_ELEMENTS)}; a statement has only ${STATEMENT_ELEMENTS.join(", ")}, and AWS rejects others`);
+      issues.error(
+        memberPath(path, name),
+        `unknown statement element "${name}"${suggestion(name, STATEMENT_ELEMENTS)}; a statement has only ${STATEMENT_ELEMENTS.join(", ")}, and AWS rejects others`,
+      );
     }
   }
   const effect = readEffect(value.Effect, `${path}.Effect`, issues);
@@ -363,7 +415,10 @@ function readStatement(value: unknown, path: string, index: number, kind: Policy
     issues.error(path, `statement has both Principal and NotPrincipal; keep only one of them`);
   }
   if (kind === "bucket" && value.Principal === undefined && value.NotPrincipal === undefined) {
-    issues.error(path, `a bucket policy statement needs a Principal; add "Principal": "*" or e.g. {"AWS": "arn:aws:iam::123456789012:root"}`);
+    issues.error(
+      path,
+      `a bucket policy statement needs a Principal; add "Principal": "*" or e.g. {"AWS": "arn:aws:iam::123456789012:root"}`,
+    );
   }
 
   const action = readActions(value.Action, `${path}.Action`, issues);
@@ -392,7 +447,8 @@ function readEffect(value: unknown, path: string, issues: IssueList): Effect | u
     issues.error(path, `Effect "${value}" is not valid (IAM is case-sensitive here); write "${effect}"`);
     return effect;
   }
-  const what = value === undefined ? "statement has no Effect" : `Effect ${typeof value === "string" ? `"${value}"` : describe(value)} is not valid`;
+  const what =
+    value === undefined ? "statement has no Effect" : `Effect ${typeof value === "string" ? `"${value}"` : describe(value)} is not valid`;
   issues.error(path, `${what}; write "Effect": "Allow" or "Effect": "Deny" (this statement is ignored until then)`);
   return undefined;
 }
@@ -438,17 +494,26 @@ function readActions(value: unknown, path: string, issues: IssueList): string[] 
     } else if (action !== "*" && !ACTION_FORM.test(action)) {
       issues.error(actionPath, `action ${quoted(action)} is not of the form service:Action; write e.g. "s3:GetObject" or "s3:*"`);
     } else if (!isS3Action(action)) {
-      issues.warning(actionPath, `action ${shorten(action, 100)} is not an S3 action; it has no effect in an S3 endpoint or bucket policy, so remove it or use an s3: action`);
+      issues.warning(
+        actionPath,
+        `action ${shorten(action, 100)} is not an S3 action; it has no effect in an S3 endpoint or bucket policy, so remove it or use an s3: action`,
+      );
     }
   });
   return entries?.map((entry) => entry.value);
 }
 
 function readResources(value: unknown, path: string, issues: IssueList): string[] | undefined {
-  const entries = readStringList(value, path, path.endsWith("NotResource") ? "NotResource" : "Resource", issues, (resource, resourcePath) => {
-    const problem = s3ResourceProblem(resource);
-    if (problem) issues.error(resourcePath, problem);
-  });
+  const entries = readStringList(
+    value,
+    path,
+    path.endsWith("NotResource") ? "NotResource" : "Resource",
+    issues,
+    (resource, resourcePath) => {
+      const problem = s3ResourceProblem(resource);
+      if (problem) issues.error(resourcePath, problem);
+    },
+  );
   return entries?.map((entry) => entry.value);
 }
 
@@ -491,7 +556,8 @@ export function s3ResourceProblem(resource: string): string | undefined {
     // A wildcard that can cover those resource types (`arn:aws:s3:us-east-1:111122223333:*`,
     // `…:access*`) is valid too: it names the account's access points, jobs, Storage Lens, ….
     const lead = arn.resource.split(/[*?]/, 1)[0] ?? "";
-    if (lead !== arn.resource && REGIONAL_S3_RESOURCES.some((prefix) => prefix.startsWith(lead) || lead.startsWith(prefix))) return undefined;
+    if (lead !== arn.resource && REGIONAL_S3_RESOURCES.some((prefix) => prefix.startsWith(lead) || lead.startsWith(prefix)))
+      return undefined;
     return `resource ${quoted()} has a region or account, but S3 bucket and object ARNs leave both empty; write arn:${arn.partition}:s3:::${arn.resource || "bucket"}`;
   }
   if (arn.resource === "" || arn.resource.startsWith("/")) {
@@ -506,18 +572,27 @@ function readPrincipal(value: unknown, path: string, issues: IssueList): Princip
   if (value === undefined) return undefined;
   if (value === "*") return "*";
   if (typeof value === "string") {
-    issues.error(path, `${path.endsWith("NotPrincipal") ? "NotPrincipal" : "Principal"} must be "*" or an object such as {"AWS": "${value}"}; wrap the value in {"AWS": ...} (or {"Service": ...})`);
+    issues.error(
+      path,
+      `${path.endsWith("NotPrincipal") ? "NotPrincipal" : "Principal"} must be "*" or an object such as {"AWS": "${value}"}; wrap the value in {"AWS": ...} (or {"Service": ...})`,
+    );
     return { AWS: [value] };
   }
   if (!isObject(value)) {
-    issues.error(path, `Principal must be "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}, but it is ${describe(value)}`);
+    issues.error(
+      path,
+      `Principal must be "*" or an object such as {"AWS": "arn:aws:iam::123456789012:root"}, but it is ${describe(value)}`,
+    );
     return undefined;
   }
   const map: PrincipalMap = {};
   for (const [type, entries] of Object.entries(value)) {
     const typePath = memberPath(path, type);
     if (!(PRINCIPAL_TYPES as readonly string[]).includes(type)) {
-      issues.error(typePath, `unknown principal type "${type}"${suggestion(type, PRINCIPAL_TYPES)}; use AWS, Service, Federated or CanonicalUser`);
+      issues.error(
+        typePath,
+        `unknown principal type "${type}"${suggestion(type, PRINCIPAL_TYPES)}; use AWS, Service, Federated or CanonicalUser`,
+      );
       continue;
     }
     const check = type === "AWS" ? (entry: string, entryPath: string) => checkAwsPrincipal(entry, entryPath, issues) : undefined;
@@ -525,7 +600,8 @@ function readPrincipal(value: unknown, path: string, issues: IssueList): Princip
     if (!list) continue;
     map[type as keyof PrincipalMap] = list.map((entry) => entry.value);
   }
-  if (Object.keys(value).length === 0) issues.error(path, `Principal is empty; write "*" or e.g. {"AWS": "arn:aws:iam::123456789012:root"}`);
+  if (Object.keys(value).length === 0)
+    issues.error(path, `Principal is empty; write "*" or e.g. {"AWS": "arn:aws:iam::123456789012:root"}`);
   // {"AWS": "*"} is the same as "*": it names every principal.
   if (map.AWS?.includes("*")) return "*";
   return map;
@@ -535,12 +611,18 @@ function checkAwsPrincipal(entry: string, path: string, issues: IssueList): void
   if (entry === "*" || ACCOUNT_ID.test(entry) || UNIQUE_ID.test(entry)) return;
   const arn = parseArn(entry);
   if (arn && (arn.service === "iam" || arn.service === "sts")) return;
-  issues.error(path, `AWS principal ${quoted(entry)} is not an account id or IAM ARN; write e.g. "123456789012", "arn:aws:iam::123456789012:root" or "arn:aws:iam::123456789012:role/name"`);
+  issues.error(
+    path,
+    `AWS principal ${quoted(entry)} is not an account id or IAM ARN; write e.g. "123456789012", "arn:aws:iam::123456789012:root" or "arn:aws:iam::123456789012:role/name"`,
+  );
 }
 
 function readConditions(value: unknown, path: string, issues: IssueList): Condition[] {
   if (!isObject(value)) {
-    issues.error(path, `Condition must be an object such as {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, but it is ${describe(value)}`);
+    issues.error(
+      path,
+      `Condition must be an object such as {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, but it is ${describe(value)}`,
+    );
     return [unreadableCondition("", "", path)];
   }
   const conditions: Condition[] = [];
@@ -548,9 +630,16 @@ function readConditions(value: unknown, path: string, issues: IssueList): Condit
     const operatorPath = memberPath(path, operator);
     const parsed = parseConditionOperator(operator);
     if (parsed.problem) issues.error(operatorPath, parsed.problem);
-    else if (parsed.canonical !== operator) issues.warning(operatorPath, `condition operator "${operator}" is spelled differently from the documentation; write "${parsed.canonical}"`);
+    else if (parsed.canonical !== operator)
+      issues.warning(
+        operatorPath,
+        `condition operator "${operator}" is spelled differently from the documentation; write "${parsed.canonical}"`,
+      );
     if (!isObject(block)) {
-      issues.error(operatorPath, `${operator} must map condition keys to values, e.g. {"aws:SourceVpce": "vpce-1a2b3c4d"}, but it is ${describe(block)}`);
+      issues.error(
+        operatorPath,
+        `${operator} must map condition keys to values, e.g. {"aws:SourceVpce": "vpce-1a2b3c4d"}, but it is ${describe(block)}`,
+      );
       conditions.push(unreadableCondition(operator, "", operatorPath));
       continue;
     }
@@ -598,11 +687,21 @@ function readCondition(
     chargeWork(ELEMENT_COST, "reading condition values");
     const text = String(raw);
     values.push(text);
-    const problem = patternProblem(text, "condition value") ?? (parsed.baseOperator ? conditionValueProblem(parsed.baseOperator, text) : undefined);
+    const problem =
+      patternProblem(text, "condition value") ?? (parsed.baseOperator ? conditionValueProblem(parsed.baseOperator, text) : undefined);
     if (problem) {
       issues.error(valuePath, `${operator} "${key}": ${problem}`);
       valid = false;
     }
   });
-  return { operator, baseOperator: parsed.baseOperator, setOperator: parsed.setOperator, ifExists: parsed.ifExists, key, values, path, valid };
+  return {
+    operator,
+    baseOperator: parsed.baseOperator,
+    setOperator: parsed.setOperator,
+    ifExists: parsed.ifExists,
+    key,
+    values,
+    path,
+    valid,
+  };
 }

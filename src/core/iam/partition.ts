@@ -119,7 +119,9 @@ function prefixPartition(patterns: readonly StringPattern[]): Partition | undefi
   const fresh = FRESH_CHARACTERS.find((char) => !used.has(char));
   if (fresh === undefined) return undefined;
   const values = [...new Set([...literals, ...prefixes.map((prefix) => prefix + fresh), fresh])];
-  const preferred = PREFERRED.find((candidate) => !literals.includes(candidate) && !prefixes.some((prefix) => candidate.startsWith(prefix)));
+  const preferred = PREFERRED.find(
+    (candidate) => !literals.includes(candidate) && !prefixes.some((prefix) => candidate.startsWith(prefix)),
+  );
   return { values: preferred ? values.map((value) => (value === fresh ? preferred : value)) : values, complete: true };
 }
 
@@ -178,7 +180,10 @@ function walkPartition(patterns: readonly StringPattern[], budget: number): Part
     }
     if (!complete) break;
   }
-  const classOf = (value: string) => accepts(automata.map((tokens) => runAll(tokens, value))).map(Number).join("");
+  const classOf = (value: string) =>
+    accepts(automata.map((tokens) => runAll(tokens, value)))
+      .map(Number)
+      .join("");
   const values = [...byClass.entries()].map(([cls, text]) => PREFERRED.find((candidate) => classOf(candidate) === cls) ?? text);
   return { values, complete };
 }
@@ -207,7 +212,9 @@ export function numericValues(values: readonly string[]): string[] {
 }
 
 export function dateValues(values: readonly string[]): string[] {
-  return numberPartition(values.map(parseDate).filter((n): n is number => n !== undefined)).map((ms) => new Date(Math.round(ms)).toISOString());
+  return numberPartition(values.map(parseDate).filter((n): n is number => n !== undefined)).map((ms) =>
+    new Date(Math.round(ms)).toISOString(),
+  );
 }
 
 function formatAddress(version: 4 | 6, value: bigint): string {
@@ -259,7 +266,11 @@ function computeAddressValues(cidrs: readonly string[], domain: readonly string[
   // Conditions only ask "inside which of the policy's blocks": one address per answer is enough.
   const bySignature = new Map<string, string>();
   for (const candidate of [...candidates.values()].filter(inDomain)) {
-    const signature = blocks.map((block) => (candidate.version === block.version && candidate.value >= range(block)[0] && candidate.value <= range(block)[1] ? 1 : 0)).join("");
+    const signature = blocks
+      .map((block) =>
+        candidate.version === block.version && candidate.value >= range(block)[0] && candidate.value <= range(block)[1] ? 1 : 0,
+      )
+      .join("");
     const text = formatAddress(candidate.version, candidate.value);
     if (!bySignature.has(signature) && parseIp(text) !== undefined) bySignature.set(signature, text);
   }

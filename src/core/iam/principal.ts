@@ -26,7 +26,10 @@ import type { Effect, Principal, RequestPrincipal, Statement } from "./types.js"
 
 const ACCOUNT_ID = /^\d{12}$/;
 
-export function statementPrincipalMatches(statement: Pick<Statement, "effect" | "principal" | "notPrincipal">, requester: RequestPrincipal | undefined): boolean {
+export function statementPrincipalMatches(
+  statement: Pick<Statement, "effect" | "principal" | "notPrincipal">,
+  requester: RequestPrincipal | undefined,
+): boolean {
   const { principal, notPrincipal, effect } = statement;
   if (principal === undefined && notPrincipal === undefined) return true;
   if (requester === undefined) return somePrincipalMatches(effect, principal, notPrincipal);

@@ -73,7 +73,11 @@ function conditionsToJson(conditions: readonly Condition[]): { [key: string]: { 
 export function policiesEquivalent(a: PolicyDocument, b: PolicyDocument): boolean {
   const left = canonicalDocument(a);
   const right = canonicalDocument(b);
-  return left.version === right.version && left.statements.length === right.statements.length && left.statements.every((statement, index) => statement === right.statements[index]);
+  return (
+    left.version === right.version &&
+    left.statements.length === right.statements.length &&
+    left.statements.every((statement, index) => statement === right.statements[index])
+  );
 }
 
 function canonicalDocument(document: PolicyDocument): { version: string; statements: string[] } {

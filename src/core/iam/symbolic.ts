@@ -255,7 +255,8 @@ function principalEntries(principal: Principal | undefined): { aws: string[]; se
 /** Anonymous, one principal per class of "which Principal entries match", and strangers. */
 function principalCandidates(statements: readonly Statement[]): RequestPrincipal[] {
   const out = new Map<string, RequestPrincipal>();
-  const add = (principal: RequestPrincipal) => out.set(principal.type === "Anonymous" ? "-" : `${principal.type}:${principal.id}`, principal);
+  const add = (principal: RequestPrincipal) =>
+    out.set(principal.type === "Anonymous" ? "-" : `${principal.type}:${principal.id}`, principal);
   add(STRANGER);
   add({ type: "Anonymous" });
   add({ type: "Service", id: "s3vg-stranger.amazonaws.com" });
@@ -320,7 +321,11 @@ function resourceCandidates(spec: ResourceSpec, statements: readonly Statement[]
   const prefixSegment = resourceSegment(spec.prefix) ?? "";
   // Object ARNs have a key after the bucket name; bucket ARNs have none.
   const objectDomain = spec.level === "object" && !prefixSegment.includes("/");
-  const domain: StringPattern = { pattern: `${escapeGlob(prefixSegment)}*${objectDomain ? "/*" : ""}`, wildcards: true, caseInsensitive: false };
+  const domain: StringPattern = {
+    pattern: `${escapeGlob(prefixSegment)}*${objectDomain ? "/*" : ""}`,
+    wildcards: true,
+    caseInsensitive: false,
+  };
   const patterns: StringPattern[] = [domain];
   let complete = true;
   for (const statement of statements) {
@@ -332,13 +337,20 @@ function resourceCandidates(spec: ResourceSpec, statements: readonly Statement[]
         continue;
       }
       // Head segments are compared against the family's fixed head; only the resource segment varies.
-      if (arnMatcher(pattern.slice(0, pattern.length - segment.length) + "*")(head + "x")) patterns.push({ pattern: segment, wildcards: true, caseInsensitive: false });
+      if (arnMatcher(pattern.slice(0, pattern.length - segment.length) + "*")(head + "x"))
+        patterns.push({ pattern: segment, wildcards: true, caseInsensitive: false });
     }
   }
   const partition = stringPartition(patterns);
-  const domainMatches = (value: string) => value.startsWith(prefixSegment) && (spec.level === "bucket" ? !value.includes("/") : !objectDomain || value.slice(prefixSegment.length).includes("/"));
+  const domainMatches = (value: string) =>
+    value.startsWith(prefixSegment) &&
+    (spec.level === "bucket" ? !value.includes("/") : !objectDomain || value.slice(prefixSegment.length).includes("/"));
   const values = partition.values.filter(domainMatches);
-  const readable = prefixSegment.includes("/") ? `${prefixSegment}s3vg-object` : spec.level === "object" ? `${prefixSegment}s3vg-bucket/s3vg-object` : `${prefixSegment}s3vg-bucket`;
+  const readable = prefixSegment.includes("/")
+    ? `${prefixSegment}s3vg-object`
+    : spec.level === "object"
+      ? `${prefixSegment}s3vg-bucket/s3vg-object`
+      : `${prefixSegment}s3vg-bucket`;
   return { values: [...new Set([readable, ...values])].map((segment) => head + segment), complete: complete && partition.complete };
 }
 
@@ -414,10 +426,14 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   const witnesses = new Map<L, Witness<L>>();
   const labels = new Set<L>();
   const found = () => labels;
-  const enough = question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
+  const enough =
+    question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
   const remember = (request: AccessRequest) => {
     const evaluations = question.layers.map((layer) => evaluatePolicies(request, [...layer]));
-    const label = question.classify(evaluations.map((evaluation) => evaluation.decision), request.action);
+    const label = question.classify(
+      evaluations.map((evaluation) => evaluation.decision),
+      request.action,
+    );
     if (!witnesses.has(label)) {
       witnesses.set(label, { label, request, evaluations });
       labels.add(label);
@@ -432,7 +448,9 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     if (enough(found())) return { witnesses, exhaustive: false, empty: false, settled: true, steps: 0 };
   }
 
-  const compiledLayers = question.layers.map((layer) => layer.flatMap((policy) => policy.statements.map((statement) => compileStatement(statement))));
+  const compiledLayers = question.layers.map((layer) =>
+    layer.flatMap((policy) => policy.statements.map((statement) => compileStatement(statement))),
+  );
   const conditionsByKey = new Map<string, Condition[]>();
   const names = new Map<string, string>();
   for (const statement of statements) {
@@ -460,20 +478,23 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   }
 
   const pairs: { action: string; resource: string }[] = [];
-  for (const action of (question.byAction ? question.space.actions : actionCandidates(question.space.actions, statements))) {
+  for (const action of question.byAction ? question.space.actions : actionCandidates(question.space.actions, statements)) {
     const level = s3ResourceLevel(action);
     for (const spec of question.space.resources) {
       const specLevel = typeof spec === "string" ? levelOfArn(spec) : spec.level;
       if (level !== undefined && specLevel !== level) continue;
       const { values, complete } = resourceCandidates(spec, statements);
       if (!complete) exhaustive = false;
-      for (const resource of values) if (!question.space.within || question.space.within(action, resource)) pairs.push({ action, resource });
+      for (const resource of values)
+        if (!question.space.within || question.space.within(action, resource)) pairs.push({ action, resource });
     }
   }
   // An empty space (e.g. a statement on access points asked about bucket ARNs) supports no claim.
   if (pairs.length === 0) exhaustive = false;
   const kinds = question.space.principalKinds;
-  const principals = question.space.principal ? [question.space.principal] : principalCandidates(statements).filter((p) => !kinds || kinds.includes(p.type));
+  const principals = question.space.principal
+    ? [question.space.principal]
+    : principalCandidates(statements).filter((p) => !kinds || kinds.includes(p.type));
 
   let steps = 0;
   let stopped = false;
@@ -540,7 +561,11 @@ const SEED_LIMIT = 3;
  * the statements' own resources (wildcards filled in), a stranger and a named principal, every
  * constrained key at its first value and every other key absent.
  */
-function* seedRequests(space: RequestSpace, statements: readonly Statement[], constrained: Map<string, { name: string; domain: KeyDomain }>): Generator<AccessRequest> {
+function* seedRequests(
+  space: RequestSpace,
+  statements: readonly Statement[],
+  constrained: Map<string, { name: string; domain: KeyDomain }>,
+): Generator<AccessRequest> {
   const context: Record<string, string> = {};
   for (const { name, domain } of constrained.values()) {
     if (domain.kind === "fixed") context[name] = domain.value;
@@ -553,7 +578,11 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
   // First the one plain request: the first action, its resource, a stranger. It settles most questions.
   const readableOf = (spec: ResourceSpec & object) => {
     const segment = resourceSegment(spec.prefix) ?? "";
-    return segment.includes("/") ? `${spec.prefix}s3vg-object` : spec.level === "object" ? `${spec.prefix}s3vg-bucket/s3vg-object` : `${spec.prefix}s3vg-bucket`;
+    return segment.includes("/")
+      ? `${spec.prefix}s3vg-object`
+      : spec.level === "object"
+        ? `${spec.prefix}s3vg-bucket/s3vg-object`
+        : `${spec.prefix}s3vg-bucket`;
   };
   const strangerAllowed = !space.principal && (!space.principalKinds || space.principalKinds.includes("AWS"));
   // (One per action for the first few actions: a question about several actions needs each.)
@@ -573,7 +602,10 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
   for (const statement of statements) for (const action of statement.action ?? []) if (actionSet.has(action)) named.push(action);
   const actions = [...new Set([...space.actions.slice(0, SEED_LIMIT), ...named.slice(0, SEED_LIMIT)])];
   // The statements' own resources first: they are where the policy's decisions differ.
-  const instances = statements.flatMap((s) => s.resource ?? []).slice(0, 4 * SEED_LIMIT).map(instanceOf);
+  const instances = statements
+    .flatMap((s) => s.resource ?? [])
+    .slice(0, 4 * SEED_LIMIT)
+    .map(instanceOf);
   const resources = space.resources.flatMap((spec) => {
     if (typeof spec === "string") return [{ resource: spec, level: levelOfArn(spec) }];
     const inFamily = instances.filter((arn) => arn.startsWith(spec.prefix) && levelOfArn(arn) === spec.level).slice(0, SEED_LIMIT);
@@ -596,7 +628,8 @@ function* seedRequests(space: RequestSpace, statements: readonly Statement[], co
     for (const { resource, level: resourceLevel } of resources) {
       if (level !== undefined && level !== resourceLevel) continue;
       if (space.within && !space.within(action, resource)) continue;
-      for (const requestContext of contexts) for (const principal of principals) requests.push({ action, resource, principal, context: requestContext });
+      for (const requestContext of contexts)
+        for (const principal of principals) requests.push({ action, resource, principal, context: requestContext });
     }
     return requests;
   });
@@ -629,13 +662,24 @@ function instanceOf(pattern: string): string {
 const POSITIVE_STRING = new Set(["StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool"]);
 
 /** The base context with each free key set to the first value a positive condition names for it. */
-function literalContext(statements: readonly Statement[], constrained: Map<string, { name: string; domain: KeyDomain }>, base: Record<string, string>): Record<string, string> {
+function literalContext(
+  statements: readonly Statement[],
+  constrained: Map<string, { name: string; domain: KeyDomain }>,
+  base: Record<string, string>,
+): Record<string, string> {
   const out = { ...base };
   const done = new Set<string>();
   for (const statement of statements) {
     for (const condition of statement.conditions) {
       const key = condition.key.toLowerCase();
-      if (done.has(key) || !condition.valid || !condition.baseOperator || !POSITIVE_STRING.has(condition.baseOperator) || condition.setOperator) continue;
+      if (
+        done.has(key) ||
+        !condition.valid ||
+        !condition.baseOperator ||
+        !POSITIVE_STRING.has(condition.baseOperator) ||
+        condition.setOperator
+      )
+        continue;
       const domain = constrained.get(key)?.domain;
       if (domain && domain.kind !== "present" && domain.kind !== "free") continue;
       const value = condition.values[0]?.replace(/\*/g, "s3vg").replace(/\?/g, "x");

@@ -109,10 +109,7 @@ export interface ParsedPolicy {
 }
 
 /** Who is asking. Omit `principal` to ask "may some principal do this?" (see evaluate.ts). */
-export type RequestPrincipal =
-  | { type: "AWS"; id: string }
-  | { type: "Service"; id: string }
-  | { type: "Anonymous" };
+export type RequestPrincipal = { type: "AWS"; id: string } | { type: "Service"; id: string } | { type: "Anonymous" };
 
 export interface AccessRequest {
   action: string;

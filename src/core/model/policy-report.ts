@@ -79,4 +79,3 @@ export interface BuiltReport {
   /** Hash of summary + results: the writer applies only when it differs from the last write. */
   hash: string;
 }
-

@@ -30,7 +30,8 @@ export function policyPath(field: Pick<PolicyField, "path" | "sourcePaths">, inn
   if (sources) {
     for (let end = inner.length; end > 0; end -= 1) {
       const source = sources[inner.slice(0, end)];
-      if (source !== undefined && (end === inner.length || inner[end] === "." || inner[end] === "[")) return `${field.path}.${source}${inner.slice(end)}`;
+      if (source !== undefined && (end === inner.length || inner[end] === "." || inner[end] === "["))
+        return `${field.path}.${source}${inner.slice(end)}`;
     }
   }
   return `${field.path} → ${inner}`;

@@ -128,13 +128,7 @@ export interface NamespaceInfo {
   labels: Record<string, string>;
 }
 
-export type ModelObject =
-  | Endpoint
-  | Bucket
-  | BucketPolicy
-  | RouteTableAssociation
-  | SubnetAssociation
-  | NamespaceInfo;
+export type ModelObject = Endpoint | Bucket | BucketPolicy | RouteTableAssociation | SubnetAssociation | NamespaceInfo;
 
 export type ModelType = ModelObject["type"];
 

@@ -13,7 +13,8 @@ const DEFAULT_ENDPOINT_POLICY = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }],
 });
 
-const FIX = "Let the provider reconcile the endpoint (check its Synced and Ready conditions and the controller's logs); if the change in AWS was intended, put it into the custom resource.";
+const FIX =
+  "Let the provider reconcile the endpoint (check its Synced and Ready conditions and the controller's logs); if the change in AWS was intended, put it into the custom resource.";
 
 const ID_PATH: Record<Family, string> = {
   upjet: "status.atProvider.id",
@@ -24,13 +25,17 @@ const ID_PATH: Record<Family, string> = {
 
 /** The route tables the cluster declares for a Gateway endpoint, or undefined when they cannot be known yet. */
 function declaredRouteTables(e: Endpoint, ctx: RuleContext): { ids: string[]; path: string; source: string } | undefined {
-  const observed = e.observedRouteTableIds.length > 0 ? { ids: e.observedRouteTableIds, path: "status.atProvider.routeTableIds", source: "observed in status" } : undefined;
+  const observed =
+    e.observedRouteTableIds.length > 0
+      ? { ids: e.observedRouteTableIds, path: "status.atProvider.routeTableIds", source: "observed in status" }
+      : undefined;
   if (e.family === "upjet" || e.family === "upjet-namespaced") {
     // Upjet keeps route tables in VPCEndpointRouteTableAssociation objects.
     const associations = ctx.inventory.routeTableAssociationsFor(e);
     if (associations.length > 0) {
       const ids = associations.map((a) => a.routeTable.value);
-      if (ids.every((id): id is string => id !== undefined)) return { ids, path: "spec", source: "declared by VPCEndpointRouteTableAssociations" };
+      if (ids.every((id): id is string => id !== undefined))
+        return { ids, path: "spec", source: "declared by VPCEndpointRouteTableAssociations" };
       return observed;
     }
     if (observed) return observed;
@@ -38,7 +43,8 @@ function declaredRouteTables(e: Endpoint, ctx: RuleContext): { ids: string[]; pa
   }
   if (!e.routeTableSelector) {
     const ids = e.routeTables.map((r) => r.value);
-    if (ids.every((id): id is string => id !== undefined)) return { ids, path: e.routeTables[0]?.path ?? ENDPOINT_ROUTE_TABLES_PATH[e.family], source: "declared" };
+    if (ids.every((id): id is string => id !== undefined))
+      return { ids, path: e.routeTables[0]?.path ?? ENDPOINT_ROUTE_TABLES_PATH[e.family], source: "declared" };
   }
   return observed;
 }
@@ -79,7 +85,10 @@ function compare(e: Endpoint, fact: EndpointFact, ctx: RuleContext): RuleFinding
       const missing = [...inCluster].filter((id) => !inAws.has(id));
       const extra = [...inAws].filter((id) => !inCluster.has(id));
       if (missing.length > 0 || extra.length > 0) {
-        const parts = [missing.length > 0 ? `not attached in AWS: ${list(missing)}` : "", extra.length > 0 ? `attached only in AWS: ${list(extra)}` : ""].filter(Boolean);
+        const parts = [
+          missing.length > 0 ? `not attached in AWS: ${list(missing)}` : "",
+          extra.length > 0 ? `attached only in AWS: ${list(extra)}` : "",
+        ].filter(Boolean);
         findings.push({
           message: `${who}: route tables ${declared.source} (${list(inCluster)}) differ from ${where} (${list(inAws)}): ${parts.join("; ")}.`,
           fix: FIX,
@@ -110,7 +119,8 @@ export const awsDrift: Rule = {
   id: "aws-drift",
   defaultAction: "audit",
   guide: "— (operational: the endpoint in AWS differs from its custom resource)",
-  description: "S3 endpoint whose state in AWS (found by its id) differs from the custom resource: policy, route tables, VPC, or existence.",
+  description:
+    "S3 endpoint whose state in AWS (found by its id) differs from the custom resource: policy, route tables, VPC, or existence.",
   appliesTo: ["Endpoint"],
   check(subject, ctx) {
     const facts = ctx.inventory.facts;

@@ -21,10 +21,9 @@ export interface ConsumerNeeds {
 
 const get = (...arns: string[]): BucketNeed[] => arns.map((arn) => ({ arn, actions: ["s3:GetObject"] }));
 const cloudFormationBuckets = (actions: string[]): BucketNeed[] =>
-  [
-    "arn:aws:s3:::cloudformation-waitcondition-{region}/*",
-    "arn:aws:s3:::cloudformation-custom-resource-response-{regionNoDash}/*",
-  ].map((arn) => ({ arn, actions }));
+  ["arn:aws:s3:::cloudformation-waitcondition-{region}/*", "arn:aws:s3:::cloudformation-custom-resource-response-{regionNoDash}/*"].map(
+    (arn) => ({ arn, actions }),
+  );
 
 /**
  * What each AWS consumer needs through a restricted S3 endpoint (guide service table and
@@ -101,7 +100,10 @@ export function declaredConsumers(endpoint: Endpoint, ctx: RuleContext): Consume
   const unknown: string[] = [];
   const annotation = endpoint.annotations[CONSUMERS_ANNOTATION];
   if (annotation) {
-    for (const name of annotation.split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const name of annotation
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (isConsumerId(name)) {
         consumers.push({ id: name, source: `annotation ${CONSUMERS_ANNOTATION}`, buckets: [] });
       } else {

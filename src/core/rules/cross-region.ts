@@ -105,7 +105,14 @@ function namedIds(view: BucketPolicyView, bucketRegion: string, ctx: RuleContext
         if (key === "aws:SourceVpce") {
           const endpoints = ctx.inventory.endpointsWithAwsId(id);
           const region = endpoints.length > 0 ? endpoints[0]!.region?.value : ctx.inventory.regionOfEndpointId(id);
-          out.push({ key, id, hit, index, region, servesBucketRegion: endpoints.some((e) => endpointServiceRegion(e, ctx) === bucketRegion) });
+          out.push({
+            key,
+            id,
+            hit,
+            index,
+            region,
+            servesBucketRegion: endpoints.some((e) => endpointServiceRegion(e, ctx) === bucketRegion),
+          });
         } else {
           out.push({ key, id, hit, index, region: ctx.inventory.regionOfVpc(id), servesBucketRegion: false });
         }
@@ -119,9 +126,17 @@ function namedIds(view: BucketPolicyView, bucketRegion: string, ctx: RuleContext
 function keysThrough(named: NamedId, ctx: RuleContext): Record<string, KeyDomain> {
   if (named.key === "aws:SourceVpce") {
     const vpc = ctx.inventory.endpointsWithAwsId(named.id)[0]?.vpc?.value;
-    return { "aws:SourceVpce": { kind: "fixed", value: named.id }, "aws:SourceVpc": vpc ? { kind: "fixed", value: vpc } : { kind: "present" }, "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(vpc, ctx) } };
+    return {
+      "aws:SourceVpce": { kind: "fixed", value: named.id },
+      "aws:SourceVpc": vpc ? { kind: "fixed", value: vpc } : { kind: "present" },
+      "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(vpc, ctx) },
+    };
   }
-  return { "aws:SourceVpc": { kind: "fixed", value: named.id }, "aws:SourceVpce": { kind: "present" }, "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(named.id, ctx) } };
+  return {
+    "aws:SourceVpc": { kind: "fixed", value: named.id },
+    "aws:SourceVpce": { kind: "present" },
+    "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(named.id, ctx) },
+  };
 }
 
 /**
@@ -140,15 +155,32 @@ function checkBucketPolicy(view: BucketPolicyView, who: string, ctx: RuleContext
   if (!named.some(foreign)) return [];
   const space = { actions: ctx.config.probeActions, resources: bucketResources(view.bucketName, bucketRegion) };
   const except = (key: NamedId["key"]) => named.filter((n) => n.key === key).map((n) => n.id);
-  const elsewhere = askFor(RULE, ctx, {
-    layers: [[doc]],
-    space: { ...space, keys: { "aws:SourceVpce": { kind: "present", except: except("aws:SourceVpce") }, "aws:SourceVpc": { kind: "present", except: except("aws:SourceVpc") }, "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(undefined, ctx) } } },
-    classify: explicitDeny,
-    focus: "passes",
-  }, "denied");
+  const elsewhere = askFor(
+    RULE,
+    ctx,
+    {
+      layers: [[doc]],
+      space: {
+        ...space,
+        keys: {
+          "aws:SourceVpce": { kind: "present", except: except("aws:SourceVpce") },
+          "aws:SourceVpc": { kind: "present", except: except("aws:SourceVpc") },
+          "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(undefined, ctx) },
+        },
+      },
+      classify: explicitDeny,
+      focus: "passes",
+    },
+    "denied",
+  );
   const restricted = elsewhere.verdict === "always";
   const admitted = named.filter((n) => {
-    const { witnesses } = askFor(RULE, ctx, { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, classify: explicitDeny, enough: (found) => found.has("passes") }, "denied");
+    const { witnesses } = askFor(
+      RULE,
+      ctx,
+      { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, classify: explicitDeny, enough: (found) => found.has("passes") },
+      "denied",
+    );
     return witnesses.has("passes");
   });
   const cutOff = restricted && admitted.length > 0 && admitted.every(foreign);
@@ -160,17 +192,21 @@ function checkBucketPolicy(view: BucketPolicyView, who: string, ctx: RuleContext
     const what = n.key === "aws:SourceVpce" ? `endpoint ${n.id}` : `VPC ${n.id}`;
     if (cutOff) {
       const example = elsewhere.witnesses.get("denied");
-      return [{
-        message: `${who}: ${path} requires ${what}, which is in ${n.region}, but bucket ${bucket} is in ${bucketRegion}: requests through ${n.key === "aws:SourceVpce" ? "that endpoint" : "the VPC's S3 endpoints"} cannot reach the bucket, and every request through any other endpoint is denied${example ? ` (e.g. ${explainWitness(example, 0, doc.statements, "is denied by", ["aws:SourceIp"])})` : ""}.`,
-        fix: `Name ${n.key === "aws:SourceVpce" ? "an S3 endpoint" : "a VPC"} in ${bucketRegion} in ${path}.`,
-        path,
-      }];
+      return [
+        {
+          message: `${who}: ${path} requires ${what}, which is in ${n.region}, but bucket ${bucket} is in ${bucketRegion}: requests through ${n.key === "aws:SourceVpce" ? "that endpoint" : "the VPC's S3 endpoints"} cannot reach the bucket, and every request through any other endpoint is denied${example ? ` (e.g. ${explainWitness(example, 0, doc.statements, "is denied by", ["aws:SourceIp"])})` : ""}.`,
+          fix: `Name ${n.key === "aws:SourceVpce" ? "an S3 endpoint" : "a VPC"} in ${bucketRegion} in ${path}.`,
+          path,
+        },
+      ];
     }
-    return [{
-      message: `${who}: ${path} admits ${what}, which is in ${n.region}, but bucket ${bucket} is in ${bucketRegion}: this entry is dead (requests through it cannot reach the bucket); the policy still admits other paths.`,
-      fix: `Remove ${n.id} from ${path}, or name ${n.key === "aws:SourceVpce" ? "an S3 endpoint" : "a VPC"} in ${bucketRegion}.`,
-      path,
-      cap: "warn",
-    }];
+    return [
+      {
+        message: `${who}: ${path} admits ${what}, which is in ${n.region}, but bucket ${bucket} is in ${bucketRegion}: this entry is dead (requests through it cannot reach the bucket); the policy still admits other paths.`,
+        fix: `Remove ${n.id} from ${path}, or name ${n.key === "aws:SourceVpce" ? "an S3 endpoint" : "a VPC"} in ${bucketRegion}.`,
+        path,
+        cap: "warn",
+      },
+    ];
   });
 }

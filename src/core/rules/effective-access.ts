@@ -15,10 +15,25 @@ const RULE = "effective-access";
 const FULL_ACCESS: PolicyDocument = {
   version: "2008-10-17",
   id: undefined,
-  statements: [{ index: 0, path: "Statement[0]", sid: undefined, effect: "Allow", principal: "*", notPrincipal: undefined, action: ["*"], notAction: undefined, resource: ["*"], notResource: undefined, conditions: [] }],
+  statements: [
+    {
+      index: 0,
+      path: "Statement[0]",
+      sid: undefined,
+      effect: "Allow",
+      principal: "*",
+      notPrincipal: undefined,
+      action: ["*"],
+      notAction: undefined,
+      resource: ["*"],
+      notResource: undefined,
+      conditions: [],
+    },
+  ],
 };
 
-const docsOf = (fields: PolicyField[]): PolicyDocument[] => fields.map((f) => f.document).filter((d): d is PolicyDocument => d !== undefined);
+const docsOf = (fields: PolicyField[]): PolicyDocument[] =>
+  fields.map((f) => f.document).filter((d): d is PolicyDocument => d !== undefined);
 
 /**
  * Both layers must let the request through: the endpoint policy must allow, the bucket policy
@@ -35,12 +50,24 @@ const throughBoth = (decisions: readonly Decision[], action: string) =>
  * on the two policy documents (the parse cache returns the same object for the same text)
  * and the space, so an entry is reused only for the very same documents and space.
  */
-function askPair(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Answer<string> {
+function askPair(
+  endpoint: Endpoint,
+  endpointDoc: PolicyDocument,
+  bucketDocs: readonly PolicyDocument[],
+  bucketName: string,
+  bucketRegion: string,
+  ctx: RuleContext,
+): Answer<string> {
   const probes = ctx.config.probeActions;
   const space = { actions: probes, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) };
   const key = JSON.stringify(space);
   const cached = pairAnswers.get(key);
-  if (cached && cached.endpointDoc === endpointDoc && cached.bucketDocs.length === bucketDocs.length && cached.bucketDocs.every((doc, i) => doc === bucketDocs[i])) {
+  if (
+    cached &&
+    cached.endpointDoc === endpointDoc &&
+    cached.bucketDocs.length === bucketDocs.length &&
+    cached.bucketDocs.every((doc, i) => doc === bucketDocs[i])
+  ) {
     // Most recently used last: the oldest entries are dropped first.
     pairAnswers.delete(key);
     pairAnswers.set(key, cached);
@@ -107,7 +134,14 @@ interface Blocked {
  * free) because of the endpoint policy: some such request passes the bucket policy and the
  * endpoint policy refuses it. Actions the bucket policy itself denies are not the endpoint's fault.
  */
-function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): Blocked {
+function blockedActions(
+  endpoint: Endpoint,
+  endpointDoc: PolicyDocument,
+  bucketDocs: PolicyDocument[],
+  bucketName: string,
+  bucketRegion: string,
+  ctx: RuleContext,
+): Blocked {
   const probes = ctx.config.probeActions;
   const answer = askPair(endpoint, endpointDoc, bucketDocs, bucketName, bucketRegion, ctx);
   const out: Blocked = { actions: [], witness: undefined };
@@ -126,13 +160,24 @@ function blockedActions(endpoint: Endpoint, endpointDoc: PolicyDocument, bucketD
 }
 
 /** Does the bucket policy alone let some request through this endpoint pass? (Else it blocks the endpoint on purpose.) */
-function bucketAdmits(endpoint: Endpoint, bucketDocs: PolicyDocument[], bucketName: string, bucketRegion: string, ctx: RuleContext): boolean {
-  const { witnesses } = askFor(RULE, ctx, {
-    layers: [bucketDocs],
-    space: { actions: ctx.config.probeActions, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
-    classify: explicitDeny,
-    enough: (found) => found.has("passes"),
-  }, "denied");
+function bucketAdmits(
+  endpoint: Endpoint,
+  bucketDocs: PolicyDocument[],
+  bucketName: string,
+  bucketRegion: string,
+  ctx: RuleContext,
+): boolean {
+  const { witnesses } = askFor(
+    RULE,
+    ctx,
+    {
+      layers: [bucketDocs],
+      space: { actions: ctx.config.probeActions, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
+      classify: explicitDeny,
+      enough: (found) => found.has("passes"),
+    },
+    "denied",
+  );
   return witnesses.has("passes");
 }
 
@@ -217,7 +262,12 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
         }
         if (denied.length === 0) continue;
         const path = policyPath(policy, `${statement.path}.Resource${(statement.resource?.length ?? 0) > 1 ? `[${index}]` : ""}`);
-        const example = witness ? `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is denied by ${describeDeciders(witness.evaluations[1]!, bucketDocs.flatMap((d) => d.statements))}` : "";
+        const example = witness
+          ? `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is denied by ${describeDeciders(
+              witness.evaluations[1]!,
+              bucketDocs.flatMap((d) => d.statements),
+            )}`
+          : "";
         findings.push({
           message: `${describeRef(endpoint.ref)}: ${path} grants bucket ${arn.bucket}, but the bucket policy of ${describeRef(bucket.ref)} denies ${denied.join(", ")} for every request through this endpoint (${endpoint.awsId})${example}.`,
           fix: `Admit ${endpoint.awsId} (aws:SourceVpce) or its VPC in the bucket policy of ${arn.bucket}, or remove the bucket from this endpoint policy.`,
@@ -235,20 +285,27 @@ function allowsNothing(endpoint: Endpoint, doc: PolicyDocument, policy: PolicyFi
   // Access Points or other S3 resources lies outside it, so no claim is made then.
   const outside = (resource: string) => resource !== "*" && parseS3Arn(resource) === undefined;
   if (doc.statements.some((s) => s.effect === "Allow" && (s.notResource !== undefined || (s.resource ?? []).some(outside)))) return [];
-  const { verdict, witnesses } = askFor(RULE, ctx, {
-    layers: [[doc]],
-    space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys: endpointKeys(endpoint, ctx) },
-    classify: allowed,
-    enough: (found) => found.has("allowed"),
-  }, "allowed");
+  const { verdict, witnesses } = askFor(
+    RULE,
+    ctx,
+    {
+      layers: [[doc]],
+      space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys: endpointKeys(endpoint, ctx) },
+      classify: allowed,
+      enough: (found) => found.has("allowed"),
+    },
+    "allowed",
+  );
   if (verdict !== "never") return [];
   const witness = witnesses.get("refused");
   const onlyDeny = doc.statements.every((s: Statement) => s.effect === "Deny");
-  return [{
-    message: `${describeRef(endpoint.ref)}: ${policy.path} allows no S3 request at all through this endpoint (${onlyDeny ? "it has only Deny statements" : "no Allow statement can ever match"})${witness ? `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is refused by ${describeDeciders(witness.evaluations[0]!, doc.statements)}` : ""}: every S3 request through it fails.`,
-    fix: `Add an Allow statement for the buckets and actions this VPC uses to ${policy.path}, or remove the policy to get AWS's default.`,
-    path: policy.path,
-  }];
+  return [
+    {
+      message: `${describeRef(endpoint.ref)}: ${policy.path} allows no S3 request at all through this endpoint (${onlyDeny ? "it has only Deny statements" : "no Allow statement can ever match"})${witness ? `, e.g. ${describeRequest(witness.request, ["aws:SourceIp"])} is refused by ${describeDeciders(witness.evaluations[0]!, doc.statements)}` : ""}: every S3 request through it fails.`,
+      fix: `Add an Allow statement for the buckets and actions this VPC uses to ${policy.path}, or remove the policy to get AWS's default.`,
+      path: policy.path,
+    },
+  ];
 }
 
 /**

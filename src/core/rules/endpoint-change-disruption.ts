@@ -12,8 +12,7 @@ const refKey = (r: RefValue | undefined) =>
 /** What about a Gateway endpoint switches routes when it changes. */
 function routingChanges(before: Endpoint, after: Endpoint): string[] {
   const changed: string[] = [];
-  const tables = (e: Endpoint) =>
-    [...e.routeTables.map(refKey), refKey(e.routeTableSelector)].sort().join("|");
+  const tables = (e: Endpoint) => [...e.routeTables.map(refKey), refKey(e.routeTableSelector)].sort().join("|");
   if (tables(before) !== tables(after)) changed.push("route tables");
   if (refKey(before.vpc) !== refKey(after.vpc)) changed.push("VPC");
   if (before.serviceName?.value !== after.serviceName?.value || before.endpointType.value !== after.endpointType.value) {

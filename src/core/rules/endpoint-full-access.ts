@@ -47,28 +47,35 @@ export const endpointFullAccess: Rule = {
     const doc = subject.policy.document;
     if (!doc) return [];
     const head = `arn:${partitionOf(subject.region?.value ?? "us-east-1")}:s3:::`;
-    const { verdict, witnesses } = askFor(RULE, ctx, {
-      layers: [[doc]],
-      space: {
-        actions: READ_WRITE,
-        resources: [{ prefix: head, free: true, level: "object" }],
-        keys: endpointKeys(subject, ctx),
-        principalKinds: ["AWS"],
+    const { verdict, witnesses } = askFor(
+      RULE,
+      ctx,
+      {
+        layers: [[doc]],
+        space: {
+          actions: READ_WRITE,
+          resources: [{ prefix: head, free: true, level: "object" }],
+          keys: endpointKeys(subject, ctx),
+          principalKinds: ["AWS"],
+        },
+        classify: (d) => (d[0] === "Allow" ? "allowed" : "refused"),
+        // One refused request refutes "full access"; only "always allowed" needs the whole space.
+        enough: (found) => found.has("refused"),
       },
-      classify: (d) => (d[0] === "Allow" ? "allowed" : "refused"),
-      // One refused request refutes "full access"; only "always allowed" needs the whole space.
-      enough: (found) => found.has("refused"),
-    }, "allowed");
+      "allowed",
+    );
     if (verdict !== "always") return [];
     const witness = witnesses.get("allowed")!;
     const granting = witness.evaluations[0]!.matched.filter((m) => m.effect === "Allow");
     const path = policyPath(subject.policy, granting[0]?.path ?? "");
-    const findings: RuleFinding[] = [{
-      message: `${describeRef(subject.ref)}: ${path} lets any principal of any account read and write every bucket through this endpoint, whatever else the request carries (e.g. ${describeRequest(witness.request, ["aws:SourceIp", "aws:SourceVpce", "aws:SourceVpc"])} is allowed): credentials from any account can reach any bucket, including other accounts' buckets${because}.`,
-      fix,
-      path,
-      ...cap,
-    }];
+    const findings: RuleFinding[] = [
+      {
+        message: `${describeRef(subject.ref)}: ${path} lets any principal of any account read and write every bucket through this endpoint, whatever else the request carries (e.g. ${describeRequest(witness.request, ["aws:SourceIp", "aws:SourceVpce", "aws:SourceVpc"])} is allowed): credentials from any account can reach any bucket, including other accounts' buckets${because}.`,
+        fix,
+        path,
+        ...cap,
+      },
+    ];
     return findings;
   },
 };

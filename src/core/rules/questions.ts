@@ -5,7 +5,19 @@
  */
 
 import { actionMatcher, arnMatcher, parseS3Arn, PRIVATE_RANGES, S3_BUCKET_ACTIONS, S3_OBJECT_ACTIONS } from "../iam/index.js";
-import { ask, describeDeciders, describeRequest, verdictOf, type KeyDomain, type Layer, type Question, type RequestSpace, type ResourceSpec, type Verdict, type Witness } from "../iam/symbolic.js";
+import {
+  ask,
+  describeDeciders,
+  describeRequest,
+  verdictOf,
+  type KeyDomain,
+  type Layer,
+  type Question,
+  type RequestSpace,
+  type ResourceSpec,
+  type Verdict,
+  type Witness,
+} from "../iam/symbolic.js";
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import type { Endpoint } from "../model/types.js";
 import { partitionOf } from "./consumers.js";
@@ -13,7 +25,10 @@ import type { RuleContext } from "./rule.js";
 
 /** Every known S3 action, the common ones first (witnesses then name a familiar action). */
 const COMMON = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"];
-export const ALL_S3_ACTIONS: readonly string[] = [...COMMON, ...[...S3_OBJECT_ACTIONS, ...S3_BUCKET_ACTIONS].filter((action) => !COMMON.includes(action))];
+export const ALL_S3_ACTIONS: readonly string[] = [
+  ...COMMON,
+  ...[...S3_OBJECT_ACTIONS, ...S3_BUCKET_ACTIONS].filter((action) => !COMMON.includes(action)),
+];
 
 /** Private addresses a request through an endpoint may come from (the VPC's blocks when known). */
 export function sourceAddresses(vpcId: string | undefined, ctx: RuleContext): readonly string[] {
@@ -48,7 +63,11 @@ export function endpointKeys(endpoint: Endpoint, ctx: RuleContext): Record<strin
 /** The bucket and every object in it, or any bucket and object when the name is unknown. */
 export function bucketResources(bucketName: string | undefined, region: string | undefined): ResourceSpec[] {
   const head = `arn:${partitionOf(region ?? "us-east-1")}:s3:::`;
-  if (!bucketName) return [{ prefix: head, free: true, level: "bucket" }, { prefix: head, free: true, level: "object" }];
+  if (!bucketName)
+    return [
+      { prefix: head, free: true, level: "bucket" },
+      { prefix: head, free: true, level: "object" },
+    ];
   return [`${head}${bucketName}`, { prefix: `${head}${bucketName}/`, free: true, level: "object" }];
 }
 
@@ -66,7 +85,12 @@ export function statementResources(statement: Statement, region: string | undefi
     if (!arn) return any;
     const wild = /[*?$]/.test(resource);
     if (!wild) out.push(resource);
-    else if (arn.key !== undefined && !/[*?$]/.test(arn.bucket) && resource.indexOf("*") === resource.length - 1 && !/[?$]/.test(resource)) {
+    else if (
+      arn.key !== undefined &&
+      !/[*?$]/.test(arn.bucket) &&
+      resource.indexOf("*") === resource.length - 1 &&
+      !/[?$]/.test(resource)
+    ) {
       out.push({ prefix: resource.slice(0, -1), free: true, level: "object" });
     } else return any;
   }
@@ -91,7 +115,9 @@ function computeActionsOf(statement: Statement): string[] {
   const positive = statement.action?.map(actionMatcher);
   const negative = statement.notAction?.map(actionMatcher);
   if (!positive && !negative) return [];
-  return ALL_S3_ACTIONS.filter((action) => (positive === undefined || positive.some((m) => m(action))) && (negative === undefined || !negative.some((m) => m(action))));
+  return ALL_S3_ACTIONS.filter(
+    (action) => (positive === undefined || positive.some((m) => m(action))) && (negative === undefined || !negative.some((m) => m(action))),
+  );
 }
 
 /** The action/resource pairs one statement covers (its Action and Resource elements). */
@@ -107,12 +133,17 @@ export function coveredBy(statement: Statement): (action: string, resource: stri
 
 const coverage = new WeakMap<Statement, (action: string, resource: string) => boolean>();
 
-function listMatcher(patterns: readonly string[] | undefined, negated: readonly string[] | undefined, compile: (pattern: string) => (value: string) => boolean) {
+function listMatcher(
+  patterns: readonly string[] | undefined,
+  negated: readonly string[] | undefined,
+  compile: (pattern: string) => (value: string) => boolean,
+) {
   // As the evaluator: an element missing both forms (policy-invalid's finding) covers nothing.
   if (patterns === undefined && negated === undefined) return () => false;
   const positive = patterns?.map(compile);
   const negative = negated?.map(compile);
-  return (value: string) => (positive === undefined || positive.some((m) => m(value))) && (negative === undefined || !negative.some((m) => m(value)));
+  return (value: string) =>
+    (positive === undefined || positive.some((m) => m(value))) && (negative === undefined || !negative.some((m) => m(value)));
 }
 
 export const single = (statement: Statement): PolicyDocument => ({ version: undefined, id: undefined, statements: [statement] });
@@ -137,7 +168,13 @@ export function askFor<L extends string>(rule: string, ctx: RuleContext, questio
 }
 
 /** "s3:GetObject on arn:…/x by … is denied by Statement[1] (Sid DenyOutsideOrg)". */
-export function explainWitness(witness: Witness<string>, layer: number, statements: readonly Statement[], verb: string, skip: readonly string[] = []): string {
+export function explainWitness(
+  witness: Witness<string>,
+  layer: number,
+  statements: readonly Statement[],
+  verb: string,
+  skip: readonly string[] = [],
+): string {
   return `${describeRequest(witness.request, skip)} ${verb} ${describeDeciders(witness.evaluations[layer]!, statements)}`;
 }
 

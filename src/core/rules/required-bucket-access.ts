@@ -16,8 +16,7 @@ function fullAccessProbes(region: string): { action: string; resource: string }[
   ];
 }
 
-const allows = (doc: PolicyDocument, action: string, resource: string) =>
-  evaluatePolicy({ action, resource }, doc).decision === "Allow";
+const allows = (doc: PolicyDocument, action: string, resource: string) => evaluatePolicy({ action, resource }, doc).decision === "Allow";
 
 /**
  * Guide, service table and "Enabling access to the Amazon Linux AMI repositories": AWS

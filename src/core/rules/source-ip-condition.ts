@@ -4,11 +4,23 @@ import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
 import { conditionsOnKey } from "../iam/policy-query.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
-import { actionsOf, anyEndpointKeys, askFor, coveredBy, statementResources, endpointKeys, explainWitness, explicitDeny, allowed, single } from "./questions.js";
+import {
+  actionsOf,
+  anyEndpointKeys,
+  askFor,
+  coveredBy,
+  statementResources,
+  endpointKeys,
+  explainWitness,
+  explicitDeny,
+  allowed,
+  single,
+} from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
 const RULE = "source-ip-condition";
-const FIX = "Use aws:SourceVpce (the endpoint id) or aws:SourceVpc (the VPC id) instead of aws:SourceIp for traffic that goes through a VPC endpoint.";
+const FIX =
+  "Use aws:SourceVpce (the endpoint id) or aws:SourceVpc (the VPC id) instead of aws:SourceIp for traffic that goes through a VPC endpoint.";
 /** Keys every request through an endpoint carries; witnesses leave them out of messages. */
 const PATH_KEYS = ["aws:SourceIp"];
 
@@ -47,7 +59,8 @@ interface Scope {
 
 function scopesOf(subject: ModelObject, ctx: RuleContext): Scope[] {
   return carriedPolicies(subject).map(({ field, kind }) => {
-    if (kind === "endpoint" || (subject.type !== "Bucket" && subject.type !== "BucketPolicy")) return { field, kind, bucketName: undefined, bucketRegion: undefined };
+    if (kind === "endpoint" || (subject.type !== "Bucket" && subject.type !== "BucketPolicy"))
+      return { field, kind, bucketName: undefined, bucketRegion: undefined };
     const view = bucketPolicyView(subject, ctx.inventory);
     return { field, kind, bucketName: view?.bucketName, bucketRegion: view?.bucketRegion };
   });
@@ -58,7 +71,9 @@ function scopesOf(subject: ModelObject, ctx: RuleContext): Scope[] {
  * condition blocks together (IAM ANDs them) and every key it reads besides aws:SourceIp free.
  */
 function statementFindings(subject: ModelObject, scope: Scope, statement: Statement, ctx: RuleContext): RuleFinding[] {
-  const ipConditions = statement.conditions.filter((c) => c.key.toLowerCase() === "aws:sourceip" && (c.baseOperator === "IpAddress" || c.baseOperator === "NotIpAddress"));
+  const ipConditions = statement.conditions.filter(
+    (c) => c.key.toLowerCase() === "aws:sourceip" && (c.baseOperator === "IpAddress" || c.baseOperator === "NotIpAddress"),
+  );
   const notIp = ipConditions.find((c) => c.baseOperator === "NotIpAddress");
   const ip = ipConditions.find((c) => c.baseOperator === "IpAddress");
   if (!notIp && !ip) return [];
@@ -78,55 +93,80 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   if (statement.effect === "Deny") {
     // Deny+IpAddress alone only asks "never denied?": one denied request settles it.
     const enough = notIp ? undefined : (found: ReadonlySet<string>) => found.has("denied");
-    const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: explicitDeny, focus: "denied", ...(enough ? { enough } : {}) }, "denied");
+    const { verdict, witnesses } = askFor(
+      RULE,
+      ctx,
+      { ...question, classify: explicitDeny, focus: "denied", ...(enough ? { enough } : {}) },
+      "denied",
+    );
     if (notIp && verdict === "always") {
       const path = policyPath(scope.field, notIp.path);
-      return [{
-        message: `${who}: ${path}: Deny with NotIpAddress${sid} matches every request through a VPC endpoint (their source addresses are private), so all endpoint traffic it covers is denied, e.g. ${explainWitness(witnesses.get("denied")!, 0, statements, "is denied by", PATH_KEYS)}.`,
-        fix: FIX,
-        path,
-      }];
+      return [
+        {
+          message: `${who}: ${path}: Deny with NotIpAddress${sid} matches every request through a VPC endpoint (their source addresses are private), so all endpoint traffic it covers is denied, e.g. ${explainWitness(witnesses.get("denied")!, 0, statements, "is denied by", PATH_KEYS)}.`,
+          fix: FIX,
+          path,
+        },
+      ];
     }
     if (notIp && verdict === "sometimes") {
       const path = policyPath(scope.field, notIp.path);
       const passes = witnesses.get("passes")!;
-      return [{
-        message: `${who}: ${path}: Deny with NotIpAddress${sid} still denies endpoint traffic that its other conditions catch, e.g. ${explainWitness(witnesses.get("denied")!, 0, statements, "is denied by", PATH_KEYS)}; only requests such as ${explainWitness(passes, 0, statements, "escape it:", PATH_KEYS).replace(/ escape it: .*$/, "")} escape it.`,
-        fix: FIX,
-        path,
-        cap: "warn",
-      }];
+      return [
+        {
+          message: `${who}: ${path}: Deny with NotIpAddress${sid} still denies endpoint traffic that its other conditions catch, e.g. ${explainWitness(witnesses.get("denied")!, 0, statements, "is denied by", PATH_KEYS)}; only requests such as ${explainWitness(passes, 0, statements, "escape it:", PATH_KEYS).replace(/ escape it: .*$/, "")} escape it.`,
+          fix: FIX,
+          path,
+          cap: "warn",
+        },
+      ];
     }
     if (ip && !notIp && verdict === "never") {
       const path = policyPath(scope.field, ip.path);
-      return [{
-        message: `${who}: ${path}: Deny with IpAddress${sid} never matches requests through a VPC endpoint (their source addresses are private), so endpoint traffic bypasses this deny.`,
-        fix: FIX,
-        path,
-      }];
+      return [
+        {
+          message: `${who}: ${path}: Deny with IpAddress${sid} never matches requests through a VPC endpoint (their source addresses are private), so endpoint traffic bypasses this deny.`,
+          fix: FIX,
+          path,
+        },
+      ];
     }
     return [];
   }
   // (d) only asks "never allowed?", (e) only "always allowed?": the first counter-example settles each.
-  const enough = ip && !notIp ? (found: ReadonlySet<string>) => found.has("allowed") : notIp && !ip ? (found: ReadonlySet<string>) => found.has("refused") : undefined;
-  const { verdict, witnesses } = askFor(RULE, ctx, { ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) }, "allowed");
+  const enough =
+    ip && !notIp
+      ? (found: ReadonlySet<string>) => found.has("allowed")
+      : notIp && !ip
+        ? (found: ReadonlySet<string>) => found.has("refused")
+        : undefined;
+  const { verdict, witnesses } = askFor(
+    RULE,
+    ctx,
+    { ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) },
+    "allowed",
+  );
   if (ip && verdict === "never") {
     const path = policyPath(scope.field, ip.path);
-    return [{
-      message: `${who}: ${path}: Allow with IpAddress${sid} never matches requests through a VPC endpoint (their source addresses are private), so it grants nothing to endpoint traffic.`,
-      fix: FIX,
-      path,
-      cap: "warn",
-    }];
+    return [
+      {
+        message: `${who}: ${path}: Allow with IpAddress${sid} never matches requests through a VPC endpoint (their source addresses are private), so it grants nothing to endpoint traffic.`,
+        fix: FIX,
+        path,
+        cap: "warn",
+      },
+    ];
   }
   if (notIp && verdict === "always") {
     const path = policyPath(scope.field, notIp.path);
-    return [{
-      message: `${who}: ${path}: Allow with NotIpAddress${sid} matches every request through a VPC endpoint, so it grants what it covers to all endpoint traffic, e.g. ${explainWitness(witnesses.get("allowed")!, 0, statements, "is allowed by", PATH_KEYS)}.`,
-      fix: FIX,
-      path,
-      cap: "warn",
-    }];
+    return [
+      {
+        message: `${who}: ${path}: Allow with NotIpAddress${sid} matches every request through a VPC endpoint, so it grants what it covers to all endpoint traffic, e.g. ${explainWitness(witnesses.get("allowed")!, 0, statements, "is allowed by", PATH_KEYS)}.`,
+        fix: FIX,
+        path,
+        cap: "warn",
+      },
+    ];
   }
   return [];
 }

@@ -9,7 +9,10 @@ import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 const RULE = "unknown-endpoint-reference";
 const KEYS = ["aws:SourceVpce", "aws:SourceVpc"] as const;
 type IdKey = (typeof KEYS)[number];
-const ID: Record<IdKey, RegExp> = { "aws:SourceVpce": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/, "aws:SourceVpc": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/ };
+const ID: Record<IdKey, RegExp> = {
+  "aws:SourceVpce": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/,
+  "aws:SourceVpc": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/,
+};
 
 interface Unknown {
   key: IdKey;
@@ -24,7 +27,9 @@ interface Unknown {
  * missing endpoint or VPC — the only requests that can exist until they do.
  */
 function consequence(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unknown[], unknown: Unknown, ctx: RuleContext): string {
-  const keys = Object.fromEntries(KEYS.map((key) => [key, { kind: "free" as const, except: unknowns.filter((u) => u.key === key).map((u) => u.id) }]));
+  const keys = Object.fromEntries(
+    KEYS.map((key) => [key, { kind: "free" as const, except: unknowns.filter((u) => u.key === key).map((u) => u.id) }]),
+  );
   const space = { actions: ALL_S3_ACTIONS, resources: bucketResources(view.bucketName, view.bucketRegion), keys };
   const target = view.bucketName ? `bucket ${view.bucketName}` : "the bucket";
   const what = unknown.key === "aws:SourceVpce" ? "endpoint" : "VPC";
@@ -34,7 +39,12 @@ function consequence(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unkn
   }
   if (unknown.hit.statement.effect !== "Deny") return "";
   // Only what this statement denies: the requests it would let pass if the id existed.
-  const own = askFor(RULE, ctx, { layers: [[single(unknown.hit.statement)]], space, classify: explicitDeny, enough: (found) => found.has("denied") }, "denied");
+  const own = askFor(
+    RULE,
+    ctx,
+    { layers: [[single(unknown.hit.statement)]], space, classify: explicitDeny, enough: (found) => found.has("denied") },
+    "denied",
+  );
   if (!own.witnesses.has("denied")) return "";
   return ` Until such ${what === "endpoint" ? "an" : "a"} ${what} exists, ${explainWitness(own.witnesses.get("denied")!, 0, [unknown.hit.statement], "is denied by")}.`;
 }
@@ -60,7 +70,8 @@ export const unknownEndpointReference: Rule = {
     const unknowns: Unknown[] = [];
     for (const key of KEYS) {
       // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
-      const known = (id: string) => (key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id)) !== "unknown";
+      const known = (id: string) =>
+        (key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id)) !== "unknown";
       for (const hit of conditionsOnKey(doc, key)) {
         hit.condition.values.forEach((id, index) => {
           // Malformed ids are vpce-condition-value's business.

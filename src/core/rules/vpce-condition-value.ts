@@ -20,11 +20,19 @@ const ID_KINDS: IdKind[] = [
   { key: "aws:SourceVpc", prefix: "vpc-", what: "a VPC id" },
 ];
 
-const HEX_IDS: Record<IdKind["prefix"], RegExp> = { "vpce-": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/, "vpc-": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/ };
+const HEX_IDS: Record<IdKind["prefix"], RegExp> = {
+  "vpce-": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/,
+  "vpc-": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/,
+};
 const LIKE_OPERATORS = new Set(["StringLike", "StringNotLike"]);
 /** Operators that compare the value as an id (Null, Bool, … take other values and are checked elsewhere). */
 const ID_OPERATORS = new Set([
-  "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
+  "StringEquals",
+  "StringNotEquals",
+  "StringEqualsIgnoreCase",
+  "StringNotEqualsIgnoreCase",
+  "StringLike",
+  "StringNotLike",
 ]);
 const NEGATED = new Set(["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike"]);
 
@@ -43,10 +51,13 @@ function problemWith(value: string, kind: IdKind, condition: Condition): string 
   // A policy variable is replaced by a request value: nothing can be said about the text.
   if (hasPolicyVariable(folded)) return undefined;
   if (like && hasWildcard(folded)) {
-    return plausiblePattern(folded, kind.prefix) ? undefined : `"${value}" cannot match ${kind.what} (${kind.prefix} followed by 8 or 17 hex digits)`;
+    return plausiblePattern(folded, kind.prefix)
+      ? undefined
+      : `"${value}" cannot match ${kind.what} (${kind.prefix} followed by 8 or 17 hex digits)`;
   }
   if (HEX_IDS[kind.prefix].test(folded)) return undefined;
-  if (hasWildcard(folded)) return `"${value}" contains a wildcard, but ${condition.operator} compares literally; wildcards work only with StringLike or StringNotLike`;
+  if (hasWildcard(folded))
+    return `"${value}" contains a wildcard, but ${condition.operator} compares literally; wildcards work only with StringLike or StringNotLike`;
   if (folded.startsWith("arn:")) return `"${value}" is an ARN; ${kind.key} takes ${kind.what} such as ${kind.prefix}1a2b3c4d, not an ARN`;
   return `"${value}" is not ${kind.what} (${kind.prefix} followed by 8 or 17 lower-case hex digits)`;
 }
@@ -57,15 +68,30 @@ function problemWith(value: string, kind: IdKind, condition: Condition): string 
  * key may be absent. Whether that locks everyone out depends on the statement's other
  * conditions and elements, so the statement is asked about every request to the bucket.
  */
-function lockoutNote(statement: Statement, condition: Condition, kind: IdKind, scope: { endpoint: boolean; bucketName: string | undefined; bucketRegion: string | undefined }, ctx: RuleContext): string {
+function lockoutNote(
+  statement: Statement,
+  condition: Condition,
+  kind: IdKind,
+  scope: { endpoint: boolean; bucketName: string | undefined; bucketRegion: string | undefined },
+  ctx: RuleContext,
+): string {
   const { bucketName, bucketRegion } = scope;
-  const { verdict, witnesses } = askFor(RULE, ctx, {
-    layers: [[{ version: undefined, id: undefined, statements: [statement] }]],
-    // A real request carries a well-formed id or none: never one of the malformed values.
-    space: { actions: ALL_S3_ACTIONS, resources: bucketResources(bucketName, bucketRegion), keys: { [kind.key]: { kind: "free", except: condition.values } } },
-    classify: explicitDeny,
-    focus: "denied",
-  }, "denied");
+  const { verdict, witnesses } = askFor(
+    RULE,
+    ctx,
+    {
+      layers: [[{ version: undefined, id: undefined, statements: [statement] }]],
+      // A real request carries a well-formed id or none: never one of the malformed values.
+      space: {
+        actions: ALL_S3_ACTIONS,
+        resources: bucketResources(bucketName, bucketRegion),
+        keys: { [kind.key]: { kind: "free", except: condition.values } },
+      },
+      classify: explicitDeny,
+      focus: "denied",
+    },
+    "denied",
+  );
   const target = scope.endpoint ? "S3 through this endpoint" : bucketName ? `bucket ${bucketName}` : "the bucket";
   if (verdict === "always") {
     return ` No id can ever equal these values, so this Deny with ${condition.operator} matches every request to ${target}: everyone, administrators included, is locked out.`;
@@ -80,14 +106,24 @@ function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): Rule
   const findings: RuleFinding[] = [];
   // Looked up only for a lock-out note: most policies have no malformed id at all.
   let view: ReturnType<typeof bucketPolicyView> | undefined;
-  const bucketView = () => (view ??= subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined);
+  const bucketView = () =>
+    (view ??= subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined);
   for (const kind of ID_KINDS) {
     for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
       if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
       const problems = condition.values.map((value) => problemWith(value, kind, condition));
       if (problems.every((problem) => problem === undefined)) continue;
       const allBad = problems.every((problem) => problem !== undefined);
-      const lockout = allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator) ? lockoutNote(statement, condition, kind, { endpoint: subject.type === "Endpoint", bucketName: bucketView()?.bucketName, bucketRegion: bucketView()?.bucketRegion }, ctx) : "";
+      const lockout =
+        allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator)
+          ? lockoutNote(
+              statement,
+              condition,
+              kind,
+              { endpoint: subject.type === "Endpoint", bucketName: bucketView()?.bucketName, bucketRegion: bucketView()?.bucketRegion },
+              ctx,
+            )
+          : "";
       problems.forEach((problem, index) => {
         if (!problem) return;
         // Point at the offending array element when the condition lists several values.

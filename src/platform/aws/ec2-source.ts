@@ -90,16 +90,22 @@ export class SdkEc2Source implements Ec2FactSource {
 
   async listRegion(region: string): Promise<RegionSnapshot> {
     const [endpoints, vpcs, routeTables] = await Promise.all([
-      this.paged(region, "DescribeVpcEndpoints", (token) =>
-        this.client(region).send(new DescribeVpcEndpointsCommand({ NextToken: token, MaxResults: this.pageSize(1000) })),
+      this.paged(
+        region,
+        "DescribeVpcEndpoints",
+        (token) => this.client(region).send(new DescribeVpcEndpointsCommand({ NextToken: token, MaxResults: this.pageSize(1000) })),
         (page) => page.VpcEndpoints ?? [],
       ),
-      this.paged(region, "DescribeVpcs", (token) =>
-        this.client(region).send(new DescribeVpcsCommand({ NextToken: token, MaxResults: this.pageSize(1000) })),
+      this.paged(
+        region,
+        "DescribeVpcs",
+        (token) => this.client(region).send(new DescribeVpcsCommand({ NextToken: token, MaxResults: this.pageSize(1000) })),
         (page) => page.Vpcs ?? [],
       ),
-      this.paged(region, "DescribeRouteTables", (token) =>
-        this.client(region).send(new DescribeRouteTablesCommand({ NextToken: token, MaxResults: this.pageSize(100) })),
+      this.paged(
+        region,
+        "DescribeRouteTables",
+        (token) => this.client(region).send(new DescribeRouteTablesCommand({ NextToken: token, MaxResults: this.pageSize(100) })),
         (page) => page.RouteTables ?? [],
       ),
     ]);
@@ -131,13 +137,22 @@ export class SdkEc2Source implements Ec2FactSource {
     if (!limiter) {
       const rate = this.options.rateLimit ?? DEFAULT_RATE_LIMIT;
       const time = this.options.rateLimitClock;
-      limiter = new TokenBucket({ capacity: rate.capacity, refillPerSecond: rate.refillPerSecond, ...(time ? { clock: time.now, sleep: time.sleep } : {}) });
+      limiter = new TokenBucket({
+        capacity: rate.capacity,
+        refillPerSecond: rate.refillPerSecond,
+        ...(time ? { clock: time.now, sleep: time.sleep } : {}),
+      });
       this.limiters.set(region, limiter);
     }
     return limiter;
   }
 
-  private async paged<P extends Page, T>(region: string, operation: string, send: (token: string | undefined) => Promise<P>, items: (page: P) => T[]): Promise<T[]> {
+  private async paged<P extends Page, T>(
+    region: string,
+    operation: string,
+    send: (token: string | undefined) => Promise<P>,
+    items: (page: P) => T[],
+  ): Promise<T[]> {
     const out: T[] = [];
     const seen = new Set<string>();
     let token: string | undefined;

@@ -207,7 +207,9 @@ export class AwsFacts implements ExternalFacts {
       (error: unknown) => {
         if (!this.reportedFailures.has(region)) {
           this.reportedFailures.add(region);
-          this.options.log?.warn(`AWS verification: listing VPC endpoints and VPCs in ${region} failed (${describeError(error)}); facts for ${region} stay as cached until the next refresh`);
+          this.options.log?.warn(
+            `AWS verification: listing VPC endpoints and VPCs in ${region} failed (${describeError(error)}); facts for ${region} stay as cached until the next refresh`,
+          );
         }
         throw error;
       },

@@ -83,7 +83,12 @@ export interface RetryDeps {
  * off (maxAttempts 1 on the client) so that this is the one retry policy, and each HTTP
  * attempt is counted exactly once. Waits are the shared full-jitter backoff.
  */
-export async function withRetries<T>(operation: string, attempt: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY_POLICY, deps: RetryDeps = {}): Promise<T> {
+export async function withRetries<T>(
+  operation: string,
+  attempt: () => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  deps: RetryDeps = {},
+): Promise<T> {
   const backoff = new Backoff({
     initialMs: policy.baseDelayMs,
     maxMs: policy.maxDelayMs,

@@ -27,7 +27,10 @@ export function resolveEc2Endpoint(flag: string | undefined, config: Config, env
     try {
       url = new URL(value);
     } catch {
-      return { ok: false, error: `${from}: "${value}" is not a URL; give one such as http://127.0.0.1:5000 or https://ec2.eu-west-1.amazonaws.com` };
+      return {
+        ok: false,
+        error: `${from}: "${value}" is not a URL; give one such as http://127.0.0.1:5000 or https://ec2.eu-west-1.amazonaws.com`,
+      };
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       return { ok: false, error: `${from}: "${value}" must be an http:// or https:// URL` };
@@ -102,7 +105,9 @@ export async function startAwsVerification(options: AwsVerificationOptions): Pro
     ...(options.clock ? { clock: options.clock } : {}),
     log,
   });
-  log.info(`AWS verification: EC2 via ${choice.endpoint ?? "the default AWS endpoints"} (${choice.from}), cache TTL ${config.aws.cacheTtl}`);
+  log.info(
+    `AWS verification: EC2 via ${choice.endpoint ?? "the default AWS endpoints"} (${choice.from}), cache TTL ${config.aws.cacheTtl}`,
+  );
   return { ok: true, facts, source, endpoint: choice.endpoint };
 }
 

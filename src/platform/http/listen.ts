@@ -50,7 +50,13 @@ export function pathOf(req: IncomingMessage): string {
 }
 
 /** Writes a complete answer with its length (one write: headers and body together). */
-export function sendText(res: ServerResponse, status: number, contentType: string, text: string, extraHeaders: Record<string, string> = {}): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+  extraHeaders: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
   res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), ...extraHeaders });
   res.end(text);
@@ -82,9 +88,14 @@ export function answerProbe(req: IncomingMessage, res: ServerResponse, path: str
 }
 
 /** Plain HTTP serving only /healthz and /readyz (the reconciler's health port). */
-export async function startHealthServer(port: number, host: string, ready: () => Readiness): Promise<{ server: HttpServer; port: number; close(): Promise<void> }> {
+export async function startHealthServer(
+  port: number,
+  host: string,
+  ready: () => Readiness,
+): Promise<{ server: HttpServer; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    if (!answerProbe(req, res, pathOf(req), ready)) sendText(res, 404, "text/plain; charset=utf-8", "not found: this port serves /healthz and /readyz\n");
+    if (!answerProbe(req, res, pathOf(req), ready))
+      sendText(res, 404, "text/plain; charset=utf-8", "not found: this port serves /healthz and /readyz\n");
   });
   server.keepAliveTimeout = 65_000;
   const bound = await listen(server, port, host);

@@ -38,7 +38,10 @@ export async function loadTlsMaterial(certFile: string, keyFile: string): Promis
     try {
       return await readFile(file);
     } catch (error) {
-      throw new Error(`cannot read the TLS ${what} ${file}: ${(error as Error).message}; check --tls-${what === "certificate" ? "cert" : "key"}`, { cause: error });
+      throw new Error(
+        `cannot read the TLS ${what} ${file}: ${(error as Error).message}; check --tls-${what === "certificate" ? "cert" : "key"}`,
+        { cause: error },
+      );
     }
   };
   const material = { cert: await read(certFile, "certificate"), key: await read(keyFile, "key") };
@@ -88,7 +91,9 @@ export class TlsReloader {
     for (const dir of dirs) {
       try {
         const watcher = watch(dir, { persistent: false }, () => this.scheduleCheck());
-        watcher.on("error", (error) => this.options.logger.warn({ err: error, dir }, "tls: watching the certificate directory failed; polling continues"));
+        watcher.on("error", (error) =>
+          this.options.logger.warn({ err: error, dir }, "tls: watching the certificate directory failed; polling continues"),
+        );
         this.watchers.push(watcher);
       } catch (error) {
         this.options.logger.warn({ err: error, dir }, "tls: cannot watch the certificate directory; relying on polling");
@@ -125,7 +130,8 @@ export class TlsReloader {
     } catch (error) {
       // Reading the files again can only fail while they are being replaced, or when they
       // were removed: keep serving with the pair we have.
-      if (this.changedFrom(await this.peek())) this.options.logger.warn({ err: error }, "tls: new certificate files are not usable yet; keeping the current pair");
+      if (this.changedFrom(await this.peek()))
+        this.options.logger.warn({ err: error }, "tls: new certificate files are not usable yet; keeping the current pair");
       return;
     }
     if (!this.changedFrom(material)) return;

@@ -125,7 +125,13 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
    * handler's parse refuses any but the four API server operations. Label children are cached
    * per (kind, operation): at most (watched kinds + 2) × 5 entries.
    */
-  const series = new Map<string, { duration: ReturnType<Metrics["admissionDuration"]["labels"]>; byDecision: Map<string, ReturnType<Metrics["admissionRequests"]["labels"]>> }>();
+  const series = new Map<
+    string,
+    {
+      duration: ReturnType<Metrics["admissionDuration"]["labels"]>;
+      byDecision: Map<string, ReturnType<Metrics["admissionRequests"]["labels"]>>;
+    }
+  >();
   const seriesOf = (kind: string, operation: string) => {
     const key = `${kind}\u0000${operation}`;
     let entry = series.get(key);
@@ -157,7 +163,12 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     let body: unknown;
     const tooDeep = admission.nestingBeyond(text, MAX_BODY_DEPTH);
     if (tooDeep !== undefined) {
-      return reject(res, started, 400, `request body nests more than ${MAX_BODY_DEPTH} levels deep (at byte ${tooDeep}); Kubernetes objects nest far less`);
+      return reject(
+        res,
+        started,
+        400,
+        `request body nests more than ${MAX_BODY_DEPTH} levels deep (at byte ${tooDeep}); Kubernetes objects nest far less`,
+      );
     }
     try {
       body = JSON.parse(text);
@@ -179,8 +190,20 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       // The engine and adapters never throw on bad input; reaching this is a bug. Answer
       // 500 and let the webhook's failurePolicy decide, rather than guess allowed/denied.
       record(kind, request.operation, "error", seconds(started));
-      logger.error({ err: error, uid: request.uid, kind: request.kind.kind, operation: request.operation, namespace: request.namespace, name: request.name }, "admission: internal error while reviewing");
-      return sendJson(res, 500, { message: `s3-vpce-guard internal error while reviewing ${request.kind.kind} ${request.name ?? ""}: ${(error as Error)?.message ?? String(error)}` });
+      logger.error(
+        {
+          err: error,
+          uid: request.uid,
+          kind: request.kind.kind,
+          operation: request.operation,
+          namespace: request.namespace,
+          name: request.name,
+        },
+        "admission: internal error while reviewing",
+      );
+      return sendJson(res, 500, {
+        message: `s3-vpce-guard internal error while reviewing ${request.kind.kind} ${request.name ?? ""}: ${(error as Error)?.message ?? String(error)}`,
+      });
     }
     const elapsed = seconds(started);
     record(kind, request.operation, result.decision, elapsed);
@@ -189,7 +212,15 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     if (result.limitExceeded) {
       metrics.reviewLimitExceeded.inc({ decision: result.decision === "denied" ? "denied" : "allowed" });
       logger.warn(
-        { uid: request.uid, kind: request.kind.kind, namespace: request.namespace ?? null, name: request.name ?? null, workSteps: result.workSteps, limit: admission.limits.workSteps, onExceeded: admission.limits.onExceeded },
+        {
+          uid: request.uid,
+          kind: request.kind.kind,
+          namespace: request.namespace ?? null,
+          name: request.name ?? null,
+          workSteps: result.workSteps,
+          limit: admission.limits.workSteps,
+          onExceeded: admission.limits.onExceeded,
+        },
         "admission: object not checked, it needs more work than limits.workSteps",
       );
     }
@@ -214,7 +245,8 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
         "admission decision",
       );
     }
-    if (elapsed * 1000 > budget) logger.warn({ uid: request.uid, durationMs: elapsed * 1000, budgetMs: budget }, "admission: review took longer than the time budget");
+    if (elapsed * 1000 > budget)
+      logger.warn({ uid: request.uid, durationMs: elapsed * 1000, budgetMs: budget }, "admission: review took longer than the time budget");
     sendJson(res, 200, result.review);
   };
 
@@ -225,8 +257,20 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     const declared = Number(req.headers["content-length"]);
     if (declared > limit) {
       recordError(started);
-      logBadRequest((extra) => logger.warn({ status: 413, declaredBytes: declared, limitBytes: limit, ...extra }, "admission: request rejected (declared body too large)"));
-      sendJson(res, 413, { message: `request body of ${declared} bytes is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects` }, { connection: "close" });
+      logBadRequest((extra) =>
+        logger.warn(
+          { status: 413, declaredBytes: declared, limitBytes: limit, ...extra },
+          "admission: request rejected (declared body too large)",
+        ),
+      );
+      sendJson(
+        res,
+        413,
+        {
+          message: `request body of ${declared} bytes is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects`,
+        },
+        { connection: "close" },
+      );
       res.once("finish", () => req.socket.destroySoon());
       return;
     }
@@ -242,7 +286,12 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       if (done) return;
       done = true;
       recordError(started);
-      logBadRequest((extra) => logger.warn({ budgetMs: budget, remote: req.socket.remoteAddress, ...extra }, "admission: request not answered within the time budget (slow or stalled body)"));
+      logBadRequest((extra) =>
+        logger.warn(
+          { budgetMs: budget, remote: req.socket.remoteAddress, ...extra },
+          "admission: request not answered within the time budget (slow or stalled body)",
+        ),
+      );
       sendJson(res, 503, { message: `the request was not complete within the ${budget} ms time budget` });
       req.socket.destroySoon();
     }, budget);
@@ -256,7 +305,13 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       received += chunk.length;
       if (received > limit) {
         finish();
-        reject(res, started, 413, `request body is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects`, { connection: "close" });
+        reject(
+          res,
+          started,
+          413,
+          `request body is larger than the limit of ${limit} bytes; raise --body-limit if the API server really sends such objects`,
+          { connection: "close" },
+        );
         res.once("finish", () => req.socket.destroySoon());
         return;
       }
@@ -322,7 +377,10 @@ export interface WebhookServer {
 export async function startWebhookServer<Request extends AdmittedRequest>(options: WebhookServerOptions<Request>): Promise<WebhookServer> {
   const material = await loadTlsMaterial(options.certFile, options.keyFile);
   const state = { shuttingDown: false };
-  const server = createServer({ ...secureOptions(material), handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS }, webhookApp(createWebhookHandler(options, state)));
+  const server = createServer(
+    { ...secureOptions(material), handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS },
+    webhookApp(createWebhookHandler(options, state)),
+  );
   // Slow-client limits: nothing may hold a socket much longer than the API server waits.
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   server.headersTimeout = 10_000;

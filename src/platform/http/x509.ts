@@ -132,7 +132,9 @@ export interface CertificateRequest {
 function keyIdentifier(publicKey: KeyObject): Buffer {
   // RFC 5280 §4.2.1.2 method 1 uses the subjectPublicKey bits; a hash of the whole SPKI is
   // equally unique and is what many tools do.
-  return createHash("sha1").update(publicKey.export({ type: "spki", format: "der" })).digest();
+  return createHash("sha1")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest();
 }
 
 /** Issues a DER-encoded X.509 v3 certificate signed with ECDSA-SHA256; returns PEM. */
@@ -173,6 +175,9 @@ export function issueCertificate(request: CertificateRequest): string {
   );
   const signature = sign("sha256", tbs, request.issuerKey); // ECDSA: DER Ecdsa-Sig-Value
   const der = sequence(tbs, signatureAlgorithm, bitString(signature));
-  const base64 = der.toString("base64").replace(/(.{64})/g, "$1\n").trimEnd();
+  const base64 = der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .trimEnd();
   return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`;
 }

@@ -6,7 +6,15 @@
  */
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { WATCHED_KINDS } from "../../core/model/kinds.js";
-import { chooseVersions, customResourceClient, discoverServedApis, groupKindOf, namespaceClient, type ListedKind, type ServedApis } from "./discovery.js";
+import {
+  chooseVersions,
+  customResourceClient,
+  discoverServedApis,
+  groupKindOf,
+  namespaceClient,
+  type ListedKind,
+  type ServedApis,
+} from "./discovery.js";
 import { FORBIDDEN_FIX, reasonOf, statusOf, type ListPage, type RawObject, type ResourceClient } from "./informer.js";
 import { withTimeout } from "../util/timeout.js";
 
@@ -82,7 +90,12 @@ function resourceOf(kind: ListedKind | undefined): { plural: string; group: stri
   return kind ? { plural: kind.plural, group: kind.group } : { plural: "namespaces", group: "" };
 }
 
-function failureOf(client: ResourceClient, kind: ListedKind | undefined, namespace: string | undefined, error: unknown): ClusterListFailure {
+function failureOf(
+  client: ResourceClient,
+  kind: ListedKind | undefined,
+  namespace: string | undefined,
+  error: unknown,
+): ClusterListFailure {
   const status = statusOf(error);
   const { plural, group } = resourceOf(kind);
   const scope = namespace !== undefined && kind?.namespaced ? ` in namespace ${namespace}` : "";
@@ -138,7 +151,8 @@ export async function listCluster(options: ClusterListOptions): Promise<ClusterL
         const page: ListPage = await withTimeout(client.list(pageSize, continueToken), timeoutMs, `listing ${client.label}`);
         for (const item of page.items) items.push(item);
         continueToken = page.continueToken;
-        if (++pages >= MAX_PAGES && continueToken) throw new Error(`more than ${MAX_PAGES} pages of ${pageSize}; narrow it with --namespace`);
+        if (++pages >= MAX_PAGES && continueToken)
+          throw new Error(`more than ${MAX_PAGES} pages of ${pageSize}; narrow it with --namespace`);
         options.onProgress?.({ kindsDone, kinds: targets.length, objects: listing.objects.length + items.length });
       } while (continueToken);
       for (const item of items) listing.objects.push(item);

@@ -54,7 +54,10 @@ export function announcedFindings(findings: readonly Finding[], mode: AuditEvent
   if (mode === "off") return [];
   const kept = findings.filter((f) => mode === "all" || f.action !== "audit");
   const key = (f: Finding) => `${ACTION_ORDER[f.action]}\u0000${f.rule}\u0000${f.path}\u0000${f.message}`;
-  return kept.map((f) => ({ f, k: key(f) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.f);
+  return kept
+    .map((f) => ({ f, k: key(f) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.f);
 }
 
 /** "2 findings (1 deny, 1 warn): rule: message (field: path); …" within 1024 characters. */
@@ -85,7 +88,9 @@ export function pendingEvent(ref: ResourceRef, findings: readonly Finding[], mod
   const announced = announcedFindings(findings, mode);
   if (announced.length === 0) return undefined;
   const key = objectKey(ref);
-  const identity = [key, ref.uid ?? "", ...announced.map((f) => `${f.action}\u0000${f.rule}\u0000${f.path}\u0000${f.message}`)].join("\u0001");
+  const identity = [key, ref.uid ?? "", ...announced.map((f) => `${f.action}\u0000${f.rule}\u0000${f.path}\u0000${f.message}`)].join(
+    "\u0001",
+  );
   const digest = createHash("sha256").update(identity).digest("hex").slice(0, 16);
   return {
     key,
@@ -150,7 +155,9 @@ export class EventDeduplicator {
 }
 
 /** What a listed Event says was announced, or undefined for Events that are not ours of this layout. */
-export function announcedBy(event: Pick<CoreV1Event, "metadata" | "involvedObject" | "source" | "reportingComponent">): { key: string; digest: string; at: number } | undefined {
+export function announcedBy(
+  event: Pick<CoreV1Event, "metadata" | "involvedObject" | "source" | "reportingComponent">,
+): { key: string; digest: string; at: number } | undefined {
   const digest = event.metadata.annotations?.[DIGEST_ANNOTATION];
   const obj = event.involvedObject;
   if (!digest || !obj.apiVersion || !obj.kind || !obj.name) return undefined;
@@ -214,7 +221,10 @@ export class EventRecorder {
     }
     if (!this.queue.has(event.key) && this.queue.size >= (this.options.maxQueued ?? 10_000)) {
       if (this.dropped++ === 0) {
-        this.logger.warn({ maxQueued: this.options.maxQueued ?? 10_000 }, "too many Events waiting; leaving some out for now (sent after a later full audit)");
+        this.logger.warn(
+          { maxQueued: this.options.maxQueued ?? 10_000 },
+          "too many Events waiting; leaving some out for now (sent after a later full audit)",
+        );
       }
       return;
     }
@@ -258,7 +268,11 @@ export class EventRecorder {
     let cont: string | undefined;
     try {
       do {
-        const page = await this.api.listEventForAllNamespaces({ labelSelector: `${MANAGED_BY_LABEL}=${EVENT_COMPONENT}`, limit: 500, ...(cont ? { _continue: cont } : {}) });
+        const page = await this.api.listEventForAllNamespaces({
+          labelSelector: `${MANAGED_BY_LABEL}=${EVENT_COMPONENT}`,
+          limit: 500,
+          ...(cont ? { _continue: cont } : {}),
+        });
         for (const item of page.items) {
           const seen = announcedBy(item);
           if (!seen) continue;
@@ -271,7 +285,10 @@ export class EventRecorder {
       // Not fatal: Event names are deterministic, so a repeat meets 409 instead of duplicating.
       if (!this.listForbiddenLogged) {
         this.listForbiddenLogged = true;
-        this.logger.warn({ reason: reasonOf(error) }, "could not list earlier Events (needs list on events); relying on Event names to avoid repeats");
+        this.logger.warn(
+          { reason: reasonOf(error) },
+          "could not list earlier Events (needs list on events); relying on Event names to avoid repeats",
+        );
       }
       return;
     }

@@ -203,14 +203,20 @@ export class ResourceInformer {
           needList = true;
           this.log.info({ resource: this.client.label }, "resource version expired (410 Gone); relisting");
         } else if (outcome === "stalled") {
-          this.log.warn({ resource: this.client.label, watchdogMs: this.watchdogMs }, "no event or bookmark within the watchdog time; restarting the watch");
+          this.log.warn(
+            { resource: this.client.label, watchdogMs: this.watchdogMs },
+            "no event or bookmark within the watchdog time; restarting the watch",
+          );
         } else if (outcome === "error") {
           await this.backoff.wait();
         }
       } catch (error) {
         if (this.stopped) return;
         const status = statusOf(error);
-        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.backoff.failures + 1 }, "listing failed; retrying with backoff");
+        this.log.warn(
+          { resource: this.client.label, status, reason: reasonOf(error, `list ${this.client.path}`), failures: this.backoff.failures + 1 },
+          "listing failed; retrying with backoff",
+        );
         this.options.onRestart?.(status === 410 ? "expired" : "error");
         needList = true;
         await this.backoff.wait();
@@ -225,7 +231,11 @@ export class ResourceInformer {
     do {
       const stopped = new Promise<never>((_, reject) => (this.abortList = () => reject(new Error("informer stopped"))));
       const page = await Promise.race([
-        withTimeout(this.client.list(this.options.pageSize ?? 500, continueToken), this.options.requestTimeoutMs ?? 30_000, `listing ${this.client.label}`),
+        withTimeout(
+          this.client.list(this.options.pageSize ?? 500, continueToken),
+          this.options.requestTimeoutMs ?? 30_000,
+          `listing ${this.client.label}`,
+        ),
         stopped,
       ]).finally(() => (this.abortList = undefined));
       if (this.stopped) return;
@@ -259,9 +269,12 @@ export class ResourceInformer {
       };
       this.endWatch = finish;
       // The one inactivity timer: a watch without an event or bookmark for watchdogMs is dead.
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastActivity > this.watchdogMs) finish("stalled");
-      }, Math.max(50, Math.min(this.watchdogMs / 4, 5_000)));
+      const watchdog = setInterval(
+        () => {
+          if (Date.now() - lastActivity > this.watchdogMs) finish("stalled");
+        },
+        Math.max(50, Math.min(this.watchdogMs / 4, 5_000)),
+      );
       watchdog.unref();
       const [min, max] = this.options.watchTimeoutSeconds ?? [240, 360];
       const timeoutSeconds = Math.floor(min + Math.random() * (max - min));
@@ -288,17 +301,30 @@ export class ResourceInformer {
         if (!error) return finish("closed");
         const status = statusOf(error);
         if (status === 410) return finish("expired");
-        this.log.warn({ resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) }, "connection failed; retrying with backoff");
+        this.log.warn(
+          { resource: this.client.label, status, reason: reasonOf(error, `watch ${this.client.path}`) },
+          "connection failed; retrying with backoff",
+        );
         finish("error");
       };
-      openWatch(this.kubeConfig, this.client.path, { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, onEvent, onEnd, controller.signal).then(
+      openWatch(
+        this.kubeConfig,
+        this.client.path,
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        onEvent,
+        onEnd,
+        controller.signal,
+      ).then(
         (connected) => {
           // Connected. failures stays as it is until an event arrives, so a watch that
           // connects and fails at once still backs off; the others may go now.
           if (connected && !settled && this.backoff.failures > 0) this.options.onRecovered?.();
         },
         (error: unknown) => {
-          this.log.warn({ resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) }, "could not start; retrying with backoff");
+          this.log.warn(
+            { resource: this.client.label, reason: reasonOf(error, `watch ${this.client.path}`) },
+            "could not start; retrying with backoff",
+          );
           finish("error");
         },
       );

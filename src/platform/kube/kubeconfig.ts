@@ -31,7 +31,9 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
   const source = inCluster ? "in-cluster config (service account)" : kubeconfigEnv !== "" ? `KUBECONFIG=${kubeconfigEnv}` : defaultFile;
   if (!inCluster && kubeconfigEnv === "" && !existsSync(defaultFile)) {
     throw new KubeConfigError(
-      fix(`no Kubernetes configuration: KUBECONFIG is not set, ${defaultFile} does not exist, and there is no in-cluster config (not in a pod); set KUBECONFIG to a kubeconfig file, run in a pod with a service account`),
+      fix(
+        `no Kubernetes configuration: KUBECONFIG is not set, ${defaultFile} does not exist, and there is no in-cluster config (not in a pod); set KUBECONFIG to a kubeconfig file, run in a pod with a service account`,
+      ),
     );
   }
   try {
@@ -39,21 +41,34 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): KubeConfig {
     else kc.loadFromDefault();
   } catch (error) {
     const reason = ((error as Error).message.split("\n")[0] ?? "").slice(0, 300);
-    throw new KubeConfigError(fix(`cannot load the Kubernetes configuration from ${source}: ${reason}; fix KUBECONFIG or use the in-cluster config`), { cause: error });
+    throw new KubeConfigError(
+      fix(`cannot load the Kubernetes configuration from ${source}: ${reason}; fix KUBECONFIG or use the in-cluster config`),
+      { cause: error },
+    );
   }
   if (options.context !== undefined) {
     if (!kc.getContextObject(options.context)) {
       const known = kc.getContexts().map((c) => c.name);
-      throw new KubeConfigError(`--context ${options.context}: no such context in ${source}; it has ${known.length > 0 ? known.join(", ") : "none"}`);
+      throw new KubeConfigError(
+        `--context ${options.context}: no such context in ${source}; it has ${known.length > 0 ? known.join(", ") : "none"}`,
+      );
     }
     kc.setCurrentContext(options.context);
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) {
-    throw new KubeConfigError(fix(`the Kubernetes configuration in ${source} has no current cluster; set its current-context (kubectl config use-context) or point KUBECONFIG at another file`));
+    throw new KubeConfigError(
+      fix(
+        `the Kubernetes configuration in ${source} has no current cluster; set its current-context (kubectl config use-context) or point KUBECONFIG at another file`,
+      ),
+    );
   }
   if (cluster.server.startsWith("http://") && !cluster.skipTLSVerify) {
-    throw new KubeConfigError(fix(`the cluster "${cluster.name}" in ${source} has a plain-HTTP server (${cluster.server}), which the Kubernetes client refuses; use its https:// address`));
+    throw new KubeConfigError(
+      fix(
+        `the cluster "${cluster.name}" in ${source} has a plain-HTTP server (${cluster.server}), which the Kubernetes client refuses; use its https:// address`,
+      ),
+    );
   }
   return kc;
 }

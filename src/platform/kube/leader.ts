@@ -58,7 +58,7 @@ export class LeaderElector {
     this.logger = componentLogger(logger, "lease");
     this.api = kubeConfig.makeApiClient(CoordinationV1Api);
     this.leaseDurationMs = settings.leaseDurationMs ?? 15_000;
-    this.renewDeadlineMs = settings.renewDeadlineMs ?? Math.min(10_000, Math.floor(this.leaseDurationMs * 2 / 3));
+    this.renewDeadlineMs = settings.renewDeadlineMs ?? Math.min(10_000, Math.floor((this.leaseDurationMs * 2) / 3));
     this.retryPeriodMs = settings.retryPeriodMs ?? Math.min(2_000, Math.max(100, Math.floor(this.leaseDurationMs / 5)));
     if (this.renewDeadlineMs >= this.leaseDurationMs) {
       throw new Error(`lease: renewDeadline (${this.renewDeadlineMs} ms) must be shorter than leaseDuration (${this.leaseDurationMs} ms)`);
@@ -88,7 +88,9 @@ export class LeaderElector {
     clearTimeout(this.timer);
     await this.attempt;
     if (this.leading && options.releaseLease !== false) {
-      await this.release().catch((error: unknown) => this.logger.warn({ reason: reasonOf(error) }, "could not release the lease; it expires by itself"));
+      await this.release().catch((error: unknown) =>
+        this.logger.warn({ reason: reasonOf(error) }, "could not release the lease; it expires by itself"),
+      );
     }
     this.setLeading(false);
   }
@@ -130,7 +132,10 @@ export class LeaderElector {
   private setLeading(leading: boolean): void {
     if (leading === this.leading) return;
     this.leading = leading;
-    this.logger.info({ lease: this.leaseLabel, identity: this.settings.identity, leader: leading }, leading ? "became the leader" : "no longer the leader");
+    this.logger.info(
+      { lease: this.leaseLabel, identity: this.settings.identity, leader: leading },
+      leading ? "became the leader" : "no longer the leader",
+    );
     try {
       if (leading) this.callbacks.onStartedLeading();
       else this.callbacks.onStoppedLeading();

@@ -45,10 +45,7 @@ export class PolicyReportWriter {
   private missingLogged = false;
   private readonly logger: Logger;
 
-  constructor(
-    kubeConfig: KubeConfig,
-    logger: Logger,
-  ) {
+  constructor(kubeConfig: KubeConfig, logger: Logger) {
     this.logger = componentLogger(logger, "reconciler");
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -87,7 +84,15 @@ export class PolicyReportWriter {
     const names = this.namesOf(scope);
     for (const report of reports) {
       if (names.get(report.name) === report.hash) continue;
-      const common = { group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: plural(scope), name: report.name, body: report.object, fieldManager: FIELD_MANAGER, force: true };
+      const common = {
+        group: REPORT_API_GROUP,
+        version: REPORT_API_VERSION,
+        plural: plural(scope),
+        name: report.name,
+        body: report.object,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      };
       const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
       try {
         if (scope === CLUSTER_SCOPE) await this.api.patchClusterCustomObject(common, apply);
@@ -121,7 +126,13 @@ export class PolicyReportWriter {
       if (scope === CLUSTER_SCOPE) {
         await this.api.deleteClusterCustomObject({ group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: plural(scope), name });
       } else {
-        await this.api.deleteNamespacedCustomObject({ group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: plural(scope), namespace: scope, name });
+        await this.api.deleteNamespacedCustomObject({
+          group: REPORT_API_GROUP,
+          version: REPORT_API_VERSION,
+          plural: plural(scope),
+          namespace: scope,
+          name,
+        });
       }
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -138,8 +149,14 @@ export class PolicyReportWriter {
       // tens of MB that this listing, repeated every full audit, has no use for.
       const metadataOnly = setHeaderOptions("Accept", "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json");
       const [cluster, namespaced] = await Promise.all([
-        this.api.listClusterCustomObject({ group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: "clusterpolicyreports", labelSelector }, metadataOnly),
-        this.api.listClusterCustomObject({ group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: "policyreports", labelSelector }, metadataOnly),
+        this.api.listClusterCustomObject(
+          { group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: "clusterpolicyreports", labelSelector },
+          metadataOnly,
+        ),
+        this.api.listClusterCustomObject(
+          { group: REPORT_API_GROUP, version: REPORT_API_VERSION, plural: "policyreports", labelSelector },
+          metadataOnly,
+        ),
       ]);
       // reset() ran while this list was on the wire (a full audit asked for a fresh look, e.g.
       // after a report was deleted by hand): what it saw may be stale, so list again.
@@ -147,11 +164,11 @@ export class PolicyReportWriter {
       this.onServer.clear();
       // Every report with our label, whatever its name: those not in the current layout are
       // deleted when their scope is synced (the reconciler syncs every listed scope once per term).
-      for (const item of ((cluster as { items?: ListedReport[] }).items ?? [])) {
+      for (const item of (cluster as { items?: ListedReport[] }).items ?? []) {
         const name = item.metadata?.name;
         if (name) this.namesOf(CLUSTER_SCOPE).set(name, item.metadata?.annotations?.[HASH_ANNOTATION] ?? "");
       }
-      for (const item of ((namespaced as { items?: ListedReport[] }).items ?? [])) {
+      for (const item of (namespaced as { items?: ListedReport[] }).items ?? []) {
         const ns = item.metadata?.namespace;
         const name = item.metadata?.name;
         if (ns && name) this.namesOf(ns).set(name, item.metadata?.annotations?.[HASH_ANNOTATION] ?? "");

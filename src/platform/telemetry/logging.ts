@@ -49,7 +49,10 @@ export function componentLogger(logger: Logger, component: string): Logger {
  * (malformed requests): a flood must not flood the log pipeline too, and the metrics still
  * count every request.
  */
-export function logRateLimiter(perSecond: number, now: () => number = Date.now): (write: (extra: { suppressedSinceLast?: number }) => void) => void {
+export function logRateLimiter(
+  perSecond: number,
+  now: () => number = Date.now,
+): (write: (extra: { suppressedSinceLast?: number }) => void) => void {
   const bucket = new TokenBucket({ capacity: perSecond, refillPerSecond: perSecond, clock: now });
   let suppressed = 0;
   return (write) => {
