@@ -1,0 +1,9 @@
+# conftest evaluates each YAML document as its own input; `conftest test -p rego/conftest -p rego/lib.rego`.
+package main
+
+import data.lib.s3vg
+import rego.v1
+
+deny contains finding if {
+	some finding in s3vg.findings(input)
+}
