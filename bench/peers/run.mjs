@@ -42,8 +42,8 @@ const peerBinary = (name, version) => join(peersRoot, `${name}-${version}`, name
 
 // Gatekeeper's template carries a copy of rego/lib.rego; a drifted copy would compare different rules.
 const lib = readFileSync(join(here, "rego/lib.rego"), "utf8");
-const embeddedLib = parseYaml(readFileSync(join(here, "gatekeeper/template.yaml"), "utf8")).spec.targets[0].libs[0];
-if (embeddedLib !== lib) throw new Error("bench/peers/gatekeeper/template.yaml libs[0] differs from bench/peers/rego/lib.rego: copy it over");
+const embeddedLib = parseYaml(readFileSync(join(here, "gatekeeper/template.yaml"), "utf8")).spec.targets[0].code[0].source.libs[0];
+if (embeddedLib !== lib) throw new Error("bench/peers/gatekeeper/template.yaml code[0].source.libs[0] differs from bench/peers/rego/lib.rego: copy it over");
 
 /** "<rule> <Kind>/<name>" as every peer policy spells its finding. */
 const FINDING = /\b(endpoint-full-access|source-ip-condition|vpce-condition-value) (VPCEndpoint|BucketPolicy)\/([a-z0-9][a-z0-9.-]*)/g;

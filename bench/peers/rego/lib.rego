@@ -1,10 +1,8 @@
-# The three compared rules for one Kubernetes object, shared by conftest (policy/), opa (opa.rego)
-# and, copied verbatim into the ConstraintTemplates' libs, Gatekeeper (gatekeeper/*.yaml;
-# run.mjs checks the copies are identical). Written with `import rego.v1` so it loads both as
-# Rego v1 (conftest, opa) and in Gatekeeper's v0 templates.
+# The three compared rules for one Kubernetes object, shared by conftest (conftest/main.rego),
+# opa (opa.rego) and Gatekeeper (copied verbatim into gatekeeper/template.yaml's libs; run.mjs
+# checks the copy is identical). Rego v1: the default of OPA 1.x and conftest; the template
+# declares `version: v1`.
 package lib.s3vg
-
-import rego.v1
 
 # Upjet spec.forProvider.policy / spec.initProvider.policy: a JSON string.
 policy_string(obj) := s if {

@@ -3,7 +3,6 @@
 package s3vg
 
 import data.lib.s3vg
-import rego.v1
 
 findings contains finding if {
 	some obj in input.resources

@@ -2,7 +2,6 @@
 package main
 
 import data.lib.s3vg
-import rego.v1
 
 deny contains finding if {
 	some finding in s3vg.findings(input)
