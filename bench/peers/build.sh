@@ -78,14 +78,23 @@ build_kyverno() {
   rm -rf "$src"
 }
 
+# One build per peer at a time: a second build.sh waits for the first, then finds the binary.
+with_lock() {
+  local peer="$1"; shift
+  exec {lock_fd}>"$peers_root/.$peer.lock"
+  flock "$lock_fd"
+  "$@"
+  exec {lock_fd}>&-
+}
+
 peers=("$@")
 [[ ${#peers[@]} -gt 0 ]] || peers=(gator conftest opa kyverno)
 for peer in "${peers[@]}"; do
   case "$peer" in
-    gator) build_gator ;;
-    conftest) build_conftest ;;
-    opa) build_opa ;;
-    kyverno) build_kyverno ;;
+    gator) with_lock gator build_gator ;;
+    conftest) with_lock conftest build_conftest ;;
+    opa) with_lock opa build_opa ;;
+    kyverno) with_lock kyverno build_kyverno ;;
     *) fail "arguments" "unknown peer '$peer' (expected gator, conftest, opa or kyverno)" ;;
   esac
 done
