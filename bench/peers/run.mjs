@@ -114,6 +114,11 @@ const present = engines.filter((e) => {
 });
 
 const work = mkdtempSync(join(tmpdir(), "s3vg-peers-"));
+// The corpus can be hundreds of MB: removed however the run ends, unless --keep.
+process.on("exit", () => {
+  if (opts.keep) console.error(`work dir kept: ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+});
 
 /** One run under GNU time; stdout goes to a file so a slow reader never throttles the engine. */
 function timed(argv) {
@@ -211,8 +216,6 @@ if (!opts["no-startup"]) {
   }
 }
 
-if (opts.keep) console.error(`work dir kept: ${work}`);
-else rmSync(work, { recursive: true, force: true });
 console.log(`\nnode ${process.version}; ${runs} runs per cell, medians of wall time / peak RSS (GNU time); ${sizes.map(sizeLabel).join(", ")} resources = half Upjet VPCEndpoints, half BucketPolicies, in 10 YAML files\n`);
 console.log(lines.join("\n"));
 if (mismatches) {
