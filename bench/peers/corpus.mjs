@@ -11,7 +11,14 @@ export const FILES = 10;
 
 const scopedEndpointPolicy = (i) => ({
   Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::bench-bucket-${i}`, `arn:aws:s3:::bench-bucket-${i}/*`] }],
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: "*",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: [`arn:aws:s3:::bench-bucket-${i}`, `arn:aws:s3:::bench-bucket-${i}/*`],
+    },
+  ],
 });
 
 /** Endpoint i; every 20th has no policy (AWS's default full access), two more in 20 a written full-access one. */
@@ -19,8 +26,16 @@ export function upjetEndpoint(i) {
   const region = regionOf(i);
   const forProvider = { region, serviceName: `com.amazonaws.${region}.s3`, vpcEndpointType: "Gateway", vpcId: `vpc-${hex(i, 17)}` };
   const variant = i % 20;
-  if (variant === 5) forProvider.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }] });
-  else if (variant === 10) forProvider.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: ["s3:*"], Resource: ["*"] }] });
+  if (variant === 5)
+    forProvider.policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*" }],
+    });
+  else if (variant === 10)
+    forProvider.policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: ["s3:*"], Resource: ["*"] }],
+    });
   else if (variant !== 0) forProvider.policy = JSON.stringify(scopedEndpointPolicy(i));
   return {
     apiVersion: "ec2.aws.upbound.io/v1beta2",
@@ -42,9 +57,19 @@ export function upjetBucketPolicy(i) {
   const bucket = `bench-bucket-${i}`;
   const document = denyUnlessEndpoint(bucket, vpce(i));
   const statement = document.Statement[0];
-  if (i % 20 === 7) statement.Condition = { StringNotEquals: { "aws:SourceVpce": `arn:aws:ec2:${region}:123456789012:vpc-endpoint/${vpce(i)}` } };
-  if (i % 20 === 17) statement.Condition = { StringNotEquals: { "aws:sourceVpce": [`arn:aws:ec2:${region}:123456789012:vpc-endpoint/${vpce(i)}`] } };
-  if (i % 10 === 3) document.Statement.push({ Sid: "OfficeOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${bucket}/*`, Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } } });
+  if (i % 20 === 7)
+    statement.Condition = { StringNotEquals: { "aws:SourceVpce": `arn:aws:ec2:${region}:123456789012:vpc-endpoint/${vpce(i)}` } };
+  if (i % 20 === 17)
+    statement.Condition = { StringNotEquals: { "aws:sourceVpce": [`arn:aws:ec2:${region}:123456789012:vpc-endpoint/${vpce(i)}`] } };
+  if (i % 10 === 3)
+    document.Statement.push({
+      Sid: "OfficeOnly",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: `arn:aws:s3:::${bucket}/*`,
+      Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+    });
   return {
     apiVersion: "s3.aws.upbound.io/v1beta1",
     kind: "BucketPolicy",

@@ -36,7 +36,10 @@ if (!existsSync(cli)) throw new Error("build first: npm run build");
 if (!existsSync("/usr/bin/time")) throw new Error("this benchmark measures with GNU time: /usr/bin/time is missing (apt-get install time)");
 
 const versions = Object.fromEntries(
-  readFileSync(join(here, "versions.env"), "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split("=")),
+  readFileSync(join(here, "versions.env"), "utf8")
+    .split("\n")
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => l.split("=")),
 );
 const peersRoot = join(process.env.S3VG_CACHE ?? join(homedir(), ".cache/s3-vpce-guard"), "peers");
 const peerBinary = (name, version) => join(peersRoot, `${name}-${version}`, name);
@@ -44,7 +47,8 @@ const peerBinary = (name, version) => join(peersRoot, `${name}-${version}`, name
 // Gatekeeper's template carries a copy of rego/lib.rego; a drifted copy would compare different rules.
 const lib = readFileSync(join(here, "rego/lib.rego"), "utf8");
 const embeddedLib = parseYaml(readFileSync(join(here, "gatekeeper/template.yaml"), "utf8")).spec.targets[0].code[0].source.libs[0];
-if (embeddedLib !== lib) throw new Error("bench/peers/gatekeeper/template.yaml code[0].source.libs[0] differs from bench/peers/rego/lib.rego: copy it over");
+if (embeddedLib !== lib)
+  throw new Error("bench/peers/gatekeeper/template.yaml code[0].source.libs[0] differs from bench/peers/rego/lib.rego: copy it over");
 
 /** "<rule> <Kind>/<name>" as every peer policy spells its finding. */
 const FINDING = /\b(endpoint-full-access|source-ip-condition|vpce-condition-value) (VPCEndpoint|BucketPolicy)\/([a-z0-9][a-z0-9.-]*)/g;
@@ -76,7 +80,16 @@ const engines = [
     id: "conftest",
     label: `conftest ${versions.CONFTEST_VERSION}`,
     binary: peerBinary("conftest", versions.CONFTEST_VERSION),
-    command: (dir, bin) => [bin, "test", "--no-color", "-p", join(here, "rego/conftest"), "-p", join(here, "rego/lib.rego"), join(dir, "yaml")],
+    command: (dir, bin) => [
+      bin,
+      "test",
+      "--no-color",
+      "-p",
+      join(here, "rego/conftest"),
+      "-p",
+      join(here, "rego/lib.rego"),
+      join(dir, "yaml"),
+    ],
     ok: [0, 1],
     findings: (stdout, stderr) => scanFindings(`${stdout}\n${stderr}`),
   },
@@ -101,7 +114,19 @@ const engines = [
     id: "opa",
     label: `\`opa eval\` ${versions.OPA_VERSION} on input already converted to JSON`,
     binary: peerBinary("opa", versions.OPA_VERSION),
-    command: (dir, bin) => [bin, "eval", "--format", "raw", "-d", join(here, "rego/lib.rego"), "-d", join(here, "rego/opa.rego"), "-i", join(dir, "input.json"), "data.s3vg.findings"],
+    command: (dir, bin) => [
+      bin,
+      "eval",
+      "--format",
+      "raw",
+      "-d",
+      join(here, "rego/lib.rego"),
+      "-d",
+      join(here, "rego/opa.rego"),
+      "-i",
+      join(dir, "input.json"),
+      "data.s3vg.findings",
+    ],
     ok: [0],
     findings: (stdout, stderr) => scanFindings(`${stdout}\n${stderr}`),
   },
@@ -124,12 +149,24 @@ process.on("exit", () => {
 function timed(argv) {
   const outFile = join(work, "stdout");
   const out = openSync(outFile, "w");
-  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", ...argv], { stdio: ["ignore", out, "pipe"], encoding: "utf8", maxBuffer: 1 << 28, timeout: 30 * 60_000 });
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", ...argv], {
+    stdio: ["ignore", out, "pipe"],
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    timeout: 30 * 60_000,
+  });
   closeSync(out);
   const last = r.stderr.trim().split("\n").at(-1) ?? "";
   const [wall, kb, user, sys] = last.split(" ").map(Number);
   const stdout = readFileSync(outFile, "utf8");
-  return { wall, rssMb: kb / 1024, cpu: user + sys, code: (r.stderr.match(/Command exited with non-zero status (\d+)/) ?? [0, 0])[1] | 0, stdout, stderr: r.stderr };
+  return {
+    wall,
+    rssMb: kb / 1024,
+    cpu: user + sys,
+    code: (r.stderr.match(/Command exited with non-zero status (\d+)/) ?? [0, 0])[1] | 0,
+    stdout,
+    stderr: r.stderr,
+  };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -153,12 +190,19 @@ function measure(engine, dir, n, expected) {
     const extra = new Set([...got].filter((f) => !expected.has(f)));
     if (missing.size || extra.size) {
       mismatches++;
-      console.error(`!!! MISMATCH ${engine.id} on ${dir}: ${missing.size} expected findings missing (${sample(missing)}), ${extra.size} unexpected (${sample(extra)})`);
+      console.error(
+        `!!! MISMATCH ${engine.id} on ${dir}: ${missing.size} expected findings missing (${sample(missing)}), ${extra.size} unexpected (${sample(extra)})`,
+      );
     } else {
       console.error(`    ${engine.id}: flagged exactly the ${expected.size} expected (rule, resource) pairs`);
     }
   }
-  return { wall: median(results.map((r) => r.wall)), rssMb: median(results.map((r) => r.rssMb)), cpu: median(results.map((r) => r.cpu)), runs: results.map((r) => r.wall) };
+  return {
+    wall: median(results.map((r) => r.wall)),
+    rssMb: median(results.map((r) => r.rssMb)),
+    cpu: median(results.map((r) => r.cpu)),
+    runs: results.map((r) => r.wall),
+  };
 }
 
 const cell = (m) => (m ? `${m.wall.toFixed(2)} s / ${m.rssMb.toFixed(0)} MB` : "failed");
@@ -173,7 +217,9 @@ for (const size of sizes) {
   for (const engine of present) {
     const m = measure(engine, dir, runs, expected);
     table.get(engine.id).set(size, m);
-    console.error(`    ${engine.id} ${sizeLabel(size)}: ${cell(m)}${m ? `, ${m.cpu.toFixed(2)} s CPU [wall of each run: ${m.runs.map((w) => w.toFixed(2)).join(", ")}]` : ""}`);
+    console.error(
+      `    ${engine.id} ${sizeLabel(size)}: ${cell(m)}${m ? `, ${m.cpu.toFixed(2)} s CPU [wall of each run: ${m.runs.map((w) => w.toFixed(2)).join(", ")}]` : ""}`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
 }
@@ -195,28 +241,55 @@ if (ours) {
   ratioRow("our time / fastest YAML peer's", ["gator", "conftest", "kyverno"]);
   ratioRow("our time / `opa eval` on JSON", ["opa"]);
   const conftest = table.get("conftest");
-  if (conftest) lines.push(`| our peak RSS / conftest's | ${sizes.map((s) => (ours.get(s) && conftest.get(s) ? `${(ours.get(s).rssMb / conftest.get(s).rssMb).toFixed(2)}×` : "n/a")).join(" | ")} |`);
+  if (conftest)
+    lines.push(
+      `| our peak RSS / conftest's | ${sizes.map((s) => (ours.get(s) && conftest.get(s) ? `${(ours.get(s).rssMb / conftest.get(s).rssMb).toFixed(2)}×` : "n/a")).join(" | ")} |`,
+    );
 }
 
 // CPU time (user + sys) depends less than wall time on what else the machine runs; both use the same medians.
-lines.push("", "CPU time (user + sys, median), which other load on the machine disturbs less than wall time:", "", `| engine | ${sizes.map(sizeLabel).join(" | ")} |`, `|---|${sizes.map(() => "---|").join("")}`);
-for (const engine of present) lines.push(`| ${engine.label} | ${sizes.map((s) => { const m = table.get(engine.id).get(s); return m ? `${m.cpu.toFixed(2)} s` : "failed"; }).join(" | ")} |`);
+lines.push(
+  "",
+  "CPU time (user + sys, median), which other load on the machine disturbs less than wall time:",
+  "",
+  `| engine | ${sizes.map(sizeLabel).join(" | ")} |`,
+  `|---|${sizes.map(() => "---|").join("")}`,
+);
+for (const engine of present)
+  lines.push(
+    `| ${engine.label} | ${sizes
+      .map((s) => {
+        const m = table.get(engine.id).get(s);
+        return m ? `${m.cpu.toFixed(2)} s` : "failed";
+      })
+      .join(" | ")} |`,
+  );
 
 if (!opts["no-startup"]) {
   // Start-up: a 2-resource file (one endpoint, one bucket policy), 5 runs, medians.
   const dir = join(work, "tiny");
   writeCorpus(dir, 2, 1);
   const tinyExpected = expectedFindings(2);
-  lines.push("", `Start-up: each engine on a 2-resource file (median of 5 runs), against bare \`node -e 0\``, "", "| engine | wall | CPU | peak RSS |", "|---|---|---|---|");
+  lines.push(
+    "",
+    `Start-up: each engine on a 2-resource file (median of 5 runs), against bare \`node -e 0\``,
+    "",
+    "| engine | wall | CPU | peak RSS |",
+    "|---|---|---|---|",
+  );
   const bare = measure({ id: "node -e 0", command: () => [process.execPath, "-e", "0"], ok: [0] }, dir, 5, undefined);
-  lines.push(`| bare \`node -e 0\` (${process.version}) | ${bare.wall.toFixed(3)} s | ${bare.cpu.toFixed(2)} s | ${bare.rssMb.toFixed(0)} MB |`);
+  lines.push(
+    `| bare \`node -e 0\` (${process.version}) | ${bare.wall.toFixed(3)} s | ${bare.cpu.toFixed(2)} s | ${bare.rssMb.toFixed(0)} MB |`,
+  );
   for (const engine of present) {
     const m = measure(engine, dir, 5, tinyExpected);
     lines.push(`| ${engine.label} | ${m ? `${m.wall.toFixed(3)} s | ${m.cpu.toFixed(2)} s | ${m.rssMb.toFixed(0)} MB` : "failed | | "} |`);
   }
 }
 
-console.log(`\nnode ${process.version}; ${runs} runs per cell, medians of wall time / peak RSS (GNU time); ${sizes.map(sizeLabel).join(", ")} resources = half Upjet VPCEndpoints, half BucketPolicies, in 10 YAML files\n`);
+console.log(
+  `\nnode ${process.version}; ${runs} runs per cell, medians of wall time / peak RSS (GNU time); ${sizes.map(sizeLabel).join(", ")} resources = half Upjet VPCEndpoints, half BucketPolicies, in 10 YAML files\n`,
+);
 console.log(lines.join("\n"));
 if (mismatches) {
   console.log(`\n!!! ${mismatches} engine/size combination(s) did not flag exactly the expected resources: see the MISMATCH lines above`);

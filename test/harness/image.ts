@@ -91,14 +91,12 @@ export function runtimeDefaultSeccomp(): object {
     defaultAction: profile.defaultAction,
     ...(profile.defaultErrnoRet !== undefined ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
     architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-    syscalls: profile.syscalls
-      .filter(applies)
-      .map((r) => ({
-        names: r.names,
-        action: r.action,
-        ...(r.args ? { args: r.args } : {}),
-        ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}),
-      })),
+    syscalls: profile.syscalls.filter(applies).map((r) => ({
+      names: r.names,
+      action: r.action,
+      ...(r.args ? { args: r.args } : {}),
+      ...(r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}),
+    })),
   };
 }
 
