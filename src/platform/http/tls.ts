@@ -92,11 +92,11 @@ export class TlsReloader {
       try {
         const watcher = watch(dir, { persistent: false }, () => this.scheduleCheck());
         watcher.on("error", (error) =>
-          this.options.logger.warn({ err: error, dir }, "tls: watching the certificate directory failed; polling continues"),
+          this.options.logger.warn({ err: error, dir }, "watching the certificate directory failed; polling continues"),
         );
         this.watchers.push(watcher);
       } catch (error) {
-        this.options.logger.warn({ err: error, dir }, "tls: cannot watch the certificate directory; relying on polling");
+        this.options.logger.warn({ err: error, dir }, "cannot watch the certificate directory; relying on polling");
       }
     }
     this.timer = setInterval(() => void this.check(), this.options.pollMs ?? 10_000);
@@ -131,14 +131,14 @@ export class TlsReloader {
       // Reading the files again can only fail while they are being replaced, or when they
       // were removed: keep serving with the pair we have.
       if (this.changedFrom(await this.peek()))
-        this.options.logger.warn({ err: error }, "tls: new certificate files are not usable yet; keeping the current pair");
+        this.options.logger.warn({ err: error }, "new certificate files are not usable yet; keeping the current pair");
       return;
     }
     if (!this.changedFrom(material)) return;
     this.current = material;
     this.reloads++;
     this.options.onChange(material);
-    this.options.logger.info({ certFile: this.options.certFile, reloads: this.reloads }, "tls: serving certificate reloaded");
+    this.options.logger.info({ certFile: this.options.certFile, reloads: this.reloads }, "serving certificate reloaded");
   }
 
   private async peek(): Promise<TlsMaterial | undefined> {

@@ -10,7 +10,7 @@
 import { createServer, type Server } from "node:https";
 import express from "express";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { logRateLimiter, type Logger } from "../telemetry/logging.js";
+import { componentLogger, logRateLimiter, type Logger } from "../telemetry/logging.js";
 import type { Metrics } from "../telemetry/metrics.js";
 import { answerProbe, closeServer, listen, pathOf, sendJson, type Readiness } from "./listen.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";
@@ -111,7 +111,8 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
   deps: WebhookDependencies<Request>,
   state: { shuttingDown: boolean } = { shuttingDown: false },
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const { metrics, logger, admission } = deps;
+  const { metrics, admission } = deps;
+  const logger = componentLogger(deps.logger, "admission");
   const limit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const budget = deps.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS;
   // Malformed, oversized and stalled requests: at most 10 log lines a second (metrics count all).
@@ -155,7 +156,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
 
   const reject = (res: ServerResponse, started: bigint, status: number, message: string, headers: Record<string, string> = {}) => {
     recordError(started);
-    logBadRequest((extra) => logger.warn({ status, reason: message, ...extra }, "admission: request rejected"));
+    logBadRequest((extra) => logger.warn({ status, reason: message, ...extra }, "request rejected"));
     sendJson(res, status, { message }, headers);
   };
 
@@ -178,7 +179,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     const parsed = admission.parse(body);
     if (!parsed.ok) {
       recordError(started);
-      logBadRequest((extra) => logger.warn({ reason: parsed.message, ...extra }, "admission: malformed AdmissionReview"));
+      logBadRequest((extra) => logger.warn({ reason: parsed.message, ...extra }, "malformed AdmissionReview"));
       return sendJson(res, 400, { message: parsed.message });
     }
     const request = parsed.request;
@@ -199,7 +200,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
           namespace: request.namespace,
           name: request.name,
         },
-        "admission: internal error while reviewing",
+        "internal error while reviewing",
       );
       return sendJson(res, 500, {
         message: `s3-vpce-guard internal error while reviewing ${request.kind.kind} ${request.name ?? ""}: ${(error as Error)?.message ?? String(error)}`,
@@ -221,7 +222,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
           limit: admission.limits.workSteps,
           onExceeded: admission.limits.onExceeded,
         },
-        "admission: object not checked, it needs more work than limits.workSteps",
+        "object not checked, it needs more work than limits.workSteps",
       );
     }
     // Never the object or its policies at info level: ids, decision and rule ids only. A clean
@@ -246,7 +247,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       );
     }
     if (elapsed * 1000 > budget)
-      logger.warn({ uid: request.uid, durationMs: elapsed * 1000, budgetMs: budget }, "admission: review took longer than the time budget");
+      logger.warn({ uid: request.uid, durationMs: elapsed * 1000, budgetMs: budget }, "review took longer than the time budget");
     sendJson(res, 200, result.review);
   };
 
@@ -260,7 +261,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       logBadRequest((extra) =>
         logger.warn(
           { status: 413, declaredBytes: declared, limitBytes: limit, ...extra },
-          "admission: request rejected (declared body too large)",
+          "request rejected (declared body too large)",
         ),
       );
       sendJson(
@@ -289,7 +290,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       logBadRequest((extra) =>
         logger.warn(
           { budgetMs: budget, remote: req.socket.remoteAddress, ...extra },
-          "admission: request not answered within the time budget (slow or stalled body)",
+          "request not answered within the time budget (slow or stalled body)",
         ),
       );
       sendJson(res, 503, { message: `the request was not complete within the ${budget} ms time budget` });
@@ -386,11 +387,12 @@ export async function startWebhookServer<Request extends AdmittedRequest>(option
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 65_000;
-  server.on("tlsClientError", (error) => options.logger.debug({ err: error }, "tls: handshake failed"));
+  const tlsLog = componentLogger(options.logger, "tls");
+  server.on("tlsClientError", (error) => tlsLog.debug({ err: error }, "handshake failed"));
   const tls = new TlsReloader(material, {
     certFile: options.certFile,
     keyFile: options.keyFile,
-    logger: options.logger,
+    logger: tlsLog,
     pollMs: options.tlsPollMs,
     onChange: (next) => server.setSecureContext(secureOptions(next)),
   });
