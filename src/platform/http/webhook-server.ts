@@ -259,10 +259,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     if (declared > limit) {
       recordError(started);
       logBadRequest((extra) =>
-        logger.warn(
-          { status: 413, declaredBytes: declared, limitBytes: limit, ...extra },
-          "request rejected (declared body too large)",
-        ),
+        logger.warn({ status: 413, declaredBytes: declared, limitBytes: limit, ...extra }, "request rejected (declared body too large)"),
       );
       sendJson(
         res,
