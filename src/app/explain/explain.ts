@@ -6,6 +6,7 @@
  * requests; their free keys are the conditions under which the request works. Pure: no I/O.
  */
 
+import { FULL_ACCESS } from "../../core/iam/default-endpoint-policy.js";
 import {
   actionMatcher,
   arnMatcher,
@@ -111,27 +112,6 @@ export interface Explanation {
 
 /** A query the inputs cannot answer at all (unknown bucket or endpoint): exit 2. */
 export class ExplainInputError extends Error {}
-
-/** AWS's default endpoint policy: everything, for everyone. */
-const FULL_ACCESS: PolicyDocument = {
-  version: "2008-10-17",
-  id: undefined,
-  statements: [
-    {
-      index: 0,
-      path: "Statement[0]",
-      sid: undefined,
-      effect: "Allow",
-      principal: "*",
-      notPrincipal: undefined,
-      action: ["*"],
-      notAction: undefined,
-      resource: ["*"],
-      notResource: undefined,
-      conditions: [],
-    },
-  ],
-};
 
 const PATH_KEYS = ["aws:SourceVpce", "aws:SourceVpc", "aws:SourceIp"];
 

@@ -1,4 +1,5 @@
 import { parseS3Arn } from "../iam/index.js";
+import { FULL_ACCESS } from "../iam/default-endpoint-policy.js";
 import { ask, describeDeciders, describeRequest, type Answer, type Witness } from "../iam/symbolic.js";
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
@@ -10,27 +11,6 @@ import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explici
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
 const RULE = "effective-access";
-
-/** AWS's default endpoint policy: everything, for everyone. */
-const FULL_ACCESS: PolicyDocument = {
-  version: "2008-10-17",
-  id: undefined,
-  statements: [
-    {
-      index: 0,
-      path: "Statement[0]",
-      sid: undefined,
-      effect: "Allow",
-      principal: "*",
-      notPrincipal: undefined,
-      action: ["*"],
-      notAction: undefined,
-      resource: ["*"],
-      notResource: undefined,
-      conditions: [],
-    },
-  ],
-};
 
 const docsOf = (fields: PolicyField[]): PolicyDocument[] =>
   fields.map((f) => f.document).filter((d): d is PolicyDocument => d !== undefined);
