@@ -8,7 +8,15 @@ import { adapterContext } from "../../src/core/adapters/inventory-adapter.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { config } from "../helpers/check.js";
-import { ackBucket, denyUnlessEndpoint, namespace, upjetBucket, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import {
+  ackBucket,
+  denyUnlessEndpoint,
+  namespace,
+  upjetBucket,
+  upjetBucketPolicy,
+  upjetEndpoint,
+  DENY_UNLESS_PUBLIC_RANGE,
+} from "../helpers/manifests.js";
 import { testTempDir } from "../helpers/temp-dir.js";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -128,17 +136,7 @@ describe("missing credentials", () => {
     const dir = testTempDir("s3vg-aws-");
     const file = join(dir, "in.yaml");
     const violating = upjetBucketPolicy({
-      policy: {
-        Statement: [
-          {
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: "arn:aws:s3:::b/*",
-            Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
-          },
-        ],
-      },
+      policy: DENY_UNLESS_PUBLIC_RANGE,
     });
     const unknownRef = upjetBucketPolicy({ name: "unknown", policy: denyUnlessEndpoint("my-secure-bucket", "vpce-0123456789abcdef0") });
     writeFileSync(file, [violating, unknownRef].map((o) => stringify(o)).join("---\n"));

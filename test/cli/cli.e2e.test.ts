@@ -11,6 +11,7 @@ import {
   upjetBucketPolicy,
   upjetEndpoint,
   upjetRouteTableAssociation,
+  DENY_UNLESS_PUBLIC_RANGE,
 } from "../helpers/manifests.js";
 import { suiteTempDirs, testTempDir } from "../helpers/temp-dir.js";
 
@@ -40,17 +41,7 @@ const compliant = yamlDocs(
 const violating = yamlDocs(
   upjetBucketPolicy({
     name: "ip-policy",
-    policy: {
-      Statement: [
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: "arn:aws:s3:::b/*",
-          Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
-        },
-      ],
-    },
+    policy: DENY_UNLESS_PUBLIC_RANGE,
   }),
 );
 

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { nearestName, nodeVersionWarning } from "../../src/cli/conventions.js";
-import { upjetBucketPolicy } from "../helpers/manifests.js";
+import { upjetBucketPolicy, DENY_UNLESS_PUBLIC_RANGE } from "../helpers/manifests.js";
 import { suiteTempDirs } from "../helpers/temp-dir.js";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -39,17 +39,7 @@ const lines = (text: string) => text.split("\n").filter((l) => l !== "");
 const violating = stringify(
   upjetBucketPolicy({
     name: "ip-policy",
-    policy: {
-      Statement: [
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: "arn:aws:s3:::b/*",
-          Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
-        },
-      ],
-    },
+    policy: DENY_UNLESS_PUBLIC_RANGE,
   }),
 );
 

@@ -339,3 +339,16 @@ export const PRIVATE_SOURCE_IP_POLICY = {
     },
   ],
 };
+
+/** A Deny unless from a public range: through an endpoint it denies every request (source-ip-condition). */
+export const DENY_UNLESS_PUBLIC_RANGE = {
+  Statement: [
+    {
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: "arn:aws:s3:::b/*",
+      Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" } },
+    },
+  ],
+};
