@@ -79,3 +79,22 @@ async function readCluster(context: string | undefined, identity: boolean): Prom
     return `--cluster: cannot read the API of ${kubeConfig.getCurrentCluster()?.server ?? "the cluster"} (context ${kubeConfig.getCurrentContext()}): ${reasonOf(error)}`;
   }
 }
+
+const S3_ACTION = /^s3:[A-Za-z0-9]+$/;
+
+/** What `explain` and `map` both refuse before reading anything; undefined when the flags hold together. */
+export function inputFlagsProblem(
+  values: { cluster?: boolean | undefined; context?: string | undefined; action?: string[] | undefined },
+  positionals: readonly string[],
+): string | undefined {
+  if (positionals.length === 0 && !values.cluster) return "give at least one file, directory, - for stdin, or --cluster";
+  if (!values.cluster && values.context !== undefined) return "--context only applies with --cluster";
+  const badAction = values.action?.find((a) => !S3_ACTION.test(a));
+  if (badAction !== undefined) return `--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`;
+  return undefined;
+}
+
+/** The S3 actions to ask about: --action, or the config's probe actions that are plain S3 actions. */
+export function askedActions(action: string[] | undefined, config: Config): string[] {
+  return action ?? config.probeActions.filter((a) => S3_ACTION.test(a));
+}

@@ -6,10 +6,8 @@ import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../a
 import { renderExplanation } from "../app/explain/render.js";
 import { parseArn, parsePolicy } from "../core/iam/index.js";
 import { Inventory } from "../core/inventory/inventory.js";
-import { readExplainInputs } from "./explain-inputs.js";
+import { askedActions, inputFlagsProblem, readExplainInputs } from "./explain-inputs.js";
 import { EXPLAIN_OPTIONS } from "./explain-usage.js";
-
-const ACTION = /^s3:[A-Za-z0-9]+$/;
 
 export async function runExplain(
   args: string[],
@@ -23,10 +21,8 @@ export async function runExplain(
   if (!values.bucket) return fail("--bucket NAME is required");
   if (values.output !== "text" && values.output !== "json") return fail(`--output must be text or json, not "${values.output}"`);
   if (values.endpoint !== undefined && values.vpc !== undefined) return fail("give --endpoint or --vpc, not both");
-  if (positionals.length === 0 && !values.cluster) return fail("give at least one file, directory, - for stdin, or --cluster");
-  if (!values.cluster && values.context !== undefined) return fail("--context only applies with --cluster");
-  const badAction = values.action?.find((a) => !ACTION.test(a));
-  if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
+  const flagsProblem = inputFlagsProblem(values, positionals);
+  if (flagsProblem !== undefined) return fail(flagsProblem);
   if (values.principal !== undefined && parseArn(values.principal) === undefined)
     return fail(`--principal ${values.principal}: expected an ARN such as arn:aws:iam::111122223333:role/NAME`);
   const inputs = await readExplainInputs(positionals, { ...values, identity: values.principal !== undefined });
@@ -68,7 +64,7 @@ export async function runExplain(
       bucket: values.bucket,
       endpoint: values.endpoint,
       vpc: values.vpc,
-      actions: values.action ?? config.probeActions.filter((a) => ACTION.test(a)),
+      actions: askedActions(values.action, config),
       key: values.key,
       principal: values.principal,
       identity,

@@ -7,10 +7,8 @@ import { buildMap, MAX_EDGES, MAX_EDGES_FOLDED, renderDot, renderMermaid } from 
 import { findingsForMap } from "../app/explain/map-findings.js";
 import { foldSummary, renderSvg } from "../app/explain/svg.js";
 import { Inventory } from "../core/inventory/inventory.js";
-import { readExplainInputs } from "./explain-inputs.js";
+import { askedActions, inputFlagsProblem, readExplainInputs } from "./explain-inputs.js";
 import { MAP_OPTIONS } from "./explain-usage.js";
-
-const ACTION = /^s3:[A-Za-z0-9]+$/;
 
 export async function runMap(
   args: string[],
@@ -28,10 +26,8 @@ export async function runMap(
   if (fold === undefined) return fail(`--fold ${values.fold}: expected a whole number (0: never fold)`);
   const maxNodes = count(values["max-nodes"], DEFAULT_MAX_NODES);
   if (maxNodes === undefined || maxNodes < 1) return fail(`--max-nodes ${values["max-nodes"]}: expected a whole number of at least 1`);
-  if (positionals.length === 0 && !values.cluster) return fail("give at least one file, directory, - for stdin, or --cluster");
-  if (!values.cluster && values.context !== undefined) return fail("--context only applies with --cluster");
-  const badAction = values.action?.find((a) => !ACTION.test(a));
-  if (badAction !== undefined) return fail(`--action ${badAction}: expected one S3 action such as s3:GetObject (no wildcards)`);
+  const flagsProblem = inputFlagsProblem(values, positionals);
+  if (flagsProblem !== undefined) return fail(flagsProblem);
   const inputs = await readExplainInputs(positionals, values);
   if (!inputs.ok) return fail(inputs.message);
   const { config, objects } = inputs;
@@ -44,11 +40,7 @@ export async function runMap(
   );
   inventory.complete = true;
   const folds = output === "html" || output === "svg";
-  const graph = buildMap(
-    inventory,
-    values.action ?? config.probeActions.filter((a) => ACTION.test(a)),
-    folds ? MAX_EDGES_FOLDED : MAX_EDGES,
-  );
+  const graph = buildMap(inventory, askedActions(values.action, config), folds ? MAX_EDGES_FOLDED : MAX_EDGES);
   if (!folds) {
     io.stdout.write(output === "dot" ? renderDot(graph) : renderMermaid(graph));
     return 0;
