@@ -87,6 +87,10 @@ log "building $app_ref from Dockerfile (buildah bud --pull=never)"
 # Host network for the RUN steps: `npm ci` fetches from the npm registry like on a laptop.
 run_volumes=()
 host_cafile="$(npm config get cafile 2>/dev/null || true)"
+# npm's own cafile, else the CA bundle the host points Node or OpenSSL at (a TLS proxy's CA is there too).
+for candidate in "$host_cafile" "${NODE_EXTRA_CA_CERTS:-}" "${SSL_CERT_FILE:-}"; do
+  if [[ -n "$candidate" && "$candidate" != null && -f "$candidate" ]]; then host_cafile="$candidate"; break; fi
+done
 if [[ -n "$host_cafile" && "$host_cafile" != null && -f "$host_cafile" ]]; then
   # This host reaches the registry through a TLS proxy with its own CA (npm's cafile): the
   # RUN steps get the same CA through a build-time mount, which no image layer keeps.
