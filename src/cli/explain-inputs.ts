@@ -4,7 +4,7 @@
  */
 import { WATCHED_KINDS } from "../core/adapters/index.js";
 import { loadConfigFile } from "./config/config-file.js";
-import { defaultConfig, type Config } from "./config/schema.js";
+import { defaultConfig, type Config } from "../core/config.js";
 import { IDENTITY_KINDS } from "../app/explain/identity.js";
 import { loadInputs } from "./input-files.js";
 

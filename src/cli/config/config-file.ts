@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import { isValidTimeZone } from "../../core/engine/change-windows.js";
+import { defaultConfig } from "../../core/config.js";
 import { configSchema, type Config } from "./schema.js";
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -60,7 +61,7 @@ export async function loadConfigFile(path: string): Promise<ConfigResult> {
 
 /** For long-running commands: the config file, or the defaults without one; throws one Error listing every problem. */
 export async function loadConfigOrDefault(path: string | undefined): Promise<Config> {
-  if (!path) return configSchema.parse({});
+  if (!path) return defaultConfig();
   const loaded = await loadConfigFile(path);
   if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
   return loaded.config;

@@ -111,7 +111,7 @@ export const configSchema = z
   .strict();
 
 export type { Config } from "../../core/config.js";
-export { CONSUMER_IDS, DEFAULT_WORK_STEPS } from "../../core/config.js";
+export { CONSUMER_IDS, DEFAULT_WORK_STEPS, defaultConfig } from "../../core/config.js";
 
 // The parsed file is exactly the engine's Config (src/core/config.ts): a change to one side
 // that the other lacks fails the build here.
@@ -119,7 +119,3 @@ type Parsed = z.infer<typeof configSchema>;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const parsedIsConfig: Same<Parsed, Config> = true;
 void parsedIsConfig;
-
-export function defaultConfig(): Config {
-  return configSchema.parse({});
-}
