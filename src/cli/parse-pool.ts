@@ -10,8 +10,9 @@ import { parseSource, parseSourceFast, type LoadResult, type SourceText } from "
 const PARALLEL_THRESHOLD_BYTES = 1024 * 1024;
 const MAX_WORKERS = 4;
 
-// Workers run the compiled parse-worker.js; from TypeScript sources (tests) parse in-thread.
-const workerUrl = import.meta.url.endsWith(".js") ? new URL("./parse-worker.js", import.meta.url) : undefined;
+// Workers run the compiled parse-worker.js (beside tsc's output or the bundle, cli.cjs); from
+// TypeScript sources (tests) parse in-thread.
+const workerUrl = /\.c?js$/.test(import.meta.url) ? new URL("./parse-worker.js", import.meta.url) : undefined;
 
 function workerCount(sources: readonly SourceText[], requested: number | undefined): number {
   const fromEnv = process.env.S3VG_PARSE_WORKERS;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -18,6 +18,8 @@ import { suiteTempDirs, testTempDir } from "../helpers/temp-dir.js";
 const root = resolve(import.meta.dirname, "../..");
 // Built by the globalSetup test/helpers/build-dist.ts whenever src/ is newer.
 const cli = join(root, "dist/src/cli/main.js");
+// The package's bin (scripts/bundle/build.mjs): one CommonJS bundle behind a code-cache launcher.
+const bundle = join(root, "dist/src/bundle/main.cjs");
 
 function run(args: string[], input?: string, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [cli, ...args], {
@@ -175,10 +177,10 @@ describe("large inputs", () => {
     expect(parallel.stderr).toBe("");
     expect(parallel.stdout).toBe(serial.stdout);
     // The bundled CLI (package.json "bin") starts its workers from its own folder.
-    const bundled = spawnSync(process.execPath, [join(root, "dist/src/bundle/main.js"), "check", "-o", "json", big], {
+    const bundled = spawnSync(process.execPath, [bundle, "check", "-o", "json", big], {
       encoding: "utf8",
       maxBuffer: 1 << 28,
-      env: { ...process.env, S3VG_PARSE_WORKERS: "2" },
+      env: { ...process.env, S3VG_PARSE_WORKERS: "2", NODE_DISABLE_COMPILE_CACHE: "1" },
     });
     expect(bundled.stderr).toBe("");
     expect(bundled.stdout).toBe(serial.stdout);
@@ -187,16 +189,74 @@ describe("large inputs", () => {
 });
 
 describe("the bundled CLI (package.json bin)", () => {
+  const cacheHome = suiteTempDirs()("s3vg-code-cache-");
+  const cacheDir = join(cacheHome, "s3-vpce-guard", "code-cache");
+  const runBundle = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [bundle, ...args], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cacheHome, ...env },
+    });
+  const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir).sort() : []);
+
   it("prints the same version and findings as the unbundled one", () => {
-    const bundle = join(root, "dist/src/bundle/main.js");
-    const runBundle = (args: string[]) =>
-      spawnSync(process.execPath, [bundle, ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     expect(runBundle(["--version"]).stdout).toBe(run(["--version"]).stdout);
     const bundled = runBundle(["check", "-o", "json", "examples/"]);
     const unbundled = run(["check", "-o", "json", "examples/"]);
     expect(bundled.status).toBe(unbundled.code);
     expect(bundled.stdout).toBe(unbundled.stdout);
     expect(runBundle(["help", "serve"]).stdout).toBe(run(["help", "serve"]).stdout);
+    expect(runBundle(["rules", "-o", "json"]).stdout).toBe(run(["rules", "-o", "json"]).stdout);
+  });
+
+  it("keeps one code cache per command in the user's cache folder, readable by the user only, and drops other builds'", () => {
+    rmSync(cacheDir, { recursive: true, force: true });
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(join(cacheDir, "0123456789abcdef-check-v0.0.0"), "an older build's cache");
+    const first = runBundle(["check", "-o", "json", "examples/"]);
+    const [file, ...others] = cacheFiles();
+    expect(others).toEqual([]);
+    expect(file).toMatch(new RegExp(`^[0-9a-f]{16}-check-${process.version.replaceAll(".", "\\.")}$`));
+    expect(statSync(join(cacheDir, file!)).mode & 0o777).toBe(0o600);
+    const second = runBundle(["check", "-o", "json", "examples/"]);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.status).toBe(first.status);
+    // serve and reconcile start once: no cache for them (nor for --version).
+    runBundle(["--version"]);
+    expect(cacheFiles()).toEqual([file]);
+  });
+
+  it("never lets a broken, foreign-writable or disabled cache change a result", () => {
+    const expected = run(["check", "-o", "json", "examples/"]);
+    rmSync(cacheDir, { recursive: true, force: true });
+    runBundle(["check", "-o", "json", "examples/"]);
+    const [file] = cacheFiles();
+    const path = join(cacheDir, file!);
+
+    writeFileSync(path, Buffer.alloc(4096, 0xa5)); // garbage: V8 rejects it, the run writes a new one
+    const afterGarbage = runBundle(["check", "-o", "json", "examples/"]);
+    expect(afterGarbage.stdout).toBe(expected.stdout);
+    expect(readFileSync(path).subarray(0, 16)).not.toEqual(Buffer.alloc(16, 0xa5));
+
+    chmodSync(path, 0o666); // others could have written it: not read, replaced by one of our own
+    const afterForeign = runBundle(["check", "-o", "json", "examples/"]);
+    expect(afterForeign.stdout).toBe(expected.stdout);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    rmSync(cacheDir, { recursive: true, force: true });
+    const disabled = runBundle(["check", "-o", "json", "examples/"], { NODE_DISABLE_COMPILE_CACHE: "1" });
+    expect(disabled.stdout).toBe(expected.stdout);
+    expect(existsSync(cacheDir)).toBe(false);
+
+    // A cache folder that cannot be made (a parent is a file; one under /proc made Node's
+    // recursive mkdir loop forever): the run only goes without.
+    const notAFolder = join(cacheHome, "a-file");
+    writeFileSync(notAFolder, "");
+    for (const home of [join(notAFolder, "cache"), "/proc/s3vg-no-such-dir"]) {
+      const unwritable = runBundle(["check", "-o", "json", "examples/"], { XDG_CACHE_HOME: home });
+      expect(unwritable.stdout).toBe(expected.stdout);
+      expect(unwritable.stderr).toBe("");
+    }
   });
 });
 
