@@ -11,12 +11,12 @@
 //      (default 100k; --requests 1000000 for the note) with its trend.
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
-//        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S]
+//        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags "FLAGS"]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
 import { execSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { Agent, request } from "node:https";
 import { cpus, loadavg } from "node:os";
@@ -26,6 +26,7 @@ import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
+import { breakdownTable } from "./profile-breakdown.mjs";
 import {
   admissionReviewFor,
   builtCli,
@@ -50,6 +51,8 @@ const { values: args } = parseArgs({
     // "light": only the cheapest review (a Bucket without policy), to separate the cost of
     // the server (TLS, HTTP, JSON, logs, metrics) from the cost of the rules.
     mix: { type: "string", default: "all" },
+    // V8/Node flags for the webhook process only, for example "--max-semi-space-size=8".
+    "node-flags": { type: "string", default: "" },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -220,22 +223,30 @@ function cannon(port, options) {
 
 /**
  * Open loop at `rate` requests/s for `durationS`, across keep-alive connections; latency from the scheduled send time.
+ * The first `warmUpS` seconds run at the same rate but are not counted: they open the client's
+ * connections (a TLS handshake each, tens of ms of CPU in a burst), which an API server does once
+ * per connection it keeps alive, not per review.
  * @param {number} port
  * @param {number} rate
  * @param {number} durationS
+ * @param {number} [warmUpS]
  */
-async function pacedLatency(port, rate, durationS) {
+async function pacedLatency(port, rate, durationS, warmUpS = 2) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections * 4, ca: bundle.caPem });
   /** @type {number[]} */
   const latencies = [];
   let errors = 0;
-  const total = Math.floor(rate * durationS);
+  const warmUp = Math.floor(rate * warmUpS);
+  const total = warmUp + Math.floor(rate * durationS);
   const start = performance.now() + 50;
   const pending = [];
   for (let i = 0; i < total; i++) {
     const scheduled = start + (i * 1000) / rate;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // A timer fires up to a millisecond early or late: a request sent late counts from its
+    // scheduled time (the open loop's point), one sent early from when it was sent.
+    const origin = Math.min(scheduled, performance.now());
     const body = /** @type {{ body: string }} */ (requests[i % requests.length]).body;
     pending.push(
       new Promise((/** @type {(value?: unknown) => void} */ done) => {
@@ -251,8 +262,8 @@ async function pacedLatency(port, rate, durationS) {
           (res) => {
             res.resume();
             res.on("end", () => {
-              if (res.statusCode === 200) latencies.push(performance.now() - scheduled);
-              else errors++;
+              if (res.statusCode !== 200) errors++;
+              else if (i >= warmUp) latencies.push(performance.now() - origin);
               done();
             });
           },
@@ -392,10 +403,13 @@ console.log(
 console.log(`other processes at start (top CPU):\n${otherLoad()}`);
 console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => `${(r.body.length / 1024).toFixed(1)} KB`).join(", ")}`);
 
-// WEBHOOK_PROFILE_DIR=/tmp/x writes CPU profiles of the webhook and the bare server (stopped with SIGTERM at the end).
-const profileArgs = process.env.WEBHOOK_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBHOOK_PROFILE_DIR}`] : [];
+// WEBHOOK_PROFILE_DIR=/tmp/x writes CPU profiles of the webhook and the bare server (stopped with
+// SIGTERM at the end) and prints where each one's CPU went, per request (bench/profile-breakdown.mjs).
+const profileDir = process.env.WEBHOOK_PROFILE_DIR;
+const profileArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
 const service = await startProcess(work, "webhook", [
   ...profileArgs,
+  ...args["node-flags"].split(" ").filter(Boolean),
   ...preloadedServe(
     args.dist,
     [inventoryFile],
@@ -466,7 +480,9 @@ const bucketsBefore = await durationBuckets(service.metricsPort);
 const oursPaced = await pacedLatency(service.port, halfRate, seconds);
 const bucketsAfter = await durationBuckets(service.metricsPort);
 const barePaced = await pacedLatency(bare.port, halfRate, seconds);
-console.log(`\nlatency at ${args.rate ? "a fixed" : "half our max"} rate (${halfRate} req/s open loop, ${seconds}s):`);
+console.log(
+  `\nlatency at ${args.rate ? "a fixed" : "half our max"} rate (${halfRate} req/s open loop, ${seconds}s measured after 2 s unmeasured to open the connections):`,
+);
 console.log(
   `  s3-vpce-guard: p50 ${fmt(oursPaced.p50, 2)} ms, p99 ${fmt(oursPaced.p99, 2)} ms, max ${fmt(oursPaced.max, 1)} ms, errors ${oursPaced.errors} (goal p99 ≤ 5 ms)`,
 );
@@ -495,10 +511,28 @@ console.log(
     .map((l) => l.toFixed(2))
     .join(" ")}`,
 );
-if (profileArgs.length > 0) {
+if (profileDir) {
+  // Reviews answered, from the webhook's own counter (every step, warm-ups included); the bare
+  // server's from what this script sent it (the sanity requests only went to ours).
+  const answered = (await scrape(service.metricsPort))
+    .split("\n")
+    .filter((line) => line.startsWith("s3_vpce_guard_admission_requests_total{"))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+  const bareAnswered = ceiling.requests.total + barePaced.requests;
   for (const child of [service.child, bare.child]) {
     child.kill("SIGTERM");
     await new Promise((/** @type {(value?: unknown) => void} */ done) => child.once("exit", done));
+  }
+  for (const [name, child, requests] of /** @type {const} */ ([
+    ["s3-vpce-guard", service.child, answered],
+    ["bare HTTPS server", bare.child, bareAnswered],
+  ])) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith(`.${child.pid}.0.001.cpuprofile`));
+    if (file === undefined) console.log(`\nno CPU profile of ${name} (pid ${child.pid}) in ${profileDir}`);
+    else
+      console.log(
+        `\nCPU of ${name} by layer, ${requests} requests (${join(profileDir, file)}):\n${breakdownTable(join(profileDir, file), requests)}`,
+      );
   }
 }
 process.exit(0);
