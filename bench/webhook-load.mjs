@@ -51,8 +51,9 @@ const { values: args } = parseArgs({
     // "light": only the cheapest review (a Bucket without policy), to separate the cost of
     // the server (TLS, HTTP, JSON, logs, metrics) from the cost of the rules.
     mix: { type: "string", default: "all" },
-    // V8/Node flags for the webhook process only, for example "--max-semi-space-size=8".
-    "node-flags": { type: "string", default: "" },
+    // V8/Node flags for the webhook process only. Default: as the chart runs it (the image's
+    // entry point sets the young generation, the chart's NODE_OPTIONS the old-space cap).
+    "node-flags": { type: "string", default: "--max-semi-space-size=4 --max-old-space-size=192" },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -418,7 +419,7 @@ const service = await startProcess(work, "webhook", [
 ]);
 const bare = await startProcess(work, "bare", [...profileArgs, "-e", bareScript]);
 console.log(
-  `webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB), bare pid ${bare.child.pid}`,
+  `webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB, node flags: ${args["node-flags"] || "none"}), bare pid ${bare.child.pid}`,
 );
 
 // Sanity: each corpus entry gets a well-formed answer.

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 source scripts/node24.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
-exec dist/src/cli/main.js check "${@:-examples/}"
+exec dist/src/bundle/main.cjs check "${@:-examples/}"
