@@ -9,7 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# tsc's output only: the image runs dist/src/cli/main.js, not the package bin's bundle.
+RUN npm run build:tsc
 
 # ---- production dependencies only (no compiler, no test tools) --------------------------
 FROM node:24-slim AS deps
