@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
 const builtCli = join(root, "dist/src/cli/main.js");
+const builtBin = join(root, "dist/src/bundle/main.cjs");
 const BUILD_INPUTS = ["tsconfig.json", "tsconfig.build.json", "package.json"];
 
 function newestMtimeMs(dir: string): number {
@@ -21,9 +22,13 @@ function newestMtimeMs(dir: string): number {
 
 /** Why dist/ must be rebuilt, or undefined when it is newer than every source. */
 export function staleReason(): string | undefined {
-  if (!existsSync(builtCli)) return `${builtCli} is missing`;
-  const built = statSync(builtCli).mtimeMs;
-  const sources = Math.max(newestMtimeMs(join(root, "src")), ...BUILD_INPUTS.map((f) => statSync(join(root, f)).mtimeMs));
+  for (const output of [builtCli, builtBin]) if (!existsSync(output)) return `${output} is missing`;
+  const built = Math.min(statSync(builtCli).mtimeMs, statSync(builtBin).mtimeMs);
+  const sources = Math.max(
+    newestMtimeMs(join(root, "src")),
+    newestMtimeMs(join(root, "scripts/bundle")),
+    ...BUILD_INPUTS.map((f) => statSync(join(root, f)).mtimeMs),
+  );
   return sources > built ? "src/ changed after the last build" : undefined;
 }
 
@@ -35,4 +40,6 @@ export function setup(): void {
   const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8" });
   if (build.status !== 0) throw new Error(`dist/ had to be rebuilt (${reason}) and the build failed:\n${build.stdout}${build.stderr}`);
   chmodSync(builtCli, 0o755);
+  const bundle = spawnSync(process.execPath, [join(root, "scripts/bundle/build.mjs")], { cwd: root, encoding: "utf8" });
+  if (bundle.status !== 0) throw new Error(`the package bin had to be rebuilt (${reason}) and failed:\n${bundle.stdout}${bundle.stderr}`);
 }
