@@ -38,6 +38,10 @@ const variants = [
     "check (dist/src/cli/main.js: tsc's output with Node's compile cache, the container's entry point)",
     [join(root, "dist/src/cli/main.js"), "check", file],
   ],
+  [
+    "check (tsc's output without any cache)",
+    ["/usr/bin/env", "NODE_DISABLE_COMPILE_CACHE=1", join(root, "dist/src/cli/main.js"), "check", file],
+  ],
   ...process.argv.slice(3).map((cli) => /** @type {[string, string[]]} */ ([`check (${cli})`, [cli, "check", file]])),
 ];
 
