@@ -3,7 +3,7 @@ import { artifactUri } from "../platform/util/file-uri.js";
 import { findKind } from "../core/adapters/index.js";
 import { adaptInputs, checkAdapted, type SourcedObject } from "../app/check-objects.js";
 import type { InputError } from "../core/model/report.js";
-import { isOutputFormat, OUTPUT_FORMATS, render } from "../app/output/index.js";
+import { isOutputFormat, OUTPUT_FORMATS, renderChunks } from "../app/output/index.js";
 import { ALL_RULES } from "../core/rules/rule-registry.js";
 import { VERSION } from "../platform/version.js";
 import { loadInputs, type LoadedDocument } from "./input-files.js";
@@ -91,8 +91,14 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   report.errors = withoutDuplicates([...(cluster?.errors ?? []), ...loaded.errors, ...report.errors]);
   const color = args.output === "text" && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
-  io.stdout.write(
-    render(args.output, report, { color, toolVersion: VERSION, rules, artifactUri: (file: string) => artifactUri(file, process.cwd()) }),
+  writeBatched(
+    io.stdout,
+    renderChunks(args.output, report, {
+      color,
+      toolVersion: VERSION,
+      rules,
+      artifactUri: (file: string) => artifactUri(file, process.cwd()),
+    }),
   );
   if (cluster?.listFailed) {
     io.stderr.write(
@@ -103,6 +109,23 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   if (empty) fail(emptyMessage(args, cluster));
   if (report.errors.length > 0 || empty) return 2;
   return report.summary.deny > 0 ? 1 : 0;
+}
+
+/** Pieces of output joined into writes of about this many characters: few system calls, no whole-report string. */
+const WRITE_BATCH_CHARS = 64 * 1024;
+
+function writeBatched(stream: NodeJS.WritableStream, chunks: Iterable<string>): void {
+  let batch: string[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    batch.push(chunk);
+    size += chunk.length;
+    if (size < WRITE_BATCH_CHARS) continue;
+    stream.write(batch.join(""));
+    batch = [];
+    size = 0;
+  }
+  if (size > 0) stream.write(batch.join(""));
 }
 
 function emptyMessage(args: CheckArgs, cluster: ClusterObjects | undefined): string {
