@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { adaptInputs, InputAdapter, type AdaptedInputs, type SourcedObject } from "../../src/app/check-objects.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
-import { ackBucket, ackEndpoint, namespace, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
+import { ackBucket, ackEndpoint, GUIDE, namespace, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 import { config } from "../helpers/check.js";
 
 /** An ACK object whose region comes from its Namespace's default-region annotation (or the config). */
@@ -40,7 +40,7 @@ describe("InputAdapter: inputs adapted a batch at a time", () => {
   it("gives what adaptInputs gives for all batches at once", () => {
     const broken = { ...upjetEndpoint({ name: "broken" }), spec: { forProvider: { region: 42 } } } as KubeObject;
     const { streamed, atOnce } = both([
-      [upjetEndpoint({ name: "a", awsId: "vpce-0a" }), upjetBucketPolicy({ bucket: "b" }), broken],
+      [upjetEndpoint({ name: "a", awsId: "vpce-0a" }), upjetBucketPolicy({ bucket: "b", policy: GUIDE.bucketOnly }), broken],
       [upjetEndpoint({ name: "c" }), upjetEndpoint({ name: "a", awsId: "vpce-0b" })],
     ]);
     expect(streamed).toEqual(atOnce);
