@@ -10,6 +10,7 @@ import type {
   SubnetAssociation,
 } from "../model/types.js";
 import { groupOf, objectKey } from "../model/refs.js";
+import { intern } from "../util/intern.js";
 import { matchesSelector } from "./labels.js";
 import type { ExternalFacts } from "./aws-facts.js";
 
@@ -96,7 +97,8 @@ export class Inventory {
 
   /** Adds or replaces an object; returns the previous version. */
   upsert(object: ModelObject): ModelObject | undefined {
-    const key = objectKey(object.ref);
+    // Stored in the map and the indexes for as long as the object: one flat copy (see intern()).
+    const key = intern(objectKey(object.ref));
     const previous = this.objects.get(key);
     if (previous === object) return previous;
     this.objects.set(key, object);
