@@ -13,8 +13,6 @@
  * core schema (test/cli/manifest-yaml.test.ts compares the two on generated documents).
  */
 
-import { intern } from "../core/util/intern.js";
-
 export interface FastDocument {
   value: unknown;
   /** 1-based line of the document's first content (the `yaml` package's contents range). */
@@ -257,9 +255,7 @@ class Reader {
     if (first === "'" || first === '"') {
       const [quoted, end] = first === "'" ? this.singleQuoted(text) : this.doubleQuoted(text);
       expectLineEnd(text, end);
-      // A single-quoted scalar is cut out of the file's text: intern it so that it does not keep the
-      // whole text alive (double-quoted ones are new strings from JSON.parse).
-      value = first === "'" ? intern(quoted) : quoted;
+      value = quoted;
     } else if (first === "|") {
       return this.literalBlock(text, ownerIndent);
     } else if (text === "[]" || text === "{}" || text.startsWith("[] #") || text.startsWith("{} #")) {
@@ -281,9 +277,7 @@ class Reader {
     const scalar = text.slice(0, end).trimEnd();
     // ": " or a trailing ":" would make it a mapping (an error in this position).
     if (scalar.includes(": ") || scalar.endsWith(":")) throw UNSUPPORTED;
-    const value = resolvePlain(scalar);
-    // Cut out of the file's text, as single-quoted scalars: see intern().
-    return typeof value === "string" ? intern(value) : value;
+    return resolvePlain(scalar);
   }
 
   /** A one-line single-quoted scalar at the start of `text`, and the offset after its closing quote. */
