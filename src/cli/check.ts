@@ -1,9 +1,9 @@
 import { defaultConfig, type Config } from "../core/config.js";
 import { artifactUri } from "../platform/util/file-uri.js";
 import { findKind } from "../core/adapters/index.js";
-import { adaptInputs, checkAdapted, type SourcedObject } from "../app/check-objects.js";
+import { adaptInputs, checkAdapted, InputAdapter, type AdaptedInputs, type SourcedObject } from "../app/check-objects.js";
 import type { InputError } from "../core/model/report.js";
-import { isOutputFormat, OUTPUT_FORMATS, render } from "../app/output/index.js";
+import { isOutputFormat, OUTPUT_FORMATS, renderChunks } from "../app/output/index.js";
 import { ALL_RULES } from "../core/rules/rule-registry.js";
 import { VERSION } from "../platform/version.js";
 import { loadInputs, type LoadedDocument } from "./input-files.js";
@@ -76,9 +76,9 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
     if (typeof read === "string") return fail(read);
     cluster = read;
   }
-  const loaded = args.paths.length > 0 ? await loadInputs(args.paths, { stdin: io.stdin }) : { documents: [], errors: [] };
-  const sources = cluster ? mergeSources(cluster, loaded.documents) : loaded.documents;
-  const inputs = adaptInputs(sources.splice(0), config);
+  const { inputs, loadErrors } = cluster
+    ? await adaptWithCluster(args.paths, cluster, config, io)
+    : await adaptFiles(args.paths, config, io);
   // The AWS SDK is large: load it only when --aws asks for it.
   const aws = args.aws
     ? await (await import("./check-aws.js")).prepareCliAws(inputs.inventory, { config, endpointFlag: args.ec2Endpoint })
@@ -88,11 +88,17 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   const report = checkAdapted(inputs, { config, inventoryComplete: cluster?.complete ?? true });
   aws?.close();
   if (cluster) relabelClusterSources(report, cluster);
-  report.errors = withoutDuplicates([...(cluster?.errors ?? []), ...loaded.errors, ...report.errors]);
+  report.errors = withoutDuplicates([...(cluster?.errors ?? []), ...loadErrors, ...report.errors]);
   const color = args.output === "text" && io.stdout.isTTY === true && !process.env.NO_COLOR;
   const rules = ALL_RULES.map((r) => ({ id: r.id, defaultAction: r.defaultAction, description: r.description, guide: r.guide }));
-  io.stdout.write(
-    render(args.output, report, { color, toolVersion: VERSION, rules, artifactUri: (file: string) => artifactUri(file, process.cwd()) }),
+  writeBatched(
+    io.stdout,
+    renderChunks(args.output, report, {
+      color,
+      toolVersion: VERSION,
+      rules,
+      artifactUri: (file: string) => artifactUri(file, process.cwd()),
+    }),
   );
   if (cluster?.listFailed) {
     io.stderr.write(
@@ -103,6 +109,41 @@ export async function runCheck(args: CheckArgs, io: CheckIo = defaultIo()): Prom
   if (empty) fail(emptyMessage(args, cluster));
   if (report.errors.length > 0 || empty) return 2;
   return report.summary.deny > 0 ? 1 : 0;
+}
+
+/** Pieces of output joined into writes of about this many characters: few system calls, no whole-report string. */
+const WRITE_BATCH_CHARS = 64 * 1024;
+
+function writeBatched(stream: NodeJS.WritableStream, chunks: Iterable<string>): void {
+  let batch: string[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    batch.push(chunk);
+    size += chunk.length;
+    if (size < WRITE_BATCH_CHARS) continue;
+    stream.write(batch.join(""));
+    batch = [];
+    size = 0;
+  }
+  if (size > 0) stream.write(batch.join(""));
+}
+
+/** The files' objects, adapted a file at a time as they are parsed. */
+async function adaptFiles(paths: string[], config: Config, io: CheckIo): Promise<{ inputs: AdaptedInputs; loadErrors: InputError[] }> {
+  const adapter = new InputAdapter(config);
+  const loaded = await loadInputs(paths, { stdin: io.stdin, onDocuments: (documents) => adapter.add(documents) });
+  return { inputs: adapter.finish(), loadErrors: loaded.errors };
+}
+
+/** The cluster's objects and the files' (which replace the cluster's of the same identity), adapted together. */
+async function adaptWithCluster(
+  paths: string[],
+  cluster: ClusterObjects,
+  config: Config,
+  io: CheckIo,
+): Promise<{ inputs: AdaptedInputs; loadErrors: InputError[] }> {
+  const loaded = paths.length > 0 ? await loadInputs(paths, { stdin: io.stdin }) : { documents: [], errors: [] };
+  return { inputs: adaptInputs(mergeSources(cluster, loaded.documents.splice(0)), config), loadErrors: loaded.errors };
 }
 
 function emptyMessage(args: CheckArgs, cluster: ClusterObjects | undefined): string {

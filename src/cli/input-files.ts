@@ -9,8 +9,8 @@
  */
 import { createReadStream, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseSources } from "./parse-pool.js";
-import type { LoadResult, SourceText } from "./parse-source.js";
+import { forEachParsed } from "./parse-pool.js";
+import type { LoadedDocument, LoadResult, SourceText } from "./parse-source.js";
 import type { InputError } from "../core/model/report.js";
 
 export type { LoadedDocument, LoadResult } from "./parse-source.js";
@@ -22,6 +22,11 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** Parse workers for large inputs (default: one per core, at most 4; 0 = parse in this thread). */
   parseWorkers?: number;
+  /**
+   * Takes each input's documents, in input order, as soon as they are parsed; they are then
+   * not kept in the result's `documents` (a large input is consumed a file at a time).
+   */
+  onDocuments?: (documents: LoadedDocument[]) => void;
 }
 
 export const STDIN_PATH = "-";
@@ -51,11 +56,13 @@ export async function loadInputs(paths: string[], opts: LoadOptions = {}): Promi
       if (text !== undefined) sources.push({ file, text, syntax: /\.json$/i.test(file) ? "json" : "yaml" });
     }
   }
-  for (const parsed of await parseSources(sources, opts.parseWorkers)) {
+  const { onDocuments } = opts;
+  await forEachParsed(sources, opts.parseWorkers, (parsed) => {
+    if (onDocuments) onDocuments(parsed.documents);
     // Loops, not push(...array): spreading 120k+ documents overflows the call stack.
-    for (const document of parsed.documents) result.documents.push(document);
+    else for (const document of parsed.documents) result.documents.push(document);
     for (const error of parsed.errors) result.errors.push(error);
-  }
+  });
   return result;
 }
 

@@ -50,11 +50,54 @@ const JSON_ESCAPES = /\\(?:[^"\\/bfnrtu]|u(?![0-9a-fA-F]{4}))/;
 export function parseManifestYaml(text: string): FastDocument[] | undefined {
   if (OUTSIDE_SUBSET_CHARACTERS.test(text)) return undefined;
   try {
-    return new Reader(text).documents();
+    // A document at a time: the lines of one document are garbage once it is read, where the
+    // lines of a whole file (a hundred thousand strings for a few MiB) would outlive many
+    // young-generation collections and be copied into the old generation.
+    const documents: FastDocument[] = [];
+    for (const { from, to, firstLine } of documentSpans(text)) {
+      for (const document of new Reader(text.slice(from, to), firstLine).documents()) documents.push(document);
+    }
+    return documents;
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
   }
+}
+
+/**
+ * The text between `---` lines, each span with the 0-based line it starts on. A `---` line
+ * always separates documents here: content of the subset this reader takes is indented
+ * under a key, never at column 0. The text of a span ends with the line break before the
+ * next `---`, as the reader sees it inside the whole text.
+ */
+function* documentSpans(text: string): Generator<{ from: number; to: number; firstLine: number }> {
+  let from = 0;
+  let firstLine = 0;
+  /** Start of the next line to look at, and its 0-based number. */
+  let lineStart = 0;
+  let line = 0;
+  while (lineStart < text.length) {
+    const later = text.indexOf("\n---", lineStart);
+    const marker = text.startsWith("---", lineStart) ? lineStart : later === -1 ? -1 : later + 1;
+    if (marker === -1) break; // no further line starts with ---
+    line += countLineBreaks(text, lineStart, marker);
+    const lineBreak = text.indexOf("\n", marker);
+    const end = lineBreak === -1 ? text.length : lineBreak;
+    if (isDocumentStart(text.slice(marker, end))) {
+      yield { from, to: marker, firstLine };
+      from = end + 1;
+      firstLine = line + 1;
+    }
+    lineStart = end + 1;
+    line += 1;
+  }
+  yield { from: Math.min(from, text.length), to: text.length, firstLine };
+}
+
+function countLineBreaks(text: string, from: number, to: number): number {
+  let count = 0;
+  for (let at = text.indexOf("\n", from); at !== -1 && at < to; at = text.indexOf("\n", at + 1)) count++;
+  return count;
 }
 
 class Reader {
@@ -63,7 +106,11 @@ class Reader {
   private readonly indents: Int32Array;
   private i = 0;
 
-  constructor(text: string) {
+  /** `firstLine`: the 0-based line of the whole text where `text` starts. */
+  constructor(
+    text: string,
+    private readonly firstLine = 0,
+  ) {
     this.lines = text.split("\n");
     this.indents = new Int32Array(this.lines.length);
     for (let n = 0; n < this.lines.length; n++) this.indents[n] = indentOf(this.lines[n]!);
@@ -89,7 +136,9 @@ class Reader {
       this.skipBlank();
       const next = lines[this.i];
       if (next !== undefined && !isDocumentStart(next)) throw UNSUPPORTED;
-      documents.push({ value, line: start + 1, ...(itemLines.length > 0 ? { itemLines } : {}) });
+      const { firstLine } = this;
+      const items = itemLines.map((itemLine) => itemLine + firstLine);
+      documents.push({ value, line: start + 1 + firstLine, ...(items.length > 0 ? { itemLines: items } : {}) });
     }
     return documents;
   }

@@ -66,17 +66,31 @@ async function parseSlow(sources: readonly SourceText[], requestedWorkers: numbe
 }
 
 /**
- * Parses every source and returns the results in input order: plain manifests and JSON in
- * this thread (fast paths), the rest with the `yaml` package, in workers when it is large.
+ * Parses every source and hands each result to `visit`, in input order: plain manifests and
+ * JSON in this thread (fast paths), the rest with the `yaml` package, in workers when it is large.
+ * A source the fast paths read is handed over before the next one is parsed, so a caller that
+ * consumes each result holds one source's objects at a time, not all of them; sources after
+ * one that needs the `yaml` package wait for it (and are handed over in order after it).
  */
-export async function parseSources(sources: readonly SourceText[], requestedWorkers?: number): Promise<LoadResult[]> {
-  const results = sources.map((source) => parseSourceFast(source));
-  const slowIndexes = results.flatMap((result, i) => (result === undefined ? [i] : []));
-  if (slowIndexes.length === 0) return results as LoadResult[];
+export async function forEachParsed(
+  sources: readonly SourceText[],
+  requestedWorkers: number | undefined,
+  visit: (result: LoadResult) => void,
+): Promise<void> {
+  const waiting: (LoadResult | undefined)[] = [];
+  const slowIndexes: number[] = [];
+  sources.forEach((source, i) => {
+    const result = parseSourceFast(source);
+    if (result !== undefined && slowIndexes.length === 0) visit(result);
+    else if (result === undefined) slowIndexes.push(i);
+    else waiting[i] = result;
+  });
+  const firstSlow = slowIndexes[0];
+  if (firstSlow === undefined) return;
   const parsed = await parseSlow(
     slowIndexes.map((i) => sources[i]!),
     requestedWorkers,
   );
-  slowIndexes.forEach((sourceIndex, k) => (results[sourceIndex] = parsed[k]!));
-  return results as LoadResult[];
+  slowIndexes.forEach((sourceIndex, k) => (waiting[sourceIndex] = parsed[k]!));
+  for (let i = firstSlow; i < sources.length; i++) visit(waiting[i]!);
 }

@@ -132,6 +132,21 @@ describe("directories", () => {
     expect(result.documents.map((d) => d.object.metadata.name)).toEqual(["two", "one"]);
   });
 
+  it("hands each file's documents to onDocuments in input order, also after a file the fast reader leaves to the YAML parser", async () => {
+    // b.yaml has an anchor: the general parser reads it, after a.yaml and before c.yaml.
+    const anchored = `${endpoint("b1")}---\n${endpoint("b2").replace("serviceName:", "serviceName: &name").replace("s3\n", "s3\n")}`;
+    const dir = await tree({ "a.yaml": endpoint("a"), "b.yaml": anchored, "c.yaml": `${endpoint("c1")}---\n${endpoint("c2")}` });
+    const batches: string[][] = [];
+    const result = await loadInputs([dir], {
+      onDocuments: (documents) => batches.push(documents.map((d) => String(d.object.metadata.name))),
+    });
+    expect(batches).toEqual([["a"], ["b1", "b2"], ["c1", "c2"]]);
+    expect(result.documents).toEqual([]);
+    expect(result.errors).toEqual([]);
+    const whole = await loadInputs([dir], {});
+    expect(whole.documents.map((d) => d.object.metadata.name)).toEqual(batches.flat());
+  });
+
   it("follows symlinked folders once and does not loop on a symlink cycle", async () => {
     const dir = await tree({ "real/ep.yaml": endpoint("a") });
     await symlink(join(dir, "real"), join(dir, "link"));

@@ -185,6 +185,18 @@ describe("statementMatches", () => {
     const request: AccessRequest = { action: "s3:PutObject", resource: OBJECT_ARN };
     expect(policy.statements.map((statement) => statementMatches(statement, request))).toEqual([false, true]);
   });
+
+  it("answers the same for a statement compiled long ago (its compiled form evicted by thousands of others)", () => {
+    const statementFor = (i: number) =>
+      documentOf({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::bucket-${i}/*` }] })
+        .statements[0]!;
+    const first = statementFor(0);
+    const request = (i: number): AccessRequest => ({ action: "s3:GetObject", resource: `arn:aws:s3:::bucket-${i}/key` });
+    expect(statementMatches(first, request(0))).toBe(true);
+    for (let i = 1; i <= 5000; i++) expect(statementMatches(statementFor(i), request(i === 1 ? 2 : i))).toBe(i !== 1);
+    expect(statementMatches(first, request(0))).toBe(true);
+    expect(statementMatches(first, request(1))).toBe(false);
+  });
 });
 
 /**

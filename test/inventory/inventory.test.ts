@@ -25,6 +25,29 @@ describe("inventory", () => {
     expect(inv.size).toBe(0);
   });
 
+  it("keeps every endpoint that shares an AWS id, in the order they came, as they come and go", () => {
+    const inv = new Inventory();
+    const id = "vpce-0a1b2c3d4e5f67890";
+    const [a, b, c] = ["a", "b", "c"].map((name) => model(upjetEndpoint({ name, awsId: id })));
+    const names = () => inv.endpointsWithAwsId(id).map((e) => e.ref.name);
+    inv.upsert(a!);
+    inv.upsert(a!);
+    expect(names()).toEqual(["a"]);
+    inv.upsert(b!);
+    inv.upsert(c!);
+    expect(names()).toEqual(["a", "b", "c"]);
+    inv.remove(b!.ref);
+    expect(names()).toEqual(["a", "c"]);
+    inv.remove(a!.ref);
+    inv.remove(c!.ref);
+    expect(names()).toEqual([]);
+    expect(inv.knowsEndpointId(id)).toBe(false);
+    inv.upsert(c!);
+    expect(names()).toEqual(["c"]);
+    inv.remove(a!.ref);
+    expect(names()).toEqual(["c"]);
+  });
+
   it("treats v1beta1 and v1beta2 of one object as the same object and re-indexes on update", () => {
     const inv = new Inventory();
     inv.upsert(model(upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890" }, "v1beta1")));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderJson } from "../../src/app/output/json.js";
+import { renderJson, renderJsonChunks } from "../../src/app/output/json.js";
 import { cleanReport, denyFinding, sampleReport, warnFinding } from "./sample-report.js";
 
 describe("renderJson", () => {
@@ -56,5 +56,24 @@ describe("renderJson", () => {
     expect(text).toBe(
       '{\n  "findings": [],\n  "errors": [],\n  "summary": {\n    "resources": 3,\n    "deny": 0,\n    "warn": 0,\n    "audit": 0,\n    "errors": 0\n  }\n}\n',
     );
+  });
+
+  it("writes, a piece at a time, exactly what JSON.stringify writes for the whole document", () => {
+    const multiline = { ...denyFinding, message: 'two\nlines and a "quote" → arrow', path: "" };
+    const report = { ...sampleReport, findings: [...sampleReport.findings, multiline] };
+    const pieces = [...renderJsonChunks(report)];
+    // One piece per finding and error, not one string for everything.
+    expect(pieces.length).toBeGreaterThan(report.findings.length + report.errors.length);
+    const whole = JSON.parse(pieces.join("")) as unknown;
+    expect(pieces.join("")).toBe(`${JSON.stringify(whole, null, 2)}\n`);
+    expect(renderJson(report)).toBe(pieces.join(""));
+    expect((whole as { findings: { message: string }[] }).findings[4]!.message).toBe(multiline.message);
+  });
+
+  it("writes empty findings and errors as [] in pieces too", () => {
+    const noFindings = { ...sampleReport, findings: [] };
+    const text = [...renderJsonChunks(noFindings)].join("");
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+    expect(text).toContain('"findings": [],');
   });
 });

@@ -2,6 +2,7 @@
  * Field readers shared by the family adapters. Every reader records the JSON path it read
  * from and reports, instead of throwing, a value of the wrong type.
  */
+import { intern } from "../util/intern.js";
 import { parsePolicy } from "../iam/parse.js";
 import type { PolicyKind } from "../iam/types.js";
 import type { Family, Field, PolicyField, RefValue, ResourceRef } from "../model/types.js";
@@ -48,7 +49,8 @@ export class FieldReader {
   string(container: JsonRecord | undefined, key: string, path: string): Field<string> | undefined {
     const value = container?.[key];
     if (value === undefined || value === null) return undefined;
-    if (typeof value === "string") return value.trim() === "" ? undefined : { value: value.trim(), path };
+    // Paths are built per object but the same in every object: kept once (see intern()).
+    if (typeof value === "string") return value.trim() === "" ? undefined : { value: value.trim(), path: intern(path) };
     this.issue(path, `${path} must be a string, got ${describe(value)}; quote the value in the manifest`);
     return undefined;
   }
@@ -76,7 +78,7 @@ export class FieldReader {
     this.array(container, key, path).forEach((item, index) => {
       const itemPath = `${path}[${index}]`;
       if (typeof item === "string") {
-        if (item.trim() !== "") fields.push({ value: item.trim(), path: itemPath });
+        if (item.trim() !== "") fields.push({ value: item.trim(), path: intern(itemPath) });
       } else {
         this.issue(itemPath, `${itemPath} must be a string, got ${describe(item)}; quote the value in the manifest`);
       }
@@ -131,7 +133,7 @@ export class FieldReader {
       ...(value ? { value: value.value } : {}),
       ...(ref ? { ref } : {}),
       ...(selector ? { selector } : {}),
-      path: `${section.path}.${key}`,
+      path: intern(`${section.path}.${key}`),
     };
   }
 

@@ -30,7 +30,7 @@ export function fillInventory<T extends { object: unknown }>(
   config: Pick<Config, "defaults">,
 ): { item: T; result: AdaptResult }[] {
   const adaptOne = inventoryAdapter(inventory, config);
-  const ordered = [...items.filter((i) => isNamespace(i.object)), ...items.filter((i) => !isNamespace(i.object))];
+  const ordered = [...items.filter((i) => isNamespaceObject(i.object)), ...items.filter((i) => !isNamespaceObject(i.object))];
   return ordered.map((item) => {
     const result = adaptOne(item.object);
     item.object = undefined;
@@ -39,7 +39,8 @@ export function fillInventory<T extends { object: unknown }>(
   });
 }
 
-function isNamespace(o: unknown): boolean {
+/** A raw v1 Namespace: adapted before the objects that may take their default region from it. */
+export function isNamespaceObject(o: unknown): boolean {
   const k = o as Partial<KubeObject> | null;
   return typeof k === "object" && k !== null && k.apiVersion === "v1" && k.kind === "Namespace";
 }

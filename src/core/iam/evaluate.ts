@@ -38,7 +38,15 @@ export interface CompiledStatement {
   conditions: CompiledCondition[];
 }
 
-const compiledStatements = new WeakMap<Statement, CompiledStatement>();
+/**
+ * Compiled statements, most recent last. Bounded rather than weak: a WeakMap entry lives as
+ * long as its statement, so a check of 50k objects kept a compiled copy of every statement it
+ * ever evaluated (tens of MB) although each is needed only during the reviews that read it.
+ * A review reads a handful of policies (the subject's and those of the objects it relates
+ * to), far fewer than this.
+ */
+const MAX_COMPILED_STATEMENTS = 4096;
+const compiledStatements = new Map<Statement, CompiledStatement>();
 
 /**
  * The request's values for a condition key, keys compared case-insensitively (values of
@@ -89,6 +97,7 @@ export function compileStatement(statement: Statement): CompiledStatement {
     matchesResource: listMatcher(statement.resource, statement.notResource, arnMatcher),
     conditions,
   };
+  if (compiledStatements.size >= MAX_COMPILED_STATEMENTS) compiledStatements.delete(compiledStatements.keys().next().value!);
   compiledStatements.set(statement, compiled);
   return compiled;
 }

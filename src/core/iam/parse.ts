@@ -26,6 +26,7 @@ import type {
 import { wildcardCount } from "./glob.js";
 import { matchesWildcard } from "./wildcard.js";
 import { chargeWork, isWorkBudgetExceeded } from "./work-budget.js";
+import { intern } from "../util/intern.js";
 import { isRecord as isObject } from "../util/record.js";
 
 export const SUPPORTED_VERSIONS: readonly string[] = ["2012-10-17", "2008-10-17"];
@@ -701,7 +702,8 @@ function readCondition(
     ifExists: parsed.ifExists,
     key,
     values,
-    path,
+    // Built piece by piece and the same in thousands of policies: kept once (see intern()).
+    path: intern(path),
     valid,
   };
 }

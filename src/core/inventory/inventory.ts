@@ -10,33 +10,45 @@ import type {
   SubnetAssociation,
 } from "../model/types.js";
 import { groupOf, objectKey } from "../model/refs.js";
+import { intern } from "../util/intern.js";
 import { matchesSelector } from "./labels.js";
 import type { ExternalFacts } from "./aws-facts.js";
 
-/** Multi-map from an index key to object keys. */
+/**
+ * Multi-map from an index key to object keys. Nearly every key (an endpoint id, a VPC, a bucket
+ * name) names one object: that one is stored as a plain string, and a Set only once a second
+ * object shares the key (a Set per key cost a check of 50k resources some 15 MB).
+ */
 class Index {
-  private readonly map = new Map<string, Set<string>>();
+  private readonly map = new Map<string, string | Set<string>>();
   add(key: string | undefined, objectKey: string): void {
     if (key === undefined) return;
-    let set = this.map.get(key);
-    if (!set) this.map.set(key, (set = new Set()));
-    set.add(objectKey);
+    const entry = this.map.get(key);
+    if (entry === undefined) this.map.set(key, objectKey);
+    else if (typeof entry !== "string") entry.add(objectKey);
+    else if (entry !== objectKey) this.map.set(key, new Set([entry, objectKey]));
   }
   remove(key: string | undefined, objectKey: string): void {
     if (key === undefined) return;
-    const set = this.map.get(key);
-    if (!set) return;
-    set.delete(objectKey);
-    if (set.size === 0) this.map.delete(key);
+    const entry = this.map.get(key);
+    if (entry === undefined) return;
+    if (typeof entry === "string") {
+      if (entry === objectKey) this.map.delete(key);
+      return;
+    }
+    entry.delete(objectKey);
+    if (entry.size === 0) this.map.delete(key);
   }
-  get(key: string): ReadonlySet<string> {
-    return this.map.get(key) ?? EMPTY;
+  get(key: string): Iterable<string> {
+    const entry = this.map.get(key);
+    if (entry === undefined) return EMPTY;
+    return typeof entry === "string" ? [entry] : entry;
   }
   has(key: string): boolean {
     return this.map.has(key);
   }
 }
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = [];
 
 /** Where a reference points: same API group, the target kind, same namespace unless given. */
 function refTargetKey(owner: ResourceRef, targetKind: string, ref: RefValue["ref"]): string | undefined {
@@ -85,7 +97,8 @@ export class Inventory {
 
   /** Adds or replaces an object; returns the previous version. */
   upsert(object: ModelObject): ModelObject | undefined {
-    const key = objectKey(object.ref);
+    // Stored in the map and the indexes for as long as the object: one flat copy (see intern()).
+    const key = intern(objectKey(object.ref));
     const previous = this.objects.get(key);
     if (previous === object) return previous;
     this.objects.set(key, object);
@@ -194,7 +207,7 @@ export class Inventory {
   resolveEndpoint(owner: ResourceRef, value: RefValue, labelsNamespace?: string): Endpoint[] {
     if (value.value) return this.endpointsWithAwsId(value.value);
     const refKey = refTargetKey(owner, "VPCEndpoint", value.ref);
-    if (refKey) return this.typed(new Set([refKey]), "Endpoint");
+    if (refKey) return this.typed([refKey], "Endpoint");
     if (value.selector) {
       const ns = value.selector.namespace ?? labelsNamespace ?? owner.namespace;
       return [...this.endpoints()].filter(
@@ -212,7 +225,7 @@ export class Inventory {
     const target = policy.bucket;
     if (target.value) return this.bucketsNamed(target.value);
     const refKey = refTargetKey(policy.ref, "Bucket", target.ref);
-    if (refKey) return this.typed(new Set([refKey]), "Bucket");
+    if (refKey) return this.typed([refKey], "Bucket");
     if (target.selector) {
       const ns = target.selector.namespace ?? policy.ref.namespace;
       return [...this.buckets()].filter(
@@ -251,7 +264,7 @@ export class Inventory {
     return this.typed(keys, "RouteTableAssociation");
   }
 
-  private typed<T extends ModelObject["type"]>(keys: ReadonlySet<string>, type: T): Extract<ModelObject, { type: T }>[] {
+  private typed<T extends ModelObject["type"]>(keys: Iterable<string>, type: T): Extract<ModelObject, { type: T }>[] {
     const out: Extract<ModelObject, { type: T }>[] = [];
     for (const k of keys) {
       const o = this.objects.get(k);

@@ -127,11 +127,14 @@ export function coveredBy(statement: Statement): (action: string, resource: stri
   const action = listMatcher(statement.action, statement.notAction, actionMatcher);
   const resource = listMatcher(statement.resource, statement.notResource, arnMatcher);
   const covers = (a: string, r: string) => action(a) && resource(r);
+  if (coverage.size >= MAX_COVERAGE_ENTRIES) coverage.delete(coverage.keys().next().value!);
   coverage.set(statement, covers);
   return covers;
 }
 
-const coverage = new WeakMap<Statement, (action: string, resource: string) => boolean>();
+/** Bounded, not weak, for the reason of evaluate.ts's compiled statements: only recent statements are asked about again. */
+const MAX_COVERAGE_ENTRIES = 1024;
+const coverage = new Map<Statement, (action: string, resource: string) => boolean>();
 
 function listMatcher(
   patterns: readonly string[] | undefined,
