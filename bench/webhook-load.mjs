@@ -11,7 +11,7 @@
 //      (default 100k; --requests 1000000 for the note) with its trend.
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
-//        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags "FLAGS"]
+//        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -54,6 +54,9 @@ const { values: args } = parseArgs({
     // V8/Node flags for the webhook process only. Default: as the chart runs it (the image's
     // entry point sets the young generation, the chart's NODE_OPTIONS the old-space cap).
     "node-flags": { type: "string", default: "--max-semi-space-size=4 --max-old-space-size=192" },
+    // Pin this script (the load generators) to CPU 0 and both servers, all their threads, to
+    // CPU 1 (taskset): separates the servers' own latency from competition for the two cores.
+    pin: { type: "boolean", default: false },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -286,6 +289,30 @@ async function pacedLatency(port, rate, durationS, warmUpS = 2) {
 }
 
 /**
+ * Event-loop delay (since the previous scrape) and GC pause totals from a webhook's metrics text;
+ * with `before`, the GC figures are the difference since then.
+ * @param {string} text
+ * @param {{ gcSeconds: number; gcCount: number; majorCount: number }} [before]
+ */
+function loopDelayOf(text, before) {
+  const value = (/** @type {RegExp} */ pattern) =>
+    text
+      .split("\n")
+      .filter((line) => pattern.test(line))
+      .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+  const gcSeconds = value(/^nodejs_gc_duration_seconds_sum\{/) - (before?.gcSeconds ?? 0);
+  const gcCount = value(/^nodejs_gc_duration_seconds_count\{/) - (before?.gcCount ?? 0);
+  const majorCount = value(/^nodejs_gc_duration_seconds_count\{kind="major"\}/) - (before?.majorCount ?? 0);
+  return {
+    p99: value(/^nodejs_eventloop_lag_p99_seconds /),
+    max: value(/^nodejs_eventloop_lag_max_seconds /),
+    gcSeconds,
+    gcCount,
+    majorCount,
+  };
+}
+
+/**
  * Cumulative admission_duration_seconds buckets (le → count), summed over kinds and operations.
  * @param {number} metricsPort
  */
@@ -418,6 +445,11 @@ const service = await startProcess(work, "webhook", [
   ),
 ]);
 const bare = await startProcess(work, "bare", [...profileArgs, "-e", bareScript]);
+if (args.pin) {
+  execSync(`taskset -a -p -c 0 ${process.pid}`, { stdio: "ignore" });
+  for (const pid of [service.child.pid, bare.child.pid]) execSync(`taskset -a -p -c 1 ${pid}`, { stdio: "ignore" });
+  console.log("pinned: load generators on CPU 0, servers on CPU 1");
+}
 console.log(
   `webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB, node flags: ${args["node-flags"] || "none"}), bare pid ${bare.child.pid}`,
 );
@@ -477,8 +509,12 @@ console.log(
 );
 
 const halfRate = args.rate ? Number(args.rate) : Math.max(1, Math.floor(ours.requests.average / 2));
+// prom-client restarts its event-loop delay histogram at every scrape: the last one before the
+// run starts it afresh, the first one after reads it.
+const gcBefore = loopDelayOf(await scrape(service.metricsPort));
 const bucketsBefore = await durationBuckets(service.metricsPort);
 const oursPaced = await pacedLatency(service.port, halfRate, seconds);
+const loopDelay = loopDelayOf(await scrape(service.metricsPort), gcBefore);
 const bucketsAfter = await durationBuckets(service.metricsPort);
 const barePaced = await pacedLatency(bare.port, halfRate, seconds);
 console.log(
@@ -489,6 +525,9 @@ console.log(
 );
 console.log(
   `  s3-vpce-guard server-side time (admission_duration_seconds buckets): p50 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.5)}, p99 ${bucketQuantile(bucketsBefore, bucketsAfter, 0.99)}`,
+);
+console.log(
+  `  s3-vpce-guard event-loop delay during the run (prom-client, 10 ms resolution): p99 ${fmt(1000 * (loopDelay.p99 ?? Number.NaN), 1)} ms, max ${fmt(1000 * (loopDelay.max ?? Number.NaN), 1)} ms; GC pauses ${fmt(1000 * loopDelay.gcSeconds, 0)} ms in ${loopDelay.gcCount} collections (${loopDelay.majorCount} major)`,
 );
 console.log(`  bare server:   p50 ${fmt(barePaced.p50, 2)} ms, p99 ${fmt(barePaced.p99, 2)} ms, max ${fmt(barePaced.max, 1)} ms`);
 
