@@ -207,6 +207,12 @@ describe("the bundled CLI (package.json bin)", () => {
     expect(bundled.stdout).toBe(unbundled.stdout);
     expect(runBundle(["help", "serve"]).stdout).toBe(run(["help", "serve"]).stdout);
     expect(runBundle(["rules", "-o", "json"]).stdout).toBe(run(["rules", "-o", "json"]).stdout);
+    // --cluster loads the Kubernetes client, an ES module the CommonJS bundle require()s.
+    const noKubeconfig = { KUBECONFIG: join(cacheHome, "no-such-kubeconfig") };
+    const bundledCluster = runBundle(["check", "--cluster"], noKubeconfig);
+    expect(bundledCluster.stderr).toContain("cannot load the Kubernetes configuration");
+    expect(bundledCluster.stderr).toBe(run(["check", "--cluster"], undefined, noKubeconfig).stderr);
+    expect(bundledCluster.status).toBe(2);
   });
 
   it("keeps one code cache per command in the user's cache folder, readable by the user only, and drops other builds'", () => {
