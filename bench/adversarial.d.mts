@@ -7,3 +7,4 @@ export function reviewOf(
 export const REVIEW_FAMILIES: Record<string, (n: number) => string>;
 export const HTTP_FAMILIES: Record<string, (n: number) => { status: number; body: string; declaredLength?: number }>;
 export function normalReview(n: number): string;
+export const OVER_BUDGET_POLICY: { Version: string; Statement: Record<string, unknown>[] };

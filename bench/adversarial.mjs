@@ -1,9 +1,35 @@
 // @ts-check
 // Adversarial AdmissionReview bodies: what an attacker with create rights on one namespace
 // can send to stall or kill the webhook (issue "No input can stall or kill the webhook").
-// Shared by test/webhook/adversarial.test.ts and bench/fuzz-webhook.mjs. Each family is a
+// Shared by test/webhook/adversarial.test.ts and bench/fuzz-webhook.mjs (OVER_BUDGET_POLICY also
+// by bench/symbolic-budget.mjs and test/engine/engine.test.ts). Each family is a
 // function of a number (to vary uids and names) returning { name, body } where body is the
 // request text; `declaredLength` marks a request whose Content-Length lies.
+
+/**
+ * An endpoint policy whose every symbolic question runs out of its work budget: a Deny that can
+ * never match (never = x and never != x), but only the last key shows it; the 22 keys before it
+ * each keep it open, 2^22 combinations. Shared by bench/symbolic-budget.mjs and the engine tests.
+ */
+export const OVER_BUDGET_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" },
+    {
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: "*",
+      Condition: {
+        StringNotEquals: {
+          ...Object.fromEntries(Array.from({ length: 22 }, (_, i) => [`aws:PrincipalTag/k${i}`, `v${i}`])),
+          "aws:PrincipalTag/never": "x",
+        },
+        StringEquals: { "aws:PrincipalTag/never": "x" },
+      },
+    },
+  ],
+};
 
 /** @type {(statements: unknown[]) => string} */
 const policyText = (statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements });

@@ -11,23 +11,8 @@ import { adapt } from "../dist/src/core/adapters/index.js";
 import { review } from "../dist/src/core/engine/engine.js";
 import { Inventory } from "../dist/src/core/inventory/inventory.js";
 import { parseConfig } from "../dist/src/cli/config/config-file.js";
+import { OVER_BUDGET_POLICY } from "./adversarial.mjs";
 
-// A Deny that can never match (never = x and never != x), but only the last key shows it:
-// 22 keys before it each keep it open, 2^22 combinations: every question runs out of budget.
-const keys = Object.fromEntries(Array.from({ length: 22 }, (_, i) => [`aws:PrincipalTag/k${i}`, `v${i}`]));
-const PATHOLOGICAL = {
-  Version: "2012-10-17",
-  Statement: [
-    { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" },
-    {
-      Effect: "Deny",
-      Principal: "*",
-      Action: "s3:*",
-      Resource: "*",
-      Condition: { StringNotEquals: { ...keys, "aws:PrincipalTag/never": "x" }, StringEquals: { "aws:PrincipalTag/never": "x" } },
-    },
-  ],
-};
 const GUIDE = {
   Statement: [
     {
@@ -58,7 +43,7 @@ function time(label, runs, fn) {
   console.log(`${label}: median ${median.toFixed(2)} ms, max ${/** @type {number} */ (samples.at(-1)).toFixed(2)} ms (${runs} runs)`);
 }
 
-const doc = parsePolicy(PATHOLOGICAL, "endpoint").document;
+const doc = parsePolicy(OVER_BUDGET_POLICY, "endpoint").document;
 const question = {
   layers: [[doc]],
   space: {
@@ -98,7 +83,7 @@ const endpoint = (policy) => {
 };
 for (const [label, policy] of [
   ["guide's bucket-only endpoint policy", GUIDE],
-  ["pathological endpoint policy (every question over budget)", PATHOLOGICAL],
+  ["pathological endpoint policy (every question over budget)", OVER_BUDGET_POLICY],
 ]) {
   const subject = endpoint(policy);
   let undecided = 0;
