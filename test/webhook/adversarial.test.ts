@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { request as httpsRequest } from "node:https";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,16 +16,12 @@ import { generateCertificates, writeCertificates, type CertificateBundle } from 
 import { startWebhookServer, type WebhookServer } from "../../src/platform/http/webhook-server.js";
 import { admissionHandler } from "../../src/cli/admission-handler.js";
 import { config } from "../helpers/check.js";
+import { openHttps, type Reply } from "../helpers/https-request.js";
 import { upjetEndpoint } from "../helpers/manifests.js";
 
 // Every adversarial input of the issue "No input can stall or kill the webhook", and our own,
 // against a running server while a small normal review is in flight beside each: both get
 // well-formed answers of bounded size. Asserts on outcomes and work counters, never on time.
-
-interface Reply {
-  status: number;
-  body: string;
-}
 
 /** The largest answer any review may give: bounded warnings, a bounded deny message, a uid. */
 const MAX_RESPONSE_BYTES = 16 * 1024;
@@ -42,28 +37,17 @@ describe("adversarial inputs against a running webhook", () => {
   let logText = "";
   logStream.on("data", (chunk: Buffer) => (logText += chunk.toString()));
 
-  const post = (body: string, headers: Record<string, string | number> = {}): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: "127.0.0.1",
-          port: server.port,
-          method: "POST",
-          path: "/validate",
-          ca: bundle.caPem,
-          agent: false,
-          headers: { "content-type": "application/json", ...headers },
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (text += c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
+  const openValidate = (headers: Record<string, string | number>) =>
+    openHttps(server.port, bundle.caPem, {
+      method: "POST",
+      path: "/validate",
+      headers: { "content-type": "application/json", ...headers },
     });
+  const post = (body: string, headers: Record<string, string | number> = {}): Promise<Reply> => {
+    const { request, reply } = openValidate(headers);
+    request.end(body);
+    return reply;
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "s3vg-adversarial-"));
@@ -156,30 +140,10 @@ describe("adversarial inputs against a running webhook", () => {
     let reply: Reply;
     if (declaredLength !== undefined) {
       // Headers only: the body never comes, and the answer must not wait for it.
-      reply = await new Promise<Reply>((resolve, reject) => {
-        const req = httpsRequest(
-          {
-            host: "127.0.0.1",
-            port: server.port,
-            method: "POST",
-            path: "/validate",
-            ca: bundle.caPem,
-            agent: false,
-            headers: { "content-type": "application/json", "content-length": declaredLength },
-          },
-          (res) => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (text += c));
-            res.on("end", () => {
-              resolve({ status: res.statusCode ?? 0, body: text });
-              req.destroy();
-            });
-          },
-        );
-        req.on("error", reject);
-        req.flushHeaders();
-      });
+      const { request, reply: replied } = openValidate({ "content-length": declaredLength });
+      request.flushHeaders();
+      reply = await replied;
+      request.destroy();
     } else {
       reply = await post(body);
     }

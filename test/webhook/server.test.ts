@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest, type RequestOptions } from "node:https";
+import type { RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -15,6 +15,7 @@ import { generateCertificates, writeCertificates, type CertificateBundle } from 
 import { startWebhookServer, type WebhookServer } from "../../src/platform/http/webhook-server.js";
 import { admissionHandler } from "../../src/cli/admission-handler.js";
 import { config } from "../helpers/check.js";
+import { collect, openHttps, type Reply } from "../helpers/https-request.js";
 import { upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
 
 const secretPolicy = {
@@ -49,22 +50,6 @@ function review(object: unknown, uid = "11111111-2222-3333-4444-555555555555"): 
   });
 }
 
-interface Reply {
-  status: number;
-  body: string;
-  json: () => Record<string, unknown>;
-}
-
-function collect(res: import("node:http").IncomingMessage): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    res.setEncoding("utf8");
-    res.on("data", (c: string) => (body += c));
-    res.on("end", () => resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> }));
-    res.on("error", reject);
-  });
-}
-
 describe("webhook server over HTTPS", () => {
   let dir: string;
   let bundle: CertificateBundle;
@@ -79,24 +64,12 @@ describe("webhook server over HTTPS", () => {
   /** The log rate limiter's clock (ms): stands still unless a test moves it. */
   let clockMs = 0;
 
-  const call = (method: string, path: string, body?: string | Buffer, extra: RequestOptions = {}): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: "127.0.0.1",
-          port: server.port,
-          method,
-          path,
-          ca: bundle.caPem,
-          agent: false,
-          headers: { "content-type": "application/json" },
-          ...extra,
-        },
-        (res) => collect(res).then(resolve, reject),
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
+  const open = (options: RequestOptions) => openHttps(server.port, bundle.caPem, options);
+  const call = (method: string, path: string, body?: string | Buffer, extra: RequestOptions = {}): Promise<Reply> => {
+    const { request, reply } = open({ method, path, headers: { "content-type": "application/json" }, ...extra });
+    request.end(body);
+    return reply;
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "s3vg-webhook-"));
@@ -182,26 +155,13 @@ describe("webhook server over HTTPS", () => {
   });
 
   it("refuses a body without a declared length once it passes the limit, with 413, and closes the connection", async () => {
-    const reply = await new Promise<Reply & { connection: string | undefined }>((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: "127.0.0.1",
-          port: server.port,
-          method: "POST",
-          path: "/validate",
-          ca: bundle.caPem,
-          agent: false,
-          headers: { "transfer-encoding": "chunked" },
-        },
-        (res) => collect(res).then((r) => resolve({ ...r, connection: res.headers.connection }), reject),
-      );
-      req.on("error", reject);
-      const chunk = Buffer.alloc(1024 * 1024, 0x20);
-      for (let i = 0; i < 4; i++) req.write(chunk);
-      req.end();
-    });
+    const { request, reply: replied } = open({ method: "POST", path: "/validate", headers: { "transfer-encoding": "chunked" } });
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    for (let i = 0; i < 4; i++) request.write(chunk);
+    request.end();
+    const reply = await replied;
     expect(reply.status).toBe(413);
-    expect(reply.connection).toBe("close");
+    expect(reply.headers.connection).toBe("close");
     expect(reply.json().message).toMatch(/larger than the limit of 3145728 bytes/);
   });
 
@@ -246,22 +206,9 @@ describe("webhook server over HTTPS", () => {
   });
 
   it("answers a stalled body with 503 within the time budget instead of hanging", async () => {
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: "127.0.0.1",
-          port: server.port,
-          method: "POST",
-          path: "/validate",
-          ca: bundle.caPem,
-          agent: false,
-          headers: { "content-length": "1000" },
-        },
-        (res) => collect(res).then(resolve, reject),
-      );
-      req.on("error", reject);
-      req.write('{"apiVersion":');
-    });
+    const { request, reply: replied } = open({ method: "POST", path: "/validate", headers: { "content-length": "1000" } });
+    request.write('{"apiVersion":');
+    const reply = await replied;
     expect(reply.status).toBe(503);
     expect(reply.json().message).toMatch(/400 ms time budget/);
   });
@@ -359,22 +306,11 @@ describe("webhook server over HTTPS", () => {
   it("close() finishes an in-flight request, refuses new connections and resolves", async () => {
     const payload = review(upjetEndpoint(), "inflight-uid");
     const half = Math.floor(payload.length / 2);
-    let req!: import("node:http").ClientRequest;
     const arrived = new Promise((resolve) => server.server.once("request", resolve));
-    const replyPromise = new Promise<Reply>((resolve, reject) => {
-      req = httpsRequest(
-        {
-          host: "127.0.0.1",
-          port: server.port,
-          method: "POST",
-          path: "/validate",
-          ca: bundle.caPem,
-          agent: false,
-          headers: { "content-length": String(Buffer.byteLength(payload)) },
-        },
-        (res) => collect(res).then(resolve, reject),
-      );
-      req.on("error", reject);
+    const { request: req, reply: replyPromise } = open({
+      method: "POST",
+      path: "/validate",
+      headers: { "content-length": String(Buffer.byteLength(payload)) },
     });
     req.write(payload.slice(0, half));
     await arrived;
