@@ -289,17 +289,25 @@ async function pacedLatency(port, rate, durationS, warmUpS = 2) {
 }
 
 /**
+ * The sum of the values of every sample line of a metrics text that `pattern` matches.
+ * @param {string} text
+ * @param {RegExp} pattern
+ */
+function metricSum(text, pattern) {
+  return text
+    .split("\n")
+    .filter((line) => pattern.test(line))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
+
+/**
  * Event-loop delay (since the previous scrape) and GC pause totals from a webhook's metrics text;
  * with `before`, the GC figures are the difference since then.
  * @param {string} text
  * @param {{ gcSeconds: number; gcCount: number; majorCount: number }} [before]
  */
 function loopDelayOf(text, before) {
-  const value = (/** @type {RegExp} */ pattern) =>
-    text
-      .split("\n")
-      .filter((line) => pattern.test(line))
-      .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+  const value = (/** @type {RegExp} */ pattern) => metricSum(text, pattern);
   const gcSeconds = value(/^nodejs_gc_duration_seconds_sum\{/) - (before?.gcSeconds ?? 0);
   const gcCount = value(/^nodejs_gc_duration_seconds_count\{/) - (before?.gcCount ?? 0);
   const majorCount = value(/^nodejs_gc_duration_seconds_count\{kind="major"\}/) - (before?.majorCount ?? 0);
@@ -554,10 +562,7 @@ console.log(
 if (profileDir) {
   // Reviews answered, from the webhook's own counter (every step, warm-ups included); the bare
   // server's from what this script sent it (the sanity requests only went to ours).
-  const answered = (await scrape(service.metricsPort))
-    .split("\n")
-    .filter((line) => line.startsWith("s3_vpce_guard_admission_requests_total{"))
-    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+  const answered = metricSum(await scrape(service.metricsPort), /^s3_vpce_guard_admission_requests_total\{/);
   const bareAnswered = ceiling.requests.total + barePaced.requests;
   for (const child of [service.child, bare.child]) {
     child.kill("SIGTERM");

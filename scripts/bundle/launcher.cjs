@@ -24,7 +24,8 @@ const CACHED_COMMANDS = new Set(["check", "explain", "map", "rules"]);
 const bundle = join(__dirname, "cli.cjs");
 const command = process.argv[2] ?? "";
 const cacheDir = codeCacheDir();
-const cacheFile = cacheDir && CACHED_COMMANDS.has(command) ? join(cacheDir, `${BUNDLE_HASH}-${command}-${process.version}`) : undefined;
+const cacheFile =
+  cacheDir !== undefined && CACHED_COMMANDS.has(command) ? join(cacheDir, `${BUNDLE_HASH}-${command}-${process.version}`) : undefined;
 const cached = cacheFile === undefined ? undefined : readOwnFile(cacheFile);
 
 const script = new vm.Script(Module.wrap(readFileSync(bundle, "utf8")), {
@@ -32,10 +33,10 @@ const script = new vm.Script(Module.wrap(readFileSync(bundle, "utf8")), {
   cachedData: cached,
   importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
-if (cacheDir && cacheFile && (cached === undefined || script.cachedDataRejected)) {
+if (cacheFile !== undefined && (cached === undefined || script.cachedDataRejected)) {
   // At exit every function the command ran is compiled, so the cache made then has them all.
   process.once("exit", (code) => {
-    if (code === 0 || code === 1) writeCodeCache(cacheDir, cacheFile, script);
+    if (code === 0 || code === 1) writeCodeCache(cacheFile, script);
   });
 }
 const cjsModule = { exports: {} };
@@ -77,11 +78,11 @@ function readOwnFile(file) {
  * Writes the cache atomically (a concurrent run reads the old file or the new one, never half
  * of one) and removes caches of other builds, so the folder holds one build's few files.
  * Any failure (read-only home, full disk) leaves the run's result untouched.
- * @param {string} dir
  * @param {string} file
  * @param {import("node:vm").Script} compiled
  */
-function writeCodeCache(dir, file, compiled) {
+function writeCodeCache(file, compiled) {
+  const dir = dirname(file);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     makeFolders(dir);
