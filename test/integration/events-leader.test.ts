@@ -1,19 +1,16 @@
 // Events behind a real kube-apiserver: one per object summarising its findings (deny and warn
 // only by default), a change is one more, and a leader change brings no second burst: the
 // new leader reads what the old one announced and stays quiet (Events counted).
-import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { configSchema } from "../../src/cli/config/schema.js";
-import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
-import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { type Reconciler } from "../../src/app/audit/reconciler.js";
-import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
+import { reconcilerReplica } from "../harness/reconciler-replica.js";
 import { sleep, until } from "../harness/wait.js";
 import { ackBucket, PRIVATE_SOURCE_IP_POLICY, upjetEndpoint } from "../helpers/manifests.js";
 
@@ -37,26 +34,14 @@ describeIntegration("Events that do not flood, against a real API server", () =>
   const config = configSchema.parse({ rules: { "gateway-without-route-tables": { action: "audit" } } });
 
   async function startReplica(identity: string): Promise<Replica> {
-    const inventory = new Inventory();
-    const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    const cluster = new ClusterInventory({
+    const { cluster, reconciler } = reconcilerReplica({
       kubeConfig: controlPlane.kubeConfig,
-      inventory,
-      adapt: inventoryAdapter(inventory, config),
-      logger,
-      metrics,
-      discoveryIntervalMs: 1_000,
-    });
-    const reconciler = createReconciler({
-      kubeConfig: controlPlane.kubeConfig,
-      clusterInventory: cluster,
       config,
       logger,
-      metrics,
       identity,
       lease: LEASE,
-      debounceMs: 100,
-      auditIntervalMs: 600_000,
+      cluster: { discoveryIntervalMs: 1_000 },
+      reconciler: { debounceMs: 100, auditIntervalMs: 600_000 },
     });
     reconciler.start();
     await cluster.synced;

@@ -16,7 +16,6 @@
 // Timings are those of the shipped defaults (informer backoff 0.5–30 s, lease 15 s / renew
 // deadline 10 s / retry 2 s, 200 ms batching, 30 s discovery): what a deployment would see.
 // Only generous bounds are asserted; the goals are in the notes.
-import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request as httpsRequest } from "node:https";
 import { connect, createServer, type Socket } from "node:net";
@@ -28,13 +27,12 @@ import { WATCHED_KINDS } from "../../src/core/adapters/index.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { startService, type RunningService } from "../../src/cli/serve.js";
 import { defaultConfig } from "../../src/cli/config/schema.js";
-import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
-import { createMetrics, type Metrics } from "../../src/platform/telemetry/metrics.js";
+import type { Metrics } from "../../src/platform/telemetry/metrics.js";
 import type { PolicyReportObject } from "../../src/app/audit/policy-reports.js";
 import { type Reconciler } from "../../src/app/audit/reconciler.js";
-import { createReconciler } from "../../src/cli/kube-reconciler.js";
+import { reconcilerReplica } from "../harness/reconciler-replica.js";
 import { generateCertificates, writeCertificates } from "../../src/platform/http/certificates.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
@@ -603,23 +601,10 @@ describeIntegration("fault injection: API server outage and etcd compaction, wit
     );
 
     // The reconciler as `s3-vpce-guard reconcile` runs it: its own inventory, metrics and Lease.
-    const inventory = new Inventory();
-    const config = defaultConfig();
-    const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    const logger = capture("info", reconcilerLog);
-    const cluster = new ClusterInventory({
+    const { cluster, reconciler, metrics } = reconcilerReplica({
       kubeConfig: guardKubeConfig,
-      inventory,
-      adapt: inventoryAdapter(inventory, config),
-      logger,
-      metrics,
-    });
-    const reconciler = createReconciler({
-      kubeConfig: guardKubeConfig,
-      clusterInventory: cluster,
-      config,
-      logger,
-      metrics,
+      config: defaultConfig(),
+      logger: capture("info", reconcilerLog),
       identity: "faults-replica",
       lease: { name: "s3-vpce-guard", namespace: "default" },
     });

@@ -1,21 +1,19 @@
 // The reconciler behind a real kube-apiserver: objects of every family become PolicyReport
 // results, Events and gauge values; fixes and deletions take them away; an API server
 // restart changes nothing; a Lease elects exactly one writer and hands over when it stops.
-import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { CoreV1Api, type CoreV1Event } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { defaultConfig } from "../../src/cli/config/schema.js";
-import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
-import { createMetrics, type Metrics } from "../../src/platform/telemetry/metrics.js";
+import type { Metrics } from "../../src/platform/telemetry/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../../src/platform/http/metrics-server.js";
 import type { PolicyReportObject } from "../../src/app/audit/policy-reports.js";
 import { type Reconciler } from "../../src/app/audit/reconciler.js";
-import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
+import { reconcilerReplica } from "../harness/reconciler-replica.js";
 import {
   ackBucket,
   ackEndpoint,
@@ -68,28 +66,14 @@ describeIntegration("reconciler against a real API server", () => {
   });
 
   async function startReplica(identity: string): Promise<Replica> {
-    const inventory = new Inventory();
-    const config = defaultConfig();
-    const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    const cluster = new ClusterInventory({
+    const { cluster, reconciler, metrics } = reconcilerReplica({
       kubeConfig: controlPlane.kubeConfig,
-      inventory,
-      adapt: inventoryAdapter(inventory, config),
+      config: defaultConfig(),
       logger,
-      metrics,
-      discoveryIntervalMs: 1_000,
-      informer: { backoff: { initialMs: 100, maxMs: 1_000 }, watchdogMs: 60_000 },
-    });
-    const reconciler = createReconciler({
-      kubeConfig: controlPlane.kubeConfig,
-      clusterInventory: cluster,
-      config,
-      logger,
-      metrics,
       identity,
       lease: LEASE,
-      debounceMs: 100,
-      auditIntervalMs: 60_000,
+      cluster: { discoveryIntervalMs: 1_000, informer: { backoff: { initialMs: 100, maxMs: 1_000 }, watchdogMs: 60_000 } },
+      reconciler: { debounceMs: 100, auditIntervalMs: 60_000 },
     });
     reconciler.start();
     const metricsServer = await startMetricsServer(metrics.registry, 0, "127.0.0.1");

@@ -2,20 +2,17 @@
 // than one report could hold ends up complete across per-kind shards, each well under etcd's
 // limit; deletions take results (and emptied shards) away; a report of the previous layout —
 // what `helm upgrade` from the previous chart leaves behind — is gone after the first audit.
-import { inventoryAdapter } from "../../src/core/adapters/inventory-adapter.js";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { KubeObject } from "../../src/core/adapters/types.js";
 import { configSchema } from "../../src/cli/config/schema.js";
-import { Inventory } from "../../src/core/inventory/inventory.js";
 import { ClusterInventory } from "../../src/platform/kube/cluster-inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
-import { createMetrics } from "../../src/platform/telemetry/metrics.js";
 import { DEFAULT_MAX_RESULTS_BYTES, SHARD_ANNOTATION, type PolicyReportObject } from "../../src/app/audit/policy-reports.js";
 import { type Reconciler } from "../../src/app/audit/reconciler.js";
-import { createReconciler } from "../../src/cli/kube-reconciler.js";
 import { describeIntegration, rawKubeRequest, startControlPlane, type ControlPlane } from "../harness/control-plane.js";
 import { installCrds, objectPath } from "../harness/crds.js";
+import { reconcilerReplica } from "../harness/reconciler-replica.js";
 import { until } from "../harness/wait.js";
 import { upjetEndpoint } from "../helpers/manifests.js";
 
@@ -107,29 +104,16 @@ describeIntegration("reports that omit nothing, against a real API server", () =
     for (let i = 0; i < 20; i++)
       await request("POST", objectPath(upjetEndpoint({ name: `early-${i}` })), upjetEndpoint({ name: `early-${i}` }));
 
-    const inventory = new Inventory();
-    // Events off: this file is about reports (events-leader.test.ts is about Events).
-    const config = configSchema.parse({ events: { audit: "off" } });
-    const metrics = createMetrics({ processMetrics: false, inventoryCounts: () => inventory.countsByKind() });
-    cluster = new ClusterInventory({
+    ({ cluster, reconciler } = reconcilerReplica({
       kubeConfig: controlPlane.kubeConfig,
-      inventory,
-      adapt: inventoryAdapter(inventory, config),
+      // Events off: this file is about reports (events-leader.test.ts is about Events).
+      config: configSchema.parse({ events: { audit: "off" } }),
       logger,
-      metrics,
-      discoveryIntervalMs: 1_000,
-    });
-    reconciler = createReconciler({
-      kubeConfig: controlPlane.kubeConfig,
-      clusterInventory: cluster,
-      config,
-      logger,
-      metrics,
       identity: "reports-test",
       lease: false,
-      debounceMs: 100,
-      auditIntervalMs: 600_000,
-    });
+      cluster: { discoveryIntervalMs: 1_000 },
+      reconciler: { debounceMs: 100, auditIntervalMs: 600_000 },
+    }));
     reconciler.start();
     await cluster.synced;
   }, 300_000);
