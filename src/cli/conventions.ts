@@ -1,5 +1,8 @@
 /** Small helpers for the command line's manners (kubectl/helm conventions). */
 
+/** The line after a usage error: where the command's usage is. */
+export const seeHelp = (command: string): string => `Run 's3-vpce-guard ${command} --help' for usage.`;
+
 /** The oldest Node.js major that package.json's `engines` supports. */
 export const MIN_NODE_MAJOR = 22;
 

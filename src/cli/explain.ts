@@ -6,6 +6,7 @@ import { identityPoliciesFor, isIdentityKind, type IdentityPolicies } from "../a
 import { renderExplanation } from "../app/explain/render.js";
 import { parseArn, parsePolicy } from "../core/iam/index.js";
 import { Inventory } from "../core/inventory/inventory.js";
+import { seeHelp } from "./conventions.js";
 import { askedActions, inputFlagsProblem, readExplainInputs } from "./explain-inputs.js";
 import { EXPLAIN_OPTIONS } from "./explain-usage.js";
 
@@ -15,7 +16,7 @@ export async function runExplain(
 ): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: EXPLAIN_OPTIONS });
   const fail = (message: string): number => {
-    io.stderr.write(`s3-vpce-guard explain: ${message}\nRun 's3-vpce-guard explain --help' for usage.\n`);
+    io.stderr.write(`s3-vpce-guard explain: ${message}\n${seeHelp("explain")}\n`);
     return 2;
   };
   if (!values.bucket) return fail("--bucket NAME is required");

@@ -7,6 +7,7 @@ import { buildMap, MAX_EDGES, MAX_EDGES_FOLDED, renderDot, renderMermaid } from 
 import { findingsForMap } from "../app/explain/map-findings.js";
 import { foldSummary, renderSvg } from "../app/explain/svg.js";
 import { Inventory } from "../core/inventory/inventory.js";
+import { seeHelp } from "./conventions.js";
 import { askedActions, inputFlagsProblem, readExplainInputs } from "./explain-inputs.js";
 import { MAP_OPTIONS } from "./explain-usage.js";
 
@@ -16,7 +17,7 @@ export async function runMap(
 ): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: MAP_OPTIONS });
   const fail = (message: string): number => {
-    io.stderr.write(`s3-vpce-guard map: ${message}\nRun 's3-vpce-guard map --help' for usage.\n`);
+    io.stderr.write(`s3-vpce-guard map: ${message}\n${seeHelp("map")}\n`);
     return 2;
   };
   const output = values.output;

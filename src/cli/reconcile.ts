@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "../platform/telemetry/logging.js";
 import { startMetricsServer, type MetricsServer } from "../platform/http/metrics-server.js";
 import { startHealthServer } from "../platform/http/listen.js";
 import type { Reconciler } from "../app/audit/reconciler.js";
+import { seeHelp } from "./conventions.js";
 import { RECONCILE_OPTIONS } from "./reconcile-usage.js";
 import { sharedServices } from "./services.js";
 import { leaseFlags, leaseOption, portOf, runService, type LeaseFlags } from "./lifecycle.js";
@@ -104,7 +105,7 @@ export async function runReconcile(args: string[]): Promise<number> {
   try {
     options = parseReconcileArgs(args);
   } catch (error) {
-    process.stderr.write(`s3-vpce-guard reconcile: ${(error as Error).message}\nRun 's3-vpce-guard reconcile --help' for usage.\n`);
+    process.stderr.write(`s3-vpce-guard reconcile: ${(error as Error).message}\n${seeHelp("reconcile")}\n`);
     return 2;
   }
   return runService("reconcile", async (logger) => {

@@ -4,7 +4,7 @@
  * logger (bench/check-startup.mjs).
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { nearestName, nodeVersionWarning } from "./conventions.js";
+import { nearestName, nodeVersionWarning, seeHelp } from "./conventions.js";
 import { VERSION } from "../platform/version.js";
 
 const CHECK_USAGE = `  s3-vpce-guard check [flags] PATH|- ...
@@ -171,8 +171,6 @@ const COMMANDS: Record<string, Command> = {
 
 /** Own entries only: "constructor" or "__proto__" is not a command. */
 const commandNamed = (name: string): Command | undefined => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
-
-const seeHelp = (command: string) => `Run 's3-vpce-guard ${command} --help' for usage.`;
 
 /**
  * The first flag that the command does not know, as kubectl names it, with the nearest known
