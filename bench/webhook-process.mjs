@@ -42,7 +42,9 @@ export function scratch(prefix) {
   const children = [];
   process.on("exit", () => {
     for (const child of children) child.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1 keeps the folder (the processes' logs, e.g. with --node-flags=--trace-gc).
+    if (process.env.BENCH_KEEP) console.error(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   });
   for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(130));
   return { dir, adopt: (child) => children.push(child) };

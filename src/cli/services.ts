@@ -12,6 +12,7 @@ import { ClusterInventory, type ClusterInventoryOptions } from "../platform/kube
 import type { LeaseSettings } from "../platform/kube/leader.js";
 import { componentLogger, type Logger } from "../platform/telemetry/logging.js";
 import { createMetrics, type Metrics } from "../platform/telemetry/metrics.js";
+import { disableAllocationSitePretenuring } from "../platform/util/heap-policy.js";
 import { startAwsService, type AwsService } from "./aws-service.js";
 import { loadConfigOrDefault } from "./config/config-file.js";
 import { createReconciler } from "./kube-reconciler.js";
@@ -44,6 +45,8 @@ export interface SharedServices {
 export async function sharedServices(options: SharedServiceOptions): Promise<SharedServices> {
   const { logger, kubeConfig } = options;
   const config = await loadConfigOrDefault(options.configPath);
+  // Before the inventory fills: see heap-policy.ts (reviews would otherwise promote their garbage).
+  disableAllocationSitePretenuring();
   const inventory = new Inventory();
   options.preload?.(inventory, config);
   const metrics = createMetrics({ inventoryCounts: () => inventory.countsByKind() });

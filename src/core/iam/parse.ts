@@ -128,35 +128,48 @@ export function parsePolicy(input: unknown, kind: PolicyKind): ParsedPolicy {
   if (typeof input !== "string") return parseUncached(input, kind);
   // The same policy text arrives again and again (every UPDATE of an object, every relist,
   // every audit): parse it once. Results are never mutated after parsing, so they are shared.
-  const key = `${kind}\u0000${input}`;
-  const cached = parsedByText.get(key);
+  const cache = parsedByText[kind];
+  const cached = cache.get(input);
   if (cached) {
-    // Refresh recency: Map iteration order is insertion order.
-    parsedByText.delete(key);
-    parsedByText.set(key, cached);
-    return cached;
+    // Refresh recency (Map iteration order is insertion order) under the text first stored:
+    // keying it by this request's equal copy would keep that copy alive until the next hit,
+    // long enough for the garbage collector to move it to the old generation on every review.
+    cache.delete(input);
+    cache.set(cached.text, cached);
+    return cached.parsed;
   }
   const parsed = parseUncached(input, kind);
-  if (key.length <= MAX_CACHED_POLICY_CHARS) {
-    while (parsedByText.size > 0 && cachedChars + key.length > MAX_CACHE_CHARS) {
-      const oldest = parsedByText.keys().next().value as string;
-      parsedByText.delete(oldest);
-      cachedChars -= oldest.length;
-    }
-    parsedByText.set(key, parsed);
-    cachedChars += key.length;
+  if (input.length <= MAX_CACHED_POLICY_CHARS) {
+    while (cachedChars + input.length > MAX_CACHE_CHARS) if (!evictOldest()) break;
+    cache.set(input, { text: input, parsed });
+    cachedChars += input.length;
   }
   return parsed;
+}
+
+/** Drops the least recently used entry of the larger cache; false when both are empty. */
+function evictOldest(): boolean {
+  const cache = parsedByText.bucket.size >= parsedByText.endpoint.size ? parsedByText.bucket : parsedByText.endpoint;
+  const oldest = cache.keys().next();
+  if (oldest.done === true) return false;
+  cache.delete(oldest.value);
+  cachedChars -= oldest.value.length;
+  return true;
 }
 
 /**
  * LRU of parsed policy texts, bounded by characters rather than entries: a parsed policy
  * costs a small multiple of its text (its issues are capped), so bounding the texts bounds
  * the whole cache (AWS caps bucket policies at 20 KB; 4 Mi characters hold hundreds of them).
+ * One map per kind, keyed by the text itself: a key joining kind and text would be a new
+ * string to flatten and hash on every lookup.
  */
 const MAX_CACHED_POLICY_CHARS = 32 * 1024;
 const MAX_CACHE_CHARS = 4 * 1024 * 1024;
-const parsedByText = new Map<string, ParsedPolicy>();
+const parsedByText: Record<PolicyKind, Map<string, { readonly text: string; readonly parsed: ParsedPolicy }>> = {
+  bucket: new Map(),
+  endpoint: new Map(),
+};
 let cachedChars = 0;
 
 function parseUncached(input: unknown, kind: PolicyKind): ParsedPolicy {

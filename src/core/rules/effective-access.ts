@@ -48,9 +48,10 @@ function askPair(
     cached.bucketDocs.length === bucketDocs.length &&
     cached.bucketDocs.every((doc, i) => doc === bucketDocs[i])
   ) {
-    // Most recently used last: the oldest entries are dropped first.
+    // Most recently used last: the oldest entries are dropped first. Stored again under the
+    // key first stored: this review's equal copy would otherwise live on, into the old generation.
     pairAnswers.delete(key);
-    pairAnswers.set(key, cached);
+    pairAnswers.set(cached.key, cached);
     return cached.answer;
   }
   // One question for every probe action (labels carry the action); it stops once each action gets through.
@@ -64,11 +65,14 @@ function askPair(
   // Only an answer that took the partition search is worth keeping: one the first plain
   // requests settled costs a few evaluations to find again, less than keeping it (a check of
   // 50k resources kept 19k such answers in turn, 50 MB carried into the old generation).
-  if (answer.steps > 0) rememberPair(key, { endpointDoc, bucketDocs: [...bucketDocs], answer });
+  if (answer.steps > 0) rememberPair({ key, size: 0, endpointDoc, bucketDocs: [...bucketDocs], answer });
   return answer;
 }
 
 interface PairEntry {
+  key: string;
+  /** Characters counted against MAX_PAIR_CHARS. */
+  size: number;
   endpointDoc: PolicyDocument;
   bucketDocs: readonly PolicyDocument[];
   answer: Answer<string>;
@@ -78,28 +82,25 @@ interface PairEntry {
 const MAX_PAIR_CHARS = 4 * 1024 * 1024;
 const WITNESS_CHARS = 1024;
 const pairAnswers = new Map<string, PairEntry>();
-const pairChars = new Map<string, number>();
 let pairTotal = 0;
 
-function rememberPair(key: string, entry: PairEntry): void {
-  const size = key.length + WITNESS_CHARS * (entry.answer.witnesses.size + 1);
-  if (size > MAX_PAIR_CHARS) return;
-  forgetPair(key);
+function rememberPair(entry: PairEntry): void {
+  entry.size = entry.key.length + WITNESS_CHARS * (entry.answer.witnesses.size + 1);
+  if (entry.size > MAX_PAIR_CHARS) return;
+  forgetPair(entry.key);
   for (const oldest of pairAnswers.keys()) {
-    if (pairTotal + size <= MAX_PAIR_CHARS) break;
+    if (pairTotal + entry.size <= MAX_PAIR_CHARS) break;
     forgetPair(oldest);
   }
-  pairAnswers.set(key, entry);
-  pairChars.set(key, size);
-  pairTotal += size;
+  pairAnswers.set(entry.key, entry);
+  pairTotal += entry.size;
 }
 
 function forgetPair(key: string): void {
-  const size = pairChars.get(key);
-  if (size === undefined) return;
+  const entry = pairAnswers.get(key);
+  if (entry === undefined) return;
   pairAnswers.delete(key);
-  pairChars.delete(key);
-  pairTotal -= size;
+  pairTotal -= entry.size;
 }
 
 function endpointDocument(endpoint: Endpoint): PolicyDocument | undefined {
