@@ -92,8 +92,8 @@ describe("Dockerfile", () => {
     expect(user).toMatch(/^65532(:65532)?$/);
   });
 
-  it("starts the CLI with a small young generation", () => {
-    expect(of(runtime, "ENTRYPOINT").at(-1)?.args).toBe('["node", "--max-semi-space-size=4", "/app/dist/src/cli/main.js"]');
+  it("starts the CLI with the young generation measured best for serving", () => {
+    expect(of(runtime, "ENTRYPOINT").at(-1)?.args).toBe('["node", "--max-semi-space-size=8", "/app/dist/src/cli/main.js"]');
   });
 
   it("keeps the build context small (.dockerignore)", () => {

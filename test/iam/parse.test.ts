@@ -428,4 +428,25 @@ describe("parse cache", () => {
     expect(asBucket.issues.some((i) => i.severity === "error")).toBe(true);
     expect(asEndpoint.issues.filter((i) => i.severity === "error")).toEqual([]);
   });
+
+  it("tells apart texts of the same length, and a copy of a cached text finds it", () => {
+    // Twelve texts of one length (more than the cache keeps per length): each parse is its own.
+    const texts = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({
+        Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::same-length-${i % 10}${Math.floor(i / 10)}/*` }],
+      }),
+    );
+    expect(new Set(texts.map((t) => t.length)).size).toBe(1);
+    const parsed = texts.map((t) => parsePolicy(t, "endpoint"));
+    // A new string with the same characters, as a request body brings it.
+    const copyOf = (text: string) => JSON.parse(JSON.stringify(text)) as string;
+    // The last eight are still cached: the very same results.
+    for (let i = 4; i < 12; i++) expect(parsePolicy(copyOf(texts[i] as string), "endpoint")).toBe(parsed[i]);
+    // The first four were dropped: parsed again, each to its own statement.
+    for (let i = 0; i < 4; i++) {
+      const again = parsePolicy(copyOf(texts[i] as string), "endpoint");
+      expect(again).not.toBe(parsed[i]);
+      expect(again.document?.statements[0]?.resource).toEqual([`arn:aws:s3:::same-length-${i % 10}${Math.floor(i / 10)}/*`]);
+    }
+  });
 });
