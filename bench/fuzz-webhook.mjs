@@ -16,7 +16,7 @@
 // nodejs_eventloop_lag_max_seconds, from perf_hooks.monitorEventLoopDelay, read after every chunk).
 //
 // Usage: npm run build && node bench/fuzz-webhook.mjs [--requests 1000000] [--concurrency 16] [--seed 8] [--adversarial 50]
-//        [--inventory 1000] [--heap-mib 192] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
+//        [--inventory 1000] [--heap-mib 192] [--node-flags="FLAGS"] [--memory-cgroup DIR]  (run serve inside a memory cgroup the caller made, e.g. with
 //        memory.limit_in_bytes / memory.max = the chart's 512Mi limit: an OOM kill is a crash)
 import { Buffer } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     "memory-cgroup": { type: "string" },
     // V8 old-space cap of serve in MiB (the chart sets 3/8 of its memory limit: 192 for 512Mi).
     "heap-mib": { type: "string" },
+    // V8 flags beside --max-old-space-size; default: the image's entry point (Dockerfile).
+    "node-flags": { type: "string", default: "--max-semi-space-size=8" },
     // Endpoints preloaded into serve's inventory (the webhook-load benchmark uses 10,000 objects).
     inventory: { type: "string", default: "1000" },
     // One request in this many is an adversarial one (0: none).
@@ -254,7 +256,10 @@ writeFileSync(
   inventoryFile,
   JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }),
 );
-const heapFlags = args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : [];
+const heapFlags = [
+  ...args["node-flags"].split(" ").filter(Boolean),
+  ...(args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : []),
+];
 const service = await startProcess(
   work,
   "webhook",
