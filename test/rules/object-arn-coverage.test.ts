@@ -32,4 +32,23 @@ describe("object-arn-coverage", () => {
     ];
     expect(check(objects, {}, rule)).toEqual([]);
   });
+
+  it("reads only S3 ARNs: other partitions count, other services and broken ARNs do not", () => {
+    const findings = (resources: string[], actions = ["s3:GetObject", "s3:ListBucket"]) =>
+      check([upjetEndpoint({ policy: grant(actions, resources) })], {}, rule).map((f) => f.message);
+    // Both kinds of action on a bucket ARN of another partition: the object actions are dead.
+    expect(findings(["arn:aws-cn:s3:::my-bucket"])).toEqual([expect.stringContaining("object actions s3:GetObject")]);
+    expect(findings(["arn:aws-us-gov:s3:::my-bucket/*"])).toEqual([expect.stringContaining("bucket actions s3:ListBucket")]);
+    // "*" names buckets and objects alike.
+    expect(findings(["*"])).toEqual([]);
+    // Not S3 ARNs: nothing to say about S3 coverage.
+    expect(findings(["arn:aws:iam::123456789012:role/x", "arn:aws:s3:us-east-1:123456789012:accesspoint/ap"])).toEqual([]);
+    expect(findings(["arn:aws:s3:::my-bucket\n/*"])).toEqual([]);
+    // A non-S3 ARN beside a bucket ARN does not make the object actions live.
+    expect(findings(["arn:aws:iam::123456789012:role/x", "arn:aws:s3:::my-bucket"])).toEqual([expect.stringContaining("object actions")]);
+    // Wildcard actions are skipped; exact ones are reported once per statement.
+    expect(findings(["arn:aws:s3:::my-bucket"], ["s3:Get*", "s3:PutObject", "s3:GetObject"])).toEqual([
+      expect.stringContaining("object actions s3:PutObject, s3:GetObject"),
+    ]);
+  });
 });

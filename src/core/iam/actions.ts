@@ -131,11 +131,19 @@ export type S3ResourceLevel = "object" | "bucket";
 
 /** Which ARN kind a concrete S3 action acts on; undefined when it is neither or unknown. */
 export function s3ResourceLevel(action: string): S3ResourceLevel | undefined {
-  const lower = action.toLowerCase();
-  if (objectActions.has(lower)) return "object";
-  if (bucketActions.has(lower)) return "bucket";
-  return undefined;
+  // Asked for every action of every statement of every review: remembered by the text as
+  // written (policies repeat a few dozen spellings), not lower-cased anew each time.
+  let level = levelByAction.get(action);
+  if (level === undefined) {
+    const lower = action.toLowerCase();
+    level = objectActions.has(lower) ? "object" : bucketActions.has(lower) ? "bucket" : null;
+    if (levelByAction.size >= MAX_REMEMBERED_LEVELS) levelByAction.clear();
+    levelByAction.set(action, level);
+  }
+  return level ?? undefined;
 }
+const MAX_REMEMBERED_LEVELS = 4096;
+const levelByAction = new Map<string, S3ResourceLevel | null>();
 
 /**
  * An action (or action pattern) that belongs to S3: `s3:…` (any case) or the bare `*`.

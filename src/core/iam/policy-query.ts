@@ -1,4 +1,5 @@
 import type { Condition, PolicyDocument, Statement } from "./types.js";
+import { equalsLowerCase } from "./evaluate.js";
 import { hasWildcard } from "./wildcard.js";
 
 export interface ConditionHit {
@@ -13,7 +14,7 @@ export function conditionsOnKey(doc: PolicyDocument | undefined, key: string): C
   const hits: ConditionHit[] = [];
   for (const statement of doc.statements) {
     for (const condition of statement.conditions) {
-      if (condition.key.toLowerCase() === wanted) hits.push({ statement, condition });
+      if (equalsLowerCase(condition.key, wanted)) hits.push({ statement, condition });
     }
   }
   return hits;

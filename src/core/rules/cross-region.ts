@@ -96,12 +96,15 @@ interface NamedId {
 
 function namedIds(view: BucketPolicyView, bucketRegion: string, ctx: RuleContext): NamedId[] {
   const out: NamedId[] = [];
-  const seen = new Set<string>();
   for (const key of ID_KEYS) {
+    // Loops, not forEach with a closure per condition: a 20 KB policy repeats one id in every statement.
+    const seen = new Set<string>();
     for (const hit of conditionsOnKey(view.field.document, key)) {
-      hit.condition.values.forEach((id, index) => {
-        if (hasWildcard(id) || seen.has(`${key}/${id}`)) return;
-        seen.add(`${key}/${id}`);
+      const ids = hit.condition.values;
+      for (let index = 0; index < ids.length; index++) {
+        const id = ids[index] as string;
+        if (hasWildcard(id) || seen.has(id)) continue;
+        seen.add(id);
         if (key === "aws:SourceVpce") {
           const endpoints = ctx.inventory.endpointsWithAwsId(id);
           const region = endpoints.length > 0 ? endpoints[0]!.region?.value : ctx.inventory.regionOfEndpointId(id);
@@ -116,7 +119,7 @@ function namedIds(view: BucketPolicyView, bucketRegion: string, ctx: RuleContext
         } else {
           out.push({ key, id, hit, index, region: ctx.inventory.regionOfVpc(id), servesBucketRegion: false });
         }
-      });
+      }
     }
   }
   return out;

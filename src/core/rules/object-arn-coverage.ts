@@ -4,17 +4,51 @@ import { hasWildcard } from "../iam/wildcard.js";
 import { carriedPolicies } from "./policy-views.js";
 import type { Rule, RuleFinding } from "./rule.js";
 
-/** After "arn:partition:s3:::", the part that names bucket[/key]. */
-function s3ResourcePart(resource: string): string | undefined {
-  if (resource === "*") return "*";
-  const m = /^arn:[^:]*:s3:::(.*)$/.exec(resource);
-  return m?.[1];
+const S3_ARN_HEAD = ":s3:::";
+const LINE_BREAKS = ["\n", "\r", "\u2028", "\u2029"];
+const NONE: readonly string[] = [];
+
+/** The actions named exactly (no wildcard) that act on `level` resources; a new array only when there are some. */
+function exactActionsOfLevel(actions: readonly string[], level: "object" | "bucket"): readonly string[] {
+  let found: string[] | undefined;
+  for (const action of actions) if (!hasWildcard(action) && s3ResourceLevel(action) === level) (found ??= []).push(action);
+  return found ?? NONE;
 }
 
-const isObjectLevelAction = (a: string) => s3ResourceLevel(a) === "object";
-const isBucketLevelAction = (a: string) => s3ResourceLevel(a) === "bucket";
-const canBeObjectArn = (part: string) => part.includes("/") || part.includes("*");
-const canBeBucketArn = (part: string) => !part.includes("/");
+/** What the S3 resources of a statement can name, as bits (a number: no object per statement). */
+const S3 = 1;
+const OBJECT = 2;
+const BUCKET = 4;
+
+/**
+ * S3 if any resource is an S3 ARN (or "*"), OBJECT if one can be an object ARN ("/" or "*"
+ * after "arn:partition:s3:::"), BUCKET if one can be a bucket ARN (no "/"). Read in place:
+ * this runs for every statement of every review.
+ */
+function s3ResourceKinds(resources: readonly string[]): number {
+  let kinds = 0;
+  for (const resource of resources) {
+    const start = s3PartStart(resource);
+    if (start === undefined) continue;
+    kinds |= S3;
+    const slash = resource.indexOf("/", start) >= 0;
+    if (slash || resource.indexOf("*", start) >= 0) kinds |= OBJECT;
+    if (!slash) kinds |= BUCKET;
+  }
+  return kinds;
+}
+
+/** Where the bucket[/key] part of an S3 ARN starts ("*" names everything: 0), else undefined. */
+function s3PartStart(resource: string): number | undefined {
+  if (resource === "*") return 0;
+  if (!resource.startsWith("arn:")) return undefined;
+  const colon = resource.indexOf(":", 4);
+  if (colon < 0 || !resource.startsWith(S3_ARN_HEAD, colon)) return undefined;
+  const start = colon + S3_ARN_HEAD.length;
+  // A line break makes it no ARN (as the /^arn:[^:]*:s3:::(.*)$/ this replaces read it).
+  for (const lineBreak of LINE_BREAKS) if (resource.includes(lineBreak, start)) return undefined;
+  return start;
+}
 
 /**
  * The guide's bucket example lists both arn:aws:s3:::bucket and arn:aws:s3:::bucket/*:
@@ -32,21 +66,21 @@ export const objectArnCoverage: Rule = {
     for (const { field } of carriedPolicies(subject)) {
       for (const statement of field.document?.statements ?? []) {
         if (statement.effect !== "Allow" || !statement.action || !statement.resource) continue;
-        const parts = statement.resource.map(s3ResourcePart).filter((p): p is string => p !== undefined);
-        if (parts.length === 0) continue;
-        const exact = statement.action.filter((a) => !hasWildcard(a));
-        const objectActions = exact.filter(isObjectLevelAction);
-        const bucketActions = exact.filter(isBucketLevelAction);
+        const kinds = s3ResourceKinds(statement.resource);
+        if ((kinds & S3) === 0 || (kinds & (OBJECT | BUCKET)) === (OBJECT | BUCKET)) continue;
+        const objectActions = kinds & OBJECT ? NONE : exactActionsOfLevel(statement.action, "object");
+        const bucketActions = kinds & BUCKET ? NONE : exactActionsOfLevel(statement.action, "bucket");
+        if (objectActions.length === 0 && bucketActions.length === 0) continue;
         const path = policyPath(field, `${statement.path}.Resource`);
         const who = describeRef(subject.ref);
-        if (objectActions.length > 0 && !parts.some(canBeObjectArn)) {
+        if (objectActions.length > 0) {
           findings.push({
             message: `${who}: ${path} lists only bucket ARNs, so the object actions ${objectActions.join(", ")} in ${statement.path} grant nothing.`,
             fix: `Add the object ARN (arn:aws:s3:::<bucket>/*) to ${path}.`,
             path,
           });
         }
-        if (bucketActions.length > 0 && !parts.some(canBeBucketArn)) {
+        if (bucketActions.length > 0) {
           findings.push({
             message: `${who}: ${path} lists only object ARNs, so the bucket actions ${bucketActions.join(", ")} in ${statement.path} grant nothing.`,
             fix: `Add the bucket ARN (arn:aws:s3:::<bucket>, without /*) to ${path}.`,

@@ -1,4 +1,4 @@
-import { cidrsOverlap, isPrivateRange, overlapsPrivateRange } from "../iam/index.js";
+import { cidrsOverlap, equalsLowerCase, isPrivateRange, overlapsPrivateRange } from "../iam/index.js";
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
@@ -19,6 +19,7 @@ import {
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
 const RULE = "source-ip-condition";
+const NONE: readonly RuleFinding[] = [];
 const FIX =
   "Use aws:SourceVpce (the endpoint id) or aws:SourceVpc (the VPC id) instead of aws:SourceIp for traffic that goes through a VPC endpoint.";
 /** Keys every request through an endpoint carries; witnesses leave them out of messages. */
@@ -70,10 +71,16 @@ function scopesOf(subject: ModelObject, ctx: RuleContext): Scope[] {
  * (b)–(e): what the statement does to requests through an endpoint, judged with all of its
  * condition blocks together (IAM ANDs them) and every key it reads besides aws:SourceIp free.
  */
-function statementFindings(subject: ModelObject, scope: Scope, statement: Statement, ctx: RuleContext): RuleFinding[] {
-  const ipConditions = statement.conditions.filter(
-    (c) => c.key.toLowerCase() === "aws:sourceip" && (c.baseOperator === "IpAddress" || c.baseOperator === "NotIpAddress"),
+function isIpCondition(condition: Condition): boolean {
+  return (
+    (condition.baseOperator === "IpAddress" || condition.baseOperator === "NotIpAddress") && equalsLowerCase(condition.key, "aws:sourceip")
   );
+}
+
+function statementFindings(subject: ModelObject, scope: Scope, statement: Statement, ctx: RuleContext): readonly RuleFinding[] {
+  // Most statements read no aws:SourceIp: settled without making anything.
+  if (!statement.conditions.some(isIpCondition)) return NONE;
+  const ipConditions = statement.conditions.filter(isIpCondition);
   const notIp = ipConditions.find((c) => c.baseOperator === "NotIpAddress");
   const ip = ipConditions.find((c) => c.baseOperator === "IpAddress");
   if (!notIp && !ip) return [];
@@ -189,7 +196,10 @@ export const sourceIpCondition: Rule = {
         if (condition.baseOperator !== "IpAddress" && condition.baseOperator !== "NotIpAddress") continue;
         findings.push(...rangeFindings(condition, describeRef(subject.ref), scope.field, ctx));
       }
-      for (const statement of scope.field.document?.statements ?? []) findings.push(...statementFindings(subject, scope, statement, ctx));
+      for (const statement of scope.field.document?.statements ?? []) {
+        const found = statementFindings(subject, scope, statement, ctx);
+        if (found.length > 0) findings.push(...found);
+      }
     }
     return findings;
   },

@@ -21,6 +21,10 @@ interface Unknown {
   index: number;
 }
 
+function idStatus(key: IdKey, id: string, ctx: RuleContext) {
+  return key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id);
+}
+
 /**
  * What the missing ids cost: asked over every request to the bucket (every S3 action, the
  * bucket and every object, any principal, every other key free) that comes through no
@@ -69,15 +73,15 @@ export const unknownEndpointReference: Rule = {
     if (!view || !doc) return [];
     const unknowns: Unknown[] = [];
     for (const key of KEYS) {
-      // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
-      const known = (id: string) =>
-        (key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id)) !== "unknown";
       for (const hit of conditionsOnKey(doc, key)) {
-        hit.condition.values.forEach((id, index) => {
-          // Malformed ids are vpce-condition-value's business.
-          if (hasWildcard(id) || !ID[key].test(id) || known(id)) return;
+        const ids = hit.condition.values;
+        for (let index = 0; index < ids.length; index++) {
+          const id = ids[index] as string;
+          // Malformed ids are vpce-condition-value's business; "undetermined" (AWS not asked
+          // yet) is not "unknown": report only what is known to be missing.
+          if (hasWildcard(id) || !ID[key].test(id) || idStatus(key, id, ctx) !== "unknown") continue;
           unknowns.push({ key, id, hit, index });
-        });
+        }
       }
     }
     return unknowns.map((unknown): RuleFinding => {

@@ -44,6 +44,18 @@ function plausiblePattern(value: string, prefix: IdKind["prefix"]): boolean {
   return PLAUSIBLE_PATTERNS[prefix].test(value) || /^[*?]+[0-9a-f*?-]*$/.test(value);
 }
 
+/** Each value's problem (undefined: fine), or undefined when all are fine — no array made then, the common case. */
+function problemsWith(condition: Condition, kind: IdKind): (string | undefined)[] | undefined {
+  let problems: (string | undefined)[] | undefined;
+  for (let index = 0; index < condition.values.length; index++) {
+    const problem = problemWith(condition.values[index] as string, kind, condition);
+    if (problem === undefined) continue;
+    problems ??= new Array<string | undefined>(condition.values.length).fill(undefined);
+    problems[index] = problem;
+  }
+  return problems;
+}
+
 function problemWith(value: string, kind: IdKind, condition: Condition): string | undefined {
   const like = condition.baseOperator !== undefined && LIKE_OPERATORS.has(condition.baseOperator);
   // The …IgnoreCase operators compare without case: VPCE-0A1B… names vpce-0a1b….
@@ -111,8 +123,8 @@ function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): Rule
   for (const kind of ID_KINDS) {
     for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
       if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
-      const problems = condition.values.map((value) => problemWith(value, kind, condition));
-      if (problems.every((problem) => problem === undefined)) continue;
+      const problems = problemsWith(condition, kind);
+      if (!problems) continue;
       const allBad = problems.every((problem) => problem !== undefined);
       const lockout =
         allBad && statement.effect === "Deny" && NEGATED.has(condition.baseOperator)
