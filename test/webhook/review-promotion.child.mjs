@@ -7,6 +7,7 @@
 import console from "node:console";
 import process from "node:process";
 import { GCProfiler } from "node:v8";
+import { admissionReviewFor } from "../../bench/webhook-process.mjs";
 
 const dist = process.env.S3VG_DIST;
 const { Inventory } = await import(`${dist}/src/core/inventory/inventory.js`);
@@ -61,19 +62,7 @@ if (process.argv[2] === "services") {
 }
 
 const handler = admissionHandler({ config, inventory, inventoryComplete: () => true });
-const body = JSON.stringify({
-  apiVersion: "admission.k8s.io/v1",
-  kind: "AdmissionReview",
-  request: {
-    uid: "0b8e4b8e-9f5e-2f1f-3c8a-7d102b1c6e3a",
-    kind: { group: "s3.aws.upbound.io", version: "v1beta1", kind: "BucketPolicy" },
-    resource: { group: "s3.aws.upbound.io", version: "v1beta1", resource: "bucketpolicies" },
-    name: "policy-1",
-    operation: "CREATE",
-    userInfo: { username: "tester" },
-    object: bucketPolicy(1, 80),
-  },
-});
+const body = JSON.stringify(admissionReviewFor(bucketPolicy(1, 80)));
 // A new body each time, as from the network: the policy text is a new 19 KB string per review.
 const review = () => {
   const parsed = handler.parse(JSON.parse(body));
