@@ -20,7 +20,7 @@ import { actionMatcher } from "./actions.js";
 import { arnMatcher } from "./arn.js";
 import { compileCondition, type ConditionTest } from "./conditions.js";
 import { statementPrincipalMatches } from "./principal.js";
-import type { AccessRequest, Effect, Evaluation, PolicyDocument, Statement } from "./types.js";
+import type { AccessRequest, Evaluation, PolicyDocument, Statement } from "./types.js";
 import { chargeWork } from "./work-budget.js";
 
 type RequestContext = AccessRequest["context"];
@@ -91,9 +91,13 @@ function listMatcher(
   if (patterns === undefined && negated === undefined) return () => false;
   const positive = patterns?.map(compile);
   const negative = negated?.map(compile);
-  return (value) =>
-    (positive === undefined || positive.some((matches) => matches(value))) &&
-    (negative === undefined || !negative.some((matches) => matches(value)));
+  return (value) => (positive === undefined || anyMatches(positive, value)) && (negative === undefined || !anyMatches(negative, value));
+}
+
+/** A loop, not `some` with a closure: this runs for every statement of every request evaluated. */
+function anyMatches(matchers: readonly Matcher[], value: string): boolean {
+  for (const matches of matchers) if (matches(value)) return true;
+  return false;
 }
 
 /** A statement's matchers, compiled once per Statement object (also used by symbolic.ts). */
@@ -142,8 +146,8 @@ export function evaluatePolicy(request: AccessRequest, policy: PolicyDocument): 
 }
 
 /** Evaluates several policies together: any explicit Deny wins, then any Allow, else implicit deny. */
-export function evaluatePolicies(request: AccessRequest, policies: PolicyDocument[]): Evaluation {
-  const matched: { index: number; effect: Effect; path: string }[] = [];
+export function evaluatePolicies(request: AccessRequest, policies: readonly PolicyDocument[]): Evaluation {
+  const matched: Evaluation["matched"] = [];
   let allowed = false;
   let denied = false;
   for (const policy of policies) {

@@ -80,14 +80,30 @@ export function fold(point: number): number {
 
 /** Matches and returns the steps taken (for tests and the work budget). */
 export function matchGlobCounted(glob: Glob, value: string): { matched: boolean; steps: number } {
-  return glob.segmented ? matchBySimulation(glob, value) : matchGreedy(glob, value);
+  const matched = matchSteps(glob, value);
+  return { matched, steps: stepsTaken };
 }
 
 /** Matches, charging the steps to the open work budget. */
 export function matchGlob(glob: Glob, value: string): boolean {
-  const { matched, steps } = matchGlobCounted(glob, value);
-  chargeWork(steps, "matching wildcard patterns");
+  const matched = matchSteps(glob, value);
+  chargeWork(stepsTaken, "matching wildcard patterns");
   return matched;
+}
+
+/**
+ * The steps of the last match, beside its boolean result rather than in an object with it:
+ * every request evaluated matches a few patterns, and an object per match added up.
+ */
+let stepsTaken = 0;
+
+function finish(matched: boolean, steps: number): boolean {
+  stepsTaken = steps;
+  return matched;
+}
+
+function matchSteps(glob: Glob, value: string): boolean {
+  return glob.segmented ? matchBySimulation(glob, value) : matchGreedy(glob, value);
 }
 
 function pointAt(value: string, index: number, caseInsensitive: boolean): number {
@@ -101,7 +117,7 @@ function pointAt(value: string, index: number, caseInsensitive: boolean): number
  * retry from just after it. Earlier stars never need revisiting (the last one can absorb
  * anything they could), so this never backtracks further.
  */
-function matchGreedy(glob: Glob, value: string): { matched: boolean; steps: number } {
+function matchGreedy(glob: Glob, value: string): boolean {
   const { tokens, caseInsensitive } = glob;
   const patternLength = tokens.length;
   let p = 0;
@@ -124,14 +140,14 @@ function matchGreedy(glob: Glob, value: string): { matched: boolean; steps: numb
       v += point > 0xffff ? 2 : 1;
       continue;
     }
-    if (starAt < 0) return { matched: false, steps };
+    if (starAt < 0) return finish(false, steps);
     p = starAt + 1;
     const skipped = value.codePointAt(resumeAt) as number;
     resumeAt += skipped > 0xffff ? 2 : 1;
     v = resumeAt;
   }
   while (p < patternLength && tokens[p] === STAR) p += 1;
-  return { matched: p === patternLength, steps };
+  return finish(p === patternLength, steps);
 }
 
 /**
@@ -139,7 +155,7 @@ function matchGreedy(glob: Glob, value: string): { matched: boolean; steps: numb
  * value character. Each character costs at most one step per live position, so at most
  * len(pattern) × len(value) steps, whatever the pattern.
  */
-function matchBySimulation(glob: Glob, value: string): { matched: boolean; steps: number } {
+function matchBySimulation(glob: Glob, value: string): boolean {
   const { tokens, caseInsensitive } = glob;
   const length = tokens.length;
   let live = new Int32Array(length + 1);
@@ -179,8 +195,8 @@ function matchBySimulation(glob: Glob, value: string): { matched: boolean; steps
     liveCount = nextCount;
     v += point > 0xffff ? 2 : 1;
   }
-  for (let i = 0; i < liveCount; i += 1) if (live[i] === length) return { matched: true, steps };
-  return { matched: false, steps };
+  for (let i = 0; i < liveCount; i += 1) if (live[i] === length) return finish(true, steps);
+  return finish(false, steps);
 }
 
 /**

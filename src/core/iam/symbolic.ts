@@ -429,7 +429,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
   const enough =
     question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
   const remember = (request: AccessRequest) => {
-    const evaluations = question.layers.map((layer) => evaluatePolicies(request, [...layer]));
+    const evaluations = question.layers.map((layer) => evaluatePolicies(request, layer));
     const label = question.classify(
       evaluations.map((evaluation) => evaluation.decision),
       request.action,
