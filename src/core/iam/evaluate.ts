@@ -21,6 +21,7 @@ import { arnMatcher } from "./arn.js";
 import { compileCondition, type ConditionTest } from "./conditions.js";
 import { statementPrincipalMatches } from "./principal.js";
 import type { AccessRequest, Evaluation, PolicyDocument, Statement } from "./types.js";
+import { equalsLowerCase } from "../util/text.js";
 import { chargeWork } from "./work-budget.js";
 
 type RequestContext = AccessRequest["context"];
@@ -59,25 +60,13 @@ export function contextValues(context: RequestContext, lowerKey: string): readon
   // for…in rather than Object.keys, and a comparison rather than toLowerCase: this runs for
   // every condition of every statement evaluated, and allocated an array and a string each time.
   for (const key in context) {
-    if (!Object.hasOwn(context, key) || !equalsLowerCase(key, lowerKey)) continue;
+    if (!Object.hasOwn(context, key) || key.length !== lowerKey.length || !equalsLowerCase(key, lowerKey)) continue;
     const value = context[key];
     if (value === undefined) continue;
     const values = typeof value === "string" ? [value] : value;
     found = found === undefined ? values : [...found, ...values];
   }
   return found;
-}
-
-/** `text.toLowerCase() === lower`, without making the lower-case copy when text is ASCII. */
-export function equalsLowerCase(text: string, lower: string): boolean {
-  if (text.length !== lower.length) return false;
-  for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i);
-    if (code > 0x7f) return text.toLowerCase() === lower;
-    if (code >= 0x41 && code <= 0x5a) code += 0x20;
-    if (code !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 type Matcher = (value: string) => boolean;

@@ -2,7 +2,7 @@
 
 export type * from "./types.js";
 export { parsePolicy, s3ResourceProblem, SUPPORTED_VERSIONS } from "./parse.js";
-export { contextValues, equalsLowerCase, evaluatePolicies, evaluatePolicy, statementMatches } from "./evaluate.js";
+export { contextValues, evaluatePolicies, evaluatePolicy, statementMatches } from "./evaluate.js";
 export { serializePolicy, policiesEquivalent } from "./serialize.js";
 export {
   compileWildcard,

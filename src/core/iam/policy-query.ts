@@ -1,5 +1,5 @@
 import type { Condition, PolicyDocument, Statement } from "./types.js";
-import { equalsLowerCase } from "./evaluate.js";
+import { equalsLowerCase } from "../util/text.js";
 import { hasWildcard } from "./wildcard.js";
 
 export interface ConditionHit {

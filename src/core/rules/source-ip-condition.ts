@@ -1,4 +1,5 @@
-import { cidrsOverlap, equalsLowerCase, isPrivateRange, overlapsPrivateRange } from "../iam/index.js";
+import { cidrsOverlap, isPrivateRange, overlapsPrivateRange } from "../iam/index.js";
+import { equalsLowerCase } from "../util/text.js";
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
