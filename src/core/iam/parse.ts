@@ -168,22 +168,26 @@ function cachedPolicy(text: string, kind: PolicyKind): CachedPolicy | undefined 
 }
 
 function rememberPolicy(entry: CachedPolicy): void {
-  const sameLength = policiesByLength.get(entry.text.length) ?? [];
-  if (sameLength.length >= MAX_SAME_LENGTH) forgetPolicy(sameLength[0] as CachedPolicy);
+  const length = entry.text.length;
+  const sameLength = policiesByLength.get(length);
+  if (sameLength !== undefined && sameLength.length >= MAX_SAME_LENGTH) forgetPolicy(sameLength[0] as CachedPolicy);
   for (const oldest of policyRecency.keys()) {
-    if (cachedChars + entry.text.length <= MAX_CACHE_CHARS) break;
+    if (cachedChars + length <= MAX_CACHE_CHARS) break;
     forgetPolicy(oldest);
   }
   policyRecency.set(entry, true);
-  policiesByLength.set(entry.text.length, [...(policiesByLength.get(entry.text.length) ?? []), entry]);
-  cachedChars += entry.text.length;
+  const list = policiesByLength.get(length);
+  if (list) list.push(entry);
+  else policiesByLength.set(length, [entry]);
+  cachedChars += length;
 }
 
 function forgetPolicy(entry: CachedPolicy): void {
   policyRecency.delete(entry);
-  const rest = (policiesByLength.get(entry.text.length) ?? []).filter((candidate) => candidate !== entry);
-  if (rest.length > 0) policiesByLength.set(entry.text.length, rest);
-  else policiesByLength.delete(entry.text.length);
+  const list = policiesByLength.get(entry.text.length) ?? [];
+  const at = list.indexOf(entry);
+  if (at >= 0) list.splice(at, 1);
+  if (list.length === 0) policiesByLength.delete(entry.text.length);
   cachedChars -= entry.text.length;
 }
 

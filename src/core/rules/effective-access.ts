@@ -65,17 +65,17 @@ function askPair(
   // Only an answer that took the partition search is worth keeping: one the first plain
   // requests settled costs a few evaluations to find again, less than keeping it (a check of
   // 50k resources kept 19k such answers in turn, 50 MB carried into the old generation).
-  if (answer.steps > 0) rememberPair({ key, size: 0, endpointDoc, bucketDocs: [...bucketDocs], answer });
+  if (answer.steps > 0) rememberPair({ key, endpointDoc, bucketDocs: [...bucketDocs], answer });
   return answer;
 }
 
 interface PairEntry {
-  key: string;
+  readonly key: string;
   /** Characters counted against MAX_PAIR_CHARS. */
-  size: number;
-  endpointDoc: PolicyDocument;
-  bucketDocs: readonly PolicyDocument[];
-  answer: Answer<string>;
+  readonly size: number;
+  readonly endpointDoc: PolicyDocument;
+  readonly bucketDocs: readonly PolicyDocument[];
+  readonly answer: Answer<string>;
 }
 
 /** Bounded by characters: the key plus a generous estimate per witness (a request and its evaluations). */
@@ -84,8 +84,8 @@ const WITNESS_CHARS = 1024;
 const pairAnswers = new Map<string, PairEntry>();
 let pairTotal = 0;
 
-function rememberPair(entry: PairEntry): void {
-  entry.size = entry.key.length + WITNESS_CHARS * (entry.answer.witnesses.size + 1);
+function rememberPair(unsized: Omit<PairEntry, "size">): void {
+  const entry: PairEntry = { ...unsized, size: unsized.key.length + WITNESS_CHARS * (unsized.answer.witnesses.size + 1) };
   if (entry.size > MAX_PAIR_CHARS) return;
   forgetPair(entry.key);
   for (const oldest of pairAnswers.keys()) {

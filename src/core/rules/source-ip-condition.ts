@@ -84,7 +84,6 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   const ipConditions = statement.conditions.filter(isIpCondition);
   const notIp = ipConditions.find((c) => c.baseOperator === "NotIpAddress");
   const ip = ipConditions.find((c) => c.baseOperator === "IpAddress");
-  if (!notIp && !ip) return [];
   // (c) and (d) speak of an IpAddress that endpoint traffic cannot meet; one naming private or
   // VPC addresses is (a)'s finding, and nothing more is claimed about it (no question asked).
   if (!notIp && ip && ip.values.some((value) => overlapsPrivateRange(value) || vpcContaining(value, ctx) !== undefined)) return [];
@@ -197,10 +196,7 @@ export const sourceIpCondition: Rule = {
         if (condition.baseOperator !== "IpAddress" && condition.baseOperator !== "NotIpAddress") continue;
         findings.push(...rangeFindings(condition, describeRef(subject.ref), scope.field, ctx));
       }
-      for (const statement of scope.field.document?.statements ?? []) {
-        const found = statementFindings(subject, scope, statement, ctx);
-        if (found.length > 0) findings.push(...found);
-      }
+      for (const statement of scope.field.document?.statements ?? []) findings.push(...statementFindings(subject, scope, statement, ctx));
     }
     return findings;
   },
