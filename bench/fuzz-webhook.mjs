@@ -28,7 +28,17 @@ import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { HTTP_FAMILIES, REVIEW_FAMILIES } from "./adversarial.mjs";
 import { denyUnlessEndpoint, endpointManifest, vpce } from "./corpus.mjs";
-import { admissionReviewFor, builtCli, heapMiB, preloadedServe, rssMiB, scrape, scratch, startProcess } from "./webhook-process.mjs";
+import {
+  IMAGE_NODE_FLAGS,
+  admissionReviewFor,
+  builtCli,
+  heapMiB,
+  preloadedServe,
+  rssMiB,
+  scrape,
+  scratch,
+  startProcess,
+} from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +51,7 @@ const { values: args } = parseArgs({
     // V8 old-space cap of serve in MiB (the chart sets 3/8 of its memory limit: 192 for 512Mi).
     "heap-mib": { type: "string" },
     // V8 flags beside --max-old-space-size; default: the image's entry point (Dockerfile).
-    "node-flags": { type: "string", default: "--max-semi-space-size=8" },
+    "node-flags": { type: "string", default: IMAGE_NODE_FLAGS },
     // Endpoints preloaded into serve's inventory (the webhook-load benchmark uses 10,000 objects).
     inventory: { type: "string", default: "1000" },
     // One request in this many is an adversarial one (0: none).
@@ -256,7 +266,7 @@ writeFileSync(
   inventoryFile,
   JSON.stringify({ apiVersion: "v1", kind: "List", items: Array.from({ length: Number(args.inventory) }, (_, i) => endpointManifest(i)) }),
 );
-const heapFlags = [
+const nodeFlags = [
   ...args["node-flags"].split(" ").filter(Boolean),
   ...(args["heap-mib"] ? [`--max-old-space-size=${Number(args["heap-mib"])}`] : []),
 ];
@@ -264,7 +274,7 @@ const service = await startProcess(
   work,
   "webhook",
   [
-    ...heapFlags,
+    ...nodeFlags,
     ...preloadedServe(
       args.dist,
       [inventoryFile],

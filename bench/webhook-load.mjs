@@ -28,6 +28,7 @@ import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
 import { breakdownTable } from "./profile-breakdown.mjs";
 import {
+  IMAGE_NODE_FLAGS,
   admissionReviewFor,
   builtCli,
   cpuSeconds,
@@ -53,7 +54,7 @@ const { values: args } = parseArgs({
     mix: { type: "string", default: "all" },
     // V8/Node flags for the webhook process only. Default: as the chart runs it (the image's
     // entry point sets the young generation, the chart's NODE_OPTIONS the old-space cap).
-    "node-flags": { type: "string", default: "--max-semi-space-size=8 --max-old-space-size=192" },
+    "node-flags": { type: "string", default: `${IMAGE_NODE_FLAGS} --max-old-space-size=192` },
     // Pin this script (the load generators) to CPU 0 and both servers, all their threads, to
     // CPU 1 (taskset): separates the servers' own latency from competition for the two cores.
     pin: { type: "boolean", default: false },

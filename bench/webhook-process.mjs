@@ -10,6 +10,9 @@ import { join, resolve } from "node:path";
 
 export const root = resolve(import.meta.dirname, "..");
 
+/** The V8 flag the image's entry point starts every command with (Dockerfile): the benches run serve with it. */
+export const IMAGE_NODE_FLAGS = "--max-semi-space-size=8";
+
 /** @typedef {{ dir: string; adopt: (child: import("node:child_process").ChildProcess) => void }} Scratch */
 /** @typedef {{ child: import("node:child_process").ChildProcess; port: number; metricsPort: number; log: string }} Started */
 

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../harness/control-plane.js";
+import { IMAGE_NODE_FLAGS } from "../../bench/webhook-process.mjs";
 
 interface Instruction {
   keyword: string;
@@ -94,6 +95,8 @@ describe("Dockerfile", () => {
 
   it("starts the CLI with the young generation measured best for serving", () => {
     expect(of(runtime, "ENTRYPOINT").at(-1)?.args).toBe('["node", "--max-semi-space-size=8", "/app/dist/src/cli/main.js"]');
+    // The webhook benches run serve with the image's flags.
+    expect(of(runtime, "ENTRYPOINT").at(-1)?.args).toContain(`"${IMAGE_NODE_FLAGS}"`);
   });
 
   it("keeps the build context small (.dockerignore)", () => {
