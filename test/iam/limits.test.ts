@@ -33,6 +33,17 @@ describe("policy limits", () => {
     expect(textNestingBeyond(`{"a":"\\\\"${"[".repeat(40)}`, 32)).toBe(40);
   });
 
+  it("finds nesting one level past the limit whether the text has few brackets or many", () => {
+    const nested = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+    expect(textNestingBeyond(nested(32), 32)).toBeUndefined();
+    expect(textNestingBeyond(nested(33), 32)).toBe(32);
+    // Many brackets side by side, none deep: counted past the limit, then scanned.
+    expect(textNestingBeyond(`[${"{},".repeat(100)}{}]`, 32)).toBeUndefined();
+    expect(textNestingBeyond(`[${"{},".repeat(100)}${nested(33)}]`, 32)).toBe(301 + 31); // inside the outer [, the 32nd nested bracket is level 33
+    // Only the first scanChars characters count.
+    expect(textNestingBeyond(`${nested(3)}${nested(40)}`, 32, 6)).toBeUndefined();
+  });
+
   it("a policy at the limit's edge still reads (6 levels are all IAM needs)", () => {
     expect(parsePolicy(policy({ Condition: { StringEquals: { "aws:SourceVpce": ["vpce-1a2b3c4d"] } } }), "bucket").issues).toEqual([]);
   });

@@ -71,6 +71,30 @@ describe("effective-access", () => {
     expect(findings.find((f) => f.resource.kind === "VPCEndpoint")!.message).toContain("denies");
   });
 
+  it("answers kept from an earlier review are reused only for the very same policies", () => {
+    const endpoint = upjetEndpoint({ awsId: VPCE, policy: bucketGrant("some-other-bucket") });
+    const admitting = [endpoint, upjetBucket({}), upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", VPCE) })];
+    const first = check(admitting, {}, rule);
+    expect(first).toHaveLength(1);
+    expect(check(admitting, {}, rule)).toEqual(first);
+    // Same endpoint and bucket (the same question's space), but the bucket policy now also denies
+    // everything: it blocks the endpoint on purpose, which is not this rule's finding.
+    const denyAll = {
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:*",
+      Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+    };
+    const blocking = denyUnlessEndpoint("my-secure-bucket", VPCE) as { Statement: unknown[] };
+    blocking.Statement.push(denyAll);
+    const closed = [endpoint, upjetBucket({}), upjetBucketPolicy({ policy: blocking })];
+    expect(check(closed, {}, rule)).toEqual([]);
+    // And the endpoint side: a grant that the bucket now lets through has no finding.
+    const granting = upjetEndpoint({ awsId: VPCE, policy: bucketGrant("my-secure-bucket") });
+    expect(check([granting, ...admitting.slice(1)], {}, rule)).toEqual([]);
+    expect(check(admitting, {}, rule)).toEqual(first);
+  });
+
   it("treats a missing endpoint policy as the default full access", () => {
     const objects = [
       upjetEndpoint({ awsId: VPCE }),

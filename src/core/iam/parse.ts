@@ -285,6 +285,10 @@ const STRUCTURE = /["[\]{}]/g;
  * half a second to parse a million nested brackets.
  */
 export function textNestingBeyond(text: string, limit: number, scanChars = text.length): number | undefined {
+  // Nesting needs an opening bracket per level: with `limit` or fewer in the text, none can be
+  // too deep. Counting them is a native search per bracket, about a tenth of the scan below on
+  // a 20 KB AdmissionReview whose policy string is full of escaped quotes.
+  if (openingBracketsAtMost(text, limit, scanChars)) return undefined;
   let depth = 0;
   STRUCTURE.lastIndex = 0;
   for (let match = STRUCTURE.exec(text); match !== null && match.index < scanChars; match = STRUCTURE.exec(text)) {
@@ -299,6 +303,20 @@ export function textNestingBeyond(text: string, limit: number, scanChars = text.
     } else depth -= 1;
   }
   return undefined;
+}
+
+const OPENING_BRACKETS = ["{", "["] as const;
+
+/** Whether `text` has at most `limit` of `{` and `[` before `end` (stops counting past the limit). */
+function openingBracketsAtMost(text: string, limit: number, end: number): boolean {
+  let count = 0;
+  for (const bracket of OPENING_BRACKETS) {
+    for (let at = text.indexOf(bracket); at >= 0 && at < end; at = text.indexOf(bracket, at + 1)) {
+      count += 1;
+      if (count > limit) return false;
+    }
+  }
+  return true;
 }
 
 /** The index after the quote that closes a string starting at `from` (-1 when none does). */

@@ -7,7 +7,7 @@ import type { Endpoint, PolicyField } from "../model/types.js";
 import { conditionsOnKey, exactValuesOnKey } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, effectiveBucketPolicies, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
-import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explicitDeny } from "./questions.js";
+import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explicitDeny, type RequestSpace } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
 const RULE = "effective-access";
@@ -24,6 +24,23 @@ const docsOf = (fields: PolicyField[]): PolicyDocument[] =>
 const throughBoth = (decisions: readonly Decision[], action: string) =>
   `${action} ${decisions[0] === "Allow" ? (decisions[1] === "ExplicitDeny" ? "denied" : "ok") : decisions[1] === "ExplicitDeny" ? "refused-denied" : "refused"}`;
 
+/** The probe requests through one endpoint to one bucket, and their text: the key of the answers kept below. */
+interface PairSpace {
+  readonly space: RequestSpace;
+  readonly key: string;
+}
+
+function pairSpace(endpoint: Endpoint, bucketName: string, bucketRegion: string, ctx: RuleContext): PairSpace {
+  const space = {
+    actions: ctx.config.probeActions,
+    resources: bucketResources(bucketName, bucketRegion),
+    keys: endpointKeys(endpoint, ctx),
+  };
+  return { space, key: JSON.stringify(space) };
+}
+
+const sameDocs = (a: readonly PolicyDocument[], b: readonly PolicyDocument[]) => a.length === b.length && a.every((doc, i) => doc === b[i]);
+
 /**
  * The question both sides of an endpoint/bucket pair ask (the bucket reviewed with its
  * endpoints, the endpoint with its buckets): asked once and shared. The answer depends only
@@ -31,23 +48,14 @@ const throughBoth = (decisions: readonly Decision[], action: string) =>
  * and the space, so an entry is reused only for the very same documents and space.
  */
 function askPair(
-  endpoint: Endpoint,
   endpointDoc: PolicyDocument,
   bucketDocs: readonly PolicyDocument[],
-  bucketName: string,
-  bucketRegion: string,
+  { space, key }: PairSpace,
   ctx: RuleContext,
 ): Answer<string> {
   const probes = ctx.config.probeActions;
-  const space = { actions: probes, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) };
-  const key = JSON.stringify(space);
   const cached = pairAnswers.get(key);
-  if (
-    cached &&
-    cached.endpointDoc === endpointDoc &&
-    cached.bucketDocs.length === bucketDocs.length &&
-    cached.bucketDocs.every((doc, i) => doc === bucketDocs[i])
-  ) {
+  if (cached && cached.endpointDoc === endpointDoc && sameDocs(cached.bucketDocs, bucketDocs)) {
     // Most recently used last: the oldest entries are dropped first. Stored again under the
     // key first stored: this review's equal copy would otherwise live on, into the old generation.
     pairAnswers.delete(key);
@@ -62,12 +70,16 @@ function askPair(
     byAction: true,
     enough: (found) => probes.every((action) => found.has(`${action} ok`)),
   });
-  // Only an answer that took the partition search is worth keeping: one the first plain
-  // requests settled costs a few evaluations to find again, less than keeping it (a check of
-  // 50k resources kept 19k such answers in turn, 50 MB carried into the old generation).
-  if (answer.steps > 0) rememberPair({ key, endpointDoc, bucketDocs: [...bucketDocs], answer });
+  // An answer the first plain requests settled is kept as one shared marker: its witnesses are
+  // never read (both sides stop at `settled`), and keeping them cost a check of 50k resources
+  // 50 MB for 19k answers. Finding it again cost the webhook a few concrete evaluations per
+  // review (a third of the rule's time on the bench's mix).
+  rememberPair({ key, endpointDoc, bucketDocs: [...bucketDocs], answer: answer.settled ? SETTLED : answer });
   return answer;
 }
+
+/** What askPair keeps of a settled answer (read: `settled`, nothing else). */
+const SETTLED: Answer<string> = { witnesses: new Map(), exhaustive: false, empty: false, settled: true, steps: 0 };
 
 interface PairEntry {
   readonly key: string;
@@ -118,16 +130,9 @@ interface Blocked {
  * free) because of the endpoint policy: some such request passes the bucket policy and the
  * endpoint policy refuses it. Actions the bucket policy itself denies are not the endpoint's fault.
  */
-function blockedActions(
-  endpoint: Endpoint,
-  endpointDoc: PolicyDocument,
-  bucketDocs: PolicyDocument[],
-  bucketName: string,
-  bucketRegion: string,
-  ctx: RuleContext,
-): Blocked {
+function blockedActions(endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[], pair: PairSpace, ctx: RuleContext): Blocked {
   const probes = ctx.config.probeActions;
-  const answer = askPair(endpoint, endpointDoc, bucketDocs, bucketName, bucketRegion, ctx);
+  const answer = askPair(endpointDoc, bucketDocs, pair, ctx);
   const out: Blocked = { actions: [], witness: undefined };
   if (answer.settled) return out;
   if (!answer.exhaustive) {
@@ -143,27 +148,39 @@ function blockedActions(
   return out;
 }
 
-/** Does the bucket policy alone let some request through this endpoint pass? (Else it blocks the endpoint on purpose.) */
-function bucketAdmits(
-  endpoint: Endpoint,
-  bucketDocs: PolicyDocument[],
-  bucketName: string,
-  bucketRegion: string,
-  ctx: RuleContext,
-): boolean {
-  const { witnesses } = askFor(
+/**
+ * Does the bucket policy alone let some request through this endpoint pass? (Else it blocks the
+ * endpoint on purpose.) Decided answers are kept as askPair's are, for the same documents and
+ * space; an undecided one is asked again (and counted again) next time.
+ */
+function bucketAdmits(bucketDocs: PolicyDocument[], { space, key }: PairSpace, ctx: RuleContext): boolean {
+  const cached = admitsAnswers.get(key);
+  if (cached && sameDocs(cached.bucketDocs, bucketDocs)) {
+    // Most recently used last, under the key first stored (as askPair's).
+    admitsAnswers.delete(key);
+    admitsAnswers.set(cached.key, cached);
+    return cached.admits;
+  }
+  const { verdict, witnesses } = askFor(
     RULE,
     ctx,
-    {
-      layers: [bucketDocs],
-      space: { actions: ctx.config.probeActions, resources: bucketResources(bucketName, bucketRegion), keys: endpointKeys(endpoint, ctx) },
-      classify: explicitDeny,
-      enough: (found) => found.has("passes"),
-    },
+    { layers: [bucketDocs], space, classify: explicitDeny, enough: (found) => found.has("passes") },
     "denied",
   );
-  return witnesses.has("passes");
+  const admits = witnesses.has("passes");
+  // A request that passes is a definite answer; without one, only an exhaustive search is.
+  if ((admits || verdict !== "undecided") && key.length <= MAX_ADMITS_KEY_CHARS) {
+    admitsAnswers.delete(key);
+    if (admitsAnswers.size >= MAX_ADMITS_ENTRIES) admitsAnswers.delete(admitsAnswers.keys().next().value!);
+    admitsAnswers.set(key, { key, bucketDocs: [...bucketDocs], admits });
+  }
+  return admits;
 }
+
+/** At most 1,024 answers of keys up to 4 KiB (at most 8 MiB of keys; a key is a few hundred characters). */
+const MAX_ADMITS_ENTRIES = 1024;
+const MAX_ADMITS_KEY_CHARS = 4096;
+const admitsAnswers = new Map<string, { readonly key: string; readonly bucketDocs: readonly PolicyDocument[]; readonly admits: boolean }>();
 
 function refusal(witness: Witness<string> | undefined, endpointDoc: PolicyDocument): string {
   if (!witness) return "";
@@ -180,8 +197,10 @@ function checkBucketSide(view: BucketPolicyView, subjectLabel: string, ctx: Rule
   for (const id of exactValuesOnKey(bucketDoc, "aws:SourceVpce")) {
     for (const endpoint of ctx.inventory.endpointsWithAwsId(id).filter(isS3Endpoint)) {
       const endpointDoc = endpointDocument(endpoint);
-      if (!endpointDoc || !endpoint.policy || !bucketAdmits(endpoint, bucketDocs, bucketName, bucketRegion, ctx)) continue;
-      const { actions, witness } = blockedActions(endpoint, endpointDoc, bucketDocs, bucketName, bucketRegion, ctx);
+      if (!endpointDoc || !endpoint.policy) continue;
+      const pair = pairSpace(endpoint, bucketName, bucketRegion, ctx);
+      if (!bucketAdmits(bucketDocs, pair, ctx)) continue;
+      const { actions, witness } = blockedActions(endpointDoc, bucketDocs, pair, ctx);
       if (actions.length === 0) continue;
       const path = policyPath(view.field, conditionsOnKey(bucketDoc, "aws:SourceVpce")[0]!.condition.path);
       findings.push({
@@ -194,10 +213,11 @@ function checkBucketSide(view: BucketPolicyView, subjectLabel: string, ctx: Rule
   for (const vpcId of exactValuesOnKey(bucketDoc, "aws:SourceVpc")) {
     const endpoints = ctx.inventory.endpointsInVpc(vpcId).filter((e) => isS3Endpoint(e) && e.region?.value === bucketRegion);
     if (endpoints.length === 0) continue;
-    if (!endpoints.some((e) => bucketAdmits(e, bucketDocs, bucketName, bucketRegion, ctx))) continue;
-    const perEndpoint = endpoints.map((e) => {
+    const pairs = endpoints.map((e) => pairSpace(e, bucketName, bucketRegion, ctx));
+    if (!pairs.some((pair) => bucketAdmits(bucketDocs, pair, ctx))) continue;
+    const perEndpoint = endpoints.map((e, i) => {
       const doc = endpointDocument(e);
-      return doc ? blockedActions(e, doc, bucketDocs, bucketName, bucketRegion, ctx) : { actions: [], witness: undefined };
+      return doc ? blockedActions(doc, bucketDocs, pairs[i]!, ctx) : { actions: [], witness: undefined };
     });
     // Denied only if no endpoint of the VPC lets the action through.
     const denied = ctx.config.probeActions.filter((a) => perEndpoint.every((blocked) => blocked.actions.includes(a)));
@@ -234,7 +254,7 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
         const denied: string[] = [];
         let witness: Witness<string> | undefined;
         const probes = ctx.config.probeActions;
-        const answer = askPair(endpoint, doc, bucketDocs, arn.bucket, bucket.region?.value ?? region, ctx);
+        const answer = askPair(doc, bucketDocs, pairSpace(endpoint, arn.bucket, bucket.region?.value ?? region, ctx), ctx);
         if (!answer.settled && !answer.exhaustive && !answer.empty) ctx.undecided?.(RULE);
         if (answer.exhaustive) {
           for (const action of probes) {
