@@ -42,18 +42,32 @@ function pairSpace(endpoint: Endpoint, bucketName: string, bucketRegion: string,
 const sameDocs = (a: readonly PolicyDocument[], b: readonly PolicyDocument[]) => a.length === b.length && a.every((doc, i) => doc === b[i]);
 
 /**
+ * A number per policy document object (never reused), for the answers' keys: two documents asked
+ * about the same space (a bucket's policy under review and the one the cluster holds) keep an
+ * answer each instead of replacing each other's.
+ */
+const documentNumbers = new WeakMap<PolicyDocument, number>();
+let documentsNumbered = 0;
+function documentsKey(docs: readonly PolicyDocument[]): string {
+  let key = "";
+  for (const doc of docs) {
+    let number = documentNumbers.get(doc);
+    if (number === undefined) documentNumbers.set(doc, (number = ++documentsNumbered));
+    key += `${number},`;
+  }
+  return key;
+}
+
+/**
  * The question both sides of an endpoint/bucket pair ask (the bucket reviewed with its
  * endpoints, the endpoint with its buckets): asked once and shared. The answer depends only
  * on the two policy documents (the parse cache returns the same object for the same text)
  * and the space, so an entry is reused only for the very same documents and space.
  */
-function askPair(
-  endpointDoc: PolicyDocument,
-  bucketDocs: readonly PolicyDocument[],
-  { space, key }: PairSpace,
-  ctx: RuleContext,
-): Answer<string> {
+function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocument[], pair: PairSpace, ctx: RuleContext): Answer<string> {
   const probes = ctx.config.probeActions;
+  const { space } = pair;
+  const key = `${documentsKey([endpointDoc])}|${documentsKey(bucketDocs)}|${pair.key}`;
   const cached = pairAnswers.get(key);
   if (cached && cached.endpointDoc === endpointDoc && sameDocs(cached.bucketDocs, bucketDocs)) {
     // Most recently used last: the oldest entries are dropped first. Stored again under the
@@ -153,7 +167,8 @@ function blockedActions(endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[
  * endpoint on purpose.) Decided answers are kept as askPair's are, for the same documents and
  * space; an undecided one is asked again (and counted again) next time.
  */
-function bucketAdmits(bucketDocs: PolicyDocument[], { space, key }: PairSpace, ctx: RuleContext): boolean {
+function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: PairSpace, ctx: RuleContext): boolean {
+  const key = `${documentsKey(bucketDocs)}|${spaceKey}`;
   const cached = admitsAnswers.get(key);
   if (cached && sameDocs(cached.bucketDocs, bucketDocs)) {
     // Most recently used last, under the key first stored (as askPair's).
