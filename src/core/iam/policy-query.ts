@@ -1,4 +1,5 @@
 import type { Condition, PolicyDocument, Statement } from "./types.js";
+import { RecentlyUsedMap } from "../util/recently-used-map.js";
 import { hasWildcard } from "./wildcard.js";
 
 export interface ConditionHit {
@@ -33,17 +34,11 @@ export function exactValuesOnKey(doc: PolicyDocument | undefined, key: string): 
  * them would cost memory that no later question saves. An index is as large as its document's
  * conditions (a policy is at most 20 KB).
  */
-const MAX_INDEXED_DOCUMENTS = 256;
-const indexes = new Map<PolicyDocument, Map<string, ConditionHit[]>>();
+const indexes = new RecentlyUsedMap<PolicyDocument, Map<string, ConditionHit[]>>(256);
 
 function conditionIndex(doc: PolicyDocument): Map<string, ConditionHit[]> {
   let index = indexes.get(doc);
-  if (index !== undefined) {
-    // Most recently used last: the oldest index is dropped first.
-    indexes.delete(doc);
-    indexes.set(doc, index);
-    return index;
-  }
+  if (index !== undefined) return index;
   index = new Map();
   for (const statement of doc.statements) {
     for (const condition of statement.conditions) {
@@ -53,7 +48,6 @@ function conditionIndex(doc: PolicyDocument): Map<string, ConditionHit[]> {
       else hits.push({ statement, condition });
     }
   }
-  if (indexes.size >= MAX_INDEXED_DOCUMENTS) indexes.delete(indexes.keys().next().value!);
   indexes.set(doc, index);
   return index;
 }

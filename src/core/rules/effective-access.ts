@@ -9,6 +9,7 @@ import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, effectiveBucketPolicies, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
 import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explicitDeny, type RequestSpace } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
+import { RecentlyUsedMap } from "../util/recently-used-map.js";
 
 const RULE = "effective-access";
 
@@ -69,13 +70,7 @@ function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocumen
   const { space } = pair;
   const key = `${documentsKey([endpointDoc])}|${documentsKey(bucketDocs)}|${pair.key}`;
   const cached = pairAnswers.get(key);
-  if (cached && cached.endpointDoc === endpointDoc && sameDocs(cached.bucketDocs, bucketDocs)) {
-    // Most recently used last: the oldest entries are dropped first. Stored again under the
-    // key first stored: this review's equal copy would otherwise live on, into the old generation.
-    pairAnswers.delete(key);
-    pairAnswers.set(cached.key, cached);
-    return cached.answer;
-  }
+  if (cached && cached.endpointDoc === endpointDoc && sameDocs(cached.bucketDocs, bucketDocs)) return cached.answer;
   // One question for every probe action (labels carry the action); it stops once each action gets through.
   const answer = ask({
     layers: [[endpointDoc], bucketDocs],
@@ -88,7 +83,8 @@ function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocumen
   // never read (both sides stop at `settled`), and keeping them cost a check of 50k resources
   // 50 MB for 19k answers. Finding it again cost the webhook a few concrete evaluations per
   // review (a third of the rule's time on the bench's mix).
-  rememberPair({ key, endpointDoc, bucketDocs: [...bucketDocs], answer: answer.settled ? SETTLED : answer });
+  const kept = answer.settled ? SETTLED : answer;
+  pairAnswers.set(key, { endpointDoc, bucketDocs: [...bucketDocs], answer: kept }, key.length + WITNESS_CHARS * (kept.witnesses.size + 1));
   return answer;
 }
 
@@ -96,9 +92,6 @@ function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocumen
 const SETTLED: Answer<string> = { witnesses: new Map(), exhaustive: false, empty: false, settled: true, steps: 0 };
 
 interface PairEntry {
-  readonly key: string;
-  /** Characters counted against MAX_PAIR_CHARS. */
-  readonly size: number;
   readonly endpointDoc: PolicyDocument;
   readonly bucketDocs: readonly PolicyDocument[];
   readonly answer: Answer<string>;
@@ -107,27 +100,7 @@ interface PairEntry {
 /** Bounded by characters: the key plus a generous estimate per witness (a request and its evaluations). */
 const MAX_PAIR_CHARS = 4 * 1024 * 1024;
 const WITNESS_CHARS = 1024;
-const pairAnswers = new Map<string, PairEntry>();
-let pairTotal = 0;
-
-function rememberPair(unsized: Omit<PairEntry, "size">): void {
-  const entry: PairEntry = { ...unsized, size: unsized.key.length + WITNESS_CHARS * (unsized.answer.witnesses.size + 1) };
-  if (entry.size > MAX_PAIR_CHARS) return;
-  forgetPair(entry.key);
-  for (const oldest of pairAnswers.keys()) {
-    if (pairTotal + entry.size <= MAX_PAIR_CHARS) break;
-    forgetPair(oldest);
-  }
-  pairAnswers.set(entry.key, entry);
-  pairTotal += entry.size;
-}
-
-function forgetPair(key: string): void {
-  const entry = pairAnswers.get(key);
-  if (entry === undefined) return;
-  pairAnswers.delete(key);
-  pairTotal -= entry.size;
-}
+const pairAnswers = new RecentlyUsedMap<string, PairEntry>(MAX_PAIR_CHARS);
 
 function endpointDocument(endpoint: Endpoint): PolicyDocument | undefined {
   if (!endpoint.policy) return FULL_ACCESS;
@@ -170,12 +143,7 @@ function blockedActions(endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[
 function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: PairSpace, ctx: RuleContext): boolean {
   const key = `${documentsKey(bucketDocs)}|${spaceKey}`;
   const cached = admitsAnswers.get(key);
-  if (cached && sameDocs(cached.bucketDocs, bucketDocs)) {
-    // Most recently used last, under the key first stored (as askPair's).
-    admitsAnswers.delete(key);
-    admitsAnswers.set(cached.key, cached);
-    return cached.admits;
-  }
+  if (cached && sameDocs(cached.bucketDocs, bucketDocs)) return cached.admits;
   const { verdict, witnesses } = askFor(
     RULE,
     ctx,
@@ -184,18 +152,15 @@ function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: Pa
   );
   const admits = witnesses.has("passes");
   // A request that passes is a definite answer; without one, only an exhaustive search is.
-  if ((admits || verdict !== "undecided") && key.length <= MAX_ADMITS_KEY_CHARS) {
-    admitsAnswers.delete(key);
-    if (admitsAnswers.size >= MAX_ADMITS_ENTRIES) admitsAnswers.delete(admitsAnswers.keys().next().value!);
-    admitsAnswers.set(key, { key, bucketDocs: [...bucketDocs], admits });
-  }
+  if (admits || verdict !== "undecided") admitsAnswers.set(key, { bucketDocs: [...bucketDocs], admits }, key.length + ENTRY_CHARS);
   return admits;
 }
 
-/** At most 1,024 answers of keys up to 4 KiB (at most 8 MiB of keys; a key is a few hundred characters). */
-const MAX_ADMITS_ENTRIES = 1024;
-const MAX_ADMITS_KEY_CHARS = 4096;
-const admitsAnswers = new Map<string, { readonly key: string; readonly bucketDocs: readonly PolicyDocument[]; readonly admits: boolean }>();
+/** Bounded by characters: the key plus an estimate for the entry (a key is a few hundred characters). */
+const ENTRY_CHARS = 64;
+const admitsAnswers = new RecentlyUsedMap<string, { readonly bucketDocs: readonly PolicyDocument[]; readonly admits: boolean }>(
+  1024 * 1024,
+);
 
 function refusal(witness: Witness<string> | undefined, endpointDoc: PolicyDocument): string {
   if (!witness) return "";
