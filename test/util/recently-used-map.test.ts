@@ -31,6 +31,19 @@ describe("RecentlyUsedMap", () => {
     expect(map.size).toBe(1);
   });
 
+  it("tells onEvict of each entry dropped to make room, not of a delete or a replaced value", () => {
+    const evicted: string[] = [];
+    const map = new RecentlyUsedMap<string, number>(2, (key, value) => evicted.push(`${key}=${value}`));
+    map.set("a", 1);
+    map.set("b", 2);
+    map.set("b", 3);
+    map.delete("a");
+    expect(evicted).toEqual([]);
+    map.set("c", 4);
+    map.set("d", 5);
+    expect(evicted).toEqual(["b=3"]);
+  });
+
   it("holds the last value set for every key it still has, within its capacity (property)", () => {
     const operation = fc.oneof(
       fc.record({ kind: fc.constant("set" as const), key: fc.integer({ min: 0, max: 20 }), weight: fc.integer({ min: 1, max: 12 }) }),

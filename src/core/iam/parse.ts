@@ -27,6 +27,7 @@ import { wildcardCount } from "./glob.js";
 import { matchesWildcard } from "./wildcard.js";
 import { chargeWork, isWorkBudgetExceeded } from "./work-budget.js";
 import { intern } from "../util/intern.js";
+import { RecentlyUsedMap } from "../util/recently-used-map.js";
 import { isRecord as isObject } from "../util/record.js";
 
 export const SUPPORTED_VERSIONS: readonly string[] = ["2012-10-17", "2008-10-17"];
@@ -136,7 +137,7 @@ export function parsePolicy(input: unknown, kind: PolicyKind): ParsedPolicy {
 }
 
 /**
- * LRU of parsed policy texts, bounded by characters rather than entries: a parsed policy
+ * Parsed policy texts, the least recently used dropped first (RecentlyUsedMap), bounded by characters rather than entries: a parsed policy
  * costs a small multiple of its text (its issues are capped), so bounding the texts bounds
  * the whole cache (AWS caps bucket policies at 20 KB; 4 Mi characters hold hundreds of them).
  *
@@ -153,42 +154,35 @@ interface CachedPolicy {
 const MAX_CACHED_POLICY_CHARS = 32 * 1024;
 const MAX_CACHE_CHARS = 4 * 1024 * 1024;
 const MAX_SAME_LENGTH = 8;
-/** Least recently used first (Map iteration order is insertion order). */
-const policyRecency = new Map<CachedPolicy, true>();
+/** The characters bound and which entry goes (a hit marks it used); the lists by length are the lookup. */
+const policyRecency = new RecentlyUsedMap<CachedPolicy, true>(MAX_CACHE_CHARS, (entry) => dropFromLengthList(entry));
 const policiesByLength = new Map<number, CachedPolicy[]>();
-let cachedChars = 0;
 
 function cachedPolicy(text: string, kind: PolicyKind): CachedPolicy | undefined {
   const entry = policiesByLength.get(text.length)?.find((candidate) => candidate.kind === kind && candidate.text === text);
-  if (entry) {
-    policyRecency.delete(entry);
-    policyRecency.set(entry, true);
-  }
+  if (entry) policyRecency.get(entry);
   return entry;
 }
 
 function rememberPolicy(entry: CachedPolicy): void {
   const length = entry.text.length;
   const sameLength = policiesByLength.get(length);
-  if (sameLength !== undefined && sameLength.length >= MAX_SAME_LENGTH) forgetPolicy(sameLength[0] as CachedPolicy);
-  for (const oldest of policyRecency.keys()) {
-    if (cachedChars + length <= MAX_CACHE_CHARS) break;
-    forgetPolicy(oldest);
+  if (sameLength !== undefined && sameLength.length >= MAX_SAME_LENGTH) {
+    const oldest = sameLength[0] as CachedPolicy;
+    policyRecency.delete(oldest);
+    dropFromLengthList(oldest);
   }
-  policyRecency.set(entry, true);
+  policyRecency.set(entry, true, length);
   const list = policiesByLength.get(length);
   if (list) list.push(entry);
   else policiesByLength.set(length, [entry]);
-  cachedChars += length;
 }
 
-function forgetPolicy(entry: CachedPolicy): void {
-  policyRecency.delete(entry);
+function dropFromLengthList(entry: CachedPolicy): void {
   const list = policiesByLength.get(entry.text.length) ?? [];
   const at = list.indexOf(entry);
   if (at >= 0) list.splice(at, 1);
   if (list.length === 0) policiesByLength.delete(entry.text.length);
-  cachedChars -= entry.text.length;
 }
 
 function parseUncached(input: unknown, kind: PolicyKind): ParsedPolicy {

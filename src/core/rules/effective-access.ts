@@ -40,12 +40,11 @@ function pairSpace(endpoint: Endpoint, bucketName: string, bucketRegion: string,
   return { space, key: JSON.stringify(space) };
 }
 
-const sameDocs = (a: readonly PolicyDocument[], b: readonly PolicyDocument[]) => a.length === b.length && a.every((doc, i) => doc === b[i]);
-
 /**
- * A number per policy document object (never reused), for the answers' keys: two documents asked
- * about the same space (a bucket's policy under review and the one the cluster holds) keep an
- * answer each instead of replacing each other's.
+ * A number per policy document object (never reused), for the answers' keys: an answer is found
+ * only for the very same documents, and two documents asked about the same space (a bucket's
+ * policy under review and the one the cluster holds) keep an answer each. The entries need not
+ * hold the documents to check them, nor keep them alive.
  */
 const documentNumbers = new WeakMap<PolicyDocument, number>();
 let documentsNumbered = 0;
@@ -70,7 +69,7 @@ function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocumen
   const { space } = pair;
   const key = `${documentsKey([endpointDoc])}|${documentsKey(bucketDocs)}|${pair.key}`;
   const cached = pairAnswers.get(key);
-  if (cached && cached.endpointDoc === endpointDoc && sameDocs(cached.bucketDocs, bucketDocs)) return cached.answer;
+  if (cached) return cached;
   // One question for every probe action (labels carry the action); it stops once each action gets through.
   const answer = ask({
     layers: [[endpointDoc], bucketDocs],
@@ -84,23 +83,17 @@ function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocumen
   // 50 MB for 19k answers. Finding it again cost the webhook a few concrete evaluations per
   // review (a third of the rule's time on the bench's mix).
   const kept = answer.settled ? SETTLED : answer;
-  pairAnswers.set(key, { endpointDoc, bucketDocs: [...bucketDocs], answer: kept }, key.length + WITNESS_CHARS * (kept.witnesses.size + 1));
+  pairAnswers.set(key, kept, key.length + WITNESS_CHARS * (kept.witnesses.size + 1));
   return answer;
 }
 
 /** What askPair keeps of a settled answer (read: `settled`, nothing else). */
 const SETTLED: Answer<string> = { witnesses: new Map(), exhaustive: false, empty: false, settled: true, steps: 0 };
 
-interface PairEntry {
-  readonly endpointDoc: PolicyDocument;
-  readonly bucketDocs: readonly PolicyDocument[];
-  readonly answer: Answer<string>;
-}
-
 /** Bounded by characters: the key plus a generous estimate per witness (a request and its evaluations). */
 const MAX_PAIR_CHARS = 4 * 1024 * 1024;
 const WITNESS_CHARS = 1024;
-const pairAnswers = new RecentlyUsedMap<string, PairEntry>(MAX_PAIR_CHARS);
+const pairAnswers = new RecentlyUsedMap<string, Answer<string>>(MAX_PAIR_CHARS);
 
 function endpointDocument(endpoint: Endpoint): PolicyDocument | undefined {
   if (!endpoint.policy) return FULL_ACCESS;
@@ -143,7 +136,7 @@ function blockedActions(endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[
 function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: PairSpace, ctx: RuleContext): boolean {
   const key = `${documentsKey(bucketDocs)}|${spaceKey}`;
   const cached = admitsAnswers.get(key);
-  if (cached && sameDocs(cached.bucketDocs, bucketDocs)) return cached.admits;
+  if (cached !== undefined) return cached;
   const { verdict, witnesses } = askFor(
     RULE,
     ctx,
@@ -152,15 +145,13 @@ function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: Pa
   );
   const admits = witnesses.has("passes");
   // A request that passes is a definite answer; without one, only an exhaustive search is.
-  if (admits || verdict !== "undecided") admitsAnswers.set(key, { bucketDocs: [...bucketDocs], admits }, key.length + ENTRY_CHARS);
+  if (admits || verdict !== "undecided") admitsAnswers.set(key, admits, key.length + ENTRY_CHARS);
   return admits;
 }
 
 /** Bounded by characters: the key plus an estimate for the entry (a key is a few hundred characters). */
 const ENTRY_CHARS = 64;
-const admitsAnswers = new RecentlyUsedMap<string, { readonly bucketDocs: readonly PolicyDocument[]; readonly admits: boolean }>(
-  1024 * 1024,
-);
+const admitsAnswers = new RecentlyUsedMap<string, boolean>(1024 * 1024);
 
 function refusal(witness: Witness<string> | undefined, endpointDoc: PolicyDocument): string {
   if (!witness) return "";

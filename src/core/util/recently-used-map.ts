@@ -9,7 +9,11 @@ export class RecentlyUsedMap<K, V> {
   private readonly entries = new Map<K, { value: V; weight: number; used: boolean }>();
   private total = 0;
 
-  constructor(private readonly capacity: number) {}
+  /** `onEvict` hears of every entry dropped to make room (not of delete() or a replaced value). */
+  constructor(
+    private readonly capacity: number,
+    private readonly onEvict?: (key: K, value: V) => void,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -48,6 +52,7 @@ export class RecentlyUsedMap<K, V> {
         continue;
       }
       this.total -= entry.weight;
+      this.onEvict?.(key, entry.value);
       return;
     }
   }
