@@ -159,6 +159,26 @@ describe("IP addresses and CIDRs", () => {
     expect(parseCidr("10.0.0.0/x")).toBeUndefined();
   });
 
+  it("hands out one frozen block per text, and still parses right once the kept blocks are evicted", () => {
+    const first = parseCidr("10.1.2.3/8");
+    expect(parseCidr("10.1.2.3/8")).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(parseCidr("10.0.0.0/33")).toBeUndefined();
+    expect(parseCidr("10.0.0.0/33")).toBeUndefined();
+    // 20,000 distinct texts (about 300 KB) are more than the kept blocks hold: each is still read right.
+    for (let i = 0; i < 20_000; i++) {
+      const text = `10.${(i >> 8) & 255}.${i & 255}.0/${16 + (i % 17)}`;
+      const prefix = 16 + (i % 17);
+      const address = (10n << 24n) | (BigInt((i >> 8) & 255) << 16n) | (BigInt(i & 255) << 8n);
+      const mask = ((1n << BigInt(prefix)) - 1n) << BigInt(32 - prefix);
+      expect(parseCidr(text)).toEqual({ version: 4, network: address & mask, prefix });
+    }
+    expect(parseCidr("10.1.2.3/8")).toEqual({ version: 4, network: 0x0a000000n, prefix: 8 });
+    // Text past the length kept is parsed each time, as before.
+    const padded = `${" ".repeat(80)}192.0.2.1`;
+    expect(parseCidr(padded)).toEqual({ version: 4, network: 0xc0000201n, prefix: 32 });
+  });
+
   it("tests membership and overlap", () => {
     expect(ipInCidr("10.200.0.1", "10.0.0.0/8")).toBe(true);
     expect(ipInCidr("11.0.0.1", "10.0.0.0/8")).toBe(false);

@@ -224,6 +224,23 @@ describe("effective-access", () => {
       }
     });
 
+    it("keeps its answer per endpoint: the same policy on another endpoint is asked again", () => {
+      const onlyFrom = (id: string) => ({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*", Condition: { StringEquals: { "aws:SourceVpce": id } } },
+        ],
+      });
+      const policy = onlyFrom("vpce-1a2b3c4d");
+      const elsewhere = () => check([upjetEndpoint({ awsId: VPCE, policy })], {}, rule);
+      const itself = () => check([upjetEndpoint({ awsId: "vpce-1a2b3c4d", policy })], {}, rule);
+      // The same policy text (one parsed document), alternately on an endpoint it shuts out and on the one it names.
+      for (let round = 0; round < 2; round++) {
+        expect(elsewhere().map((f) => f.message)).toEqual([expect.stringMatching(/allows no S3 request at all/)]);
+        expect(itself()).toEqual([]);
+      }
+    });
+
     it("is not reported when some principal can get through", () => {
       const policy = {
         Version: "2012-10-17",

@@ -16,6 +16,16 @@ describe("object-arn-coverage", () => {
     expect(findings[0]!.fix).toContain("/*");
   });
 
+  it("reads a policy once but words each review for its own object", () => {
+    const policy = grant(["s3:GetObject"], ["arn:aws:s3:::my-bucket"]);
+    for (const name of ["first", "second", "first"]) {
+      const findings = check([upjetEndpoint({ name, policy })], {}, rule);
+      expect(findings.map((f) => f.resource.name)).toEqual([name]);
+      expect(findings[0]!.message).toContain("s3:GetObject");
+    }
+    expect(check([upjetEndpoint({ policy: grant(["s3:GetObject"], ["arn:aws:s3:::my-bucket/*"]) })], {}, rule)).toEqual([]);
+  });
+
   it("warns when bucket actions are granted only on object ARNs", () => {
     const findings = check([ackBucket({ policy: grant(["s3:ListBucket"], ["arn:aws:s3:::my-bucket/*"]) })], {}, rule);
     expect(findings).toHaveLength(1);

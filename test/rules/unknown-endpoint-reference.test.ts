@@ -18,6 +18,15 @@ describe("unknown-endpoint-reference", () => {
     expect(findings[0]!.message).toMatch(/the bucket is locked/);
   });
 
+  it("asks the inventory in every review, for the same policy too", () => {
+    const policy = denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890");
+    const endpoint = upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890" });
+    for (let round = 0; round < 2; round++) {
+      expect(check([upjetBucketPolicy({ policy })], {}, rule)).toHaveLength(1);
+      expect(check([endpoint, upjetBucketPolicy({ policy })], {}, rule)).toEqual([]);
+    }
+  });
+
   it("knows endpoints by status id and by external-name", () => {
     const policy = denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890");
     expect(check([upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890" }), upjetBucketPolicy({ policy })], {}, rule)).toEqual([]);

@@ -17,6 +17,17 @@ describe("vpce-condition-value", () => {
     expect(findings[0]!.path).toBe('spec.forProvider.policy → Statement[0].Condition.StringNotEquals["aws:SourceVpce"]');
   });
 
+  it("reads a policy once but words each review for its own object", () => {
+    // The same policy text is one parsed document: its problems are kept, the messages are not.
+    const policy = denyUnlessEndpoint("my-secure-bucket", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-1a2b3c4d");
+    for (const name of ["first", "second", "first"]) {
+      const findings = check([upjetBucketPolicy({ name, policy })], {}, rule);
+      expect(findings.map((f) => f.resource.name)).toEqual([name]);
+      expect(findings[0]!.message).toMatch(/is an ARN/);
+    }
+    expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("my-secure-bucket", "vpce-1a2b3c4d") })], {}, rule)).toEqual([]);
+  });
+
   it.each(["vpce-1a2b3c4d", "vpce-0a1b2c3d4e5f67890"])("accepts the id %s", (id) => {
     expect(check([upjetBucketPolicy({ policy: denyUnlessEndpoint("b", id) })], {}, rule)).toEqual([]);
   });

@@ -3,6 +3,7 @@
  * source-ip-condition rule. Addresses are held as bigint so both families share one code path.
  * IPv4-mapped IPv6 addresses are not folded into IPv4 (IAM does not document it either).
  */
+import { RecentlyUsedMap } from "../util/recently-used-map.js";
 
 export type IpVersion = 4 | 6;
 
@@ -11,11 +12,12 @@ export interface IpAddress {
   value: bigint;
 }
 
+/** Read-only: parseCidr hands the same block to every caller that parses the same text. */
 export interface Cidr {
-  version: IpVersion;
+  readonly version: IpVersion;
   /** The network address (host bits cleared). */
-  network: bigint;
-  prefix: number;
+  readonly network: bigint;
+  readonly prefix: number;
 }
 
 const IPV4_OCTET = /^\d{1,3}$/;
@@ -80,14 +82,38 @@ export function parseIp(text: string): IpAddress | undefined {
   return value === undefined ? undefined : { version: 4, value };
 }
 
-function maskOf(version: IpVersion, prefix: number): bigint {
-  const bits = bitsOf(version);
-  return prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
+function masksOf(bits: number): readonly bigint[] {
+  return Array.from({ length: bits + 1 }, (_, prefix) => (prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix)));
 }
+
+/** Every mask, made once: building one took three bigints per comparison. */
+const MASKS: Readonly<Record<IpVersion, readonly bigint[]>> = { 4: masksOf(32), 6: masksOf(128) };
+
+function maskOf(version: IpVersion, prefix: number): bigint {
+  return MASKS[version][prefix]!;
+}
+
+/**
+ * Blocks parsed from text, by the text, up to this many characters of keys. The webhook
+ * reads the same policy values and VPC blocks in every review; a block is a few bigints.
+ */
+const MAX_PARSED_CHARS = 64 * 1024;
+/** Longer texts are parsed every time: a block needs at most 49 characters, whitespace aside. */
+const MAX_KEPT_TEXT = 64;
+const parsedBlocks = new RecentlyUsedMap<string, Cidr | null>(MAX_PARSED_CHARS);
 
 /** `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). Host bits are cleared. */
 export function parseCidr(text: string): Cidr | undefined {
   if (typeof text !== "string") return undefined;
+  if (text.length > MAX_KEPT_TEXT) return readCidr(text);
+  const kept = parsedBlocks.get(text);
+  if (kept !== undefined) return kept ?? undefined;
+  const block = readCidr(text);
+  parsedBlocks.set(text, block ?? null, text.length + 1);
+  return block;
+}
+
+function readCidr(text: string): Cidr | undefined {
   const slash = text.indexOf("/");
   const address = parseIp(slash < 0 ? text : text.slice(0, slash));
   if (!address) return undefined;
@@ -99,7 +125,7 @@ export function parseCidr(text: string): Cidr | undefined {
     prefix = Number(prefixText);
     if (prefix > bits) return undefined;
   }
-  return { version: address.version, network: address.value & maskOf(address.version, prefix), prefix };
+  return Object.freeze({ version: address.version, network: address.value & maskOf(address.version, prefix), prefix });
 }
 
 function toCidr(value: string | Cidr): Cidr | undefined {

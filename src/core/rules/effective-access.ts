@@ -7,7 +7,16 @@ import type { Endpoint, PolicyField } from "../model/types.js";
 import { conditionsOnKey, exactValuesOnKey } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, effectiveBucketPolicies, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
-import { ALL_S3_ACTIONS, allowed, askFor, bucketResources, endpointKeys, explicitDeny, type RequestSpace } from "./questions.js";
+import {
+  ALL_S3_ACTIONS,
+  allowed,
+  askFor,
+  bucketResources,
+  endpointKeys,
+  explicitDeny,
+  type Asked,
+  type RequestSpace,
+} from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 import { RecentlyUsedMap } from "../util/recently-used-map.js";
 
@@ -254,23 +263,42 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
   return findings;
 }
 
+/**
+ * allowsNothing's question: is any S3 request through the endpoint allowed by its policy? Asked
+ * in every review of the endpoint, so decided answers are kept as askPair's are, for the same
+ * document, region and keys (the actions are always all of S3's); only a "never" keeps its
+ * witnesses, the one answer that makes a finding. An undecided answer is asked (and counted) again.
+ */
+function allowsAnything(doc: PolicyDocument, region: string, keys: RequestSpace["keys"], ctx: RuleContext): Asked<string> {
+  const key = `${documentsKey([doc])}|${region}|${JSON.stringify(keys)}`;
+  const kept = allowsAnswers.get(key);
+  if (kept !== undefined) return kept;
+  const asked = askFor(
+    RULE,
+    ctx,
+    {
+      layers: [[doc]],
+      space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys },
+      classify: allowed,
+      enough: (found) => found.has("allowed"),
+    },
+    "allowed",
+  );
+  if (asked.verdict === "never") allowsAnswers.set(key, asked, key.length + WITNESS_CHARS * (asked.witnesses.size + 1));
+  else if (asked.verdict !== "undecided")
+    allowsAnswers.set(key, { verdict: asked.verdict, witnesses: new Map() }, key.length + ENTRY_CHARS);
+  return asked;
+}
+
+const allowsAnswers = new RecentlyUsedMap<string, Asked<string>>(1024 * 1024);
+
 /** An S3 endpoint whose policy allows no S3 request at all, for any principal, bucket or key. */
 function allowsNothing(endpoint: Endpoint, doc: PolicyDocument, policy: PolicyField, region: string, ctx: RuleContext): RuleFinding[] {
   // The question covers bucket and object ARNs; an Allow on access points, Multi-Region
   // Access Points or other S3 resources lies outside it, so no claim is made then.
   const outside = (resource: string) => resource !== "*" && parseS3Arn(resource) === undefined;
   if (doc.statements.some((s) => s.effect === "Allow" && (s.notResource !== undefined || (s.resource ?? []).some(outside)))) return [];
-  const { verdict, witnesses } = askFor(
-    RULE,
-    ctx,
-    {
-      layers: [[doc]],
-      space: { actions: ALL_S3_ACTIONS, resources: bucketResources(undefined, region), keys: endpointKeys(endpoint, ctx) },
-      classify: allowed,
-      enough: (found) => found.has("allowed"),
-    },
-    "allowed",
-  );
+  const { verdict, witnesses } = allowsAnything(doc, region, endpointKeys(endpoint, ctx), ctx);
   if (verdict !== "never") return [];
   const witness = witnesses.get("refused");
   const onlyDeny = doc.statements.every((s: Statement) => s.effect === "Deny");

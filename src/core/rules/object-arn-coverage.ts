@@ -2,6 +2,7 @@ import { s3ResourceLevel } from "../iam/index.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { carriedPolicies } from "./policy-views.js";
+import type { Statement } from "../iam/types.js";
 import type { Rule, RuleFinding } from "./rule.js";
 
 const S3_ARN_HEAD = ":s3:::";
@@ -50,6 +51,32 @@ function s3PartStart(resource: string): number | undefined {
   return start;
 }
 
+interface DeadActions {
+  objectActions: readonly string[];
+  bucketActions: readonly string[];
+}
+
+/**
+ * The actions an Allow statement names for the wrong kind of ARN (null: none), per statement
+ * object: the parse cache hands out the same objects for the same policy text, so a policy
+ * reviewed again is not read again. Weak: an entry lives no longer than its policy.
+ */
+const deadActionsKept = new WeakMap<Statement, DeadActions | null>();
+
+function deadActionsOf(statement: Statement, actions: readonly string[], resources: readonly string[]): DeadActions | null {
+  let dead = deadActionsKept.get(statement);
+  if (dead !== undefined) return dead;
+  dead = null;
+  const kinds = s3ResourceKinds(resources);
+  if ((kinds & S3) !== 0 && (kinds & (OBJECT | BUCKET)) !== (OBJECT | BUCKET)) {
+    const objectActions = kinds & OBJECT ? NONE : exactActionsOfLevel(actions, "object");
+    const bucketActions = kinds & BUCKET ? NONE : exactActionsOfLevel(actions, "bucket");
+    if (objectActions.length > 0 || bucketActions.length > 0) dead = { objectActions, bucketActions };
+  }
+  deadActionsKept.set(statement, dead);
+  return dead;
+}
+
 /**
  * The guide's bucket example lists both arn:aws:s3:::bucket and arn:aws:s3:::bucket/*:
  * object actions apply to object ARNs and bucket actions to the bucket ARN, so a grant
@@ -66,11 +93,9 @@ export const objectArnCoverage: Rule = {
     for (const { field } of carriedPolicies(subject)) {
       for (const statement of field.document?.statements ?? []) {
         if (statement.effect !== "Allow" || !statement.action || !statement.resource) continue;
-        const kinds = s3ResourceKinds(statement.resource);
-        if ((kinds & S3) === 0 || (kinds & (OBJECT | BUCKET)) === (OBJECT | BUCKET)) continue;
-        const objectActions = kinds & OBJECT ? NONE : exactActionsOfLevel(statement.action, "object");
-        const bucketActions = kinds & BUCKET ? NONE : exactActionsOfLevel(statement.action, "bucket");
-        if (objectActions.length === 0 && bucketActions.length === 0) continue;
+        const dead = deadActionsOf(statement, statement.action, statement.resource);
+        if (dead === null) continue;
+        const { objectActions, bucketActions } = dead;
         const path = policyPath(field, `${statement.path}.Resource`);
         const who = describeRef(subject.ref);
         if (objectActions.length > 0) {

@@ -1,4 +1,4 @@
-import type { PolicyDocument } from "../iam/types.js";
+import type { Condition, PolicyDocument } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
@@ -19,6 +19,26 @@ interface Unknown {
   id: string;
   hit: ConditionHit;
   index: number;
+}
+
+/**
+ * The well-formed literal ids of a condition (malformed ids and patterns are
+ * vpce-condition-value's business), with their index, per condition object: a policy reviewed
+ * again (the parse cache hands out the same objects) is not read again. Weak: an entry lives
+ * no longer than its policy.
+ */
+const idsKept: Record<IdKey, WeakMap<Condition, readonly (readonly [id: string, index: number])[]>> = {
+  "aws:SourceVpce": new WeakMap(),
+  "aws:SourceVpc": new WeakMap(),
+};
+
+function wellFormedIds(key: IdKey, condition: Condition): readonly (readonly [string, number])[] {
+  let ids = idsKept[key].get(condition);
+  if (ids === undefined) {
+    ids = condition.values.flatMap((id, index) => (hasWildcard(id) || !ID[key].test(id) ? [] : [[id, index] as const]));
+    idsKept[key].set(condition, ids);
+  }
+  return ids;
 }
 
 function idStatus(key: IdKey, id: string, ctx: RuleContext) {
@@ -74,12 +94,9 @@ export const unknownEndpointReference: Rule = {
     const unknowns: Unknown[] = [];
     for (const key of KEYS) {
       for (const hit of conditionsOnKey(doc, key)) {
-        const ids = hit.condition.values;
-        for (let index = 0; index < ids.length; index++) {
-          const id = ids[index] as string;
-          // Malformed ids are vpce-condition-value's business; "undetermined" (AWS not asked
-          // yet) is not "unknown": report only what is known to be missing.
-          if (hasWildcard(id) || !ID[key].test(id) || idStatus(key, id, ctx) !== "unknown") continue;
+        for (const [id, index] of wellFormedIds(key, hit.condition)) {
+          // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
+          if (idStatus(key, id, ctx) !== "unknown") continue;
           unknowns.push({ key, id, hit, index });
         }
       }

@@ -44,6 +44,24 @@ function plausiblePattern(value: string, prefix: IdKind["prefix"]): boolean {
   return PLAUSIBLE_PATTERNS[prefix].test(value) || /^[*?]+[0-9a-f*?-]*$/.test(value);
 }
 
+type Problems = readonly (string | undefined)[];
+
+/**
+ * Problems found per condition object, for each kind of id (null: none). The parse cache hands
+ * out the same objects for the same policy text, so a policy reviewed again is not read again;
+ * weak, so an entry lives no longer than its policy.
+ */
+const problemsKept: Record<IdKind["prefix"], WeakMap<Condition, Problems | null>> = { "vpce-": new WeakMap(), "vpc-": new WeakMap() };
+
+function problemsOf(condition: Condition, kind: IdKind): Problems | undefined {
+  const kept = problemsKept[kind.prefix];
+  const known = kept.get(condition);
+  if (known !== undefined) return known ?? undefined;
+  const problems = problemsWith(condition, kind);
+  kept.set(condition, problems ?? null);
+  return problems;
+}
+
 /** Each value's problem (undefined: fine), or undefined when all are fine — no array made then, the common case. */
 function problemsWith(condition: Condition, kind: IdKind): (string | undefined)[] | undefined {
   let problems: (string | undefined)[] | undefined;
@@ -123,7 +141,7 @@ function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): Rule
   for (const kind of ID_KINDS) {
     for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
       if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
-      const problems = problemsWith(condition, kind);
+      const problems = problemsOf(condition, kind);
       if (!problems) continue;
       const allBad = problems.every((problem) => problem !== undefined);
       const lockout =
