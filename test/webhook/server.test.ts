@@ -107,6 +107,20 @@ describe("webhook server over HTTPS", () => {
     expect(response.status.message).toContain("[source-ip-condition]");
   });
 
+  it("counts every finding of every review by rule and action", async () => {
+    const denials = async () => {
+      const { values } = await metrics.admissionFindings.get();
+      return values.find((v) => v.labels.rule === "source-ip-condition" && v.labels.action === "deny")?.value ?? 0;
+    };
+    const before = await denials();
+    await call("POST", "/validate", review(upjetBucketPolicy({ policy: secretPolicy }), "count-1"));
+    const once = (await denials()) - before;
+    expect(once).toBeGreaterThan(0);
+    await call("POST", "/validate", review(upjetBucketPolicy({ policy: secretPolicy }), "count-2"));
+    await call("POST", "/validate", review(upjetBucketPolicy({ policy: secretPolicy }), "count-3"));
+    expect((await denials()) - before).toBe(3 * once);
+  });
+
   it("admits a warn-only endpoint with warnings", async () => {
     const reply = await call("POST", "/validate", review(upjetEndpoint(), "warn-uid"));
     const response = reply.json().response as { allowed: boolean; warnings: string[] };

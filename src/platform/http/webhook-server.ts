@@ -153,6 +153,22 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     entry.duration.observe(elapsed);
   };
   const recordError = (started: bigint) => record("unknown", "unknown", "error", seconds(started));
+  /**
+   * Findings are counted through label children cached per (rule, action), as the series
+   * above: prom-client builds and looks up a key from the label object on every inc() with
+   * labels, and a review can carry dozens of findings. Rules and actions come from the engine,
+   * not the request: at most rules × 4 entries.
+   */
+  const findingCounters = new Map<string, ReturnType<Metrics["admissionFindings"]["labels"]>>();
+  const countFinding = (rule: string, action: string) => {
+    const key = `${rule}\u0000${action}`;
+    let counter = findingCounters.get(key);
+    if (!counter) {
+      counter = metrics.admissionFindings.labels({ rule, action });
+      findingCounters.set(key, counter);
+    }
+    counter.inc();
+  };
 
   const reject = (res: ServerResponse, started: bigint, status: number, message: string, headers: Record<string, string> = {}) => {
     recordError(started);
@@ -208,7 +224,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     }
     const elapsed = seconds(started);
     record(kind, request.operation, result.decision, elapsed);
-    for (const finding of result.findings) metrics.admissionFindings.inc({ rule: finding.rule, action: finding.action });
+    for (const finding of result.findings) countFinding(finding.rule, finding.action);
     if (result.undecided) for (const rule of result.undecided) metrics.undecided.inc({ rule });
     if (result.limitExceeded) {
       metrics.reviewLimitExceeded.inc({ decision: result.decision === "denied" ? "denied" : "allowed" });
