@@ -24,6 +24,7 @@ import { compileStatement, evaluatePolicies, type CompiledStatement } from "./ev
 import { addressValues, dateValues, numericValues, stringPartition, type StringPattern } from "./partition.js";
 import { remember } from "./wildcard.js";
 import type { AccessRequest, Condition, Decision, Evaluation, PolicyDocument, Principal, RequestPrincipal, Statement } from "./types.js";
+import { keptPerObject } from "../util/kept-per-object.js";
 
 /** What a free condition key may be. */
 export type KeyDomain =
@@ -645,13 +646,7 @@ function* seedRequests(
 }
 
 /** The same action lists (every S3 action, the probe actions) are asked about again and again: one Set per list. */
-function actionSetOf(actions: readonly string[]): ReadonlySet<string> {
-  let set = actionSets.get(actions);
-  if (!set) actionSets.set(actions, (set = new Set(actions)));
-  return set;
-}
-
-const actionSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+const actionSetOf = keptPerObject((actions: readonly string[]): ReadonlySet<string> => new Set(actions));
 
 /** A resource pattern with its wildcards filled in. */
 function instanceOf(pattern: string): string {

@@ -4,6 +4,7 @@ import { hasWildcard } from "../iam/wildcard.js";
 import { carriedPolicies } from "./policy-views.js";
 import type { Statement } from "../iam/types.js";
 import type { Rule, RuleFinding } from "./rule.js";
+import { keptPerObject } from "../util/kept-per-object.js";
 
 const S3_ARN_HEAD = ":s3:::";
 const LINE_BREAKS = ["\n", "\r", "\u2028", "\u2029"];
@@ -57,25 +58,17 @@ interface DeadActions {
 }
 
 /**
- * The actions an Allow statement names for the wrong kind of ARN (null: none), per statement
- * object: the parse cache hands out the same objects for the same policy text, so a policy
- * reviewed again is not read again. Weak: an entry lives no longer than its policy.
+ * The actions an Allow statement names for the wrong kind of ARN (undefined: none), kept with
+ * the statement: a policy reviewed again is not read again.
  */
-const deadActionsKept = new WeakMap<Statement, DeadActions | null>();
-
-function deadActionsOf(statement: Statement, actions: readonly string[], resources: readonly string[]): DeadActions | null {
-  let dead = deadActionsKept.get(statement);
-  if (dead !== undefined) return dead;
-  dead = null;
-  const kinds = s3ResourceKinds(resources);
-  if ((kinds & S3) !== 0 && (kinds & (OBJECT | BUCKET)) !== (OBJECT | BUCKET)) {
-    const objectActions = kinds & OBJECT ? NONE : exactActionsOfLevel(actions, "object");
-    const bucketActions = kinds & BUCKET ? NONE : exactActionsOfLevel(actions, "bucket");
-    if (objectActions.length > 0 || bucketActions.length > 0) dead = { objectActions, bucketActions };
-  }
-  deadActionsKept.set(statement, dead);
-  return dead;
-}
+const deadActionsOf = keptPerObject((statement: Statement): DeadActions | undefined => {
+  const kinds = s3ResourceKinds(statement.resource ?? NONE);
+  if ((kinds & S3) === 0 || (kinds & (OBJECT | BUCKET)) === (OBJECT | BUCKET)) return undefined;
+  const actions = statement.action ?? NONE;
+  const objectActions = kinds & OBJECT ? NONE : exactActionsOfLevel(actions, "object");
+  const bucketActions = kinds & BUCKET ? NONE : exactActionsOfLevel(actions, "bucket");
+  return objectActions.length > 0 || bucketActions.length > 0 ? { objectActions, bucketActions } : undefined;
+});
 
 /**
  * The guide's bucket example lists both arn:aws:s3:::bucket and arn:aws:s3:::bucket/*:
@@ -93,8 +86,8 @@ export const objectArnCoverage: Rule = {
     for (const { field } of carriedPolicies(subject)) {
       for (const statement of field.document?.statements ?? []) {
         if (statement.effect !== "Allow" || !statement.action || !statement.resource) continue;
-        const dead = deadActionsOf(statement, statement.action, statement.resource);
-        if (dead === null) continue;
+        const dead = deadActionsOf(statement);
+        if (dead === undefined) continue;
         const { objectActions, bucketActions } = dead;
         const path = policyPath(field, `${statement.path}.Resource`);
         const who = describeRef(subject.ref);

@@ -5,6 +5,7 @@ import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, type BucketPolicyView } from "./policy-views.js";
 import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny, single } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
+import { keptPerObject } from "../util/kept-per-object.js";
 
 const RULE = "unknown-endpoint-reference";
 const KEYS = ["aws:SourceVpce", "aws:SourceVpc"] as const;
@@ -22,24 +23,17 @@ interface Unknown {
 }
 
 /**
- * The well-formed literal ids of a condition (malformed ids and patterns are
- * vpce-condition-value's business), with their index, per condition object: a policy reviewed
- * again (the parse cache hands out the same objects) is not read again. Weak: an entry lives
- * no longer than its policy.
+ * The well-formed literal ids of a condition with their index (malformed ids and patterns are
+ * vpce-condition-value's business), kept with the condition: a policy reviewed again is not read again.
  */
-const idsKept: Record<IdKey, WeakMap<Condition, readonly (readonly [id: string, index: number])[]>> = {
-  "aws:SourceVpce": new WeakMap(),
-  "aws:SourceVpc": new WeakMap(),
+const wellFormedIds = (key: IdKey) =>
+  keptPerObject((condition: Condition): readonly (readonly [id: string, index: number])[] =>
+    condition.values.flatMap((id, index) => (hasWildcard(id) || !ID[key].test(id) ? [] : [[id, index] as const])),
+  );
+const wellFormedIdsOn: Record<IdKey, ReturnType<typeof wellFormedIds>> = {
+  "aws:SourceVpce": wellFormedIds("aws:SourceVpce"),
+  "aws:SourceVpc": wellFormedIds("aws:SourceVpc"),
 };
-
-function wellFormedIds(key: IdKey, condition: Condition): readonly (readonly [string, number])[] {
-  let ids = idsKept[key].get(condition);
-  if (ids === undefined) {
-    ids = condition.values.flatMap((id, index) => (hasWildcard(id) || !ID[key].test(id) ? [] : [[id, index] as const]));
-    idsKept[key].set(condition, ids);
-  }
-  return ids;
-}
 
 function idStatus(key: IdKey, id: string, ctx: RuleContext) {
   return key === "aws:SourceVpce" ? ctx.inventory.endpointIdStatus(id) : ctx.inventory.vpcIdStatus(id);
@@ -94,7 +88,7 @@ export const unknownEndpointReference: Rule = {
     const unknowns: Unknown[] = [];
     for (const key of KEYS) {
       for (const hit of conditionsOnKey(doc, key)) {
-        for (const [id, index] of wellFormedIds(key, hit.condition)) {
+        for (const [id, index] of wellFormedIdsOn[key](hit.condition)) {
           // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
           if (idStatus(key, id, ctx) !== "unknown") continue;
           unknowns.push({ key, id, hit, index });

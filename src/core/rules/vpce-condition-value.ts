@@ -6,6 +6,7 @@ import { hasPolicyVariable, hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
 import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
+import { keptPerObject } from "../util/kept-per-object.js";
 
 const RULE = "vpce-condition-value";
 
@@ -44,23 +45,8 @@ function plausiblePattern(value: string, prefix: IdKind["prefix"]): boolean {
   return PLAUSIBLE_PATTERNS[prefix].test(value) || /^[*?]+[0-9a-f*?-]*$/.test(value);
 }
 
-type Problems = readonly (string | undefined)[];
-
-/**
- * Problems found per condition object, for each kind of id (null: none). The parse cache hands
- * out the same objects for the same policy text, so a policy reviewed again is not read again;
- * weak, so an entry lives no longer than its policy.
- */
-const problemsKept: Record<IdKind["prefix"], WeakMap<Condition, Problems | null>> = { "vpce-": new WeakMap(), "vpc-": new WeakMap() };
-
-function problemsOf(condition: Condition, kind: IdKind): Problems | undefined {
-  const kept = problemsKept[kind.prefix];
-  const known = kept.get(condition);
-  if (known !== undefined) return known ?? undefined;
-  const problems = problemsWith(condition, kind);
-  kept.set(condition, problems ?? null);
-  return problems;
-}
+/** Each condition's problems, per kind of id, kept with the condition (a policy reviewed again is not read again). */
+const problemsByKind = new Map(ID_KINDS.map((kind) => [kind, keptPerObject((condition: Condition) => problemsWith(condition, kind))]));
 
 /** Each value's problem (undefined: fine), or undefined when all are fine — no array made then, the common case. */
 function problemsWith(condition: Condition, kind: IdKind): (string | undefined)[] | undefined {
@@ -138,10 +124,10 @@ function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): Rule
   let view: ReturnType<typeof bucketPolicyView> | undefined;
   const bucketView = () =>
     (view ??= subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined);
-  for (const kind of ID_KINDS) {
+  for (const [kind, problemsOf] of problemsByKind) {
     for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
       if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
-      const problems = problemsOf(condition, kind);
+      const problems = problemsOf(condition);
       if (!problems) continue;
       const allBad = problems.every((problem) => problem !== undefined);
       const lockout =
