@@ -96,8 +96,11 @@ function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocumen
   return answer;
 }
 
+/** The witnesses of a kept answer whose witnesses are never read (shared, never written). */
+const NO_WITNESSES = new Map<string, Witness<string>>();
+
 /** What askPair keeps of a settled answer (read: `settled`, nothing else). */
-const SETTLED: Answer<string> = { witnesses: new Map(), exhaustive: false, empty: false, settled: true, steps: 0 };
+const SETTLED: Answer<string> = { witnesses: NO_WITNESSES, exhaustive: false, empty: false, settled: true, steps: 0 };
 
 /** Bounded by characters: the key plus a generous estimate per witness (a request and its evaluations). */
 const MAX_PAIR_CHARS = 4 * 1024 * 1024;
@@ -286,7 +289,7 @@ function allowsAnything(doc: PolicyDocument, region: string, keys: RequestSpace[
   );
   if (asked.verdict === "never") allowsAnswers.set(key, asked, key.length + WITNESS_CHARS * (asked.witnesses.size + 1));
   else if (asked.verdict !== "undecided")
-    allowsAnswers.set(key, { verdict: asked.verdict, witnesses: new Map() }, key.length + ENTRY_CHARS);
+    allowsAnswers.set(key, { verdict: asked.verdict, witnesses: NO_WITNESSES }, key.length + ENTRY_CHARS);
   return asked;
 }
 

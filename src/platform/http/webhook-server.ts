@@ -101,6 +101,13 @@ function unsupportedEncoding(req: IncomingMessage): boolean {
   return charset !== undefined && charset !== "utf-8" && charset !== "utf8";
 }
 
+/** The label child kept under `key`, made on first use (prom-client finds one by its labels on every call). */
+function childOf<Child>(children: Map<string, Child>, key: string, make: () => Child): Child {
+  let child = children.get(key);
+  if (child === undefined) children.set(key, (child = make()));
+  return child;
+}
+
 /**
  * The request handler (no TLS here, see startWebhookServer). Per request: one timer for the
  * time budget, the body read as Buffers up to the limit, one UTF-8 decode, one nesting scan,
@@ -133,23 +140,14 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       byDecision: Map<string, ReturnType<Metrics["admissionRequests"]["labels"]>>;
     }
   >();
-  const seriesOf = (kind: string, operation: string) => {
-    const key = `${kind}\u0000${operation}`;
-    let entry = series.get(key);
-    if (!entry) {
-      entry = { duration: metrics.admissionDuration.labels({ kind, operation }), byDecision: new Map() };
-      series.set(key, entry);
-    }
-    return entry;
-  };
+  const seriesOf = (kind: string, operation: string) =>
+    childOf(series, `${kind}\u0000${operation}`, () => ({
+      duration: metrics.admissionDuration.labels({ kind, operation }),
+      byDecision: new Map<string, ReturnType<Metrics["admissionRequests"]["labels"]>>(),
+    }));
   const record = (kind: string, operation: string, decision: string, elapsed: number) => {
     const entry = seriesOf(kind, operation);
-    let counter = entry.byDecision.get(decision);
-    if (!counter) {
-      counter = metrics.admissionRequests.labels({ kind, operation, decision });
-      entry.byDecision.set(decision, counter);
-    }
-    counter.inc();
+    childOf(entry.byDecision, decision, () => metrics.admissionRequests.labels({ kind, operation, decision })).inc();
     entry.duration.observe(elapsed);
   };
   const recordError = (started: bigint) => record("unknown", "unknown", "error", seconds(started));
@@ -160,15 +158,8 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
    * not the request: at most rules × 4 entries.
    */
   const findingCounters = new Map<string, ReturnType<Metrics["admissionFindings"]["labels"]>>();
-  const countFinding = (rule: string, action: string) => {
-    const key = `${rule}\u0000${action}`;
-    let counter = findingCounters.get(key);
-    if (!counter) {
-      counter = metrics.admissionFindings.labels({ rule, action });
-      findingCounters.set(key, counter);
-    }
-    counter.inc();
-  };
+  const countFinding = (rule: string, action: string) =>
+    childOf(findingCounters, `${rule}\u0000${action}`, () => metrics.admissionFindings.labels({ rule, action })).inc();
 
   const reject = (res: ServerResponse, started: bigint, status: number, message: string, headers: Record<string, string> = {}) => {
     recordError(started);
