@@ -2,7 +2,9 @@
 // Where a process's CPU went, by layer, from a V8 .cpuprofile (node --cpu-prof): self time of
 // each sample's function, grouped by the file it runs in. With a request count it also gives
 // microseconds per request. Used by bench/webhook-load.mjs (WEBHOOK_PROFILE_DIR) and on its own:
-//   node bench/profile-breakdown.mjs FILE.cpuprofile [requests]
+//   node bench/profile-breakdown.mjs FILE.cpuprofile [requests [fromUs toUs]]
+// A window (µs on the profile's clock, which on Linux is CLOCK_MONOTONIC like process.hrtime)
+// keeps only the samples taken in it: a load step without the process's start-up.
 import { readFileSync } from "node:fs";
 
 /** [label, test on "url functionName"]: the first match wins; order matters. */
@@ -22,16 +24,25 @@ const CATEGORIES = /** @type {const} */ ([
   ["garbage collection", /^ \(garbage collector\)$/],
 ]);
 
+/** @typedef {{ fromUs: number; toUs: number }} Window */
+
 /**
  * @param {string} file a .cpuprofile
+ * @param {Window} [window] only samples taken in it (profile clock, µs)
  * @returns {{ busyMs: number; rows: { label: string; ms: number }[] }}
  */
-export function breakdown(file) {
-  /** @type {{ nodes: { id: number; callFrame: { url: string; functionName: string } }[]; samples: number[]; timeDeltas: number[] }} */
+export function breakdown(file, window) {
+  /** @type {{ nodes: { id: number; callFrame: { url: string; functionName: string } }[]; samples: number[]; timeDeltas: number[]; startTime: number }} */
   const profile = JSON.parse(readFileSync(file, "utf8"));
   /** @type {Map<number, number>} */
   const selfUs = new Map();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
   /** @type {Map<string, number>} */
   const byLabel = new Map();
   let busyUs = 0;
@@ -50,10 +61,11 @@ export function breakdown(file) {
 /**
  * A Markdown table: share of busy CPU time, and µs per request when `requests` is known.
  * @param {string} file
- * @param {number} [requests]
+ * @param {number} [requests] answered in the window (or in the whole profile)
+ * @param {Window} [window]
  */
-export function breakdownTable(file, requests) {
-  const { busyMs, rows } = breakdown(file);
+export function breakdownTable(file, requests, window) {
+  const { busyMs, rows } = breakdown(file, window);
   const perRequest = (/** @type {number} */ ms) => (requests ? ` ${((ms * 1000) / requests).toFixed(0)} µs |` : "");
   return [
     `| where | share of busy CPU |${requests ? " per request |" : ""}`,
@@ -64,7 +76,8 @@ export function breakdownTable(file, requests) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [file, requests] = process.argv.slice(2);
-  if (!file) throw new Error("usage: node bench/profile-breakdown.mjs FILE.cpuprofile [requests]");
-  console.log(breakdownTable(file, requests ? Number(requests) : undefined));
+  const [file, requests, fromUs, toUs] = process.argv.slice(2);
+  if (!file) throw new Error("usage: node bench/profile-breakdown.mjs FILE.cpuprofile [requests [fromUs toUs]]");
+  const window = fromUs && toUs ? { fromUs: Number(fromUs), toUs: Number(toUs) } : undefined;
+  console.log(breakdownTable(file, requests ? Number(requests) : undefined, window));
 }

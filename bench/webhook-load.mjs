@@ -12,6 +12,7 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
+//        [--layers ROUNDS]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -58,6 +59,10 @@ const { values: args } = parseArgs({
     // Pin this script (the load generators) to CPU 0 and both servers, all their threads, to
     // CPU 1 (taskset): separates the servers' own latency from competition for the two cores.
     pin: { type: "boolean", default: false },
+    // --layers N: instead of the steps below, N rounds (alternating, --seconds each) of the bare
+    // server, our handler around a fixed answer without express, the same with express (as
+    // shipped, bench/webhook-fixed.mjs) and serve reviewing; prints what each layer adds per request.
+    layers: { type: "string" },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -511,13 +516,55 @@ await cannon(bare.port, { duration: 3 });
  */
 async function measured(target) {
   const before = cpuSeconds(target.child.pid);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await cannon(target.port, { duration: seconds });
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   const after = cpuSeconds(target.child.pid);
   const perRequest = (/** @type {number} */ s) => (s * 1e6) / Math.max(1, result.requests.total);
-  return Object.assign(result, { cpuUser: perRequest(after.user - before.user), cpuSystem: perRequest(after.system - before.system) });
+  return Object.assign(result, {
+    cpuUser: perRequest(after.user - before.user),
+    cpuSystem: perRequest(after.system - before.system),
+    // The run's span on the monotonic clock V8's CPU profiles use too: the profile breakdown below.
+    window: { fromUs, toUs },
+  });
 }
 const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number }} */ r) =>
   `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)})`;
+if (args.layers) {
+  const fixedArgs = (/** @type {string} */ layer) => [
+    ...args["node-flags"].split(" ").filter(Boolean),
+    join(import.meta.dirname, "webhook-fixed.mjs"),
+    ...["--dist", args.dist, "--cert", files.cert, "--key", files.key, "--layer", layer],
+  ];
+  const targets = [
+    { name: "bare HTTPS server (TLS, HTTP, JSON.parse, fixed answer)", process: bare },
+    { name: "our handler, fixed answer, no express", process: await startProcess(work, "fixed-handler", fixedArgs("handler")) },
+    { name: "our server as shipped (express 5), fixed answer", process: await startProcess(work, "fixed-express", fixedArgs("express")) },
+    { name: "serve, reviewing (10k inventory)", process: service },
+  ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
+  for (const t of targets.slice(1, 3)) await cannon(t.process.port, { duration: 3 });
+  for (let round = 0; round < Number(args.layers); round++) {
+    for (const t of targets) {
+      const run = await measured(t.process);
+      t.cpu.push(run.cpuUser + run.cpuSystem);
+      t.rate.push(run.requests.average);
+    }
+  }
+  const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+  console.log(
+    `\nlayers: ${args.layers} rounds alternating, ${seconds} s each, ${connections} connections; server CPU per request (µs), median [all rounds]`,
+  );
+  console.log("| server | CPU per request | added by this layer | req/s |\n|---|---|---|---|");
+  let previous = 0;
+  for (const t of targets) {
+    const cpu = median(t.cpu);
+    console.log(
+      `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${previous ? `+${fmt(cpu - previous, 0)}` : "—"} | ${fmt(median(t.rate), 0)} |`,
+    );
+    previous = cpu;
+  }
+  process.exit(0);
+}
 const ours = await measured(service);
 const ceiling = await measured(bare);
 console.log(`\nmax throughput (${connections} connections, ${seconds}s each):`);
@@ -580,23 +627,22 @@ console.log(
     .join(" ")}`,
 );
 if (profileDir) {
-  // Reviews answered, from the webhook's own counter (every step, warm-ups included); the bare
-  // server's from what this script sent it (the sanity requests only went to ours).
-  const answered = metricSum(await scrape(service.metricsPort), /^s3_vpce_guard_admission_requests_total\{/);
-  const bareAnswered = ceiling.requests.total + barePaced.requests;
+  // Only the max-throughput runs (the samples taken between their start and end): the same
+  // steady state as "server CPU per request" above, without start-up, the inventory's fill,
+  // warm-ups and the paced step.
   for (const child of [service.child, bare.child]) {
     child.kill("SIGTERM");
     await new Promise((/** @type {(value?: unknown) => void} */ done) => child.once("exit", done));
   }
-  for (const [name, child, requests] of /** @type {const} */ ([
-    ["s3-vpce-guard", service.child, answered],
-    ["bare HTTPS server", bare.child, bareAnswered],
+  for (const [name, child, run] of /** @type {const} */ ([
+    ["s3-vpce-guard", service.child, ours],
+    ["bare HTTPS server", bare.child, ceiling],
   ])) {
     const file = readdirSync(profileDir).find((f) => f.endsWith(`.${child.pid}.0.001.cpuprofile`));
     if (file === undefined) console.log(`\nno CPU profile of ${name} (pid ${child.pid}) in ${profileDir}`);
     else
       console.log(
-        `\nCPU of ${name} by layer, ${requests} requests (${join(profileDir, file)}):\n${breakdownTable(join(profileDir, file), requests)}`,
+        `\nCPU of ${name} by layer during its max-throughput run, ${run.requests.total} requests (${join(profileDir, file)}):\n${breakdownTable(join(profileDir, file), run.requests.total, run.window)}`,
       );
   }
 }

@@ -1,0 +1,66 @@
+// @ts-check
+// The webhook's HTTP layers around a fixed answer, for `node bench/webhook-load.mjs --layers`:
+// the shipped server (TLS options, timeouts, express 5 app, handler: body limits, nesting
+// scan, JSON.parse, envelope checks, metrics, answer) with a decide() that allows everything
+// without reviewing. `--layer handler` runs the same handler without express, on Node's
+// https server with the same TLS options. Prints {"msg":"ports","port":N} as serve does.
+//
+// Usage: node bench/webhook-fixed.mjs --dist dist --cert F --key F --layer express|handler
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:https";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: {
+    dist: { type: "string", default: "dist" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    layer: { type: "string", default: "express" },
+  },
+});
+if (!values.cert || !values.key) throw new Error("usage: node bench/webhook-fixed.mjs --cert F --key F [--layer express|handler]");
+const dist = resolve(import.meta.dirname, "..", values.dist);
+const { startWebhookServer, createWebhookHandler } = await import(join(dist, "src/platform/http/webhook-server.js"));
+const { secureOptions } = await import(join(dist, "src/platform/http/tls.js"));
+const { createMetrics } = await import(join(dist, "src/platform/telemetry/metrics.js"));
+const { createLogger } = await import(join(dist, "src/platform/telemetry/logging.js"));
+const { parseAdmissionReview } = await import(join(dist, "src/app/admission.js"));
+const { textNestingBeyond } = await import(join(dist, "src/core/iam/parse.js"));
+const { WATCHED_KINDS } = await import(join(dist, "src/core/model/kinds.js"));
+
+/** @param {{ uid: string }} request */
+const allowAll = (request) => ({
+  decision: "allowed",
+  findings: [],
+  review: { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: request.uid, allowed: true } },
+});
+const dependencies = {
+  admission: {
+    parse: parseAdmissionReview,
+    decide: allowAll,
+    nestingBeyond: textNestingBeyond,
+    watchedKinds: new Set(WATCHED_KINDS.map((/** @type {{ kind: string }} */ k) => k.kind)),
+    limits: { workSteps: 1, onExceeded: "allow" },
+  },
+  metrics: createMetrics(),
+  logger: createLogger({ level: "info" }),
+  ready: () => ({ ready: true }),
+};
+
+let port;
+if (values.layer === "handler") {
+  const server = createServer(
+    secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }),
+    createWebhookHandler(dependencies),
+  );
+  server.keepAliveTimeout = 65_000;
+  port = await new Promise((done) =>
+    server.listen(0, "127.0.0.1", () => done(/** @type {import("node:net").AddressInfo} */ (server.address()).port)),
+  );
+} else {
+  const server = await startWebhookServer({ ...dependencies, certFile: values.cert, keyFile: values.key, port: 0, host: "127.0.0.1" });
+  port = server.port;
+}
+process.on("SIGTERM", () => process.exit(0));
+console.log(JSON.stringify({ msg: "ports", port }));
