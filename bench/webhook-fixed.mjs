@@ -25,9 +25,9 @@ const { startWebhookServer, createWebhookHandler } = await import(join(dist, "sr
 const { secureOptions } = await import(join(dist, "src/platform/http/tls.js"));
 const { createMetrics } = await import(join(dist, "src/platform/telemetry/metrics.js"));
 const { createLogger } = await import(join(dist, "src/platform/telemetry/logging.js"));
-const { parseAdmissionReview } = await import(join(dist, "src/app/admission.js"));
-const { textNestingBeyond } = await import(join(dist, "src/core/iam/parse.js"));
-const { WATCHED_KINDS } = await import(join(dist, "src/core/model/kinds.js"));
+const { admissionHandler } = await import(join(dist, "src/cli/admission-handler.js"));
+const { defaultConfig } = await import(join(dist, "src/core/config.js"));
+const { Inventory } = await import(join(dist, "src/core/inventory/inventory.js"));
 
 /** @param {{ uid: string }} request */
 const allowAll = (request) => ({
@@ -36,12 +36,10 @@ const allowAll = (request) => ({
   review: { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: request.uid, allowed: true } },
 });
 const dependencies = {
+  // The shipped handler (envelope parse, nesting scan, watched kinds, limits) with decide() replaced.
   admission: {
-    parse: parseAdmissionReview,
+    ...admissionHandler({ config: defaultConfig(), inventory: new Inventory(), inventoryComplete: () => true }),
     decide: allowAll,
-    nestingBeyond: textNestingBeyond,
-    watchedKinds: new Set(WATCHED_KINDS.map((/** @type {{ kind: string }} */ k) => k.kind)),
-    limits: { workSteps: 1, onExceeded: "allow" },
   },
   metrics: createMetrics(),
   logger: createLogger({ level: "info" }),
