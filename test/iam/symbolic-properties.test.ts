@@ -192,6 +192,28 @@ describe("symbolic evaluation: always / never hold for every request", () => {
   });
 });
 
+describe("symbolic evaluation: 'is it denied?' over the Deny statements only", () => {
+  const denied = (decisions: readonly Decision[]) => (decisions[0] === "ExplicitDeny" ? "denied" : "passes");
+  it("gives the full search's answer, and the grid finds no label it missed", () => {
+    fc.assert(
+      fc.property(policyArbitrary, keyDomainArbitrary, (json, keys) => {
+        const policy = documentOf(json);
+        const full = ask({ layers: [[policy]], space: spaceOf(keys), classify: denied });
+        const denyOnly = ask({ layers: [[policy]], space: spaceOf(keys), classify: denied, denyOnly: true });
+        expect(denyOnly.exhaustive).toBe(true);
+        expect(verdictOf(denyOnly, "denied")).toBe(verdictOf(full, "denied"));
+        for (const [label, witness] of denyOnly.witnesses)
+          expect(denied([evaluatePolicies(witness.request, [policy]).decision])).toBe(label);
+        for (const request of grid(policy, keys)) {
+          const label = denied([evaluatePolicies(request, [policy]).decision]);
+          expect(denyOnly.witnesses.has(label), `${label} for ${JSON.stringify(request)} was not found`).toBe(true);
+        }
+      }),
+      fuzzSettings(1_215, 80),
+    );
+  });
+});
+
 /** Richer small policies: principals, org ids (exact, IgnoreCase, wildcard), numbers, Bool, Null, set operators. */
 const richCondition = fc.oneof(
   fc.record({

@@ -91,6 +91,60 @@ describe("symbolic evaluation", () => {
     expect(verdictOf(answer, "ExplicitDeny")).not.toBe("always");
   });
 
+  it("asks 'is it denied?' over the Deny statements only: one guard and 60 grants is a handful of classes", () => {
+    // The shape of real bucket policies: a Deny-unless-endpoint guard, then one grant per team
+    // (its own role, prefix and endpoint condition). Every grant adds a principal class and a
+    // resource class, so the full search covers their product; Allow statements cannot make a
+    // request explicitly denied, so the deny-only search does not need them.
+    const grants = Array.from({ length: 60 }, (_, j) => ({
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: `${BUCKET}/team-${j}/*`,
+      Condition: { StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d" } },
+    }));
+    const policy = bucketPolicy(
+      {
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [BUCKET, `${BUCKET}/*`],
+        Condition: { StringNotEquals: { "aws:SourceVpce": "vpce-0a1b2c3d" } },
+      },
+      ...grants,
+    );
+    // Every request that does not come through vpce-0a1b2c3d, from anyone: all denied.
+    const space: RequestSpace = {
+      actions: ENDPOINT_SPACE.actions,
+      resources: ENDPOINT_SPACE.resources,
+      keys: { "aws:SourceVpce": { kind: "free", except: ["vpce-0a1b2c3d"] } },
+    };
+    const full = ask({ layers: [[policy]], space, classify: deniedOrNot });
+    expect(verdictOf(full, "denied")).toBe("undecided");
+    const denyOnly = ask({ layers: [[policy]], space, classify: deniedOrNot, denyOnly: true });
+    expect(verdictOf(denyOnly, "denied")).toBe("always");
+    expect(denyOnly.steps).toBeLessThan(100);
+    // Through the endpoint the guard passes: a witness, evaluated against the whole policy.
+    const through = ask({ layers: [[policy]], space: ENDPOINT_SPACE, classify: deniedOrNot, denyOnly: true });
+    expect(verdictOf(through, "denied")).toBe("never");
+    expect(through.witnesses.get("passes")!.evaluations[0]!.decision).not.toBe("ExplicitDeny");
+  });
+
+  it("a deny-only question's classify never sees Allow, so it cannot tell Allow from ImplicitDeny", () => {
+    const policy = bucketPolicy({ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `${BUCKET}/*` });
+    const seen = new Set<Decision>();
+    ask({
+      layers: [[policy]],
+      space: ENDPOINT_SPACE,
+      classify: (decisions) => {
+        seen.add(decisions[0]!);
+        return decisions[0]!;
+      },
+      denyOnly: true,
+    });
+    expect([...seen]).toEqual(["ImplicitDeny"]);
+  });
+
   it("handles Null, numbers, dates, Bool and multi-valued keys", () => {
     const policy = bucketPolicy({
       Effect: "Allow",

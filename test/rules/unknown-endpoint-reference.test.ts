@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkObjects } from "../../src/app/check-objects.js";
 import type { ExternalFacts } from "../../src/core/inventory/aws-facts.js";
+import { MAX_FINDINGS_PER_RULE } from "../../src/core/engine/limits.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { admit, check, config } from "../helpers/check.js";
 import { ackBucket, communityBucketPolicy, denyUnlessEndpoint, upjetBucketPolicy, upjetEndpoint } from "../helpers/manifests.js";
@@ -16,6 +17,30 @@ describe("unknown-endpoint-reference", () => {
       /Every request to bucket my-secure-bucket is denied until such an endpoint exists|the bucket is locked/,
     );
     expect(findings[0]!.message).toMatch(/the bucket is locked/);
+  });
+
+  it("a guard and 40 grants on the unknown endpoint: every id reported, locked, within the work limit", () => {
+    // The common shape (one Deny-unless-endpoint, a grant per team through the same endpoint):
+    // the whole-policy question is asked once, over the Deny statements, not once per id over
+    // the grants' principals × prefixes (which ran out of the review's work limit).
+    const policy = denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890") as { Statement: object[] };
+    for (let j = 0; j < 40; j++)
+      policy.Statement.push({
+        Sid: `ReadPrefix${j}`,
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
+        Action: ["s3:GetObject", "s3:GetObjectVersion"],
+        Resource: `arn:aws:s3:::my-secure-bucket/team-${j}/*`,
+        Condition: { StringEquals: { "aws:SourceVpce": "vpce-0a1b2c3d4e5f67890" } },
+      });
+    const findings = check([upjetBucketPolicy({ policy })]);
+    expect(findings.filter((f) => f.message.includes("not checked"))).toEqual([]);
+    const reported = findings.filter((f) => f.rule === rule);
+    // The engine lists the first MAX_FINDINGS_PER_RULE and counts the rest in one more.
+    expect(reported).toHaveLength(MAX_FINDINGS_PER_RULE + 1);
+    expect(reported.at(-1)!.message).toContain(`and ${41 - MAX_FINDINGS_PER_RULE} more ${rule} findings`);
+    for (const finding of reported.slice(0, -1))
+      expect(finding.message).toMatch(/until such an endpoint exists \(e\.g\. .*\): the bucket is locked\.$/);
   });
 
   it("asks the inventory in every review, for the same policy too", () => {

@@ -1,5 +1,5 @@
 // Child process of review-promotion.test.ts (a fresh V8 for each measurement): fills an
-// inventory of 5,000 BucketPolicies, reviews one BucketPolicy with a 19 KB policy 2,000
+// inventory of 5,000 BucketPolicies, reviews one BucketPolicy with a 19 KB policy 6,000
 // times through the admission handler, and prints the bytes each review moved into the old
 // generation (old space growth across young-generation collections, from v8.GCProfiler).
 //   argv[2] "services": the inventory of sharedServices(), as `serve` and `reconcile` build it
@@ -71,7 +71,7 @@ const review = () => {
 };
 for (let i = 0; i < 500; i++) review();
 
-const reviews = 2000;
+const reviews = 6000;
 const profiler = new GCProfiler();
 profiler.start();
 for (let i = 0; i < reviews; i++) review();

@@ -87,6 +87,14 @@ export interface Question<L extends string> {
   enough?: (found: ReadonlySet<L>) => boolean;
   /** Search nodes allowed (default DEFAULT_BUDGET). */
   budget?: number;
+  /**
+   * The labels depend only on whether each layer denies explicitly ("is it denied?"). Allow
+   * statements cannot change that, so the space is cut by the Deny statements alone (a policy
+   * of many grants and one guard Deny is a handful of classes, not the grants' product), and
+   * classify sees every decision other than ExplicitDeny as ImplicitDeny. Witnesses are still
+   * evaluated against the whole layers.
+   */
+  denyOnly?: boolean;
 }
 
 export type Verdict = "always" | "never" | "sometimes" | "undecided";
@@ -421,7 +429,9 @@ const scratch: string[] = [];
 
 export function ask<L extends string>(question: Question<L>): Answer<L> {
   const budget = question.budget ?? DEFAULT_BUDGET;
-  const statements = allStatements(question.layers);
+  const searched = question.denyOnly ? question.layers.map(denyPoliciesOf) : question.layers;
+  const classify = question.denyOnly ? denyOnlyClassify(question.classify) : question.classify;
+  const statements = allStatements(searched);
   const constrained = lowerKeys(question.space.keys);
   let exhaustive = true;
   const witnesses = new Map<L, Witness<L>>();
@@ -431,7 +441,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     question.enough ?? ((labels: ReadonlySet<L>) => question.focus !== undefined && labels.has(question.focus) && labels.size > 1);
   const remember = (request: AccessRequest) => {
     const evaluations = question.layers.map((layer) => evaluatePolicies(request, layer));
-    const label = question.classify(
+    const label = classify(
       evaluations.map((evaluation) => evaluation.decision),
       request.action,
     );
@@ -449,7 +459,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     if (enough(found())) return { witnesses, exhaustive: false, empty: false, settled: true, steps: 0 };
   }
 
-  const compiledLayers = question.layers.map((layer) =>
+  const compiledLayers = searched.map((layer) =>
     layer.flatMap((policy) => policy.statements.map((statement) => compileStatement(statement))),
   );
   const conditionsByKey = new Map<string, Condition[]>();
@@ -517,7 +527,7 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     const pending = new Set<string>();
     const decisions = applicable.map((layer) => layerTri(layer, assignment, pending));
     if (decisions.every((decision) => decision !== undefined)) {
-      const expected = question.classify(decisions as Decision[], assignment.action);
+      const expected = classify(decisions as Decision[], assignment.action);
       // A label already witnessed needs no second request; a new one is built and checked.
       if (witnesses.has(expected)) return;
       const label = record(assignment);
@@ -553,6 +563,23 @@ export function ask<L extends string>(question: Question<L>): Answer<L> {
     }
   }
   return { witnesses, exhaustive: exhaustive && !settled, empty: pairs.length === 0 || principals.length === 0, settled, steps };
+}
+
+/** A layer's policies with their Deny statements only (a new object only where something is dropped). */
+function denyPoliciesOf(layer: Layer): Layer {
+  return layer.map((policy) =>
+    policy.statements.every((statement) => statement.effect === "Deny")
+      ? policy
+      : { ...policy, statements: policy.statements.filter((statement) => statement.effect === "Deny") },
+  );
+}
+
+function denyOnlyClassify<L extends string>(classify: Question<L>["classify"]): Question<L>["classify"] {
+  return (decisions, action) =>
+    classify(
+      decisions.map((decision) => (decision === "ExplicitDeny" ? decision : "ImplicitDeny")),
+      action,
+    );
 }
 
 const SEED_LIMIT = 3;

@@ -4,7 +4,7 @@ import type { Endpoint } from "../model/types.js";
 import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, isGateway, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
-import { askFor, bucketResources, explainWitness, explicitDeny, sourceAddresses } from "./questions.js";
+import { askFor, bucketResources, explainWitness, byExplicitDeny, sourceAddresses } from "./questions.js";
 import type { KeyDomain } from "../iam/symbolic.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 
@@ -171,7 +171,7 @@ function checkBucketPolicy(view: BucketPolicyView, who: string, ctx: RuleContext
           "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(undefined, ctx) },
         },
       },
-      classify: explicitDeny,
+      ...byExplicitDeny,
       focus: "passes",
     },
     "denied",
@@ -181,7 +181,7 @@ function checkBucketPolicy(view: BucketPolicyView, who: string, ctx: RuleContext
     const { witnesses } = askFor(
       RULE,
       ctx,
-      { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, classify: explicitDeny, enough: (found) => found.has("passes") },
+      { layers: [[doc]], space: { ...space, keys: keysThrough(n, ctx) }, ...byExplicitDeny, enough: (found) => found.has("passes") },
       "denied",
     );
     return witnesses.has("passes");

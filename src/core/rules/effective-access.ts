@@ -13,7 +13,7 @@ import {
   askFor,
   bucketResources,
   endpointKeys,
-  explicitDeny,
+  byExplicitDeny,
   type Asked,
   type RequestSpace,
 } from "./questions.js";
@@ -152,7 +152,7 @@ function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: Pa
   const { verdict, witnesses } = askFor(
     RULE,
     ctx,
-    { layers: [bucketDocs], space, classify: explicitDeny, enough: (found) => found.has("passes") },
+    { layers: [bucketDocs], space, ...byExplicitDeny, enough: (found) => found.has("passes") },
     "denied",
   );
   const admits = witnesses.has("passes");

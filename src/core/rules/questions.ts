@@ -152,6 +152,8 @@ function listMatcher(
 export const single = (statement: Statement): PolicyDocument => ({ version: undefined, id: undefined, statements: [statement] });
 
 export const explicitDeny = (decisions: readonly Decision[]) => (decisions[0] === "ExplicitDeny" ? "denied" : "passes");
+/** "Is it denied?": classified by explicitDeny, which reads no Allow statement, so the search may leave them out. */
+export const byExplicitDeny = { classify: explicitDeny, denyOnly: true } as const;
 export const allowed = (decisions: readonly Decision[]) => (decisions[0] === "Allow" ? "allowed" : "refused");
 
 export interface Asked<L extends string> {

@@ -13,7 +13,7 @@ import {
   statementResources,
   endpointKeys,
   explainWitness,
-  explicitDeny,
+  byExplicitDeny,
   allowed,
   single,
 } from "./questions.js";
@@ -103,7 +103,7 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
     const { verdict, witnesses } = askFor(
       RULE,
       ctx,
-      { ...question, classify: explicitDeny, focus: "denied", ...(enough ? { enough } : {}) },
+      { ...question, ...byExplicitDeny, focus: "denied", ...(enough ? { enough } : {}) },
       "denied",
     );
     if (notIp && verdict === "always") {

@@ -1,9 +1,9 @@
-import type { Condition, PolicyDocument } from "../iam/types.js";
+import type { Condition, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, type BucketPolicyView } from "./policy-views.js";
-import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny, single } from "./questions.js";
+import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, byExplicitDeny, single } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 import { keptPerObject } from "../util/kept-per-object.js";
 
@@ -42,29 +42,44 @@ function idStatus(key: IdKey, id: string, ctx: RuleContext) {
 /**
  * What the missing ids cost: asked over every request to the bucket (every S3 action, the
  * bucket and every object, any principal, every other key free) that comes through no
- * missing endpoint or VPC — the only requests that can exist until they do.
+ * missing endpoint or VPC — the only requests that can exist until they do. The whole
+ * policy's answer is the same for every missing id: asked once per check, not once per id.
  */
-function consequence(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unknown[], unknown: Unknown, ctx: RuleContext): string {
+function consequences(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unknown[], ctx: RuleContext): (unknown: Unknown) => string {
   const keys = Object.fromEntries(
-    KEYS.map((key) => [key, { kind: "free" as const, except: unknowns.filter((u) => u.key === key).map((u) => u.id) }]),
+    // Each id once: a policy names the same missing endpoint in many statements.
+    KEYS.map((key) => [key, { kind: "free" as const, except: [...new Set(unknowns.filter((u) => u.key === key).map((u) => u.id))] }]),
   );
   const space = { actions: ALL_S3_ACTIONS, resources: bucketResources(view.bucketName, view.bucketRegion), keys };
   const target = view.bucketName ? `bucket ${view.bucketName}` : "the bucket";
-  const what = unknown.key === "aws:SourceVpce" ? "endpoint" : "VPC";
-  const whole = askFor(RULE, ctx, { layers: [[doc]], space, classify: explicitDeny, enough: (found) => found.has("passes") }, "denied");
+  const whatOf = (unknown: Unknown) => (unknown.key === "aws:SourceVpce" ? "an endpoint" : "a VPC");
+  const whole = askFor(RULE, ctx, { layers: [[doc]], space, ...byExplicitDeny, enough: (found) => found.has("passes") }, "denied");
   if (whole.verdict === "always") {
-    return ` Every request to ${target} is denied until such ${what === "endpoint" ? "an" : "a"} ${what} exists (e.g. ${explainWitness(whole.witnesses.get("denied")!, 0, doc.statements, "is denied by")}): the bucket is locked.`;
+    const locked = explainWitness(whole.witnesses.get("denied")!, 0, doc.statements, "is denied by");
+    return (unknown) =>
+      ` Every request to ${target} is denied until such ${whatOf(unknown)} exists (e.g. ${locked}): the bucket is locked.`;
   }
-  if (unknown.hit.statement.effect !== "Deny") return "";
-  // Only what this statement denies: the requests it would let pass if the id existed.
-  const own = askFor(
-    RULE,
-    ctx,
-    { layers: [[single(unknown.hit.statement)]], space, classify: explicitDeny, enough: (found) => found.has("denied") },
-    "denied",
-  );
-  if (!own.witnesses.has("denied")) return "";
-  return ` Until such ${what === "endpoint" ? "an" : "a"} ${what} exists, ${explainWitness(own.witnesses.get("denied")!, 0, [unknown.hit.statement], "is denied by")}.`;
+  // Only what one Deny statement denies: the requests it would let pass if the id existed
+  // (asked once per statement, however many missing ids it lists).
+  const denied = new Map<Statement, string | undefined>();
+  const deniedBy = (statement: Statement) => {
+    if (denied.has(statement)) return denied.get(statement);
+    const own = askFor(
+      RULE,
+      ctx,
+      { layers: [[single(statement)]], space, ...byExplicitDeny, enough: (found) => found.has("denied") },
+      "denied",
+    );
+    const witness = own.witnesses.get("denied");
+    const text = witness && explainWitness(witness, 0, [statement], "is denied by");
+    denied.set(statement, text);
+    return text;
+  };
+  return (unknown) => {
+    if (unknown.hit.statement.effect !== "Deny") return "";
+    const text = deniedBy(unknown.hit.statement);
+    return text ? ` Until such ${whatOf(unknown)} exists, ${text}.` : "";
+  };
 }
 
 /**
@@ -95,12 +110,14 @@ export const unknownEndpointReference: Rule = {
         }
       }
     }
+    if (unknowns.length === 0) return [];
+    const consequence = consequences(view, doc, unknowns, ctx);
     return unknowns.map((unknown): RuleFinding => {
       const { key, id, hit, index } = unknown;
       const path = policyPath(view.field, hit.condition.values.length > 1 ? `${hit.condition.path}[${index}]` : hit.condition.path);
       const what = key === "aws:SourceVpce" ? "endpoint" : "VPC";
       return {
-        message: `${describeRef(subject.ref)}: ${path} requires ${what} ${id}, which no known ${what} has (not in the cluster${ctx.inventory.facts ? " nor in AWS" : ""}).${consequence(view, doc, unknowns, unknown, ctx)}`,
+        message: `${describeRef(subject.ref)}: ${path} requires ${what} ${id}, which no known ${what} has (not in the cluster${ctx.inventory.facts ? " nor in AWS" : ""}).${consequence(unknown)}`,
         fix: `Use the id of an existing S3 ${what} (status id of a VPCEndpoint), or create that ${what} first.`,
         path,
       };

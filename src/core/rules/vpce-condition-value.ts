@@ -4,7 +4,7 @@ import type { ModelObject, PolicyField } from "../model/types.js";
 import { conditionsOnKey } from "../iam/policy-query.js";
 import { hasPolicyVariable, hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
-import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, explicitDeny } from "./questions.js";
+import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, byExplicitDeny } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 import { keptPerObject } from "../util/kept-per-object.js";
 
@@ -103,7 +103,7 @@ function lockoutNote(
         resources: bucketResources(bucketName, bucketRegion),
         keys: { [kind.key]: { kind: "free", except: condition.values } },
       },
-      classify: explicitDeny,
+      ...byExplicitDeny,
       focus: "denied",
     },
     "denied",
