@@ -34,6 +34,7 @@ import {
   builtCli,
   cpuSeconds,
   heapMiB,
+  mainThreadCpuSeconds,
   preloadedServe,
   rssMiB,
   scrape,
@@ -516,20 +517,24 @@ await cannon(bare.port, { duration: 3 });
  */
 async function measured(target) {
   const before = cpuSeconds(target.child.pid);
+  const mainBefore = mainThreadCpuSeconds(target.child.pid);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await cannon(target.port, { duration: seconds });
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const after = cpuSeconds(target.child.pid);
+  const mainAfter = mainThreadCpuSeconds(target.child.pid);
   const perRequest = (/** @type {number} */ s) => (s * 1e6) / Math.max(1, result.requests.total);
   return Object.assign(result, {
     cpuUser: perRequest(after.user - before.user),
     cpuSystem: perRequest(after.system - before.system),
+    // The JavaScript thread alone; the rest is V8's collector helpers (and libuv's pool).
+    cpuMain: perRequest(mainAfter.user + mainAfter.system - mainBefore.user - mainBefore.system),
     // The run's span on the monotonic clock V8's CPU profiles use too: the profile breakdown below.
     window: { fromUs, toUs },
   });
 }
-const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number }} */ r) =>
-  `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)})`;
+const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number; cpuMain: number }} */ r) =>
+  `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)}; main thread ${fmt(r.cpuMain, 0)}, other threads ${fmt(r.cpuUser + r.cpuSystem - r.cpuMain, 0)})`;
 if (args.layers) {
   const fixedArgs = (/** @type {string} */ layer) => [
     ...args["node-flags"].split(" ").filter(Boolean),
@@ -545,11 +550,12 @@ if (args.layers) {
     { name: "our handler, fixed answer, no express", process: fixedHandler },
     { name: "our server as shipped (express 5), fixed answer", process: fixedExpress },
     { name: "serve, reviewing (10k inventory)", process: service },
-  ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
+  ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), main: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
   for (let round = 0; round < Number(args.layers); round++) {
     for (const t of targets) {
       const run = await measured(t.process);
       t.cpu.push(run.cpuUser + run.cpuSystem);
+      t.main.push(run.cpuMain);
       t.rate.push(run.requests.average);
     }
   }
@@ -557,14 +563,21 @@ if (args.layers) {
   console.log(
     `\nlayers: ${args.layers} rounds alternating, ${seconds} s each, ${connections} connections; server CPU per request (µs), median [all rounds]`,
   );
-  console.log("| server | CPU per request | added by this layer | req/s |\n|---|---|---|---|");
+  console.log(
+    "| server | CPU per request | added by this layer | of it on the main thread | other threads (V8's collector helpers) | req/s |\n|---|---|---|---|---|---|",
+  );
   let previous = 0;
+  let previousMain = 0;
   for (const t of targets) {
     const cpu = median(t.cpu);
+    const main = median(t.main);
+    // Each round's other threads, from the same run as its total.
+    const others = median(t.cpu.map((total, i) => total - (t.main[i] ?? NaN)));
     console.log(
-      `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${previous ? `+${fmt(cpu - previous, 0)}` : "—"} | ${fmt(median(t.rate), 0)} |`,
+      `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${previous ? `+${fmt(cpu - previous, 0)}` : "—"} | ${fmt(main, 0)}${previousMain ? ` (+${fmt(main - previousMain, 0)})` : ""} | ${fmt(others, 0)} | ${fmt(median(t.rate), 0)} |`,
     );
     previous = cpu;
+    previousMain = main;
   }
   process.exit(0);
 }

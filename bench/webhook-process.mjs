@@ -105,7 +105,21 @@ export function rssMiB(pid) {
  * @param {number | undefined} pid
  */
 export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return ticksOf(`/proc/${pid}/stat`);
+}
+
+/**
+ * The same for the process's main thread alone (the JavaScript thread; the rest is V8's
+ * collector helpers and libuv's pool).
+ * @param {number | undefined} pid
+ */
+export function mainThreadCpuSeconds(pid) {
+  return ticksOf(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** @param {string} file a /proc stat file */
+function ticksOf(file) {
+  const stat = readFileSync(file, "utf8");
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = 100; // USER_HZ on Linux
