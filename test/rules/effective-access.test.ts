@@ -10,11 +10,63 @@ import {
   upjetEndpoint,
 } from "../helpers/manifests.js";
 import type { KubeObject } from "../../src/core/adapters/types.js";
+import { adapt } from "../../src/core/adapters/index.js";
+import { adapterContext, fillInventory } from "../../src/core/adapters/inventory-adapter.js";
+import { review } from "../../src/core/engine/engine.js";
+import { Inventory } from "../../src/core/inventory/inventory.js";
+import { config } from "../helpers/check.js";
 
 const rule = "effective-access" as const;
 const VPCE = "vpce-0a1b2c3d4e5f67890";
 
 describe("effective-access", () => {
+  it("decides an endpoint of one grant per team against buckets of one grant per team", () => {
+    // 20 buckets, each: Deny unless this endpoint, then a grant per team (its role, its prefix);
+    // the endpoint grants each team its prefix in one bucket. A request is let through both
+    // only as that team, to that prefix: the plain seeds (a stranger, the first role named)
+    // miss it, and the search over roles × prefixes ran out of budget on every pair.
+    const teams = 60;
+    const cluster: KubeObject[] = [];
+    for (let b = 0; b < 20; b++) {
+      const bucket = `team-bucket-${b}`;
+      const policy = denyUnlessEndpoint(bucket, VPCE) as { Statement: object[] };
+      for (let j = 0; j < 40; j++)
+        policy.Statement.push({
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::123456789012:role/team-${j}` },
+          Action: ["s3:GetObject", "s3:PutObject"],
+          Resource: `arn:aws:s3:::${bucket}/team-${j}/*`,
+          Condition: { StringEquals: { "aws:SourceVpce": VPCE } },
+        });
+      cluster.push(upjetBucket({ name: bucket }), upjetBucketPolicy({ name: `${bucket}-policy`, bucket, policy }));
+    }
+    const grants = Array.from({ length: teams }, (_, j) => ({
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::123456789012:role/team-${j}` },
+      Action: ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+      Resource: [`arn:aws:s3:::team-bucket-${j % 20}`, `arn:aws:s3:::team-bucket-${j % 20}/team-${j}/*`],
+    }));
+    const cfg = config();
+    const inventory = new Inventory();
+    fillInventory(
+      cluster.map((object) => ({ object })),
+      inventory,
+      cfg,
+    );
+    const endpoint = adapt(
+      upjetEndpoint({ awsId: VPCE, policy: { Version: "2012-10-17", Statement: grants } }),
+      adapterContext(inventory, cfg),
+    );
+    if (endpoint.status !== "adapted") throw new Error("endpoint not adapted");
+    const undecided: string[] = [];
+    const findings = review(
+      { subject: endpoint.object, operation: "CREATE", mode: "admission", inventoryComplete: true },
+      { config: cfg, inventory, onUndecided: (r) => undecided.push(r) },
+    );
+    expect(undecided).toEqual([]);
+    expect(findings.filter((f) => f.rule === rule)).toEqual([]);
+  });
+
   it("passes when the endpoint grants the bucket that admits only it", () => {
     const objects = [
       upjetEndpoint({ awsId: VPCE, policy: bucketGrant("my-secure-bucket") }),

@@ -662,15 +662,55 @@ function* seedRequests(
     return requests;
   });
   let count = 0;
-  for (let round = 0; perAction.some((requests) => round < requests.length); round += 1) {
+  rounds: for (let round = 0; perAction.some((requests) => round < requests.length); round += 1) {
     for (const requests of perAction) {
       const request = requests[round];
       if (!request) continue;
-      if (count++ >= SEED_MAX) return;
+      if (count++ >= SEED_MAX) break rounds;
       yield request;
     }
   }
+  yield* grantSeeds(space, statements, contexts[1]!);
 }
+
+const GRANT_SEED_MAX = 32;
+
+/**
+ * One request per Allow statement that names its principals (up to GRANT_SEED_MAX): that
+ * principal, the statement's own resource in the space, each action of the space it grants.
+ * A policy of one grant per team is met by a team's own request, which the plain seeds above
+ * (a stranger and the first principal named, the first resources) find only for the first team;
+ * without it, "is this allowed through both policies?" searched principals × prefixes.
+ */
+function* grantSeeds(space: RequestSpace, statements: readonly Statement[], context: Record<string, string>): Generator<AccessRequest> {
+  if (space.principal) return;
+  let count = 0;
+  for (const statement of statements) {
+    if (statement.effect !== "Allow" || !statement.resource || !statement.action) continue;
+    const principal = principalCandidates([statement]).find(
+      (p, index) => index > 2 && (!space.principalKinds || space.principalKinds.includes(p.type)),
+    );
+    if (!principal) continue;
+    const actions = actionMatchers(statement.action);
+    for (const pattern of statement.resource) {
+      const resource = instanceOf(pattern);
+      const level = levelOfArn(resource);
+      const inSpace = space.resources.some((spec) =>
+        typeof spec === "string" ? spec === resource : spec.level === level && resource.startsWith(spec.prefix),
+      );
+      if (!inSpace) continue;
+      for (const action of space.actions) {
+        const actionLevel = s3ResourceLevel(action);
+        if ((actionLevel !== undefined && actionLevel !== level) || !actions.some((matches) => matches(action))) continue;
+        if (space.within && !space.within(action, resource)) continue;
+        if (count++ >= GRANT_SEED_MAX) return;
+        yield { action, resource, principal, context };
+      }
+    }
+  }
+}
+
+const actionMatchers = keptPerObject((patterns: readonly string[]) => patterns.map(actionMatcher));
 
 /** The same action lists (every S3 action, the probe actions) are asked about again and again: one Set per list. */
 const actionSetOf = keptPerObject((actions: readonly string[]): ReadonlySet<string> => new Set(actions));
