@@ -20,7 +20,10 @@ const rule = "effective-access" as const;
 const VPCE = "vpce-0a1b2c3d4e5f67890";
 
 describe("effective-access", () => {
-  it("decides an endpoint of one grant per team against buckets of one grant per team", () => {
+  it.each([
+    ["", false],
+    [" and an organisation guard", true],
+  ])("decides an endpoint of one grant per team against buckets of one grant per team%s", (_, orgGuard) => {
     // 20 buckets, each: Deny unless this endpoint, then a grant per team (its role, its prefix);
     // the endpoint grants each team its prefix in one bucket. A request is let through both
     // only as that team, to that prefix: the plain seeds (a stranger, the first role named)
@@ -30,6 +33,15 @@ describe("effective-access", () => {
     for (let b = 0; b < 20; b++) {
       const bucket = `team-bucket-${b}`;
       const policy = denyUnlessEndpoint(bucket, VPCE) as { Statement: object[] };
+      // Members of one organisation only: a seed must come from inside it.
+      if (orgGuard)
+        policy.Statement.push({
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+          Condition: { StringNotEquals: { "aws:PrincipalOrgID": "o-abc123def4" } },
+        });
       for (let j = 0; j < 40; j++)
         policy.Statement.push({
           Effect: "Allow",

@@ -670,7 +670,7 @@ function* seedRequests(
       yield request;
     }
   }
-  yield* grantSeeds(space, statements, contexts[1]!);
+  yield* grantSeeds(space, statements, clearedDenyContext(statements, constrained, contexts[1]!));
 }
 
 const GRANT_SEED_MAX = 32;
@@ -747,6 +747,43 @@ function literalContext(
       const value = condition.values[0]?.replace(/\*/g, "s3vg").replace(/\?/g, "x");
       if (value === undefined || (domain && "except" in domain && domain.except?.includes(value))) continue;
       done.add(key);
+      out[constrained.get(key)?.name ?? condition.key] = value;
+    }
+  }
+  return out;
+}
+
+const NEGATED_STRING = new Set(["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"]);
+
+/**
+ * The context with each key still unset that a Deny reads with a negated operator set to its
+ * first value, e.g. aws:PrincipalOrgID to the organisation a guard requires: a grant's own
+ * request then meets the guards as a member would.
+ */
+function clearedDenyContext(
+  statements: readonly Statement[],
+  constrained: Map<string, { name: string; domain: KeyDomain }>,
+  base: Record<string, string>,
+): Record<string, string> {
+  const out = { ...base };
+  const set = new Set(Object.keys(base).map((name) => name.toLowerCase()));
+  for (const statement of statements) {
+    if (statement.effect !== "Deny") continue;
+    for (const condition of statement.conditions) {
+      const key = condition.key.toLowerCase();
+      if (
+        set.has(key) ||
+        !condition.valid ||
+        !condition.baseOperator ||
+        !NEGATED_STRING.has(condition.baseOperator) ||
+        condition.setOperator
+      )
+        continue;
+      const domain = constrained.get(key)?.domain;
+      if (domain && domain.kind !== "present" && domain.kind !== "free") continue;
+      const value = condition.values[0]?.replace(/\*/g, "s3vg").replace(/\?/g, "x");
+      if (value === undefined || (domain && "except" in domain && domain.except?.includes(value))) continue;
+      set.add(key);
       out[constrained.get(key)?.name ?? condition.key] = value;
     }
   }
