@@ -670,7 +670,7 @@ function* seedRequests(
       yield request;
     }
   }
-  yield* grantSeeds(space, statements, clearedDenyContext(statements, constrained, contexts[1]!));
+  yield* grantSeeds(space, statements, literalContext(statements, constrained, contexts[1]!, "guarded"));
 }
 
 const GRANT_SEED_MAX = 32;
@@ -722,68 +722,35 @@ function instanceOf(pattern: string): string {
 }
 
 const POSITIVE_STRING = new Set(["StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool"]);
+const NEGATED_STRING = new Set(["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"]);
 
-/** The base context with each free key set to the first value a positive condition names for it. */
+/**
+ * The base context with each free key set to the first value a condition names for it:
+ * "granted", the positive conditions (an Allow for one endpoint is met through it); "guarded",
+ * also each key still unset that a Deny reads with a negated operator, e.g. aws:PrincipalOrgID
+ * to the organisation a guard requires (a grant's own request then meets the guards as a member would).
+ */
 function literalContext(
   statements: readonly Statement[],
   constrained: Map<string, { name: string; domain: KeyDomain }>,
   base: Record<string, string>,
+  literals: "granted" | "guarded" = "granted",
 ): Record<string, string> {
   const out = { ...base };
-  const done = new Set<string>();
+  const guarded = literals === "guarded";
+  const operators = guarded ? NEGATED_STRING : POSITIVE_STRING;
+  const done = new Set(guarded ? Object.keys(base).map((name) => name.toLowerCase()) : []);
   for (const statement of statements) {
+    if (guarded && statement.effect !== "Deny") continue;
     for (const condition of statement.conditions) {
       const key = condition.key.toLowerCase();
-      if (
-        done.has(key) ||
-        !condition.valid ||
-        !condition.baseOperator ||
-        !POSITIVE_STRING.has(condition.baseOperator) ||
-        condition.setOperator
-      )
+      if (done.has(key) || !condition.valid || !condition.baseOperator || !operators.has(condition.baseOperator) || condition.setOperator)
         continue;
       const domain = constrained.get(key)?.domain;
       if (domain && domain.kind !== "present" && domain.kind !== "free") continue;
       const value = condition.values[0]?.replace(/\*/g, "s3vg").replace(/\?/g, "x");
       if (value === undefined || (domain && "except" in domain && domain.except?.includes(value))) continue;
       done.add(key);
-      out[constrained.get(key)?.name ?? condition.key] = value;
-    }
-  }
-  return out;
-}
-
-const NEGATED_STRING = new Set(["StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"]);
-
-/**
- * The context with each key still unset that a Deny reads with a negated operator set to its
- * first value, e.g. aws:PrincipalOrgID to the organisation a guard requires: a grant's own
- * request then meets the guards as a member would.
- */
-function clearedDenyContext(
-  statements: readonly Statement[],
-  constrained: Map<string, { name: string; domain: KeyDomain }>,
-  base: Record<string, string>,
-): Record<string, string> {
-  const out = { ...base };
-  const set = new Set(Object.keys(base).map((name) => name.toLowerCase()));
-  for (const statement of statements) {
-    if (statement.effect !== "Deny") continue;
-    for (const condition of statement.conditions) {
-      const key = condition.key.toLowerCase();
-      if (
-        set.has(key) ||
-        !condition.valid ||
-        !condition.baseOperator ||
-        !NEGATED_STRING.has(condition.baseOperator) ||
-        condition.setOperator
-      )
-        continue;
-      const domain = constrained.get(key)?.domain;
-      if (domain && domain.kind !== "present" && domain.kind !== "free") continue;
-      const value = condition.values[0]?.replace(/\*/g, "s3vg").replace(/\?/g, "x");
-      if (value === undefined || (domain && "except" in domain && domain.except?.includes(value))) continue;
-      set.add(key);
       out[constrained.get(key)?.name ?? condition.key] = value;
     }
   }
