@@ -636,7 +636,7 @@ function* seedRequests(
     .map(instanceOf);
   const resources = space.resources.flatMap((spec) => {
     if (typeof spec === "string") return [{ resource: spec, level: levelOfArn(spec) }];
-    const inFamily = instances.filter((arn) => arn.startsWith(spec.prefix) && levelOfArn(arn) === spec.level).slice(0, SEED_LIMIT);
+    const inFamily = instances.filter((arn) => specHolds(spec, arn)).slice(0, SEED_LIMIT);
     return [...inFamily, readableOf(spec)].map((resource) => ({ resource, level: spec.level }));
   });
   const kinds = space.principalKinds;
@@ -687,18 +687,15 @@ function* grantSeeds(space: RequestSpace, statements: readonly Statement[], cont
   let count = 0;
   for (const statement of statements) {
     if (statement.effect !== "Allow" || !statement.resource || !statement.action) continue;
+    const resources = statement.resource.map(instanceOf).filter((resource) => space.resources.some((spec) => specHolds(spec, resource)));
+    if (resources.length === 0) continue;
     const principal = principalCandidates([statement]).find(
       (p, index) => index > 2 && (!space.principalKinds || space.principalKinds.includes(p.type)),
     );
     if (!principal) continue;
     const actions = actionMatchers(statement.action);
-    for (const pattern of statement.resource) {
-      const resource = instanceOf(pattern);
+    for (const resource of resources) {
       const level = levelOfArn(resource);
-      const inSpace = space.resources.some((spec) =>
-        typeof spec === "string" ? spec === resource : spec.level === level && resource.startsWith(spec.prefix),
-      );
-      if (!inSpace) continue;
       for (const action of space.actions) {
         const actionLevel = s3ResourceLevel(action);
         if ((actionLevel !== undefined && actionLevel !== level) || !actions.some((matches) => matches(action))) continue;
@@ -708,6 +705,11 @@ function* grantSeeds(space: RequestSpace, statements: readonly Statement[], cont
       }
     }
   }
+}
+
+/** The resource is in the spec: the ARN itself, or a member of the family at its level. */
+function specHolds(spec: ResourceSpec, arn: string): boolean {
+  return typeof spec === "string" ? spec === arn : arn.startsWith(spec.prefix) && levelOfArn(arn) === spec.level;
 }
 
 const actionMatchers = keptPerObject((patterns: readonly string[]) => patterns.map(actionMatcher));

@@ -10,6 +10,11 @@ import { keptPerObject } from "../util/kept-per-object.js";
 const RULE = "unknown-endpoint-reference";
 const KEYS = ["aws:SourceVpce", "aws:SourceVpc"] as const;
 type IdKey = (typeof KEYS)[number];
+/** What an id names, and its article. */
+const WHAT: Record<IdKey, { noun: string; article: string }> = {
+  "aws:SourceVpce": { noun: "endpoint", article: "an" },
+  "aws:SourceVpc": { noun: "VPC", article: "a" },
+};
 const ID: Record<IdKey, RegExp> = {
   "aws:SourceVpce": /^vpce-([0-9a-f]{8}|[0-9a-f]{17})$/,
   "aws:SourceVpc": /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/,
@@ -52,7 +57,7 @@ function consequences(view: BucketPolicyView, doc: PolicyDocument, unknowns: Unk
   );
   const space = { actions: ALL_S3_ACTIONS, resources: bucketResources(view.bucketName, view.bucketRegion), keys };
   const target = view.bucketName ? `bucket ${view.bucketName}` : "the bucket";
-  const whatOf = (unknown: Unknown) => (unknown.key === "aws:SourceVpce" ? "an endpoint" : "a VPC");
+  const whatOf = ({ key }: Unknown) => `${WHAT[key].article} ${WHAT[key].noun}`;
   const whole = askFor(RULE, ctx, { layers: [[doc]], space, ...byExplicitDeny, enough: (found) => found.has("passes") }, "denied");
   if (whole.verdict === "always") {
     const locked = explainWitness(whole.witnesses.get("denied")!, 0, doc.statements, "is denied by");
@@ -115,7 +120,7 @@ export const unknownEndpointReference: Rule = {
     return unknowns.map((unknown): RuleFinding => {
       const { key, id, hit, index } = unknown;
       const path = policyPath(view.field, hit.condition.values.length > 1 ? `${hit.condition.path}[${index}]` : hit.condition.path);
-      const what = key === "aws:SourceVpce" ? "endpoint" : "VPC";
+      const what = WHAT[key].noun;
       return {
         message: `${describeRef(subject.ref)}: ${path} requires ${what} ${id}, which no known ${what} has (not in the cluster${ctx.inventory.facts ? " nor in AWS" : ""}).${consequence(unknown)}`,
         fix: `Use the id of an existing S3 ${what} (status id of a VPCEndpoint), or create that ${what} first.`,
