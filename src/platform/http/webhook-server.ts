@@ -14,6 +14,7 @@ import { componentLogger, logRateLimiter, type Logger } from "../telemetry/loggi
 import type { Metrics } from "../telemetry/metrics.js";
 import { answerProbe, closeServer, listen, pathOf, sendJson, type Readiness } from "./listen.js";
 import { loadTlsMaterial, secureOptions, TlsReloader } from "./tls.js";
+import { turnBatcher } from "../util/turn-batch.js";
 
 export const DEFAULT_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 export const DEFAULT_TIME_BUDGET_MS = 2_500;
@@ -112,7 +113,8 @@ function childOf<Child>(children: Map<string, Child>, key: string, make: () => C
  * The request handler (no TLS here, see startWebhookServer). Per request: one timer for the
  * time budget, the body read as Buffers up to the limit, one UTF-8 decode, one nesting scan,
  * one JSON.parse, one JSON.stringify; metrics through label children cached per kind and
- * operation; a log line only for denials, warnings and errors.
+ * operation; a log line only for denials, warnings and errors. Reviews whose bodies complete
+ * in the same turn of the event loop are decided back to back after that turn's I/O.
  */
 export function createWebhookHandler<Request extends AdmittedRequest>(
   deps: WebhookDependencies<Request>,
@@ -258,6 +260,17 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     sendJson(res, 200, result.review);
   };
 
+  // Bodies completed in one turn of the event loop are answered back to back (turn-batch.ts).
+  const answerInTurn = turnBatcher<{ res: ServerResponse; started: bigint; text: string }>(
+    ({ res, started, text }) => answer(res, started, text),
+    (error, { res, started }) => {
+      recordError(started);
+      logger.error({ err: error }, "internal error while answering a review");
+      if (!res.headersSent)
+        sendJson(res, 500, { message: `s3-vpce-guard internal error while answering: ${(error as Error)?.message ?? String(error)}` });
+    },
+  );
+
   const validate = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     // A declared length over the limit is refused at once, before any of the body is read or
@@ -327,7 +340,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
       if (done) return;
       finish();
       const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks, received).toString("utf8");
-      answer(res, started, text);
+      answerInTurn({ res, started, text });
     });
     // The client went away before the body was complete: nothing to answer, but counted.
     const aborted = () => {
