@@ -52,6 +52,36 @@ describe("unknown-endpoint-reference", () => {
     }
   });
 
+  it("reports every place a missing id is named, also when a known id comes first and the missing one only later", () => {
+    const known = "vpce-0a1b2c3d4e5f67890";
+    const missing = "vpce-0fedcba9876543210";
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
+          Condition: { StringNotEquals: { "aws:SourceVpce": known } },
+        },
+        ...[0, 1].map((j) => ({
+          Effect: "Allow",
+          Principal: "*",
+          Action: "s3:GetObject",
+          Resource: `arn:aws:s3:::my-secure-bucket/team-${j}/*`,
+          Condition: { StringEquals: { "aws:SourceVpce": [known, missing] } },
+        })),
+      ],
+    };
+    const findings = check([upjetEndpoint({ awsId: known }), upjetBucketPolicy({ policy })], {}, rule);
+    expect(findings.map((f) => f.path)).toEqual([
+      'spec.forProvider.policy → Statement[1].Condition.StringEquals["aws:SourceVpce"][1]',
+      'spec.forProvider.policy → Statement[2].Condition.StringEquals["aws:SourceVpce"][1]',
+    ]);
+    for (const finding of findings) expect(finding.message).toContain(`requires endpoint ${missing}`);
+  });
+
   it("knows endpoints by status id and by external-name", () => {
     const policy = denyUnlessEndpoint("my-secure-bucket", "vpce-0a1b2c3d4e5f67890");
     expect(check([upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890" }), upjetBucketPolicy({ policy })], {}, rule)).toEqual([]);

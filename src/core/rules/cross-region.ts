@@ -1,7 +1,7 @@
 import { parseS3Arn } from "../iam/index.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { Endpoint } from "../model/types.js";
-import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
+import { firstExactValuesOnKey, type ConditionHit } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, isGateway, isS3Endpoint, type BucketPolicyView } from "./policy-views.js";
 import { askFor, bucketResources, explainWitness, byExplicitDeny, sourceAddresses } from "./questions.js";
@@ -97,28 +97,22 @@ interface NamedId {
 function namedIds(view: BucketPolicyView, bucketRegion: string, ctx: RuleContext): NamedId[] {
   const out: NamedId[] = [];
   for (const key of ID_KEYS) {
-    // Loops, not forEach with a closure per condition: a 20 KB policy repeats one id in every statement.
-    const seen = new Set<string>();
-    for (const hit of conditionsOnKey(view.field.document, key)) {
-      const ids = hit.condition.values;
-      for (let index = 0; index < ids.length; index++) {
-        const id = ids[index] as string;
-        if (hasWildcard(id) || seen.has(id)) continue;
-        seen.add(id);
-        if (key === "aws:SourceVpce") {
-          const endpoints = ctx.inventory.endpointsWithAwsId(id);
-          const region = endpoints.length > 0 ? endpoints[0]!.region?.value : ctx.inventory.regionOfEndpointId(id);
-          out.push({
-            key,
-            id,
-            hit,
-            index,
-            region,
-            servesBucketRegion: endpoints.some((e) => endpointServiceRegion(e, ctx) === bucketRegion),
-          });
-        } else {
-          out.push({ key, id, hit, index, region: ctx.inventory.regionOfVpc(id), servesBucketRegion: false });
-        }
+    // Each id once, where it first occurs: a 20 KB policy repeats one id in every statement.
+    for (const hit of firstExactValuesOnKey(view.field.document, key)) {
+      const { value: id, index } = hit;
+      if (key === "aws:SourceVpce") {
+        const endpoints = ctx.inventory.endpointsWithAwsId(id);
+        const region = endpoints.length > 0 ? endpoints[0]!.region?.value : ctx.inventory.regionOfEndpointId(id);
+        out.push({
+          key,
+          id,
+          hit,
+          index,
+          region,
+          servesBucketRegion: endpoints.some((e) => endpointServiceRegion(e, ctx) === bucketRegion),
+        });
+      } else {
+        out.push({ key, id, hit, index, region: ctx.inventory.regionOfVpc(id), servesBucketRegion: false });
       }
     }
   }

@@ -3,7 +3,7 @@ import { equalsLowerCase } from "../util/text.js";
 import type { Condition, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
 import type { ModelObject, PolicyField } from "../model/types.js";
-import { conditionsOnKey } from "../iam/policy-query.js";
+import { conditionsOnKey, statementsWithKey } from "../iam/policy-query.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
 import {
   actionsOf,
@@ -196,7 +196,9 @@ export const sourceIpCondition: Rule = {
         if (condition.baseOperator !== "IpAddress" && condition.baseOperator !== "NotIpAddress") continue;
         findings.push(...rangeFindings(condition, describeRef(subject.ref), scope.field, ctx));
       }
-      for (const statement of scope.field.document?.statements ?? []) findings.push(...statementFindings(subject, scope, statement, ctx));
+      // Only statements reading aws:SourceIp can have a finding here (statementFindings).
+      for (const statement of statementsWithKey(scope.field.document, "aws:SourceIp"))
+        findings.push(...statementFindings(subject, scope, statement, ctx));
     }
     return findings;
   },

@@ -1,6 +1,6 @@
 import type { Condition, PolicyDocument, Statement } from "../iam/types.js";
 import { describeRef, policyPath } from "../model/refs.js";
-import { conditionsOnKey, type ConditionHit } from "../iam/policy-query.js";
+import { conditionsOnKey, firstExactValuesOnKey, type ConditionHit } from "../iam/policy-query.js";
 import { hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, type BucketPolicyView } from "./policy-views.js";
 import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, byExplicitDeny, single } from "./questions.js";
@@ -105,6 +105,9 @@ export const unknownEndpointReference: Rule = {
     const view = bucketPolicyView(subject, ctx.inventory);
     const doc = view?.field.document;
     if (!view || !doc) return [];
+    // Each distinct id asked once; the walk over every occurrence only when one is missing.
+    const missing = (key: IdKey, id: string) => ID[key].test(id) && idStatus(key, id, ctx) === "unknown";
+    if (!KEYS.some((key) => firstExactValuesOnKey(doc, key).some(({ value }) => missing(key, value)))) return [];
     const unknowns: Unknown[] = [];
     for (const key of KEYS) {
       for (const hit of conditionsOnKey(doc, key)) {
