@@ -1,11 +1,12 @@
 // @ts-check
 // The webhook's HTTP layers around a fixed answer, for `node bench/webhook-load.mjs --layers`:
-// the shipped server (TLS options, timeouts, express 5 app, handler: body limits, nesting
-// scan, JSON.parse, envelope checks, metrics, answer) with a decide() that allows everything
-// without reviewing. `--layer handler` runs the same handler without express, on Node's
-// https server with the same TLS options. Prints {"msg":"ports","port":N} as serve does.
+// the shipped server (TLS options, timeouts, handler: body limits, nesting scan, JSON.parse,
+// envelope checks, metrics, answer) with a decide() that allows everything without reviewing.
+// `--layer express` runs the same handler inside an express 5 app (one app.use, no ETag or
+// X-Powered-By: how the server ran before 2026-12-03) on Node's https server with the same
+// TLS options, to show what express would add. Prints {"msg":"ports","port":N} as serve does.
 //
-// Usage: node bench/webhook-fixed.mjs --dist dist --cert F --key F --layer express|handler
+// Usage: node bench/webhook-fixed.mjs --dist dist --cert F --key F --layer shipped|express
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:https";
 import { join, resolve } from "node:path";
@@ -16,10 +17,10 @@ const { values } = parseArgs({
     dist: { type: "string", default: "dist" },
     cert: { type: "string" },
     key: { type: "string" },
-    layer: { type: "string", default: "express" },
+    layer: { type: "string", default: "shipped" },
   },
 });
-if (!values.cert || !values.key) throw new Error("usage: node bench/webhook-fixed.mjs --cert F --key F [--layer express|handler]");
+if (!values.cert || !values.key) throw new Error("usage: node bench/webhook-fixed.mjs --cert F --key F [--layer shipped|express]");
 const dist = resolve(import.meta.dirname, "..", values.dist);
 const { startWebhookServer, createWebhookHandler } = await import(join(dist, "src/platform/http/webhook-server.js"));
 const { secureOptions } = await import(join(dist, "src/platform/http/tls.js"));
@@ -47,11 +48,16 @@ const dependencies = {
 };
 
 let port;
-if (values.layer === "handler") {
-  const server = createServer(
-    secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }),
-    createWebhookHandler(dependencies),
+if (values.layer === "express") {
+  const { default: express } = await import("express");
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  const handler = createWebhookHandler(dependencies);
+  app.use((/** @type {import("node:http").IncomingMessage} */ req, /** @type {import("node:http").ServerResponse} */ res) =>
+    handler(req, res),
   );
+  const server = createServer(secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }), app);
   server.keepAliveTimeout = 65_000;
   port = await new Promise((done) =>
     server.listen(0, "127.0.0.1", () => done(/** @type {import("node:net").AddressInfo} */ (server.address()).port)),

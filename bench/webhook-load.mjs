@@ -61,8 +61,9 @@ const { values: args } = parseArgs({
     // CPU 1 (taskset): separates the servers' own latency from competition for the two cores.
     pin: { type: "boolean", default: false },
     // --layers N: instead of the steps below, N rounds (alternating, --seconds each) of the bare
-    // server, our handler around a fixed answer without express, the same with express (as
-    // shipped, bench/webhook-fixed.mjs) and serve reviewing; prints what each layer adds per request.
+    // server, our server as shipped around a fixed answer (bench/webhook-fixed.mjs), serve
+    // reviewing, and for comparison the fixed answer inside an express 5 app; prints what each
+    // layer adds per request.
     layers: { type: "string" },
   },
 });
@@ -541,15 +542,16 @@ if (args.layers) {
     join(import.meta.dirname, "webhook-fixed.mjs"),
     ...["--dist", args.dist, "--cert", files.cert, "--key", files.key, "--layer", layer],
   ];
-  const fixedHandler = await startProcess(work, "fixed-handler", fixedArgs("handler"));
+  const fixedShipped = await startProcess(work, "fixed-shipped", fixedArgs("shipped"));
   const fixedExpress = await startProcess(work, "fixed-express", fixedArgs("express"));
   // Warm-up (JIT), as the two others had above.
-  for (const fixed of [fixedHandler, fixedExpress]) await cannon(fixed.port, { duration: 3 });
+  for (const fixed of [fixedShipped, fixedExpress]) await cannon(fixed.port, { duration: 3 });
+  // Each row adds to the one before, but the express row to the shipped fixed answer.
   const targets = [
-    { name: "bare HTTPS server (TLS, HTTP, JSON.parse, fixed answer)", process: bare },
-    { name: "our handler, fixed answer, no express", process: fixedHandler },
-    { name: "our server as shipped (express 5), fixed answer", process: fixedExpress },
-    { name: "serve, reviewing (10k inventory)", process: service },
+    { name: "bare HTTPS server (TLS, HTTP, JSON.parse, fixed answer)", process: bare, base: -1 },
+    { name: "our server as shipped, fixed answer", process: fixedShipped, base: 0 },
+    { name: "serve, reviewing (10k inventory)", process: service, base: 1 },
+    { name: "for comparison: our fixed answer inside an express 5 app", process: fixedExpress, base: 1 },
   ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), main: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
   for (let round = 0; round < Number(args.layers); round++) {
     for (const t of targets) {
@@ -566,18 +568,16 @@ if (args.layers) {
   console.log(
     "| server | CPU per request | added by this layer | of it on the main thread | other threads (V8's collector helpers) | req/s |\n|---|---|---|---|---|---|",
   );
-  let previous = 0;
-  let previousMain = 0;
+  const signed = (/** @type {number} */ x) => `${x >= 0 ? "+" : "−"}${fmt(Math.abs(x), 0)}`;
   for (const t of targets) {
     const cpu = median(t.cpu);
     const main = median(t.main);
+    const base = targets[t.base];
     // Each round's other threads, from the same run as its total.
     const others = median(t.cpu.map((total, i) => total - (t.main[i] ?? NaN)));
     console.log(
-      `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${previous ? `+${fmt(cpu - previous, 0)}` : "—"} | ${fmt(main, 0)}${previousMain ? ` (+${fmt(main - previousMain, 0)})` : ""} | ${fmt(others, 0)} | ${fmt(median(t.rate), 0)} |`,
+      `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${base ? signed(cpu - median(base.cpu)) : "—"} | ${fmt(main, 0)}${base ? ` (${signed(main - median(base.main))})` : ""} | ${fmt(others, 0)} | ${fmt(median(t.rate), 0)} |`,
     );
-    previous = cpu;
-    previousMain = main;
   }
   process.exit(0);
 }

@@ -1,14 +1,14 @@
 /**
  * The admission webhook's HTTPS server: POST /validate, GET /healthz, GET /readyz.
  *
- * One request handler under express 5's app, without express's body parsers or per-route
- * middleware: with body-parser and per-request closures the cheapest review cost a third more
- * server CPU, while express's router in front of this handler measured the same as plain
- * `node:https` (bench/webhook-load.mjs --mix light; README, "Benchmarks"). The deciding is
- * passed in (AdmissionHandler, wired by src/cli/serve.ts), so this file knows HTTP only.
+ * One request handler on Node's https server, which routes its three paths itself. Not under
+ * express: an express 5 app around it (one app.use, no body parser, router, ETag or
+ * X-Powered-By) did nothing for these three routes and cost 11–23 µs of server CPU per request,
+ * 4–10 % of a review on the bench's mix and 8–18 % of the cheapest one (bench/webhook-load.mjs
+ * --layers; README, "Benchmarks"). The deciding is passed in (AdmissionHandler, wired by src/cli/serve.ts), so
+ * this file knows HTTP only.
  */
 import { createServer, type Server } from "node:https";
-import express from "express";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { componentLogger, logRateLimiter, type Logger } from "../telemetry/logging.js";
 import type { Metrics } from "../telemetry/metrics.js";
@@ -361,15 +361,6 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
   };
 }
 
-/** express 5's app around the one handler: no header or ETag it would add per answer. */
-function webhookApp(handler: (req: IncomingMessage, res: ServerResponse) => void): express.Express {
-  const app = express();
-  app.disable("x-powered-by");
-  app.disable("etag");
-  app.use((req, res) => handler(req, res));
-  return app;
-}
-
 export interface WebhookServerOptions<Request extends AdmittedRequest = AdmittedRequest> extends WebhookDependencies<Request> {
   certFile: string;
   keyFile: string;
@@ -397,7 +388,7 @@ export async function startWebhookServer<Request extends AdmittedRequest>(option
   const state = { shuttingDown: false };
   const server = createServer(
     { ...secureOptions(material), handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS },
-    webhookApp(createWebhookHandler(options, state)),
+    createWebhookHandler(options, state),
   );
   // Slow-client limits: nothing may hold a socket much longer than the API server waits.
   server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
