@@ -55,25 +55,15 @@ describe("unknown-endpoint-reference", () => {
   it("reports every place a missing id is named, also when a known id comes first and the missing one only later", () => {
     const known = "vpce-0a1b2c3d4e5f67890";
     const missing = "vpce-0fedcba9876543210";
-    const policy = {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: ["arn:aws:s3:::my-secure-bucket", "arn:aws:s3:::my-secure-bucket/*"],
-          Condition: { StringNotEquals: { "aws:SourceVpce": known } },
-        },
-        ...[0, 1].map((j) => ({
-          Effect: "Allow",
-          Principal: "*",
-          Action: "s3:GetObject",
-          Resource: `arn:aws:s3:::my-secure-bucket/team-${j}/*`,
-          Condition: { StringEquals: { "aws:SourceVpce": [known, missing] } },
-        })),
-      ],
-    };
+    const guard = denyUnlessEndpoint("my-secure-bucket", known);
+    const grants = [0, 1].map((j) => ({
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::my-secure-bucket/team-${j}/*`,
+      Condition: { StringEquals: { "aws:SourceVpce": [known, missing] } },
+    }));
+    const policy = { ...guard, Statement: [...(guard.Statement as unknown[]), ...grants] };
     const findings = check([upjetEndpoint({ awsId: known }), upjetBucketPolicy({ policy })], {}, rule);
     expect(findings.map((f) => f.path)).toEqual([
       'spec.forProvider.policy → Statement[1].Condition.StringEquals["aws:SourceVpce"][1]',
