@@ -105,20 +105,26 @@ export const unknownEndpointReference: Rule = {
     const view = bucketPolicyView(subject, ctx.inventory);
     const doc = view?.field.document;
     if (!view || !doc) return [];
-    // Each distinct id asked once; the walk over every occurrence only when one is missing.
-    const missing = (key: IdKey, id: string) => ID[key].test(id) && idStatus(key, id, ctx) === "unknown";
-    if (!KEYS.some((key) => firstExactValuesOnKey(doc, key).some(({ value }) => missing(key, value)))) return [];
+    // Each distinct id asked once (a policy names one endpoint in many statements). "undetermined"
+    // (AWS not asked yet) is not "unknown": report only what is known to be missing.
+    const missing = (key: IdKey) =>
+      new Set(
+        firstExactValuesOnKey(doc, key)
+          .filter(({ value }) => ID[key].test(value) && idStatus(key, value, ctx) === "unknown")
+          .map(({ value }) => value),
+      );
+    const missingIds: Record<IdKey, Set<string>> = {
+      "aws:SourceVpce": missing("aws:SourceVpce"),
+      "aws:SourceVpc": missing("aws:SourceVpc"),
+    };
+    if (KEYS.every((key) => missingIds[key].size === 0)) return [];
+    // Every place a missing id is named.
     const unknowns: Unknown[] = [];
     for (const key of KEYS) {
       for (const hit of conditionsOnKey(doc, key)) {
-        for (const [id, index] of wellFormedIdsOn[key](hit.condition)) {
-          // "undetermined" (AWS not asked yet) is not "unknown": report only what is known to be missing.
-          if (idStatus(key, id, ctx) !== "unknown") continue;
-          unknowns.push({ key, id, hit, index });
-        }
+        for (const [id, index] of wellFormedIdsOn[key](hit.condition)) if (missingIds[key].has(id)) unknowns.push({ key, id, hit, index });
       }
     }
-    if (unknowns.length === 0) return [];
     const consequence = consequences(view, doc, unknowns, ctx);
     return unknowns.map((unknown): RuleFinding => {
       const { key, id, hit, index } = unknown;
