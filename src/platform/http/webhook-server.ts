@@ -5,8 +5,8 @@
  * express: an express 5 app around it (one app.use, no body parser, router, ETag or
  * X-Powered-By) did nothing for these three routes and cost 11–23 µs of server CPU per request,
  * 4–10 % of a review on the bench's mix and 8–18 % of the cheapest one (bench/webhook-load.mjs
- * --layers; README, "Benchmarks"). The deciding is passed in (AdmissionHandler, wired by src/cli/serve.ts), so
- * this file knows HTTP only.
+ * --layers; README, "Benchmarks"). The deciding is passed in (AdmissionHandler, wired by
+ * src/cli/serve.ts), so this file knows HTTP only.
  */
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
