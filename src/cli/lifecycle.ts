@@ -163,7 +163,10 @@ export async function runService(
     process.stderr.write(`s3-vpce-guard ${command}: ${startupErrorMessage(error)}\n`);
     return 2;
   }
+  // Signals are handled before the ports line goes out: a script that reads it and at once
+  // sends SIGTERM must get a graceful stop, not Node's default (death by signal).
+  const stopped = runUntilSignal(command, logger, running.stop);
   process.stdout.write(portsLine(running.ports));
-  await runUntilSignal(command, logger, running.stop);
+  await stopped;
   return 0;
 }
