@@ -306,9 +306,14 @@ function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): A
     },
     { config: ctx.config, inventory: ctx.inventory, onUndecided: (rule) => undecided.push(rule) },
   );
-  const denials = findings.filter((f) => f.action === "deny");
+  const existing =
+    oldSubject && ctx.config.admission.allowExistingViolations ? existingViolations(findings, oldSubject, ctx) : NONE_EXISTING;
+  // What admission did with a violation the old object had already: warned.
+  const answered = existing.size > 0 ? findings.map((f) => (existing.has(f) ? { ...f, action: "warn" as const } : f)) : findings;
+  const denials = findings.filter((f) => f.action === "deny" && !existing.has(f));
   const warnings = limitWarnings([
     ...adapted.issues.map((issue) => issueWarning(issue, true)),
+    ...findings.filter((f) => existing.has(f)).map(existingViolationLine),
     ...findings.filter((f) => f.action === "warn").map(warningLine),
   ]);
   if (denials.length > 0) {
@@ -318,10 +323,35 @@ function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): A
         ...(warnings.length > 0 ? { warnings } : {}),
       }),
       decision: "denied",
-      findings,
+      findings: answered,
       subject,
       ...(undecided.length > 0 ? { undecided } : {}),
     };
   }
-  return { ...allow(request, warnings), findings, subject, ...(undecided.length > 0 ? { undecided } : {}) };
+  return { ...allow(request, warnings), findings: answered, subject, ...(undecided.length > 0 ? { undecided } : {}) };
+}
+
+const NONE_EXISTING: ReadonlySet<Finding> = new Set();
+
+/** A violation's identity across the old and the new object: rule, object and field path. */
+const violationKey = (f: Finding): string => `${f.rule}\u0000${describeRef(f.resource)}\u0000${f.path}`;
+
+/**
+ * The deny findings of an UPDATE that the stored object had already: same rule, object and
+ * field path, at deny. Reviewed only when the new object has deny findings, and without the
+ * admission-only rules (no operation): those judge the change itself, never the state.
+ */
+function existingViolations(findings: readonly Finding[], oldSubject: ModelObject, ctx: AdmissionContext): ReadonlySet<Finding> {
+  if (!findings.some((f) => f.action === "deny")) return NONE_EXISTING;
+  const before = review(
+    { subject: oldSubject, mode: "admission", inventoryComplete: ctx.inventoryComplete, ...(ctx.now ? { now: ctx.now } : {}) },
+    { config: ctx.config, inventory: ctx.inventory },
+  );
+  const deniedBefore = new Set(before.filter((f) => f.action === "deny").map(violationKey));
+  return new Set(findings.filter((f) => f.action === "deny" && deniedBefore.has(violationKey(f))));
+}
+
+/** The warning for a deny finding admitted because the object violated it before the update. */
+function existingViolationLine(finding: Finding): string {
+  return shortLine(`[${finding.rule}] not blocked, violated before this update: ${locatedMessage(finding)}`);
 }

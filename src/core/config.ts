@@ -78,6 +78,13 @@ export interface Config {
    * what admission answers for an object that needs more: "allow" (with a warning) or "deny".
    */
   limits: { workSteps: number; onExceeded: "allow" | "deny" };
+  /**
+   * Admission of an UPDATE whose object already violated a deny rule before the change
+   * (Kyverno's `allowExistingViolations`): `true` (default) admits it with the violation as a
+   * warning, so controllers can still write annotations and remove finalizers of objects that
+   * predate the webhook; a violation the update introduces is denied either way.
+   */
+  admission: { allowExistingViolations: boolean };
 }
 
 /**
@@ -99,5 +106,6 @@ export function defaultConfig(): Config {
     events: { audit: "deny" },
     aws: { enabled: false, cacheTtl: "5m" },
     limits: { workSteps: DEFAULT_WORK_STEPS, onExceeded: "allow" },
+    admission: { allowExistingViolations: true },
   };
 }

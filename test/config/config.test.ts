@@ -54,6 +54,17 @@ aws: { enabled: false, cacheTtl: 5m }
     expect(errors.some((e) => e.includes("limits.workSteps"))).toBe(true);
   });
 
+  it("admission: existing violations are admitted by default (as Kyverno's allowExistingViolations), and only a boolean", () => {
+    const r = parseConfig({});
+    expect(r.ok && r.config.admission).toEqual({ allowExistingViolations: true });
+    const off = parseConfig({ admission: { allowExistingViolations: false } });
+    expect(off.ok && off.config.admission).toEqual({ allowExistingViolations: false });
+    const bad = parseConfig({ admission: { allowExistingViolations: "yes", existing: 1 } });
+    expect(bad.ok).toBe(false);
+    const errors = bad.ok ? [] : bad.errors;
+    expect(errors.some((e) => e.includes("admission.allowExistingViolations"))).toBe(true);
+  });
+
   it("reports one clear error per problem, each naming the field", () => {
     const r = parseConfig({
       rules: { "ipv4-only": { action: "block" }, "no-such-rule": { action: "warn" } },

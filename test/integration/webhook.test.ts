@@ -49,6 +49,7 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
   let controlPlane: ControlPlane;
   let service: RunningService;
   let certDir: string;
+  let registration: Parameters<typeof registerValidatingWebhook>[1];
   const serviceLog = captureOutput("serve (in this process) log");
 
   /** Any request as the admin, returning the Warning header (client-node does not surface it). */
@@ -141,16 +142,21 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
       () => service.cluster!.watchedKinds().length === new Set(WATCHED_KINDS.map((k) => `${k.kind}.${k.group}`)).size,
     );
 
-    await registerValidatingWebhook(controlPlane.kubeConfig, {
+    registration = {
       name: webhookName,
       url: `https://127.0.0.1:${service.webhook.port}/validate`,
       caBundlePem: bundle.caPem,
       rules: watchedKindRules(),
       timeoutSeconds: 5,
-    });
-    const probe = upjetBucketPolicy({ name: "probe", policy: privateSourceIp });
-    await waitForWebhook(async () => (await raw("POST", `${pathOf(probe)}?dryRun=All`, probe)).statusCode === 403);
+    };
+    await registerValidatingWebhook(controlPlane.kubeConfig, registration);
+    await waitForWebhookToDeny();
   }, 300_000);
+
+  const waitForWebhookToDeny = () => {
+    const probe = upjetBucketPolicy({ name: "probe", policy: privateSourceIp });
+    return waitForWebhook(async () => (await raw("POST", `${pathOf(probe)}?dryRun=All`, probe)).statusCode === 403);
+  };
 
   afterAll(async () => {
     if (controlPlane) await unregisterValidatingWebhook(controlPlane.kubeConfig, webhookName).catch(() => undefined);
@@ -222,6 +228,39 @@ describeIntegration("s3-vpce-guard serve behind a real API server", () => {
     const deleted = await raw("DELETE", pathOf(endpoint, "restricted-gateway"));
     expect(deleted.statusCode).toBe(200);
     expect(deleted.warning).toMatch(/\[endpoint-change-disruption\] spec: deleting this S3 Gateway endpoint/);
+  });
+
+  it("lets a controller update and finish deleting an object that violated before the webhook existed", async () => {
+    // Created while no webhook was registered, with a provider's finalizer, as in a cluster
+    // where s3-vpce-guard is installed after the fact.
+    const policy = upjetBucketPolicy({ name: "predates-webhook", policy: privateSourceIp });
+    policy.metadata.finalizers = ["finalizer.managedresource.crossplane.io"];
+    const path = pathOf(policy, "predates-webhook");
+    await unregisterValidatingWebhook(controlPlane.kubeConfig, webhookName);
+    await until("the API server to stop calling the webhook", async () => (await create(policy)).statusCode === 201);
+    await registerValidatingWebhook(controlPlane.kubeConfig, registration);
+    await waitForWebhookToDeny();
+
+    const merge = (body: object) => raw("PATCH", path, body, "application/merge-patch+json");
+    const annotated = await merge({ metadata: { annotations: { "crossplane.io/external-name": "my-secure-bucket" } } });
+    expect(annotated.statusCode).toBe(200);
+    expect(annotated.warning).toContain("[source-ip-condition] not blocked, violated before this update");
+    // A violation the update adds is still denied.
+    const worse = JSON.stringify({
+      ...privateSourceIp,
+      Statement: [
+        ...privateSourceIp.Statement,
+        { ...privateSourceIp.Statement[0], Condition: { IpAddress: { "aws:SourceIp": "192.168.0.0/16" } } },
+      ],
+    });
+    const added = await merge({ spec: { forProvider: { policy: worse } } });
+    expect(added.statusCode).toBe(403);
+    expect(added.body).toContain("Statement[1]");
+
+    expect((await raw("DELETE", path)).statusCode).toBe(200);
+    const released = await merge({ metadata: { finalizers: null } });
+    expect(released.statusCode).toBe(200);
+    expect((await raw("GET", path)).statusCode).toBe(404);
   });
 
   it("rejects a bucket policy that requires an endpoint known only in another region, once the inventory has it", async () => {

@@ -199,11 +199,7 @@ describe("decide", () => {
   });
 
   it("takes rule actions from config", () => {
-    const result = run(
-      upjetEndpoint(),
-      { operation: "UPDATE", oldObject: upjetEndpoint() },
-      { config: { rules: { "endpoint-full-access": { action: "deny" } } } },
-    );
+    const result = run(upjetEndpoint(), {}, { config: { rules: { "endpoint-full-access": { action: "deny" } } } });
     expect(result.decision).toBe("denied");
     expect(result.review.response.status?.message).toContain("[endpoint-full-access]");
   });
@@ -251,6 +247,73 @@ describe("decide", () => {
     const moved = upjetEndpoint({ policy: bucketGrant("b"), vpcId: "vpc-0fffffffffffffff0" });
     const result = run(moved, { operation: "UPDATE", oldObject: old });
     expect(result.review.response.warnings).toContainEqual(expect.stringMatching(/^\[endpoint-change-disruption\].*VPC/));
+  });
+
+  describe("an UPDATE of an object that already violated a deny rule", () => {
+    const violating = () => upjetBucketPolicy({ policy: sourceIpPolicy });
+    /** What a controller sends while the object is deleted: the same spec, its finalizer gone. */
+    const finalizerRemoved = (old: KubeObject): KubeObject => ({
+      ...old,
+      metadata: { ...old.metadata, deletionTimestamp: "2026-03-04T09:59:00Z", finalizers: [] },
+    });
+    const secondGrantFrom = (cidr: string) => ({
+      ...sourceIpPolicy,
+      Statement: [...sourceIpPolicy.Statement, { ...sourceIpPolicy.Statement[0], Condition: { IpAddress: { "aws:SourceIp": cidr } } }],
+    });
+
+    it("is admitted with the old violation as a warning, so a finalizer can still be removed", () => {
+      const old = { ...violating(), metadata: { ...violating().metadata, finalizers: ["finalizer.managedresource.crossplane.io"] } };
+      expect(run(old).decision).toBe("denied");
+      const result = run(finalizerRemoved(old), { operation: "UPDATE", oldObject: old });
+      expect(result.decision).toBe("warned");
+      expect(result.review.response.allowed).toBe(true);
+      expect(result.review.response.status).toBeUndefined();
+      expect(result.review.response.warnings).toContainEqual(
+        expect.stringMatching(/^\[source-ip-condition\] not blocked, violated before this update: spec\.forProvider\.policy/),
+      );
+      // Metrics count what admission did with it.
+      const sourceIp = result.findings.filter((f) => f.rule === "source-ip-condition");
+      expect(sourceIp.length).toBeGreaterThan(0);
+      expect(sourceIp.every((f) => f.action === "warn")).toBe(true);
+    });
+
+    it("is denied for a violation the update adds, naming only that one; the old one stays a warning", () => {
+      const result = run(upjetBucketPolicy({ policy: secondGrantFrom("192.168.0.0/16") }), { operation: "UPDATE", oldObject: violating() });
+      expect(result.decision).toBe("denied");
+      const message = result.review.response.status?.message ?? "";
+      expect(message).toContain("(1 violation of");
+      expect(message).toContain("Statement[1]");
+      expect(message).not.toContain("Statement[0]");
+      expect(result.review.response.warnings).toContainEqual(
+        expect.stringMatching(/not blocked, violated before this update: .*Statement\[0\]/),
+      );
+    });
+
+    it("is denied when the old object complied", () => {
+      const compliant = upjetBucketPolicy({ policy: bucketGrant("my-secure-bucket") });
+      expect(run(compliant).decision).not.toBe("denied");
+      expect(run(violating(), { operation: "UPDATE", oldObject: compliant }).decision).toBe("denied");
+    });
+
+    it("is denied as before with admission.allowExistingViolations: false", () => {
+      const old = violating();
+      const result = run(
+        finalizerRemoved(old),
+        { operation: "UPDATE", oldObject: old },
+        { config: { admission: { allowExistingViolations: false } } },
+      );
+      expect(result.decision).toBe("denied");
+      expect(result.review.response.status?.message).toContain("[source-ip-condition]");
+    });
+
+    it("never spares the admission-only rules, which judge the change itself", () => {
+      const windows = { changeWindows: [{ days: ["Sat"], start: "02:00", end: "06:00" }] };
+      const old = upjetEndpoint({ policy: bucketGrant("b") });
+      const moved = upjetEndpoint({ policy: bucketGrant("b"), vpcId: "vpc-0fffffffffffffff0" });
+      const result = run(moved, { operation: "UPDATE", oldObject: old }, { config: windows });
+      expect(result.decision).toBe("denied");
+      expect(result.review.response.status?.message).toContain("[endpoint-change-disruption]");
+    });
   });
 
   it("answers a dryRun request exactly like the real one", () => {

@@ -107,6 +107,14 @@ export const configSchema = z
       })
       .strict()
       .default({ workSteps: DEFAULT_WORK_STEPS, onExceeded: "allow" }),
+    /**
+     * An UPDATE of an object that already violated a deny rule: admitted with the violation as
+     * a warning (default, as Kyverno's allowExistingViolations), or denied like a new one.
+     */
+    admission: z
+      .object({ allowExistingViolations: z.boolean().default(true) })
+      .strict()
+      .default({ allowExistingViolations: true }),
   })
   .strict();
 
