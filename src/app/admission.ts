@@ -6,7 +6,7 @@ import { adapt, type AdapterIssue } from "../core/adapters/index.js";
 import type { Config } from "../core/config.js";
 import { adapterContext } from "../core/adapters/inventory-adapter.js";
 import { review } from "../core/engine/engine.js";
-import { capText, notCheckedFinding, withinBudget } from "../core/engine/limits.js";
+import { capText, isStandIn, notCheckedFinding, withinBudget } from "../core/engine/limits.js";
 import type { Inventory } from "../core/inventory/inventory.js";
 import type { Finding } from "../core/model/findings.js";
 import { describeRef } from "../core/model/refs.js";
@@ -340,15 +340,19 @@ const violationKey = (f: Finding): string => `${f.rule}\u0000${describeRef(f.res
  * The deny findings of an UPDATE that the stored object had already: same rule, object and
  * field path, at deny. Reviewed only when the new object has deny findings, and without the
  * admission-only rules (no operation): those judge the change itself, never the state.
+ * Findings that stand for others ("… and K more", "not checked") name no violation of their
+ * own, so they are never spared: a rule over its finding cap or a review over its work limit
+ * is judged as for a new object.
  */
 function existingViolations(findings: readonly Finding[], oldSubject: ModelObject, ctx: AdmissionContext): ReadonlySet<Finding> {
-  if (!findings.some((f) => f.action === "deny")) return NONE_EXISTING;
+  const spareable = (f: Finding) => f.action === "deny" && !isStandIn(f);
+  if (!findings.some(spareable)) return NONE_EXISTING;
   const before = review(
     { subject: oldSubject, mode: "admission", inventoryComplete: ctx.inventoryComplete, ...(ctx.now ? { now: ctx.now } : {}) },
     { config: ctx.config, inventory: ctx.inventory },
   );
-  const deniedBefore = new Set(before.filter((f) => f.action === "deny").map(violationKey));
-  return new Set(findings.filter((f) => f.action === "deny" && deniedBefore.has(violationKey(f))));
+  const deniedBefore = new Set(before.filter(spareable).map(violationKey));
+  return new Set(findings.filter((f) => spareable(f) && deniedBefore.has(violationKey(f))));
 }
 
 /** The warning for a deny finding admitted because the object violated it before the update. */

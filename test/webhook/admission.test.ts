@@ -306,6 +306,46 @@ describe("decide", () => {
       expect(result.review.response.status?.message).toContain("[source-ip-condition]");
     });
 
+    it("is denied when a rule is over its finding cap: the count of the rest names no violation to match", () => {
+      const many = {
+        ...sourceIpPolicy,
+        Statement: Array.from({ length: MAX_FINDINGS_PER_RULE + 2 }, (_, i) => ({
+          ...sourceIpPolicy.Statement[0],
+          Condition: { IpAddress: { "aws:SourceIp": `10.${i}.0.0/16` } },
+        })),
+      };
+      const old = upjetBucketPolicy({ policy: many });
+      const result = run(finalizerRemoved(old), { operation: "UPDATE", oldObject: old });
+      expect(result.decision).toBe("denied");
+      expect(result.review.response.status?.message).toMatch(
+        /\(1 violation of .*\n\[source-ip-condition\] … and 2 more source-ip-condition findings/,
+      );
+      // The listed ones were there before, and say so.
+      const warnings = result.review.response.warnings ?? [];
+      expect(warnings).toHaveLength(MAX_FINDINGS_PER_RULE);
+      expect(warnings.every((w) => w.startsWith("[source-ip-condition] not blocked, violated before this update"))).toBe(true);
+    });
+
+    it("is denied when the review ran out of its work limit with onExceeded: deny", () => {
+      // Parsed within the limit; the rules run out of it, for the new object and the old alike.
+      const statements = Array.from({ length: 250 }, (_, i) => ({
+        Effect: "Allow",
+        Principal: "*",
+        Action: [`s3:${"?*".repeat(30)}${i}`],
+        Resource: [`arn:aws:s3:::${"a*".repeat(30)}${"b".repeat(100)}${i}/*`],
+        Condition: { StringLike: { "aws:SourceVpce": `vpce-${"?*".repeat(30)}${i}`, "aws:userid": "a*z" } },
+      }));
+      const old = upjetEndpoint({
+        annotations: { "s3-vpce-guard.io/consumers": "ssm,ecr,cloudformation,elastic-beanstalk" },
+        policy: { Version: "2012-10-17", Statement: statements },
+      });
+      const limits = { limits: { workSteps: 200_000, onExceeded: "deny" } };
+      const result = run(finalizerRemoved(old), { operation: "UPDATE", oldObject: old }, { config: limits });
+      expect(result.decision).toBe("denied");
+      expect(result.findings).toEqual([expect.objectContaining({ rule: "policy-invalid", action: "deny" })]);
+      expect(result.findings[0]!.message).toMatch(/not checked: policy too complex .* \(ran out while (?!parsing)/);
+    });
+
     it("never spares the admission-only rules, which judge the change itself", () => {
       const windows = { changeWindows: [{ days: ["Sat"], start: "02:00", end: "06:00" }] };
       const old = upjetEndpoint({ policy: bucketGrant("b") });

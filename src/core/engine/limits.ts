@@ -20,6 +20,19 @@ export function capText(text: string, max: number): string {
 
 const ORDER: readonly RuleAction[] = ["off", "audit", "warn", "deny"];
 
+/** Findings that stand for others (the count of the rest, "not checked"): no field of their own. */
+const standIns = new WeakSet<Finding>();
+
+/** Whether the finding counts or replaces other findings instead of naming one violation. */
+export function isStandIn(finding: Finding): boolean {
+  return standIns.has(finding);
+}
+
+function standIn(finding: Finding): Finding {
+  standIns.add(finding);
+  return finding;
+}
+
 /**
  * The first MAX_FINDINGS_PER_RULE findings of one rule, and one more that counts the rest
  * with the strictest action among them (so capping never softens a decision).
@@ -32,7 +45,7 @@ export function capRuleFindings(findings: Finding[]): Finding[] {
   const first = kept[0]!;
   return [
     ...kept,
-    {
+    standIn({
       rule: first.rule,
       action: strictest,
       message: `${describeRef(first.resource)}: … and ${rest.length} more ${first.rule} findings (only the first ${MAX_FINDINGS_PER_RULE} are listed)`,
@@ -40,7 +53,7 @@ export function capRuleFindings(findings: Finding[]): Finding[] {
       guide: first.guide,
       resource: first.resource,
       path: "",
-    },
+    }),
   ];
 }
 
@@ -67,7 +80,7 @@ export function notCheckedFinding(config: Config, ref: ResourceRef, exceeded: Wo
   return {
     limit: exceeded.limit,
     activity: exceeded.activity,
-    finding: {
+    finding: standIn({
       rule: "policy-invalid",
       action: config.limits.onExceeded === "deny" ? "deny" : "warn",
       message: `${describeRef(ref)}: not checked: ${what}; it needs more than the work limit of ${exceeded.limit} steps (ran out while ${exceeded.activity})`,
@@ -75,7 +88,7 @@ export function notCheckedFinding(config: Config, ref: ResourceRef, exceeded: Wo
       guide: "Using endpoint policies for Amazon S3; example policies",
       resource: ref,
       path: subject && "policy" in subject && subject.policy ? subject.policy.path : "",
-    },
+    }),
   };
 }
 
