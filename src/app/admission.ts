@@ -173,11 +173,47 @@ function withEnvelope(raw: unknown, request: AdmissionRequest): unknown {
   return object;
 }
 
-/** One line of `kubectl` output: ASCII arrows, the resource prefix dropped, ≤ 120 characters. */
+/**
+ * One line of `kubectl` output, ≤ `max` characters: each arrow "→" becomes " > ", each run of
+ * whitespace one space, trimmed, and cut with "…". One pass that stops once the line is full:
+ * a finding's message may be 1,000 characters and an UPDATE may warn about every finding.
+ */
 export function shortLine(text: string, max = MAX_WARNING_LENGTH): string {
-  const ascii = text.includes("→") ? text.replace(/\s*→\s*/g, " > ") : text;
-  const oneLine = /\s\s|[\n\r\t]/.test(ascii) ? ascii.replace(/\s+/g, " ").trim() : ascii.trim();
-  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1).trimEnd()}…`;
+  let line = "";
+  let spaceBefore = false;
+  for (let i = 0; i < text.length && line.length <= max; i++) {
+    const code = text.charCodeAt(i);
+    if (isWhitespace(code)) {
+      spaceBefore = true;
+    } else if (code === ARROW) {
+      line += line.length > 0 ? " >" : ">";
+      spaceBefore = true;
+    } else {
+      if (spaceBefore && line.length > 0) line += " ";
+      spaceBefore = false;
+      line += text[i];
+    }
+  }
+  return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
+}
+
+const ARROW = 0x2192;
+
+/** What `\s` matches in a RegExp: ECMAScript's WhiteSpace and LineTerminator. */
+function isWhitespace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 function withoutResourcePrefix(finding: Finding): string {

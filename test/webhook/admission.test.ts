@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_FINDINGS_PER_RULE } from "../../src/core/engine/limits.js";
 import { adapt } from "../../src/core/adapters/index.js";
@@ -465,5 +466,29 @@ describe("shortLine", () => {
     const line = shortLine("x".repeat(300));
     expect(line).toHaveLength(MAX_WARNING_LENGTH);
     expect(line.endsWith("…")).toBe(true);
+  });
+
+  it("reads only as much of a text as the line shows, and answers as if it had read all of it", () => {
+    // The definition: arrows made ASCII, whitespace runs one space, trimmed, then cut.
+    const reference = (text: string, max: number) => {
+      const line = text
+        .replace(/\s*→\s*/g, " > ")
+        .replace(/\s+/g, " ")
+        .trim();
+      return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
+    };
+    const piece = fc.oneof(
+      fc.constantFrom("x", "yz", " ", "  ", "\n", "\t", "\u000b", "\u00a0", "\u2028", "\u3000", "\ufeff", "\u180e", "→", " → ", "é", "😀"),
+      fc.constantFrom(" ".repeat(200), "\n".repeat(500), "a".repeat(300)),
+      fc.string({ unit: "grapheme", maxLength: 5 }),
+      fc.integer({ min: 0, max: 0x3100 }).map((code) => String.fromCharCode(code)),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 400 }), fc.integer({ min: 5, max: 150 }), (pieces, max) => {
+        const text = pieces.join("");
+        expect(shortLine(text, max)).toBe(reference(text, max));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
