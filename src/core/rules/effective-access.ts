@@ -14,9 +14,11 @@ import {
   bucketResources,
   endpointKeys,
   byExplicitDeny,
+  sourceAddresses,
   type Asked,
   type RequestSpace,
 } from "./questions.js";
+import { partitionOf } from "./consumers.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 import { RecentlyUsedMap } from "../util/recently-used-map.js";
 
@@ -34,19 +36,44 @@ const docsOf = (fields: PolicyField[]): PolicyDocument[] =>
 const throughBoth = (decisions: readonly Decision[], action: string) =>
   `${action} ${decisions[0] === "Allow" ? (decisions[1] === "ExplicitDeny" ? "denied" : "ok") : decisions[1] === "ExplicitDeny" ? "refused-denied" : "refused"}`;
 
-/** The probe requests through one endpoint to one bucket, and their text: the key of the answers kept below. */
+/**
+ * The probe requests through one endpoint to one bucket, and a key naming them for the answers
+ * kept below: the space is built only when a question is asked (most reviews find their answers
+ * kept), the key from what the space is made of.
+ */
 interface PairSpace {
   readonly space: RequestSpace;
   readonly key: string;
 }
 
 function pairSpace(endpoint: Endpoint, bucketName: string, bucketRegion: string, ctx: RuleContext): PairSpace {
-  const space = {
-    actions: ctx.config.probeActions,
-    resources: bucketResources(bucketName, bucketRegion),
-    keys: endpointKeys(endpoint, ctx),
+  const vpcId = endpoint.vpc?.value;
+  // Everything the space below is made of (endpointKeys, bucketResources), each part
+  // length-prefixed so that no two different spaces share a key.
+  let key = `${probeActionsNumber(ctx.config.probeActions)}|${part(partitionOf(bucketRegion))}${part(bucketName)}${part(endpoint.awsId ?? "")}${part(vpcId ?? "")}`;
+  for (const cidr of sourceAddresses(vpcId, ctx)) key += part(cidr);
+  let space: RequestSpace | undefined;
+  return {
+    key,
+    get space() {
+      return (space ??= {
+        actions: ctx.config.probeActions,
+        resources: bucketResources(bucketName, bucketRegion),
+        keys: endpointKeys(endpoint, ctx),
+      });
+    },
   };
-  return { space, key: JSON.stringify(space) };
+}
+
+const part = (text: string) => `${text.length}:${text}`;
+
+/** A number per probe-action list (a config's; never reused), for the keys. */
+const probeActionLists = new WeakMap<readonly string[], number>();
+let probeActionListsNumbered = 0;
+function probeActionsNumber(actions: readonly string[]): number {
+  let number = probeActionLists.get(actions);
+  if (number === undefined) probeActionLists.set(actions, (number = ++probeActionListsNumbered));
+  return number;
 }
 
 /**
@@ -75,14 +102,13 @@ function documentsKey(docs: readonly PolicyDocument[]): string {
  */
 function askPair(endpointDoc: PolicyDocument, bucketDocs: readonly PolicyDocument[], pair: PairSpace, ctx: RuleContext): Answer<string> {
   const probes = ctx.config.probeActions;
-  const { space } = pair;
   const key = `${documentsKey([endpointDoc])}|${documentsKey(bucketDocs)}|${pair.key}`;
   const cached = pairAnswers.get(key);
   if (cached) return cached;
   // One question for every probe action (labels carry the action); it stops once each action gets through.
   const answer = ask({
     layers: [[endpointDoc], bucketDocs],
-    space,
+    space: pair.space,
     classify: throughBoth,
     byAction: true,
     enough: (found) => probes.every((action) => found.has(`${action} ok`)),
@@ -145,14 +171,14 @@ function blockedActions(endpointDoc: PolicyDocument, bucketDocs: PolicyDocument[
  * endpoint on purpose.) Decided answers are kept as askPair's are, for the same documents and
  * space; an undecided one is asked again (and counted again) next time.
  */
-function bucketAdmits(bucketDocs: PolicyDocument[], { space, key: spaceKey }: PairSpace, ctx: RuleContext): boolean {
-  const key = `${documentsKey(bucketDocs)}|${spaceKey}`;
+function bucketAdmits(bucketDocs: PolicyDocument[], pair: PairSpace, ctx: RuleContext): boolean {
+  const key = `${documentsKey(bucketDocs)}|${pair.key}`;
   const cached = admitsAnswers.get(key);
   if (cached !== undefined) return cached;
   const { verdict, witnesses } = askFor(
     RULE,
     ctx,
-    { layers: [bucketDocs], space, ...byExplicitDeny, enough: (found) => found.has("passes") },
+    { layers: [bucketDocs], space: pair.space, ...byExplicitDeny, enough: (found) => found.has("passes") },
     "denied",
   );
   const admits = witnesses.has("passes");
