@@ -352,3 +352,22 @@ export const DENY_UNLESS_PUBLIC_RANGE = {
     },
   ],
 };
+
+/**
+ * An endpoint whose policy parses within a small work limit but whose rules run out of it:
+ * 250 statements of wildcard-heavy actions, resources and endpoint ids. Its declared consumers
+ * make required-bucket-access probe the policy for each of their buckets.
+ */
+export function overBudgetEndpoint(): KubeObject {
+  const statements = Array.from({ length: 250 }, (_, i) => ({
+    Effect: "Allow",
+    Principal: "*",
+    Action: [`s3:${"?*".repeat(30)}${i}`],
+    Resource: [`arn:aws:s3:::${"a*".repeat(30)}${"b".repeat(100)}${i}/*`],
+    Condition: { StringLike: { "aws:SourceVpce": `vpce-${"?*".repeat(30)}${i}`, "aws:userid": "a*z" } },
+  }));
+  return upjetEndpoint({
+    annotations: { "s3-vpce-guard.io/consumers": "ssm,ecr,cloudformation,elastic-beanstalk" },
+    policy: { Version: "2012-10-17", Statement: statements },
+  });
+}

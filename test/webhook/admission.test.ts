@@ -24,6 +24,7 @@ import {
   communityEndpoint,
   denyUnlessEndpoint,
   namespace,
+  overBudgetEndpoint,
   upjetBucketPolicy,
   upjetEndpoint,
   PRIVATE_SOURCE_IP_POLICY,
@@ -329,17 +330,7 @@ describe("decide", () => {
 
     it("is denied when the review ran out of its work limit with onExceeded: deny", () => {
       // Parsed within the limit; the rules run out of it, for the new object and the old alike.
-      const statements = Array.from({ length: 250 }, (_, i) => ({
-        Effect: "Allow",
-        Principal: "*",
-        Action: [`s3:${"?*".repeat(30)}${i}`],
-        Resource: [`arn:aws:s3:::${"a*".repeat(30)}${"b".repeat(100)}${i}/*`],
-        Condition: { StringLike: { "aws:SourceVpce": `vpce-${"?*".repeat(30)}${i}`, "aws:userid": "a*z" } },
-      }));
-      const old = upjetEndpoint({
-        annotations: { "s3-vpce-guard.io/consumers": "ssm,ecr,cloudformation,elastic-beanstalk" },
-        policy: { Version: "2012-10-17", Statement: statements },
-      });
+      const old = overBudgetEndpoint();
       const limits = { limits: { workSteps: 200_000, onExceeded: "deny" } };
       const result = run(finalizerRemoved(old), { operation: "UPDATE", oldObject: old }, { config: limits });
       expect(result.decision).toBe("denied");

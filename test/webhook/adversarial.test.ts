@@ -17,7 +17,7 @@ import { startWebhookServer, type WebhookServer } from "../../src/platform/http/
 import { admissionHandler } from "../../src/cli/admission-handler.js";
 import { config } from "../helpers/check.js";
 import { openHttps, type Reply } from "../helpers/https-request.js";
-import { upjetEndpoint } from "../helpers/manifests.js";
+import { overBudgetEndpoint } from "../helpers/manifests.js";
 
 // Every adversarial input of the issue "No input can stall or kill the webhook", and our own,
 // against a running server while a small normal review is in flight beside each: both get
@@ -210,18 +210,7 @@ describe("adversarial inputs, decided directly (work counters)", () => {
 
   it("a budget that runs out inside the rules (not the parse) ends the same way", () => {
     // Adapted (and its policy parsed) outside any budget; only the review is bounded.
-    const statements = Array.from({ length: 250 }, (_, i) => ({
-      Effect: "Allow",
-      Principal: "*",
-      Action: [`s3:${"?*".repeat(30)}${i}`],
-      Resource: [`arn:aws:s3:::${"a*".repeat(30)}${"b".repeat(100)}${i}/*`],
-      Condition: { StringLike: { "aws:SourceVpce": `vpce-${"?*".repeat(30)}${i}`, "aws:userid": "a*z" } },
-    }));
-    // Declared consumers make required-bucket-access probe the policy for each of their buckets.
-    const endpoint = upjetEndpoint({
-      annotations: { "s3-vpce-guard.io/consumers": "ssm,ecr,cloudformation,elastic-beanstalk" },
-      policy: { Version: "2012-10-17", Statement: statements },
-    });
+    const endpoint = overBudgetEndpoint();
     const cfg = config({ limits: { workSteps: 10_000 } });
     const adapted = adapt(endpoint, adapterContext(new Inventory(), cfg));
     if (adapted.status !== "adapted") throw new Error("not adapted");
