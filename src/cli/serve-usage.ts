@@ -13,14 +13,16 @@ export const SERVE_OPTIONS = {
   "ready-without-sync": { type: "boolean", default: false },
   "body-limit": { type: "string" },
   "time-budget-ms": { type: "string" },
+  "shutdown-delay-ms": { type: "string" },
   ...LEASE_ARG_OPTIONS,
 } as const;
 
 export const SERVE_USAGE = `  s3-vpce-guard serve --tls-cert F --tls-key F [--port 8443] [--metrics-port 9090] [--host 0.0.0.0] [--config F]
                           [--no-kube] [--no-reconciler] [--ready-without-sync] [--body-limit BYTES] [--time-budget-ms MS]
-                          ${LEASE_USAGE}
+                          [--shutdown-delay-ms MS] ${LEASE_USAGE}
       Admission webhook (POST /validate, /healthz, /readyz over HTTPS) and, with a cluster, the
-      reconciler (leader-elected audit into PolicyReports, Events and metrics).
+      reconciler (leader-elected audit into PolicyReports, Events and metrics). On SIGTERM it
+      answers (not ready) for --shutdown-delay-ms more, then finishes in-flight requests and exits.
 `;
 
 export const SERVE_EXAMPLES = `Examples:

@@ -35,6 +35,12 @@ export interface ServeOptions {
   bodyLimitBytes?: number;
   timeBudgetMs?: number;
   shutdownTimeoutMs?: number;
+  /**
+   * After SIGTERM, keep answering (not ready) this long before closing the port: the API
+   * server and kube-proxy send to a terminating pod until its endpoint is gone, and a closed
+   * port there is an admission unchecked (failurePolicy Ignore) or refused (Fail).
+   */
+  shutdownDelayMs?: number;
 }
 
 export interface RunningService {
@@ -131,6 +137,11 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
     metrics,
     stop() {
       stopping ??= (async () => {
+        if (options.shutdownDelayMs) {
+          webhook.stopBeingReady();
+          logger.info({ delayMs: options.shutdownDelayMs }, "serve: not ready; answering until the endpoint is removed");
+          await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+        }
         await webhook.close(options.shutdownTimeoutMs ?? 10_000);
         await Promise.all([metricsServer.close(), shared.stop()]);
       })();
@@ -171,6 +182,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     readyWithoutSync: values["ready-without-sync"] ?? false,
     bodyLimitBytes: positive("body-limit", values["body-limit"]),
     timeBudgetMs: positive("time-budget-ms", values["time-budget-ms"]),
+    shutdownDelayMs: positive("shutdown-delay-ms", values["shutdown-delay-ms"]),
     lease: leaseFlags(values),
   };
 }

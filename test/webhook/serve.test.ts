@@ -36,6 +36,17 @@ function post(port: number, ca: string, object: unknown): Promise<{ allowed: boo
   });
 }
 
+function readyz(port: number, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request({ host: "127.0.0.1", port, path: "/readyz", ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    })
+      .on("error", reject)
+      .end();
+  });
+}
+
 describe("startService --no-kube", () => {
   let dir: string;
   let bundle: CertificateBundle;
@@ -95,6 +106,21 @@ describe("startService --no-kube", () => {
 
   it("has no --preload-file flag: benchmarks fill the inventory through the library", () => {
     expect(() => parseServeArgs(["--tls-cert", "c", "--tls-key", "k", "--preload-file", "x.json"])).toThrow(/preload-file/);
+  });
+
+  it("with --shutdown-delay-ms, stop() first answers for that long, not ready, then closes", async () => {
+    expect(parseServeArgs(["--tls-cert", "c", "--tls-key", "k", "--shutdown-delay-ms", "5000"]).shutdownDelayMs).toBe(5000);
+    expect(() => parseServeArgs(["--tls-cert", "c", "--tls-key", "k", "--shutdown-delay-ms", "soon"])).toThrow(/--shutdown-delay-ms/);
+    const service = await startService({ ...options(), shutdownDelayMs: 1_000 }, { logger });
+    const port = service.webhook.port;
+    const stopped = service.stop();
+    expect(await readyz(port, bundle.caPem)).toBe(503);
+    // What an API server sends while the pod's endpoint is still listed is reviewed as ever.
+    expect((await post(port, bundle.caPem, unknownEndpointPolicy)).allowed).toBe(true);
+    expect(service.webhook.server.listening).toBe(true);
+    await stopped;
+    expect(service.webhook.server.listening).toBe(false);
+    await expect(readyz(port, bundle.caPem)).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it("stop() closes both ports", async () => {

@@ -378,6 +378,8 @@ export interface WebhookServer {
   readonly server: Server;
   readonly port: number;
   readonly tls: TlsReloader;
+  /** /readyz answers 503 from now on; requests are still answered until close(). */
+  stopBeingReady(): void;
   /** Stops accepting, lets in-flight requests finish, then closes (forcefully after timeoutMs). */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -411,6 +413,9 @@ export async function startWebhookServer<Request extends AdmittedRequest>(option
     server,
     port,
     tls,
+    stopBeingReady() {
+      state.shuttingDown = true;
+    },
     close(timeoutMs = 10_000) {
       closing ??= (() => {
         state.shuttingDown = true;
