@@ -522,7 +522,7 @@ describeIntegration(
     it("reconcile under the same ServiceAccount waits as a candidate, takes the Lease over when serve stops, and does not announce again what serve announced (list of Events)", async () => {
       const { flags } = chartCommandLine();
       // The Deployment's flags that `reconcile` also takes; the webhook's stay with serve.
-      const serveOnly = new Set(["--tls-cert", "--tls-key", "--port"]);
+      const serveOnly = new Set(["--tls-cert", "--tls-key", "--port", "--shutdown-delay-ms"]);
       const shared = new Set(["--config", "--metrics-port", "--lease-name", "--lease-namespace"]);
       for (const [flag] of flags)
         expect(serveOnly.has(flag) || shared.has(flag), `chart flag ${flag}: decide whether reconcile takes it`).toBe(true);
