@@ -140,7 +140,9 @@ export async function startService(options: ServeOptions, env: ServiceEnvironmen
         if (options.shutdownDelayMs) {
           webhook.stopBeingReady();
           logger.info({ delayMs: options.shutdownDelayMs }, "serve: not ready; answering until the endpoint is removed");
-          await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+          // The audit and its Lease go at once: another replica takes the audit over while
+          // this one still answers admission.
+          await Promise.all([reconciler?.stop(), new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs))]);
         }
         await webhook.close(options.shutdownTimeoutMs ?? 10_000);
         await Promise.all([metricsServer.close(), shared.stop()]);

@@ -189,8 +189,9 @@ describeE2e(
       timings["lease move"] = await until(
         "another pod to hold the Lease",
         async () => {
+          // A released Lease has an empty holder until the other replica takes it.
           const holder = await leaseHolder();
-          return holder !== undefined && holder !== oldLeader;
+          return holder !== undefined && holder !== "" && holder !== oldLeader;
         },
         120_000,
       );
