@@ -12,9 +12,11 @@ import {
   allowed,
   askFor,
   bucketResources,
+  bucketResourcesIn,
   endpointKeys,
+  endpointOrigin,
+  keysThrough,
   byExplicitDeny,
-  sourceAddresses,
   type Asked,
   type RequestSpace,
 } from "./questions.js";
@@ -47,19 +49,20 @@ interface PairSpace {
 }
 
 function pairSpace(endpoint: Endpoint, bucketName: string, bucketRegion: string, ctx: RuleContext): PairSpace {
-  const vpcId = endpoint.vpc?.value;
-  // Everything the space below is made of (endpointKeys, bucketResources), each part
-  // length-prefixed so that no two different spaces share a key.
-  let key = `${probeActionsNumber(ctx.config.probeActions)}|${part(partitionOf(bucketRegion))}${part(bucketName)}${part(endpoint.awsId ?? "")}${part(vpcId ?? "")}`;
-  for (const cidr of sourceAddresses(vpcId, ctx)) key += part(cidr);
+  // The space is made of these parts only, and so is the key: each part length-prefixed, so
+  // that no two different spaces share a key.
+  const origin = endpointOrigin(endpoint, ctx);
+  const partition = partitionOf(bucketRegion);
+  let key = `${probeActionsNumber(ctx.config.probeActions)}|${part(partition)}${part(bucketName)}${part(origin.awsId ?? "")}${part(origin.vpcId ?? "")}`;
+  for (const cidr of origin.sourceCidrs) key += part(cidr);
   let space: RequestSpace | undefined;
   return {
     key,
     get space() {
       return (space ??= {
         actions: ctx.config.probeActions,
-        resources: bucketResources(bucketName, bucketRegion),
-        keys: endpointKeys(endpoint, ctx),
+        resources: bucketResourcesIn(partition, bucketName),
+        keys: keysThrough(origin),
       });
     },
   };

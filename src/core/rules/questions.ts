@@ -52,17 +52,36 @@ export function anyEndpointKeys(): Record<string, KeyDomain> {
  * id, an unresolved vpcIdRef) stays free-but-present: the answer then covers every id it may take.
  */
 export function endpointKeys(endpoint: Endpoint, ctx: RuleContext): Record<string, KeyDomain> {
+  return keysThrough(endpointOrigin(endpoint, ctx));
+}
+
+/** What a request through an endpoint carries that policies can test: all endpointKeys reads. */
+export interface EndpointOrigin {
+  awsId: string | undefined;
+  vpcId: string | undefined;
+  sourceCidrs: readonly string[];
+}
+
+export function endpointOrigin(endpoint: Endpoint, ctx: RuleContext): EndpointOrigin {
   const vpcId = endpoint.vpc?.value;
+  return { awsId: endpoint.awsId, vpcId, sourceCidrs: sourceAddresses(vpcId, ctx) };
+}
+
+export function keysThrough({ awsId, vpcId, sourceCidrs }: EndpointOrigin): Record<string, KeyDomain> {
   return {
-    "aws:SourceVpce": endpoint.awsId ? { kind: "fixed", value: endpoint.awsId } : { kind: "present" },
+    "aws:SourceVpce": awsId ? { kind: "fixed", value: awsId } : { kind: "present" },
     "aws:SourceVpc": vpcId ? { kind: "fixed", value: vpcId } : { kind: "present" },
-    "aws:SourceIp": { kind: "address", cidrs: sourceAddresses(vpcId, ctx) },
+    "aws:SourceIp": { kind: "address", cidrs: sourceCidrs },
   };
 }
 
 /** The bucket and every object in it, or any bucket and object when the name is unknown. */
 export function bucketResources(bucketName: string | undefined, region: string | undefined): ResourceSpec[] {
-  const head = `arn:${partitionOf(region ?? "us-east-1")}:s3:::`;
+  return bucketResourcesIn(partitionOf(region ?? "us-east-1"), bucketName);
+}
+
+export function bucketResourcesIn(partition: string, bucketName: string | undefined): ResourceSpec[] {
+  const head = `arn:${partition}:s3:::`;
   if (!bucketName)
     return [
       { prefix: head, free: true, level: "bucket" },
