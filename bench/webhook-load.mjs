@@ -12,7 +12,7 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
-//        [--layers ROUNDS]
+//        [--layers ROUNDS [--compare-flags="NODE FLAGS"]]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -65,6 +65,9 @@ const { values: args } = parseArgs({
     // reviewing, and for comparison the fixed answer inside an express 5 app; prints what each
     // layer adds per request.
     layers: { type: "string" },
+    // With --layers: one more row, serve reviewing in a second process run with these node flags
+    // instead of --node-flags, so two flag sets are compared in the same alternating rounds.
+    "compare-flags": { type: "string" },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -465,15 +468,17 @@ console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => 
 // SIGTERM at the end) and prints where each one's CPU went, per request (bench/profile-breakdown.mjs).
 const profileDir = process.env.WEBHOOK_PROFILE_DIR;
 const profileArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-const service = await startProcess(work, "webhook", [
-  ...profileArgs,
-  ...args["node-flags"].split(" ").filter(Boolean),
-  ...preloadedServe(
-    args.dist,
-    [inventoryFile],
-    ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"],
-  ),
-]);
+const startServe = (/** @type {string} */ name, /** @type {string} */ nodeFlags) =>
+  startProcess(work, name, [
+    ...profileArgs,
+    ...nodeFlags.split(" ").filter(Boolean),
+    ...preloadedServe(
+      args.dist,
+      [inventoryFile],
+      ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"],
+    ),
+  ]);
+const service = await startServe("webhook", args["node-flags"]);
 const bare = await startProcess(work, "bare", [...profileArgs, "-e", bareScript]);
 if (args.pin) {
   execSync(`taskset -a -p -c 0 ${process.pid}`, { stdio: "ignore" });
@@ -545,13 +550,15 @@ if (args.layers) {
   const fixedShipped = await startProcess(work, "fixed-shipped", fixedArgs("shipped"));
   const fixedExpress = await startProcess(work, "fixed-express", fixedArgs("express"));
   // Warm-up (JIT), as the two others had above.
-  for (const fixed of [fixedShipped, fixedExpress]) await cannon(fixed.port, { duration: 3 });
+  const compared = args["compare-flags"] === undefined ? undefined : await startServe("webhook-compared", args["compare-flags"]);
+  for (const fixed of [fixedShipped, fixedExpress, ...(compared ? [compared] : [])]) await cannon(fixed.port, { duration: 3 });
   // Each row adds to the one before, but the express row to the shipped fixed answer.
   const targets = [
     { name: "bare HTTPS server (TLS, HTTP, JSON.parse, fixed answer)", process: bare, base: -1 },
     { name: "our server as shipped, fixed answer", process: fixedShipped, base: 0 },
     { name: "serve, reviewing (10k inventory)", process: service, base: 1 },
     { name: "for comparison: our fixed answer inside an express 5 app", process: fixedExpress, base: 1 },
+    ...(compared ? [{ name: `for comparison: serve, reviewing, node flags ${args["compare-flags"]}`, process: compared, base: 1 }] : []),
   ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), main: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
   for (let round = 0; round < Number(args.layers); round++) {
     for (const t of targets) {
