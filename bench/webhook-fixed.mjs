@@ -4,9 +4,13 @@
 // envelope checks, metrics, answer) with a decide() that allows everything without reviewing.
 // `--layer express` runs the same handler inside an express 5 app (one app.use, no ETag or
 // X-Powered-By: how the server ran before 2026-12-03) on Node's https server with the same
-// TLS options, to show what express would add. Prints {"msg":"ports","port":N} as serve does.
+// TLS options, to show what express would add. `--answers F` (a JSON object: "kind/name/operation"
+// → the AdmissionReview serve answered, written by webhook-load.mjs --layers) answers each request
+// with serve's real answer instead, still without reviewing: what the answers themselves cost
+// (their size, the log lines of denials and warnings) apart from the review. Prints
+// {"msg":"ports","port":N} as serve does.
 //
-// Usage: node bench/webhook-fixed.mjs --dist dist --cert F --key F --layer shipped|express
+// Usage: node bench/webhook-fixed.mjs --dist dist --cert F --key F --layer shipped|express [--answers F]
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:https";
 import { join, resolve } from "node:path";
@@ -18,6 +22,7 @@ const { values } = parseArgs({
     cert: { type: "string" },
     key: { type: "string" },
     layer: { type: "string", default: "shipped" },
+    answers: { type: "string" },
   },
 });
 if (!values.cert || !values.key) throw new Error("usage: node bench/webhook-fixed.mjs --cert F --key F [--layer shipped|express]");
@@ -30,17 +35,31 @@ const { admissionHandler } = await import(join(dist, "src/cli/admission-handler.
 const { defaultConfig } = await import(join(dist, "src/core/config.js"));
 const { Inventory } = await import(join(dist, "src/core/inventory/inventory.js"));
 
-/** @param {{ uid: string }} request */
+/** @typedef {{ uid: string; kind: { kind: string }; name?: string; operation: string }} Request */
+/** @param {Request} request */
 const allowAll = (request) => ({
   decision: "allowed",
   findings: [],
   review: { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: request.uid, allowed: true } },
 });
+/** @type {Record<string, { response: { allowed: boolean; warnings?: string[] } }>} */
+const recorded = values.answers ? JSON.parse(await readFile(values.answers, "utf8")) : {};
+/** @param {Request} request */
+const recall = (request) => {
+  const review = recorded[`${request.kind.kind}/${request.name}/${request.operation}`];
+  if (review === undefined) return allowAll(request);
+  const { response } = review;
+  return {
+    decision: !response.allowed ? "denied" : response.warnings?.length ? "warned" : "allowed",
+    findings: [],
+    review: { ...review, response: { ...response, uid: request.uid } },
+  };
+};
 const dependencies = {
   // The shipped handler (envelope parse, nesting scan, watched kinds, limits) with decide() replaced.
   admission: {
     ...admissionHandler({ config: defaultConfig(), inventory: new Inventory(), inventoryComplete: () => true }),
-    decide: allowAll,
+    decide: values.answers ? recall : allowAll,
   },
   metrics: createMetrics(),
   logger: createLogger({ level: "info" }),

@@ -12,7 +12,7 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
-//        [--layers ROUNDS [--compare-flags="NODE FLAGS"]]
+//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...]]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -61,13 +61,13 @@ const { values: args } = parseArgs({
     // CPU 1 (taskset): separates the servers' own latency from competition for the two cores.
     pin: { type: "boolean", default: false },
     // --layers N: instead of the steps below, N rounds (alternating, --seconds each) of the bare
-    // server, our server as shipped around a fixed answer (bench/webhook-fixed.mjs), serve
-    // reviewing, and for comparison the fixed answer inside an express 5 app; prints what each
-    // layer adds per request.
+    // server, our server as shipped around a fixed answer (bench/webhook-fixed.mjs), the same
+    // server sending serve's real answers without reviewing, serve reviewing, and for comparison
+    // the fixed answer inside an express 5 app; prints what each layer adds per request.
     layers: { type: "string" },
-    // With --layers: one more row, serve reviewing in a second process run with these node flags
-    // instead of --node-flags, so two flag sets are compared in the same alternating rounds.
-    "compare-flags": { type: "string" },
+    // With --layers: one more row per use, serve reviewing in another process run with these node
+    // flags instead of --node-flags, so flag sets are compared in the same alternating rounds.
+    "compare-flags": { type: "string", multiple: true },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -489,7 +489,10 @@ console.log(
   `webhook pid ${service.child.pid} (inventory preloaded, RSS ${fmt(rssMiB(service.child.pid))} MiB, node flags: ${args["node-flags"] || "none"}), bare pid ${bare.child.pid}`,
 );
 
-// Sanity: each corpus entry gets a well-formed answer.
+// Sanity: each corpus entry gets a well-formed answer. The answers, by kind/name/operation, are
+// what the --layers row "recorded answers" sends without reviewing.
+/** @type {Record<string, unknown>} */
+const answers = {};
 for (const r of requests) {
   /** @type {{ status: number | undefined; body: any }} */
   const reply = await new Promise((done, reject) => {
@@ -512,6 +515,8 @@ for (const r of requests) {
     req.end(r.body);
   });
   const response = reply.body.response ?? {};
+  const sent = JSON.parse(r.body).request;
+  answers[`${sent.kind.kind}/${sent.name}/${sent.operation}`] = reply.body;
   console.log(`  ${r.name}: HTTP ${reply.status}, allowed=${response.allowed}, warnings=${response.warnings?.length ?? 0}`);
 }
 
@@ -548,17 +553,24 @@ if (args.layers) {
     ...["--dist", args.dist, "--cert", files.cert, "--key", files.key, "--layer", layer],
   ];
   const fixedShipped = await startProcess(work, "fixed-shipped", fixedArgs("shipped"));
+  const answersFile = join(work.dir, "answers.json");
+  writeFileSync(answersFile, JSON.stringify(answers));
+  const fixedRecorded = await startProcess(work, "fixed-recorded", [...fixedArgs("shipped"), "--answers", answersFile]);
   const fixedExpress = await startProcess(work, "fixed-express", fixedArgs("express"));
   // Warm-up (JIT), as the two others had above.
-  const compared = args["compare-flags"] === undefined ? undefined : await startServe("webhook-compared", args["compare-flags"]);
-  for (const fixed of [fixedShipped, fixedExpress, ...(compared ? [compared] : [])]) await cannon(fixed.port, { duration: 3 });
-  // Each row adds to the one before, but the express row to the shipped fixed answer.
+  const compared = [];
+  for (const [i, flags] of (args["compare-flags"] ?? []).entries())
+    compared.push({ flags, process: await startServe(`webhook-compared-${i}`, flags) });
+  for (const fixed of [fixedShipped, fixedRecorded, fixedExpress, ...compared.map((c) => c.process)])
+    await cannon(fixed.port, { duration: 3 });
+  // Each row adds to the one before; the comparison rows add to the row they stand beside.
   const targets = [
     { name: "bare HTTPS server (TLS, HTTP, JSON.parse, fixed answer)", process: bare, base: -1 },
     { name: "our server as shipped, fixed answer", process: fixedShipped, base: 0 },
-    { name: "serve, reviewing (10k inventory)", process: service, base: 1 },
+    { name: "our server as shipped, serve's real answers recalled without reviewing", process: fixedRecorded, base: 1 },
+    { name: "serve, reviewing (10k inventory)", process: service, base: 2 },
     { name: "for comparison: our fixed answer inside an express 5 app", process: fixedExpress, base: 1 },
-    ...(compared ? [{ name: `for comparison: serve, reviewing, node flags ${args["compare-flags"]}`, process: compared, base: 1 }] : []),
+    ...compared.map((c) => ({ name: `for comparison: serve, reviewing, node flags ${c.flags}`, process: c.process, base: 2 })),
   ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), main: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
   for (let round = 0; round < Number(args.layers); round++) {
     for (const t of targets) {

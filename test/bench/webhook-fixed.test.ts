@@ -1,8 +1,9 @@
 // bench/webhook-fixed.mjs, the fixed-answer servers `webhook-load.mjs --layers` measures our
 // HTTP layers with: each answers a real AdmissionReview (allowed, uid echoed) through the
-// shipped handler, with and without express, and still refuses what the handler refuses.
+// shipped handler, with and without express, and still refuses what the handler refuses; with
+// --answers it sends the recorded answer of serve instead.
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,5 +72,35 @@ describe.each(["express", "handler"])("bench/webhook-fixed.mjs --layer %s", (lay
     const answer = await validate(port, "{not json");
     expect(answer.status).toBe(400);
     expect(answer.body).toContain("request body is not valid JSON");
+  });
+});
+
+describe("bench/webhook-fixed.mjs --answers (serve's recorded answers, sent without reviewing)", () => {
+  const denied = {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    response: { uid: "recorded-uid", allowed: false, status: { code: 403, reason: "Forbidden", message: "s3-vpce-guard denied Bucket b" } },
+  };
+  let port: number;
+  beforeAll(async () => {
+    const answers = join(dir, "answers.json");
+    writeFileSync(answers, JSON.stringify({ "Bucket/b/CREATE": denied }));
+    const started = await startProcess(work, "fixed-recorded", [
+      join(root, "bench/webhook-fixed.mjs"),
+      ...["--cert", files.cert, "--key", files.key, "--layer", "shipped", "--answers", answers],
+    ]);
+    port = started.port;
+  }, 30_000);
+
+  it("sends the answer recorded for the request's kind, name and operation, with the request's uid", async () => {
+    const answer = await validate(port, review);
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toEqual({ ...denied, response: { ...denied.response, uid: UID } });
+  });
+
+  it("allows a request it has no answer for", async () => {
+    const update = JSON.stringify({ ...JSON.parse(review), request: { ...JSON.parse(review).request, operation: "UPDATE" } });
+    const answer = await validate(port, update);
+    expect(answer.json()).toEqual({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: UID, allowed: true } });
   });
 });
