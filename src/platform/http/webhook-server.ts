@@ -409,16 +409,17 @@ export async function startWebhookServer<Request extends AdmittedRequest>(option
   const port = await listen(server, options.port, options.host ?? "0.0.0.0");
   tls.start();
   let closing: Promise<void> | undefined;
+  const stopBeingReady = () => {
+    state.shuttingDown = true;
+  };
   return {
     server,
     port,
     tls,
-    stopBeingReady() {
-      state.shuttingDown = true;
-    },
+    stopBeingReady,
     close(timeoutMs = 10_000) {
       closing ??= (() => {
-        state.shuttingDown = true;
+        stopBeingReady();
         tls.stop();
         return closeServer(server, timeoutMs);
       })();
