@@ -557,10 +557,10 @@ if (args.layers) {
   writeFileSync(answersFile, JSON.stringify(answers));
   const fixedRecorded = await startProcess(work, "fixed-recorded", [...fixedArgs("shipped"), "--answers", answersFile]);
   const fixedExpress = await startProcess(work, "fixed-express", fixedArgs("express"));
-  // Warm-up (JIT), as the two others had above.
   const compared = [];
   for (const [i, flags] of (args["compare-flags"] ?? []).entries())
     compared.push({ flags, process: await startServe(`webhook-compared-${i}`, flags) });
+  // Warm-up (JIT), as serve and the bare server had above.
   for (const fixed of [fixedShipped, fixedRecorded, fixedExpress, ...compared.map((c) => c.process)])
     await cannon(fixed.port, { duration: 3 });
   // Each row adds to the one before; the comparison rows add to the row they stand beside.
