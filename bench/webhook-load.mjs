@@ -12,7 +12,7 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
-//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...]]
+//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--busy-us 50]]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -68,9 +68,14 @@ const { values: args } = parseArgs({
     // With --layers: one more row per use, serve reviewing in another process run with these node
     // flags instead of --node-flags, so flag sets are compared in the same alternating rounds.
     "compare-flags": { type: "string", multiple: true },
+    // With --layers: the calibration row, the bare server spending this many microseconds in a
+    // busy loop per request: how much server CPU a microsecond of handler time costs here.
+    "busy-us": { type: "string", default: "50" },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
+const busyUs = Number(args["busy-us"]);
+if (!(busyUs > 0)) throw new Error(`--busy-us must be a positive number of microseconds, got ${JSON.stringify(args["busy-us"])}`);
 const totalRequests = Number(args.requests);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
@@ -198,12 +203,18 @@ const bareResponse = JSON.stringify({
   response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true },
 });
 
+// The first argument, if any: microseconds of busy loop per request before answering (the
+// --layers calibration row: what time spent in a handler costs a server on this machine).
 const bareScript = `
 const https = require("node:https"); const fs = require("node:fs");
 const body = ${JSON.stringify(bareResponse)};
+const busyMs = Number(process.argv[1] ?? 0) / 1000;
 const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(files.cert)}), key: fs.readFileSync(${JSON.stringify(files.key)}), minVersion: "TLSv1.2" }, (req, res) => {
   const chunks = []; req.on("data", (c) => chunks.push(c));
-  req.on("end", () => { JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body); });
+  req.on("end", () => {
+    if (busyMs > 0) { const until = performance.now() + busyMs; while (performance.now() < until); }
+    JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body);
+  });
 });
 server.keepAliveTimeout = 65000;
 process.on("SIGTERM", () => process.exit(0));
@@ -546,6 +557,51 @@ async function measured(target) {
 }
 const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number; cpuMain: number }} */ r) =>
   `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)}; main thread ${fmt(r.cpuMain, 0)}, other threads ${fmt(r.cpuUser + r.cpuSystem - r.cpuMain, 0)})`;
+/**
+ * CPU per request of serve's handler in a loop in this process, without HTTP: JSON.parse alone,
+ * and what the handler does beyond it (nesting scan, envelope, decide over the same 10k
+ * inventory, stringified answer). Medians of 3 runs after a warm-up.
+ */
+async function inProcessReview() {
+  const dist = join(import.meta.dirname, "..", args.dist);
+  const { admissionHandler } = await import(join(dist, "src/cli/admission-handler.js"));
+  const { defaultConfig } = await import(join(dist, "src/core/config.js"));
+  const { Inventory } = await import(join(dist, "src/core/inventory/inventory.js"));
+  const { fillInventory } = await import(join(dist, "src/core/adapters/inventory-adapter.js"));
+  const { MAX_BODY_DEPTH } = await import(join(dist, "src/platform/http/webhook-server.js"));
+  const config = defaultConfig();
+  const inventory = new Inventory();
+  fillInventory(
+    inventoryObjects().map((object) => ({ object })),
+    inventory,
+    config,
+  );
+  inventory.complete = true;
+  const handler = admissionHandler({ config, inventory, inventoryComplete: () => true });
+  const bodies = requests.map((r) => Buffer.from(r.body));
+  const loop = (/** @type {boolean} */ review, /** @type {number} */ n) => {
+    const before = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const text = /** @type {Buffer} */ (bodies[i % bodies.length]).toString("utf8");
+      if (!review) {
+        JSON.parse(text);
+        continue;
+      }
+      if (handler.nestingBeyond(text, MAX_BODY_DEPTH) !== undefined) throw new Error("corpus body nests too deep");
+      const parsed = handler.parse(JSON.parse(text));
+      if (!parsed.ok) throw new Error(parsed.message);
+      if (JSON.stringify(handler.decide(parsed.request).review).length === 0) throw new Error("empty answer");
+    }
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / n;
+  };
+  const n = 16_000;
+  loop(true, n);
+  const median3 = (/** @type {() => number} */ f) => [f(), f(), f()].sort((a, b) => a - b)[1] ?? NaN;
+  const parse = median3(() => loop(false, n));
+  return { parse, beyondParse: median3(() => loop(true, n)) - parse };
+}
+
 if (args.layers) {
   const fixedArgs = (/** @type {string} */ layer) => [
     ...args["node-flags"].split(" ").filter(Boolean),
@@ -557,11 +613,12 @@ if (args.layers) {
   writeFileSync(answersFile, JSON.stringify(answers));
   const fixedRecorded = await startProcess(work, "fixed-recorded", [...fixedArgs("shipped"), "--answers", answersFile]);
   const fixedExpress = await startProcess(work, "fixed-express", fixedArgs("express"));
+  const bareBusy = await startProcess(work, "bare-busy", ["-e", bareScript, String(busyUs)]);
   const compared = [];
   for (const [i, flags] of (args["compare-flags"] ?? []).entries())
     compared.push({ flags, process: await startServe(`webhook-compared-${i}`, flags) });
   // Warm-up (JIT), as serve and the bare server had above.
-  for (const fixed of [fixedShipped, fixedRecorded, fixedExpress, ...compared.map((c) => c.process)])
+  for (const fixed of [fixedShipped, fixedRecorded, fixedExpress, bareBusy, ...compared.map((c) => c.process)])
     await cannon(fixed.port, { duration: 3 });
   // Each row adds to the one before; the comparison rows add to the row they stand beside.
   const targets = [
@@ -570,6 +627,7 @@ if (args.layers) {
     { name: "our server as shipped, serve's real answers recalled without reviewing", process: fixedRecorded, base: 1 },
     { name: "serve, reviewing (10k inventory)", process: service, base: 2 },
     { name: "for comparison: our fixed answer inside an express 5 app", process: fixedExpress, base: 1 },
+    { name: `calibration: the bare server with a ${busyUs} µs busy loop per request`, process: bareBusy, base: 0 },
     ...compared.map((c) => ({ name: `for comparison: serve, reviewing, node flags ${c.flags}`, process: c.process, base: 2 })),
   ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), main: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
   for (let round = 0; round < Number(args.layers); round++) {
@@ -598,6 +656,19 @@ if (args.layers) {
       `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${base ? signed(cpu - median(base.cpu)) : "—"} | ${fmt(main, 0)}${base ? ` (${signed(main - median(base.main))})` : ""} | ${fmt(others, 0)} | ${fmt(median(t.rate), 0)} |`,
     );
   }
+  const cpuOf = (/** @type {{ port: number }} */ server) => median(targets.find((t) => t.process === server)?.cpu ?? []);
+  const busyAdded = cpuOf(bareBusy) - cpuOf(bare);
+  const perHandlerUs = busyAdded / busyUs;
+  const inLoop = await inProcessReview();
+  console.log(
+    `\ncalibration: ${busyUs} µs of busy loop in the bare server's handler added ${fmt(busyAdded, 0)} µs of server CPU per request (×${fmt(perHandlerUs, 2)}).`,
+  );
+  console.log(
+    `in process, on the same corpus and inventory (this script's process, a loop, no HTTP): JSON.parse ${fmt(inLoop.parse, 0)} µs, serve's handler beyond it (nesting scan, envelope, review, answer) ${fmt(inLoop.beyondParse, 0)} µs per request;`,
+  );
+  console.log(
+    `  × ${fmt(perHandlerUs, 2)} = ${fmt(inLoop.beyondParse * perHandlerUs, 0)} µs expected in the server; serve added ${fmt(cpuOf(service) - cpuOf(bare), 0)} µs over the bare server (its HTTP layers, answers, log lines and review).`,
+  );
   process.exit(0);
 }
 const ours = await measured(service);
