@@ -10,10 +10,10 @@
 // question undecided (over its budget: they claim nothing).
 //
 // Usage: npm run build && node bench/policy-shapes.mjs [--dist dist] [--runs 5] [--statements 10,40,120]
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { admissionReviewFor } from "./webhook-process.mjs";
+import { admissionReviewFor, inProcessAdmission } from "./webhook-process.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,10 +23,6 @@ const { values: args } = parseArgs({
   },
 });
 const dist = resolve(import.meta.dirname, "..", args.dist);
-const { admissionHandler } = await import(join(dist, "src/cli/admission-handler.js"));
-const { defaultConfig } = await import(join(dist, "src/core/config.js"));
-const { Inventory } = await import(join(dist, "src/core/inventory/inventory.js"));
-const { fillInventory } = await import(join(dist, "src/core/adapters/inventory-adapter.js"));
 
 const ENDPOINT_ID = "vpce-0a1b2c3d4e5f67890";
 const BUCKET = "team-data";
@@ -155,7 +151,6 @@ const CLUSTERS = /** @type {Record<string, object[]>} */ ({
   "endpoint with 60-statement policy + bucket": [endpoint(endpointPolicy), bucket],
 });
 
-const config = defaultConfig();
 const runs = Number(args.runs);
 const sizes = args.statements.split(",").map(Number);
 /** @type {number[]} */
@@ -164,14 +159,7 @@ console.log(`${runs} reviews each (median), node ${process.version}, ${dist}\n`)
 console.log("| cluster | policy shape | statements | policy | ms per review | decision | findings | not checked | undecided questions |");
 console.log("|---|---|---|---|---|---|---|---|---|");
 for (const [cluster, objects] of Object.entries(CLUSTERS)) {
-  const inventory = new Inventory();
-  fillInventory(
-    objects.map((object) => ({ object })),
-    inventory,
-    config,
-  );
-  inventory.complete = true;
-  const handler = admissionHandler({ config, inventory, inventoryComplete: () => true });
+  const handler = await inProcessAdmission(args.dist, objects);
   for (const [shape, statements] of Object.entries(SHAPES)) {
     for (const n of sizes) {
       const policy = JSON.stringify({ Version: "2012-10-17", Statement: statements(n) });

@@ -21,7 +21,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { Agent, request } from "node:https";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
@@ -34,8 +34,10 @@ import {
   builtCli,
   cpuSeconds,
   heapMiB,
+  inProcessAdmission,
   mainThreadCpuSeconds,
   preloadedServe,
+  root,
   rssMiB,
   scrape,
   scratch,
@@ -563,21 +565,8 @@ const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number; cpuMain: numbe
  * inventory, stringified answer). Medians of 3 runs after a warm-up.
  */
 async function inProcessReview() {
-  const dist = join(import.meta.dirname, "..", args.dist);
-  const { admissionHandler } = await import(join(dist, "src/cli/admission-handler.js"));
-  const { defaultConfig } = await import(join(dist, "src/core/config.js"));
-  const { Inventory } = await import(join(dist, "src/core/inventory/inventory.js"));
-  const { fillInventory } = await import(join(dist, "src/core/adapters/inventory-adapter.js"));
-  const { MAX_BODY_DEPTH } = await import(join(dist, "src/platform/http/webhook-server.js"));
-  const config = defaultConfig();
-  const inventory = new Inventory();
-  fillInventory(
-    inventoryObjects().map((object) => ({ object })),
-    inventory,
-    config,
-  );
-  inventory.complete = true;
-  const handler = admissionHandler({ config, inventory, inventoryComplete: () => true });
+  const { MAX_BODY_DEPTH } = await import(join(resolve(root, args.dist), "src/platform/http/webhook-server.js"));
+  const handler = await inProcessAdmission(args.dist, inventoryObjects());
   const bodies = requests.map((r) => Buffer.from(r.body));
   const loop = (/** @type {boolean} */ review, /** @type {number} */ n) => {
     const before = process.cpuUsage();

@@ -53,6 +53,30 @@ export function scratch(prefix) {
   return { dir, adopt: (child) => children.push(child) };
 }
 
+/**
+ * serve's admission handler in this process, with the default config, over a complete
+ * inventory of `objects` (raw manifests): what the benches time without HTTP. `dist`
+ * relative to the repository.
+ * @param {string} dist
+ * @param {unknown[]} objects
+ */
+export async function inProcessAdmission(dist, objects) {
+  const distDir = resolve(root, dist);
+  const { admissionHandler } = await import(join(distDir, "src/cli/admission-handler.js"));
+  const { defaultConfig } = await import(join(distDir, "src/core/config.js"));
+  const { Inventory } = await import(join(distDir, "src/core/inventory/inventory.js"));
+  const { fillInventory } = await import(join(distDir, "src/core/adapters/inventory-adapter.js"));
+  const config = defaultConfig();
+  const inventory = new Inventory();
+  fillInventory(
+    objects.map((object) => ({ object })),
+    inventory,
+    config,
+  );
+  inventory.complete = true;
+  return admissionHandler({ config, inventory, inventoryComplete: () => true });
+}
+
 /** The built CLI and its certificate helpers; `dist` relative to the repository. */
 export async function builtCli(dist = "dist") {
   const distDir = resolve(root, dist);
