@@ -25,7 +25,8 @@ const { values } = parseArgs({
     answers: { type: "string" },
   },
 });
-if (!values.cert || !values.key) throw new Error("usage: node bench/webhook-fixed.mjs --cert F --key F [--layer shipped|express]");
+if (!values.cert || !values.key)
+  throw new Error("usage: node bench/webhook-fixed.mjs --cert F --key F [--layer shipped|express] [--answers F]");
 const dist = resolve(import.meta.dirname, "..", values.dist);
 const { startWebhookServer, createWebhookHandler } = await import(join(dist, "src/platform/http/webhook-server.js"));
 const { secureOptions } = await import(join(dist, "src/platform/http/tls.js"));
