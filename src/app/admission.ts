@@ -315,7 +315,8 @@ function decideWithinBudget(request: AdmissionRequest, ctx: AdmissionContext): A
   const deleting = request.operation === "DELETE";
   // DELETE carries the stored object in oldObject; `object` is null.
   const raw = withEnvelope(deleting ? request.oldObject : request.object, request);
-  const adapterCtx = adapterContext(ctx.inventory, ctx.config);
+  // The review's models are dropped after this request.
+  const adapterCtx = { ...adapterContext(ctx.inventory, ctx.config), transient: true };
   const adapted = adapt(raw, adapterCtx);
   if (adapted.status === "ignored") return allow(request);
   if (adapted.status === "invalid") {

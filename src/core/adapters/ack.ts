@@ -24,7 +24,7 @@ export const ACK_ADOPTION_FIELDS_ANNOTATION = "services.k8s.aws/adoption-fields"
 
 export function adaptAck(input: AdapterInput): { object: ModelObject; issues: AdapterIssue[] } {
   // ACK `from.namespace` defaults to the object's own namespace.
-  const reader = new FieldReader(kubernetesNamespace(input));
+  const reader = new FieldReader(kubernetesNamespace(input), input.ctx.transient !== true);
   const object = input.watched.modelType === "Endpoint" ? endpoint(input, reader) : bucket(input, reader);
   return { object, issues: reader.issues };
 }

@@ -30,7 +30,13 @@ export class FieldReader {
   constructor(
     /** The namespace given to references and selectors that name none (namespaced kinds). */
     readonly defaultNamespace?: string,
+    /** Field paths are interned for models that are kept (see AdapterContext.transient). */
+    private readonly keepsPaths = true,
   ) {}
+
+  private keptPath(path: string): string {
+    return this.keepsPaths ? intern(path) : path;
+  }
 
   issue(path: string, message: string): void {
     this.issues.push({ path, message });
@@ -49,8 +55,8 @@ export class FieldReader {
   string(container: JsonRecord | undefined, key: string, path: string): Field<string> | undefined {
     const value = container?.[key];
     if (value === undefined || value === null) return undefined;
-    // Paths are built per object but the same in every object: kept once (see intern()).
-    if (typeof value === "string") return value.trim() === "" ? undefined : { value: value.trim(), path: intern(path) };
+    // Paths are built per object but the same in every object: kept once (see keptPath()).
+    if (typeof value === "string") return value.trim() === "" ? undefined : { value: value.trim(), path: this.keptPath(path) };
     this.issue(path, `${path} must be a string, got ${describe(value)}; quote the value in the manifest`);
     return undefined;
   }
@@ -78,7 +84,7 @@ export class FieldReader {
     this.array(container, key, path).forEach((item, index) => {
       const itemPath = `${path}[${index}]`;
       if (typeof item === "string") {
-        if (item.trim() !== "") fields.push({ value: item.trim(), path: intern(itemPath) });
+        if (item.trim() !== "") fields.push({ value: item.trim(), path: this.keptPath(itemPath) });
       } else {
         this.issue(itemPath, `${itemPath} must be a string, got ${describe(item)}; quote the value in the manifest`);
       }
@@ -133,7 +139,7 @@ export class FieldReader {
       ...(value ? { value: value.value } : {}),
       ...(ref ? { ref } : {}),
       ...(selector ? { selector } : {}),
-      path: intern(`${section.path}.${key}`),
+      path: this.keptPath(`${section.path}.${key}`),
     };
   }
 
@@ -223,13 +229,17 @@ export function looksLikeEndpointId(value: string | undefined): value is string 
 export function stringMap(value: unknown): Record<string, string> {
   const result: Record<string, string> = {};
   if (!isRecord(value)) return result;
-  for (const [key, entry] of Object.entries(value)) if (typeof entry === "string") result[key] = entry;
+  for (const key of Object.keys(value)) {
+    const entry = value[key];
+    if (typeof entry === "string") result[key] = entry;
+  }
   return result;
 }
 
 /** The identity and metadata every model object shares. */
 export function baseOf(
-  obj: { apiVersion: string; kind: string; metadata: JsonRecord },
+  /** `annotations`, when given, are metadata.annotations already read as a string map. */
+  obj: { apiVersion: string; kind: string; metadata: JsonRecord; annotations?: Record<string, string> },
   name: string,
   family: Family,
   namespaced: boolean,
@@ -241,7 +251,7 @@ export function baseOf(
     ref,
     family,
     labels: stringMap(obj.metadata.labels),
-    annotations: stringMap(obj.metadata.annotations),
+    annotations: obj.annotations ?? stringMap(obj.metadata.annotations),
   };
 }
 

@@ -26,7 +26,7 @@ import type { AdapterIssue } from "./types.js";
 import { assignDefined, crossplaneBucketName } from "./upjet.js";
 
 export function adaptCommunity(input: AdapterInput): { object: ModelObject; issues: AdapterIssue[] } {
-  const reader = new FieldReader();
+  const reader = new FieldReader(undefined, input.ctx.transient !== true);
   const forProvider: Section = { obj: reader.record(input.spec, "forProvider", "spec.forProvider"), path: "spec.forProvider" };
   if (!forProvider.obj) {
     reader.issue("spec.forProvider", "spec.forProvider is missing; community provider resources need spec.forProvider");

@@ -23,6 +23,12 @@ export interface AdapterContext {
   namespaceDefaultRegion(namespace: string): string | undefined;
   /** ACK: the controller default region (config defaults.region). */
   defaultRegion: string;
+  /**
+   * The model is read once and dropped (an admission review): its field paths are not interned.
+   * Interning pays for models kept by the thousand; for one review it is a lookup in V8's
+   * string table per field, a table that other work in the server has pushed out of the cache.
+   */
+  transient?: boolean;
 }
 
 /** A problem reading one field; the object is still adapted as far as possible. */

@@ -39,7 +39,7 @@ interface UpjetSections {
 
 function sectionsOf(input: AdapterInput): UpjetSections {
   // Namespaced (.m) refs and selectors without a namespace point into the object's own namespace.
-  const reader = new FieldReader(input.watched.namespaced ? input.namespace : undefined);
+  const reader = new FieldReader(input.watched.namespaced ? input.namespace : undefined, input.ctx.transient !== true);
   const forProviderObj = reader.record(input.spec, "forProvider", "spec.forProvider");
   if (!forProviderObj) {
     reader.issue("spec.forProvider", "spec.forProvider is missing; every Upjet resource needs spec.forProvider with at least region");
@@ -256,7 +256,9 @@ function bucketPolicy(input: AdapterInput, s: UpjetSections): BucketPolicy {
 
 /** Sets only the keys whose value is defined, so optional fields stay absent rather than undefined. */
 export function assignDefined<T extends object>(target: T, values: Partial<T>): void {
-  for (const [key, value] of Object.entries(values) as [keyof T, T[keyof T] | undefined][]) {
+  // for…in over a fresh object literal: its own keys in order, without an array of pairs per call.
+  for (const key in values) {
+    const value = values[key];
     if (value !== undefined) target[key] = value;
   }
 }

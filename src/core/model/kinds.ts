@@ -86,11 +86,19 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
 /** Kubernetes Namespaces are watched too (ACK default region), but belong to no provider family. */
 export const NAMESPACE_KIND = { group: "", version: "v1", kind: "Namespace", plural: "namespaces" } as const;
 
-const byApiVersionAndKind = new Map(WATCHED_KINDS.map((k) => [`${k.group}/${k.version}|${k.kind}`, k]));
+// By apiVersion, then kind: a lookup hashes the two strings as they came (object keys, already
+// hashed) instead of a new string joined from them for every object read.
+const byApiVersionAndKind = new Map<string, Map<string, WatchedKind>>();
+for (const watched of WATCHED_KINDS) {
+  const apiVersion = `${watched.group}/${watched.version}`;
+  const byKind = byApiVersionAndKind.get(apiVersion) ?? new Map<string, WatchedKind>();
+  byKind.set(watched.kind, watched);
+  byApiVersionAndKind.set(apiVersion, byKind);
+}
 
 /** The watched kind for an object's apiVersion ("group/version") and kind, if we check it. */
 export function findKind(apiVersion: string, kind: string): WatchedKind | undefined {
-  return byApiVersionAndKind.get(`${apiVersion}|${kind}`);
+  return byApiVersionAndKind.get(apiVersion)?.get(kind);
 }
 
 /** True when the group/kind is ours but the version is not one we know (e.g. a future v1beta3). */
