@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".tmp/**", "dist/**", "node_modules/**", "coverage/**", "deploy/**", "charts/**"] },
+  { ignores: [".tmp/**", "**/dist/**", "node_modules/**", "coverage/**", "deploy/**", "charts/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

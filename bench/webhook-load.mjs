@@ -12,12 +12,12 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
-//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--busy-us 50]]
+//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--compare-dist DIR ...] [--busy-us 50]]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
 import { execSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { Agent, request } from "node:https";
 import { cpus, loadavg } from "node:os";
@@ -70,6 +70,10 @@ const { values: args } = parseArgs({
     // With --layers: one more row per use, serve reviewing in another process run with these node
     // flags instead of --node-flags, so flag sets are compared in the same alternating rounds.
     "compare-flags": { type: "string", multiple: true },
+    // With --layers: one more row per use, serve reviewing from another build (tsc's output of
+    // another commit, in a directory inside this checkout so that it finds node_modules), so two
+    // builds are compared in the same alternating rounds rather than in runs minutes apart.
+    "compare-dist": { type: "string", multiple: true },
     // With --layers: the calibration row, the bare server spending this many microseconds in a
     // busy loop per request: how much server CPU a microsecond of handler time costs here.
     "busy-us": { type: "string", default: "50" },
@@ -78,6 +82,12 @@ const { values: args } = parseArgs({
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
 const busyUs = Number(args["busy-us"]);
 if (!(busyUs > 0)) throw new Error(`--busy-us must be a positive number of microseconds, got ${JSON.stringify(args["busy-us"])}`);
+for (const dist of args["compare-dist"] ?? []) {
+  if (!existsSync(resolve(root, dist, "src/cli/serve.js")))
+    throw new Error(
+      `--compare-dist ${dist}: no build there (no ${join(dist, "src/cli/serve.js")} under ${root}); build the other commit and copy its dist into this checkout (see README, "Benchmarks")`,
+    );
+}
 const totalRequests = Number(args.requests);
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
@@ -481,12 +491,12 @@ console.log(`corpus: ${requests.length} AdmissionReviews, ${requests.map((r) => 
 // SIGTERM at the end) and prints where each one's CPU went, per request (bench/profile-breakdown.mjs).
 const profileDir = process.env.WEBHOOK_PROFILE_DIR;
 const profileArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-const startServe = (/** @type {string} */ name, /** @type {string} */ nodeFlags) =>
+const startServe = (/** @type {string} */ name, /** @type {string} */ nodeFlags, dist = args.dist) =>
   startProcess(work, name, [
     ...profileArgs,
     ...nodeFlags.split(" ").filter(Boolean),
     ...preloadedServe(
-      args.dist,
+      dist,
       [inventoryFile],
       ["--tls-cert", files.cert, "--tls-key", files.key, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--no-kube"],
     ),
@@ -605,7 +615,9 @@ if (args.layers) {
   const bareBusy = await startProcess(work, "bare-busy", ["-e", bareScript, String(busyUs)]);
   const compared = [];
   for (const [i, flags] of (args["compare-flags"] ?? []).entries())
-    compared.push({ flags, process: await startServe(`webhook-compared-${i}`, flags) });
+    compared.push({ what: `node flags ${flags}`, process: await startServe(`webhook-compared-${i}`, flags) });
+  for (const [i, dist] of (args["compare-dist"] ?? []).entries())
+    compared.push({ what: `build ${dist}`, process: await startServe(`webhook-build-${i}`, args["node-flags"], dist) });
   // Warm-up (JIT), as serve and the bare server had above.
   for (const fixed of [fixedShipped, fixedRecorded, fixedExpress, bareBusy, ...compared.map((c) => c.process)])
     await cannon(fixed.port, { duration: 3 });
@@ -617,7 +629,7 @@ if (args.layers) {
     { name: "serve, reviewing (10k inventory)", process: service, base: 2 },
     { name: "for comparison: our fixed answer inside an express 5 app", process: fixedExpress, base: 1 },
     { name: `calibration: the bare server with a ${busyUs} µs busy loop per request`, process: bareBusy, base: 0 },
-    ...compared.map((c) => ({ name: `for comparison: serve, reviewing, node flags ${c.flags}`, process: c.process, base: 2 })),
+    ...compared.map((c) => ({ name: `for comparison: serve, reviewing, ${c.what}`, process: c.process, base: 2 })),
   ].map((t) => ({ ...t, cpu: /** @type {number[]} */ ([]), main: /** @type {number[]} */ ([]), rate: /** @type {number[]} */ ([]) }));
   for (let round = 0; round < Number(args.layers); round++) {
     for (const t of targets) {
