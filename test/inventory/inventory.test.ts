@@ -94,10 +94,24 @@ describe("inventory", () => {
     const stored = model(upjetEndpoint({ awsId: "vpce-0a1b2c3d4e5f67890" }));
     inv.upsert(stored);
     const changed = model(upjetEndpoint({ awsId: "vpce-1a1b2c3d4e5f67890" }));
-    const seen = inv.withObject(changed, () => inv.knowsEndpointId("vpce-1a1b2c3d4e5f67890"));
-    expect(seen).toBe(true);
+    const seen = inv.withObject(changed, () => [
+      inv.knowsEndpointId("vpce-1a1b2c3d4e5f67890"),
+      inv.knowsEndpointId("vpce-0a1b2c3d4e5f67890"),
+      inv.get(stored.ref),
+    ]);
+    expect(seen).toEqual([true, false, changed]);
     expect(inv.knowsEndpointId("vpce-1a1b2c3d4e5f67890")).toBe(false);
+    expect(inv.knowsEndpointId("vpce-0a1b2c3d4e5f67890")).toBe(true);
     expect(inv.get(stored.ref)).toBe(stored);
+    expect(() =>
+      inv.withObject(changed, () => {
+        throw new Error("a rule failed");
+      }),
+    ).toThrow("a rule failed");
+    expect(inv.get(stored.ref)).toBe(stored);
+    expect(inv.knowsEndpointId("vpce-1a1b2c3d4e5f67890")).toBe(false);
+    expect(inv.knowsEndpointId("vpce-0a1b2c3d4e5f67890")).toBe(true);
+    expect(inv.size).toBe(1);
     const fresh = model(upjetEndpoint({ name: "new", awsId: "vpce-2a1b2c3d4e5f67890" }));
     inv.withObject(fresh, () => undefined);
     expect(inv.get(fresh.ref)).toBeUndefined();

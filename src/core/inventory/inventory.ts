@@ -101,9 +101,13 @@ export class Inventory {
     const key = intern(objectKey(object.ref));
     const previous = this.objects.get(key);
     if (previous === object) return previous;
-    this.objects.set(key, object);
-    this.reindex(key, previous, object);
+    this.replace(key, previous, object);
     return previous;
+  }
+
+  private replace(key: string, previous: ModelObject | undefined, next: ModelObject): void {
+    this.objects.set(key, next);
+    this.reindex(key, previous, next);
   }
 
   remove(ref: ResourceRef): ModelObject | undefined {
@@ -125,13 +129,16 @@ export class Inventory {
    * in V8's hash chains that slow every later look-up of that key.
    */
   withObject<T>(object: ModelObject, fn: () => T): T {
-    const stored = this.objects.get(objectKey(object.ref));
+    // Not interned (upsert's copy): the stored key stays in the map, and an index entry the
+    // swap adds is gone again when fn returns.
+    const key = objectKey(object.ref);
+    const stored = this.objects.get(key);
     if (stored === undefined || stored === object) return fn();
-    this.upsert(object);
+    this.replace(key, stored, object);
     try {
       return fn();
     } finally {
-      this.upsert(stored);
+      this.replace(key, object, stored);
     }
   }
 
