@@ -12,7 +12,7 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
-//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--compare-dist DIR ...] [--busy-us 50]]
+//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--compare-dist DIR ...] [--busy-us 50] [--touch-mib 2]]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -77,11 +77,17 @@ const { values: args } = parseArgs({
     // With --layers: the calibration row, the bare server spending this many microseconds in a
     // busy loop per request: how much server CPU a microsecond of handler time costs here.
     "busy-us": { type: "string", default: "50" },
+    // With --layers: after the rounds, the in-process loop also runs with this many MiB of other
+    // memory touched between reviews, as TLS, HTTP and the collector touch memory between them
+    // in a server: what a review costs when its working set has left the CPU's caches.
+    "touch-mib": { type: "string", default: "2" },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
 const busyUs = Number(args["busy-us"]);
 if (!(busyUs > 0)) throw new Error(`--busy-us must be a positive number of microseconds, got ${JSON.stringify(args["busy-us"])}`);
+const touchMiB = Number(args["touch-mib"]);
+if (!(touchMiB > 0)) throw new Error(`--touch-mib must be a positive number of MiB, got ${JSON.stringify(args["touch-mib"])}`);
 for (const dist of args["compare-dist"] ?? []) {
   if (!existsSync(resolve(root, dist, "src/cli/serve.js")))
     throw new Error(
@@ -594,11 +600,30 @@ async function inProcessReview() {
     const used = process.cpuUsage(before);
     return (used.user + used.system) / n;
   };
+  // Wall time of the whole handler (JSON.parse included) per request, with `other` written
+  // over before each review and not counted.
+  const timed = (/** @type {Float64Array | undefined} */ other, /** @type {number} */ n) => {
+    let spent = 0n;
+    for (let i = 0; i < n; i++) {
+      other?.fill(i);
+      const started = process.hrtime.bigint();
+      const text = /** @type {Buffer} */ (bodies[i % bodies.length]).toString("utf8");
+      const parsed = handler.parse(JSON.parse(text));
+      if (!parsed.ok) throw new Error(parsed.message);
+      if (JSON.stringify(handler.decide(parsed.request).review).length === 0) throw new Error("empty answer");
+      spent += process.hrtime.bigint() - started;
+    }
+    return Number(spent) / 1000 / n;
+  };
   const n = 16_000;
   loop(true, n);
   const median3 = (/** @type {() => number} */ f) => [f(), f(), f()].sort((a, b) => a - b)[1] ?? NaN;
   const parse = median3(() => loop(false, n));
-  return { parse, beyondParse: median3(() => loop(true, n)) - parse };
+  const beyondParse = median3(() => loop(true, n)) - parse;
+  const other = new Float64Array((touchMiB * 1024 * 1024) / 8);
+  const alone = median3(() => timed(undefined, n / 4));
+  const touched = median3(() => timed(other, n / 4));
+  return { parse, beyondParse, alone, touched };
 }
 
 if (args.layers) {
@@ -669,6 +694,9 @@ if (args.layers) {
   );
   console.log(
     `  × ${fmt(perHandlerUs, 2)} = ${fmt(inLoop.beyondParse * perHandlerUs, 0)} µs expected in the server; serve added ${fmt(cpuOf(service) - cpuOf(bare), 0)} µs over the bare server (its HTTP layers, answers, log lines and review).`,
+  );
+  console.log(
+    `  the whole handler (JSON.parse included), wall time per request: ${fmt(inLoop.alone, 0)} µs back to back, ${fmt(inLoop.touched, 0)} µs with ${touchMiB} MiB of other memory touched between reviews (×${fmt(inLoop.touched / inLoop.alone, 2)}).`,
   );
   process.exit(0);
 }

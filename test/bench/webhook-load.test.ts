@@ -19,6 +19,12 @@ describe("bench/webhook-load.mjs arguments", () => {
     expect(run.stdout).not.toContain("layers:");
   });
 
+  it("refuses memory to touch between in-process reviews that is not a positive number of MiB", () => {
+    const run = load("--layers", "1", "--touch-mib", "0");
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('--touch-mib must be a positive number of MiB, got "0"');
+  });
+
   it("refuses a busy loop that is not a positive number of microseconds", () => {
     const run = load("--layers", "1", "--busy-us", "0");
     expect(run.status).not.toBe(0);
