@@ -682,6 +682,17 @@ if (args.layers) {
       `| ${t.name} | ${fmt(cpu, 0)} [${t.cpu.map((x) => fmt(x, 0)).join(", ")}] | ${base ? signed(cpu - median(base.cpu)) : "—"} | ${fmt(main, 0)}${base ? ` (${signed(main - median(base.main))})` : ""} | ${fmt(others, 0)} | ${fmt(median(t.rate), 0)} |`,
     );
   }
+  // Rounds of one server vary more than two servers differ (this machine: ±20 %); a round's
+  // rows run minutes apart at most, so each comparison row is read beside serve round by round.
+  const reviewing = targets.find((t) => t.process === service);
+  for (const c of compared) {
+    const t = targets.find((x) => x.process === c.process);
+    if (!t || !reviewing) continue;
+    const differences = reviewing.cpu.map((cpu, round) => cpu - (t.cpu[round] ?? NaN));
+    console.log(
+      `serve minus serve with ${c.what}, round by round: median ${signed(median(differences))} µs per request; serve was the cheaper in ${differences.filter((d) => d < 0).length} of ${differences.length} rounds`,
+    );
+  }
   const cpuOf = (/** @type {{ port: number }} */ server) => median(targets.find((t) => t.process === server)?.cpu ?? []);
   const busyAdded = cpuOf(bareBusy) - cpuOf(bare);
   const perHandlerUs = busyAdded / busyUs;
