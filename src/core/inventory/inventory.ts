@@ -129,7 +129,7 @@ export class Inventory {
    * in V8's hash chains that slow every later look-up of that key.
    */
   withObject<T>(object: ModelObject, fn: () => T): T {
-    // Not interned (upsert's copy): the stored key stays in the map, and an index entry the
+    // Not interned as upsert's key is: the map keeps the stored key, and an index entry the
     // swap adds is gone again when fn returns.
     const key = objectKey(object.ref);
     const stored = this.objects.get(key);

@@ -86,8 +86,8 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
 /** Kubernetes Namespaces are watched too (ACK default region), but belong to no provider family. */
 export const NAMESPACE_KIND = { group: "", version: "v1", kind: "Namespace", plural: "namespaces" } as const;
 
-// By apiVersion, then kind: a lookup hashes the two strings as they came (object keys, already
-// hashed) instead of a new string joined from them for every object read.
+// By apiVersion, then kind: a lookup hashes the two strings as they came (V8 keeps a string's
+// hash with it) instead of a new string joined from them for every object read.
 const byApiVersionAndKind = new Map<string, Map<string, WatchedKind>>();
 for (const watched of WATCHED_KINDS) {
   const apiVersion = `${watched.group}/${watched.version}`;
