@@ -143,6 +143,27 @@ describe("webhook server over HTTPS", () => {
     expect(logText).not.toContain("TopSecretStatementMarker");
   });
 
+  it("names each rule and action once in the log line, with the number of findings", async () => {
+    const statement = secretPolicy.Statement[0]!;
+    const policy = {
+      ...secretPolicy,
+      Statement: [10, 172, 192].map((net, i) => ({
+        ...statement,
+        Sid: `Private${i}`,
+        Condition: { IpAddress: { "aws:SourceIp": net === 10 ? "10.0.0.0/8" : net === 172 ? "172.16.0.0/12" : "192.168.0.0/16" } },
+      })),
+    };
+    const counted = async () => (await metrics.admissionFindings.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const before = await counted();
+    await call("POST", "/validate", review(upjetBucketPolicy({ policy }), "summary-uid"));
+    const found = (await counted()) - before;
+    expect(found).toBeGreaterThanOrEqual(3);
+    const line = JSON.parse(logText.split("\n").find((l) => l.includes('"summary-uid"'))!) as { rules: string[]; findings: number };
+    expect(line.findings).toBe(found);
+    expect(line.rules).toContain("source-ip-condition:deny");
+    expect(new Set(line.rules).size).toBe(line.rules.length);
+  });
+
   it("keeps metric labels bounded: a kind we do not watch counts as other", async () => {
     for (let i = 0; i < 20; i++) {
       const body = JSON.parse(review(upjetEndpoint(), `label-${i}`)) as { request: { kind: { kind: string } } };

@@ -110,6 +110,18 @@ function childOf<Child>(children: Map<string, Child>, key: string, make: () => C
 }
 
 /**
+ * The log line's view of a review's findings: each rule and action once, in the order first
+ * found, and how many findings there were. A policy with many violating statements gives one
+ * finding per statement; listing each would make the line grow with the policy.
+ */
+export function findingsSummary(findings: AdmittedResult["findings"]): { rules?: string[]; findings?: number } {
+  if (findings.length === 0) return {};
+  const rules = new Set<string>();
+  for (const f of findings) rules.add(`${f.rule}:${f.action}`);
+  return { rules: [...rules], findings: findings.length };
+}
+
+/**
  * The request handler (no TLS here, see startWebhookServer). Per request: one timer for the
  * time budget, the body read as Buffers up to the limit, one UTF-8 decode, one nesting scan,
  * one JSON.parse, one JSON.stringify; metrics through label children cached per kind and
@@ -249,7 +261,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
           operation: request.operation,
           dryRun: request.dryRun === true,
           decision: result.decision,
-          rules: result.findings.length > 0 ? result.findings.map((f) => `${f.rule}:${f.action}`) : undefined,
+          ...findingsSummary(result.findings),
           durationMs: Math.round(elapsed * 1e6) / 1e3,
         },
         "admission decision",
