@@ -37,5 +37,8 @@ EXPOSE 8443 9090
 # The image runs `serve` and `reconcile`: 8 MiB semi-spaces answered reviews with 15 % less
 # CPU than 4 MiB (bench/webhook-load.mjs, README "Benchmarks"), for at most 12 MiB more young
 # generation. The package bin keeps 4 MiB for `check`, whose peak memory it bounds (src/cli/main.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/src/cli/main.js"]
+# In NODE_OPTIONS, not on the command line (which would override it), so that the chart's
+# semiSpaceMiB can set it.
+ENV NODE_OPTIONS="--max-semi-space-size=8"
+ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
 CMD ["--help"]

@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { WATCHED_KINDS } from "../../src/core/model/kinds.js";
 import { configSchema, defaultConfig } from "../../src/cli/config/schema.js";
 import { describeIntegration, repoRoot } from "../harness/control-plane.js";
+import { IMAGE_NODE_FLAGS } from "../../bench/webhook-process.mjs";
 import { ALL_FEATURES, chartDir, findDoc, helm, helmTemplate, NAMESPACE, renderChart, type KubeDoc } from "./render.js";
 
 interface Rule {
@@ -265,13 +266,18 @@ describeIntegration(
       expect(subjects(findDoc(defaults, "RoleBinding"))).toEqual([serviceAccount]);
     });
 
-    it("caps the V8 heap below the memory limit (3/8 of it unless heapLimitMiB says otherwise)", () => {
+    it("caps the V8 heap below the memory limit (3/8 of it unless heapLimitMiB says otherwise) and sets the image's semi-space size unless semiSpaceMiB says otherwise", () => {
       const nodeOptions = (docs: KubeDoc[]) => containerOf(docs).env?.find((e) => e.name === "NODE_OPTIONS")?.value;
-      expect(nodeOptions(defaults)).toBe("--max-old-space-size=192");
-      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=1Gi"]))).toBe("--max-old-space-size=384");
-      expect(nodeOptions(renderChart(["--set", "heapLimitMiB=300"]))).toBe("--max-old-space-size=300");
-      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=null"]))).toBeUndefined();
+      // The chart's NODE_OPTIONS replaces the image's: its default keeps the image's flag.
+      expect(nodeOptions(defaults)).toBe(`${IMAGE_NODE_FLAGS} --max-old-space-size=192`);
+      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=1Gi"]))).toBe("--max-semi-space-size=8 --max-old-space-size=384");
+      expect(nodeOptions(renderChart(["--set", "heapLimitMiB=300"]))).toBe("--max-semi-space-size=8 --max-old-space-size=300");
+      expect(nodeOptions(renderChart(["--set", "semiSpaceMiB=32"]))).toBe("--max-semi-space-size=32 --max-old-space-size=192");
+      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=null"]))).toBe("--max-semi-space-size=8");
+      expect(nodeOptions(renderChart(["--set", "resources.limits.memory=null", "--set", "semiSpaceMiB=null"]))).toBeUndefined();
       expect(helmTemplate(["--set", "heapLimitMiB=8"]).status).not.toBe(0);
+      expect(helmTemplate(["--set", "semiSpaceMiB=0"]).status).not.toBe(0);
+      expect(helmTemplate(["--set", "semiSpaceMiB=512"]).status).not.toBe(0);
     });
 
     it("runs two hardened replicas of `serve` with probes, a writable /tmp and spread over nodes", () => {

@@ -14,6 +14,21 @@ the heap from the container limit itself).
 {{- end }}
 
 {{/*
+NODE_OPTIONS: the young generation (semiSpaceMiB) and the old-space cap. It replaces the
+image's NODE_OPTIONS, which sets the same semi-space size as the chart's default.
+*/}}
+{{- define "s3-vpce-guard.nodeOptions" -}}
+{{- $options := list -}}
+{{- with .Values.semiSpaceMiB -}}
+{{- $options = append $options (printf "--max-semi-space-size=%d" (int .)) -}}
+{{- end -}}
+{{- with include "s3-vpce-guard.heapLimitMiB" . -}}
+{{- $options = append $options (printf "--max-old-space-size=%s" .) -}}
+{{- end -}}
+{{- join " " $options -}}
+{{- end }}
+
+{{/*
 Names and labels.
 */}}
 {{- define "s3-vpce-guard.name" -}}
