@@ -147,10 +147,10 @@ describe("webhook server over HTTPS", () => {
     const statement = secretPolicy.Statement[0]!;
     const policy = {
       ...secretPolicy,
-      Statement: [10, 172, 192].map((net, i) => ({
+      Statement: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((range, i) => ({
         ...statement,
         Sid: `Private${i}`,
-        Condition: { IpAddress: { "aws:SourceIp": net === 10 ? "10.0.0.0/8" : net === 172 ? "172.16.0.0/12" : "192.168.0.0/16" } },
+        Condition: { IpAddress: { "aws:SourceIp": range } },
       })),
     };
     const counted = async () => (await metrics.admissionFindings.get()).values.reduce((sum, v) => sum + v.value, 0);

@@ -114,7 +114,7 @@ function childOf<Child>(children: Map<string, Child>, key: string, make: () => C
  * found, and how many findings there were. A policy with many violating statements gives one
  * finding per statement; listing each would make the line grow with the policy.
  */
-export function findingsSummary(findings: AdmittedResult["findings"]): { rules?: string[]; findings?: number } {
+function findingsSummary(findings: AdmittedResult["findings"]): { rules?: string[]; findings?: number } {
   if (findings.length === 0) return {};
   const rules = new Set<string>();
   for (const f of findings) rules.add(`${f.rule}:${f.action}`);
