@@ -12,7 +12,7 @@
 //
 // Usage: npm run build && node bench/webhook-load.mjs [--requests 100000] [--seconds 10]
 //        [--connections 10] [--dist dist] [--mix all|light] [--rate REQ_PER_S] [--node-flags="FLAGS"] [--pin]
-//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--compare-dist DIR ...] [--busy-us 50] [--touch-mib 2]]
+//        [--layers ROUNDS [--compare-flags="NODE FLAGS" ...] [--compare-dist DIR ...] [--busy-us 50] [--touch-mib 2] [--worker-row]]
 // The webhook runs as shipped (`serve --no-kube`, info-level JSON logs to a file), its
 // inventory filled before start through the library (bench/webhook-serve.mjs), so it is
 // complete and cross-resource rules run.
@@ -81,6 +81,9 @@ const { values: args } = parseArgs({
     // memory touched between reviews, as TLS, HTTP and the collector touch memory between them
     // in a server: what a review costs when its working set has left the CPU's caches.
     "touch-mib": { type: "string", default: "2" },
+    // With --layers: one more row, serve's review on a worker thread with its own copy of the
+    // inventory (bench/webhook-worker.mjs, bench only): what a second thread buys on this machine.
+    "worker-row": { type: "boolean", default: false },
   },
 });
 const { generateCertificates, writeCertificates } = await builtCli(args.dist);
@@ -641,6 +644,15 @@ if (args.layers) {
     compared.push({ what: `node flags ${flags}`, process: await startServe(`webhook-compared-${i}`, flags) });
   for (const [i, dist] of (args["compare-dist"] ?? []).entries())
     compared.push({ what: `build ${dist}`, process: await startServe(`webhook-build-${i}`, args["node-flags"], dist) });
+  if (args["worker-row"])
+    compared.push({
+      what: "the review on a worker thread (bench/webhook-worker.mjs)",
+      process: await startProcess(work, "webhook-worker", [
+        ...args["node-flags"].split(" ").filter(Boolean),
+        join(import.meta.dirname, "webhook-worker.mjs"),
+        ...["--dist", args.dist, "--cert", files.cert, "--key", files.key, "--preload-file", inventoryFile],
+      ]),
+    });
   // Warm-up (JIT), as serve and the bare server had above.
   for (const fixed of [fixedShipped, fixedRecorded, fixedExpress, bareBusy, ...compared.map((c) => c.process)])
     await cannon(fixed.port, { duration: 3 });
