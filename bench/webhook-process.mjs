@@ -54,6 +54,22 @@ export function scratch(prefix) {
 }
 
 /**
+ * The objects of JSON files that each hold one object or a List of them (inventory files).
+ * @param {string[]} files
+ * @returns {unknown[]}
+ */
+export function objectsFromFiles(files) {
+  /** @type {unknown[]} */
+  const objects = [];
+  for (const file of files) {
+    const parsed = JSON.parse(readFileSync(file, "utf8"));
+    if (parsed.kind === "List" && Array.isArray(parsed.items)) objects.push(...parsed.items);
+    else objects.push(parsed);
+  }
+  return objects;
+}
+
+/**
  * serve's admission handler in this process, with the default config, over a complete
  * inventory of `objects` (raw manifests): what the benches time without HTTP. `dist`
  * relative to the repository.

@@ -4,9 +4,9 @@
 //
 // Usage: node bench/webhook-serve.mjs [--dist dist] --preload-file F.json [...] -- <serve flags (with --no-kube)>
 // Each file holds one object or a List of them, as JSON.
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { objectsFromFiles } from "./webhook-process.mjs";
 
 const separator = process.argv.indexOf("--");
 if (separator < 0) throw new Error("usage: node bench/webhook-serve.mjs [--dist dist] --preload-file F.json -- <serve flags>");
@@ -19,12 +19,7 @@ const { parseServeArgs, startService } = await import(join(dist, "src/cli/serve.
 const { runService } = await import(join(dist, "src/cli/lifecycle.js"));
 const { fillInventory } = await import(join(dist, "src/core/adapters/inventory-adapter.js"));
 
-const objects = [];
-for (const file of values["preload-file"]) {
-  const parsed = JSON.parse(readFileSync(file, "utf8"));
-  if (parsed.kind === "List" && Array.isArray(parsed.items)) objects.push(...parsed.items);
-  else objects.push(parsed);
-}
+const objects = objectsFromFiles(values["preload-file"]);
 const options = parseServeArgs(process.argv.slice(separator + 1));
 const preload = (inventory, config) => {
   fillInventory(

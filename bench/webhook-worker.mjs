@@ -10,40 +10,21 @@
 //
 // Usage: node bench/webhook-worker.mjs --dist dist --cert F --key F --preload-file F.json [...]
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:https";
 import { join, resolve } from "node:path";
 import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { inProcessAdmission, objectsFromFiles } from "./webhook-process.mjs";
 
 /** @typedef {{ status: number; body: string; decision?: string; rules?: string[]; findings?: number; request?: Record<string, unknown> }} Answer */
 
 /** Worker side: the inventory from the files, then batches of bodies in, answers out. */
 async function reviewer() {
   const { dist, files } = /** @type {{ dist: string; files: string[] }} */ (workerData);
-  const { admissionHandler } = await import(join(dist, "src/cli/admission-handler.js"));
   const { MAX_BODY_DEPTH } = await import(join(dist, "src/platform/http/webhook-server.js"));
-  const { defaultConfig } = await import(join(dist, "src/core/config.js"));
-  const { Inventory } = await import(join(dist, "src/core/inventory/inventory.js"));
-  const { fillInventory } = await import(join(dist, "src/core/adapters/inventory-adapter.js"));
-  /** @type {unknown[]} */
-  const objects = [];
-  for (const file of files) {
-    const parsed = JSON.parse(readFileSync(file, "utf8"));
-    if (parsed.kind === "List" && Array.isArray(parsed.items)) objects.push(...parsed.items);
-    else objects.push(parsed);
-  }
-  const config = defaultConfig();
-  const inventory = new Inventory();
-  fillInventory(
-    objects.map((object) => ({ object })),
-    inventory,
-    config,
-  );
-  inventory.complete = true;
-  const handler = admissionHandler({ config, inventory, inventoryComplete: () => true });
+  const handler = await inProcessAdmission(dist, objectsFromFiles(files));
   const message = (/** @type {string} */ text) => JSON.stringify({ message: text });
   /** @returns {Answer} */
   const answer = (/** @type {string} */ text) => {

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admissionReviewFor, startProcess } from "../../bench/webhook-process.mjs";
 import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
-import { openHttps } from "../helpers/https-request.js";
+import { postValidate } from "../helpers/https-request.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "s3vg-fixed-"));
@@ -38,15 +38,7 @@ const review = JSON.stringify(
   ),
 );
 
-function validate(port: number, body: string) {
-  const { request, reply } = openHttps(port, bundle.caPem, {
-    method: "POST",
-    path: "/validate",
-    headers: { "content-type": "application/json" },
-  });
-  request.end(body);
-  return reply;
-}
+const validate = (port: number, body: string) => postValidate(port, bundle.caPem, body);
 
 describe.each(["express", "handler"])("bench/webhook-fixed.mjs --layer %s", (layer) => {
   let port: number;

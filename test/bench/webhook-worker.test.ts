@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { denyUnlessEndpoint, endpointManifest, vpce } from "../../bench/corpus.mjs";
 import { admissionReviewFor, inProcessAdmission, startProcess } from "../../bench/webhook-process.mjs";
 import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
-import { openHttps } from "../helpers/https-request.js";
+import { postValidate } from "../helpers/https-request.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "s3vg-worker-"));
@@ -68,15 +68,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function validate(body: string) {
-  const { request, reply } = openHttps(port, bundle.caPem, {
-    method: "POST",
-    path: "/validate",
-    headers: { "content-type": "application/json" },
-  });
-  request.end(body);
-  return reply;
-}
+const validate = (body: string) => postValidate(port, bundle.caPem, body);
 
 describe("bench/webhook-worker.mjs (serve's review on a worker thread)", () => {
   it("answers as serve's handler does over the same inventory, each request with its own answer", async () => {

@@ -35,3 +35,10 @@ export function openHttps(port: number, ca: string, options: RequestOptions): { 
   });
   return { request, reply };
 }
+
+/** POSTs `body` (JSON) to /validate on 127.0.0.1:`port`, trusting `ca`: the whole reply. */
+export function postValidate(port: number, ca: string, body: string): Promise<Reply> {
+  const { request, reply } = openHttps(port, ca, { method: "POST", path: "/validate", headers: { "content-type": "application/json" } });
+  request.end(body);
+  return reply;
+}
