@@ -1,12 +1,14 @@
 // Child process of review-promotion.test.ts (a fresh V8 for each measurement): fills an
-// inventory of 5,000 BucketPolicies, reviews one BucketPolicy with a 19 KB policy 6,000
-// times through the admission handler, and prints the bytes each review moved into the old
+// inventory of 5,000 BucketPolicies and the S3 endpoint they admit, reviews one BucketPolicy
+// with a 19 KB policy 6,000 times through the admission handler (every rule, effective-access's
+// question about the bucket and the endpoint included), and prints the bytes each review moved into the old
 // generation (old space growth across young-generation collections, from v8.GCProfiler).
 //   argv[2] "services": the inventory of sharedServices(), as `serve` and `reconcile` build it
 //   argv[2] "bare":     a plain Inventory (the control: what V8 does left to itself)
 import console from "node:console";
 import process from "node:process";
 import { GCProfiler } from "node:v8";
+import { endpointManifest, vpce } from "../../bench/corpus.mjs";
 import { admissionReviewFor } from "../../bench/webhook-process.mjs";
 
 const dist = process.env.S3VG_DIST;
@@ -26,7 +28,7 @@ const policyText = (bucket, statements) =>
       Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
       Action: "s3:GetObject",
       Resource: `arn:aws:s3:::${bucket}/team-${j}/*`,
-      Condition: { StringEquals: { "aws:SourceVpce": "vpce-0123456789abcdef0" } },
+      Condition: { StringEquals: { "aws:SourceVpce": vpce(1) } },
     })),
   });
 const bucketPolicy = (i, statements) => ({
@@ -37,7 +39,7 @@ const bucketPolicy = (i, statements) => ({
 });
 const fill = (inventory, config) => {
   fillInventory(
-    Array.from({ length: 5000 }, (_, i) => ({ object: bucketPolicy(i, 2) })),
+    [endpointManifest(1), ...Array.from({ length: 5000 }, (_, i) => bucketPolicy(i, 2))].map((object) => ({ object })),
     inventory,
     config,
   );
