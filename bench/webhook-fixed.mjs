@@ -12,9 +12,9 @@
 //
 // Usage: node bench/webhook-fixed.mjs --dist dist --cert F --key F --layer shipped|express [--answers F]
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:https";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { listenHttps } from "./webhook-process.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -77,11 +77,7 @@ if (values.layer === "express") {
   app.use((/** @type {import("node:http").IncomingMessage} */ req, /** @type {import("node:http").ServerResponse} */ res) =>
     handler(req, res),
   );
-  const server = createServer(secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }), app);
-  server.keepAliveTimeout = 65_000;
-  port = await new Promise((done) =>
-    server.listen(0, "127.0.0.1", () => done(/** @type {import("node:net").AddressInfo} */ (server.address()).port)),
-  );
+  port = await listenHttps(secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }), app);
 } else {
   const server = await startWebhookServer({ ...dependencies, certFile: values.cert, keyFile: values.key, port: 0, host: "127.0.0.1" });
   port = server.port;

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
+import { createServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -51,6 +52,21 @@ export function scratch(prefix) {
   });
   for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => process.exit(130));
   return { dir, adopt: (child) => children.push(child) };
+}
+
+/**
+ * An HTTPS server for the benches' own servers on 127.0.0.1, a free port, keep-alive connections
+ * held as serve holds them (65 s): the port once listening.
+ * @param {import("node:https").ServerOptions} tlsOptions
+ * @param {import("node:http").RequestListener} handler
+ * @returns {Promise<number>}
+ */
+export function listenHttps(tlsOptions, handler) {
+  const server = createServer(tlsOptions, handler);
+  server.keepAliveTimeout = 65_000;
+  return new Promise((done) =>
+    server.listen(0, "127.0.0.1", () => done(/** @type {import("node:net").AddressInfo} */ (server.address()).port)),
+  );
 }
 
 /**

@@ -11,12 +11,11 @@
 // Usage: node bench/webhook-worker.mjs --dist dist --cert F --key F --preload-file F.json [...]
 import { Buffer } from "node:buffer";
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:https";
 import { join, resolve } from "node:path";
 import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { inProcessAdmission, objectsFromFiles } from "./webhook-process.mjs";
+import { inProcessAdmission, listenHttps, objectsFromFiles } from "./webhook-process.mjs";
 
 /** @typedef {{ status: number; body: string; decision?: string; rules?: string[]; findings?: number; request?: Record<string, unknown> }} Answer */
 
@@ -108,7 +107,7 @@ async function server() {
     });
     send();
   });
-  const https = createServer(secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }), (req, res) => {
+  const port = await listenHttps(secureOptions({ cert: await readFile(values.cert), key: await readFile(values.key) }), (req, res) => {
     const started = process.hrtime.bigint();
     /** @type {Buffer[]} */
     const chunks = [];
@@ -118,10 +117,6 @@ async function server() {
       if (queued.length === 1) setImmediate(send);
     });
   });
-  https.keepAliveTimeout = 65_000;
-  const port = await new Promise((done) =>
-    https.listen(0, "127.0.0.1", () => done(/** @type {import("node:net").AddressInfo} */ (https.address()).port)),
-  );
   process.on("SIGTERM", () => process.exit(0));
   console.log(JSON.stringify({ msg: "ports", port }));
 }
