@@ -29,6 +29,11 @@ export const MAX_NAME_LENGTH = 253;
 export const MAX_DENY_LINES = 10;
 /** Characters of one violation line of a deny message. */
 export const MAX_DENY_LINE_LENGTH = 400;
+/**
+ * Lines of a deny message: the heading, the violations, a fix line per run of two or more
+ * violations sharing one (at most one per two violations), and the count of the rest.
+ */
+export const MAX_DENY_MESSAGE_LINES = 1 + MAX_DENY_LINES + MAX_DENY_LINES / 2 + 1;
 
 export interface GroupVersionKind {
   group: string;
@@ -240,14 +245,32 @@ function issueWarning(issue: AdapterIssue, checked: boolean): string {
 
 /**
  * The 403 message: at most MAX_DENY_LINES violations, each cut to MAX_DENY_LINE_LENGTH,
- * then a count of the rest, so its size never grows with the object.
+ * then a count of the rest, so its size never grows with the object. Violations that share a
+ * fix (a rule's findings, one per statement) say it once, after the last of them: ten copies of
+ * the same sentence hid the violations themselves.
  */
 export function denyMessage(subjectName: string, denials: readonly Finding[]): string {
-  const lines = denials.slice(0, MAX_DENY_LINES).map((f) => {
+  const shown = denials.slice(0, MAX_DENY_LINES);
+  const lines: string[] = [];
+  let runStart = 0;
+  for (let index = 0; index < shown.length; index += 1) {
+    const finding = shown[index]!;
+    const runEnds = index + 1 === shown.length || shown[index + 1]!.fix !== finding.fix;
     // Findings about another object (cross-resource rules) keep its name.
-    const about = describeRef(f.resource) === subjectName ? "" : `${describeRef(f.resource)}: `;
-    return capText(`[${f.rule}] ${about}${locatedMessage(f)} Fix: ${f.fix}`, MAX_DENY_LINE_LENGTH);
-  });
+    const about = describeRef(finding.resource) === subjectName ? "" : `${describeRef(finding.resource)}: `;
+    const violation = `[${finding.rule}] ${about}${locatedMessage(finding)}`;
+    const run = index + 1 - runStart;
+    if (!runEnds) {
+      lines.push(capText(violation, MAX_DENY_LINE_LENGTH));
+      continue;
+    }
+    if (run === 1) lines.push(capText(`${violation} Fix: ${finding.fix}`, MAX_DENY_LINE_LENGTH));
+    else {
+      lines.push(capText(violation, MAX_DENY_LINE_LENGTH));
+      lines.push(capText(`Fix (the ${run} violations above): ${finding.fix}`, MAX_DENY_LINE_LENGTH));
+    }
+    runStart = index + 1;
+  }
   if (denials.length > MAX_DENY_LINES) {
     lines.push(`… and ${denials.length - MAX_DENY_LINES} more; run "s3-vpce-guard check" on the manifest to see them all`);
   }

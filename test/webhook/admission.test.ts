@@ -9,6 +9,8 @@ import type { Operation } from "../../src/core/model/types.js";
 import {
   decide,
   limitWarnings,
+  MAX_DENY_LINES,
+  MAX_DENY_MESSAGE_LINES,
   MAX_WARNING_LENGTH,
   MAX_WARNINGS,
   parseAdmissionReview,
@@ -152,6 +154,34 @@ describe("decide", () => {
     );
     expect(response.status?.message).toMatch(/Fix: .*aws:SourceVpc/);
     expect(result.review).toMatchObject({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" });
+  });
+
+  it("says a fix shared by several violations once, after them, and keeps a lone violation's fix on its line", () => {
+    const grants = (count: number) => ({
+      ...sourceIpPolicy,
+      Statement: Array.from({ length: count }, (_, i) => ({
+        ...sourceIpPolicy.Statement[0],
+        Condition: { IpAddress: { "aws:SourceIp": `10.${i}.0.0/16` } },
+      })),
+    });
+    const three = run(upjetBucketPolicy({ policy: grants(3) })).review.response.status?.message ?? "";
+    const lines = three.split("\n");
+    expect(lines).toHaveLength(1 + 3 + 1);
+    expect(lines.slice(1, 4).every((line) => line.startsWith("[source-ip-condition] ") && !line.includes("Fix:"))).toBe(true);
+    expect(lines.slice(1, 4).map((line) => /Statement\[(\d)\]/.exec(line)?.[1])).toEqual(["0", "1", "2"]);
+    expect(lines[4]).toMatch(/^Fix \(the 3 violations above\): Use aws:SourceVpce/);
+
+    const one = run(upjetBucketPolicy({ policy: grants(1) })).review.response.status?.message ?? "";
+    expect(one.split("\n")).toHaveLength(2);
+    expect(one.split("\n")[1]).toMatch(/^\[source-ip-condition\] .*Statement\[0\].* Fix: Use aws:SourceVpce/);
+
+    const twelve = run(upjetBucketPolicy({ policy: grants(12) })).review.response.status?.message ?? "";
+    const twelveLines = twelve.split("\n");
+    expect(twelveLines[0]).toContain("(12 violations of");
+    expect(twelveLines.filter((line) => line.startsWith("[source-ip-condition] "))).toHaveLength(MAX_DENY_LINES);
+    expect(twelveLines.at(-2)).toMatch(/^Fix \(the 10 violations above\): /);
+    expect(twelveLines.at(-1)).toMatch(/^… and 2 more; run "s3-vpce-guard check"/);
+    expect(twelveLines.length).toBeLessThanOrEqual(MAX_DENY_MESSAGE_LINES);
   });
 
   it("denies in every family: community BucketPolicy, namespaced Upjet, ACK Bucket", () => {

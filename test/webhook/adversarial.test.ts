@@ -11,7 +11,7 @@ import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { createLogger } from "../../src/platform/telemetry/logging.js";
 import { createMetrics } from "../../src/platform/telemetry/metrics.js";
-import { decide, MAX_DENY_LINES, MAX_WARNINGS, parseAdmissionReview } from "../../src/app/admission.js";
+import { decide, MAX_DENY_MESSAGE_LINES, MAX_WARNINGS, parseAdmissionReview } from "../../src/app/admission.js";
 import { generateCertificates, writeCertificates, type CertificateBundle } from "../../src/platform/http/certificates.js";
 import { startWebhookServer, type WebhookServer } from "../../src/platform/http/webhook-server.js";
 import { admissionHandler } from "../../src/cli/admission-handler.js";
@@ -87,7 +87,7 @@ describe("adversarial inputs against a running webhook", () => {
     });
     if (!review.response.allowed) {
       expect(review.response.status?.code).toBe(403);
-      expect(review.response.status!.message.split("\n").length).toBeLessThanOrEqual(MAX_DENY_LINES + 2);
+      expect(review.response.status!.message.split("\n").length).toBeLessThanOrEqual(MAX_DENY_MESSAGE_LINES);
     }
     expect((review.response.warnings ?? []).length).toBeLessThanOrEqual(MAX_WARNINGS);
     return review.response;
