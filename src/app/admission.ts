@@ -252,24 +252,17 @@ function issueWarning(issue: AdapterIssue, checked: boolean): string {
 export function denyMessage(subjectName: string, denials: readonly Finding[]): string {
   const shown = denials.slice(0, MAX_DENY_LINES);
   const lines: string[] = [];
-  let runStart = 0;
-  for (let index = 0; index < shown.length; index += 1) {
+  for (let index = 0, runStart = 0; index < shown.length; index += 1) {
     const finding = shown[index]!;
-    const runEnds = index + 1 === shown.length || shown[index + 1]!.fix !== finding.fix;
     // Findings about another object (cross-resource rules) keep its name.
-    const about = describeRef(finding.resource) === subjectName ? "" : `${describeRef(finding.resource)}: `;
-    const violation = `[${finding.rule}] ${about}${locatedMessage(finding)}`;
+    const resource = describeRef(finding.resource);
+    const violation = `[${finding.rule}] ${resource === subjectName ? "" : `${resource}: `}${locatedMessage(finding)}`;
+    const runEnds = index + 1 === shown.length || shown[index + 1]!.fix !== finding.fix;
     const run = index + 1 - runStart;
-    if (!runEnds) {
-      lines.push(capText(violation, MAX_DENY_LINE_LENGTH));
-      continue;
-    }
-    if (run === 1) lines.push(capText(`${violation} Fix: ${finding.fix}`, MAX_DENY_LINE_LENGTH));
-    else {
-      lines.push(capText(violation, MAX_DENY_LINE_LENGTH));
-      lines.push(capText(`Fix (the ${run} violations above): ${finding.fix}`, MAX_DENY_LINE_LENGTH));
-    }
-    runStart = index + 1;
+    const alone = runEnds && run === 1;
+    lines.push(capText(alone ? `${violation} Fix: ${finding.fix}` : violation, MAX_DENY_LINE_LENGTH));
+    if (runEnds && !alone) lines.push(capText(`Fix (the ${run} violations above): ${finding.fix}`, MAX_DENY_LINE_LENGTH));
+    if (runEnds) runStart = index + 1;
   }
   if (denials.length > MAX_DENY_LINES) {
     lines.push(`… and ${denials.length - MAX_DENY_LINES} more; run "s3-vpce-guard check" on the manifest to see them all`);
