@@ -171,3 +171,22 @@ describe("endpoint-full-access", () => {
     }
   });
 });
+
+describe("endpoint-full-access: answers remembered across reviews", () => {
+  // One policy text under two partitions: arn:aws:s3:::* grants every bucket in aws, none in aws-cn.
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::*" }],
+  };
+  const review = (region: string) => check([upjetEndpoint({ name: `gw-${region}`, region, policy })], {}, "endpoint-full-access");
+
+  it("gives each partition its own answer, in either order, and the same findings when asked again", () => {
+    const china = review("cn-north-1");
+    const first = review("us-east-1");
+    expect(china).toEqual([]);
+    expect(first).toHaveLength(1);
+    expect(first[0]!.message).toMatch(/lets any principal of any account read and write every bucket/);
+    expect(review("us-east-1")).toEqual(first);
+    expect(review("cn-north-1")).toEqual(china);
+  });
+});

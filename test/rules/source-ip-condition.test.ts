@@ -215,3 +215,31 @@ describe("source-ip-condition", () => {
     );
   });
 });
+
+describe("source-ip-condition: answers remembered across reviews", () => {
+  // One policy text (one parsed statement, the parse cache's) on two endpoints: the Deny holds
+  // only for requests through vpce-0aaa…, so it denies all of that endpoint's traffic and none of the other's.
+  const policy = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        Condition: { NotIpAddress: { "aws:SourceIp": "203.0.113.0/24" }, StringEquals: { "aws:SourceVpce": "vpce-0aaaaaaaaaaaaaaaa" } },
+      },
+    ],
+  };
+  const review = (awsId: string) => check([upjetEndpoint({ name: awsId, awsId, policy })], {}, rule);
+
+  it("gives each endpoint its own answer, in either order, and the same findings when asked again", () => {
+    const other = review("vpce-0bbbbbbbbbbbbbbbb");
+    const own = review("vpce-0aaaaaaaaaaaaaaaa");
+    expect(other).toEqual([]);
+    expect(own).toHaveLength(1);
+    expect(own[0]!.message).toMatch(/matches every request through a VPC endpoint/);
+    expect(review("vpce-0aaaaaaaaaaaaaaaa")).toEqual(own);
+    expect(review("vpce-0bbbbbbbbbbbbbbbb")).toEqual(other);
+  });
+});

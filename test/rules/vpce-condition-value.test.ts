@@ -169,3 +169,20 @@ describe("vpce-condition-value", () => {
     expect(findings.map((f) => f.path)).toEqual(["spec.forProvider.policy.statements[0].condition[0].conditions[0].listValue[1]"]);
   });
 });
+
+describe("vpce-condition-value: answers remembered across reviews", () => {
+  // One policy text for two buckets: its Deny names my-secure-bucket, so only there does it lock everyone out.
+  const policy = denyUnlessEndpoint("my-secure-bucket", "arn:aws:ec2:us-east-1:111122223333:vpc-endpoint/vpce-1a2b3c4d");
+  const review = (bucket: string) => check([upjetBucketPolicy({ name: `${bucket}-policy`, bucket, policy })], {}, rule);
+
+  it("gives each bucket its own lock-out note, in either order, and the same findings when asked again", () => {
+    const other = review("other-bucket");
+    const own = review("my-secure-bucket");
+    expect(other).toHaveLength(1);
+    expect(other[0]!.message).toMatch(/is an ARN/);
+    expect(other[0]!.message).not.toMatch(/locked out/);
+    expect(own[0]!.message).toMatch(/matches every request to bucket my-secure-bucket: everyone, administrators included, is locked out/);
+    expect(review("other-bucket")).toEqual(other);
+    expect(review("my-secure-bucket")).toEqual(own);
+  });
+});

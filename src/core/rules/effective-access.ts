@@ -11,6 +11,7 @@ import {
   ALL_S3_ACTIONS,
   allowed,
   askFor,
+  identityOf,
   bucketResources,
   bucketResourcesIn,
   endpointKeys,
@@ -96,21 +97,10 @@ function probeActionsNumber(actions: readonly string[]): number {
   return number;
 }
 
-/**
- * A number per policy document object (never reused), for the answers' keys: an answer is found
- * only for the very same documents, and two documents asked about the same space (a bucket's
- * policy under review and the one the cluster holds) keep an answer each. The entries need not
- * hold the documents to check them, nor keep them alive.
- */
-const documentNumbers = new WeakMap<PolicyDocument, number>();
-let documentsNumbered = 0;
+/** The documents' identities (identityOf), in order: an answer is found only for the very same documents. */
 function documentsKey(docs: readonly PolicyDocument[]): string {
   let key = "";
-  for (const doc of docs) {
-    let number = documentNumbers.get(doc);
-    if (number === undefined) documentNumbers.set(doc, (number = ++documentsNumbered));
-    key += `${number},`;
-  }
+  for (const doc of docs) key += `${identityOf(doc)},`;
   return key;
 }
 

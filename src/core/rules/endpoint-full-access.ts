@@ -3,7 +3,7 @@ import { describeRef, policyPath } from "../model/refs.js";
 import { consumerNeedsFullAccess } from "./consumers.js";
 import { ENDPOINT_POLICY_PATH } from "./endpoint-fields.js";
 import { isS3Endpoint } from "./policy-views.js";
-import { askFor, endpointKeys } from "./questions.js";
+import { askRemembered, endpointKeys, identityOf } from "./questions.js";
 import { partitionOf } from "./consumers.js";
 import type { Rule, RuleFinding } from "./rule.js";
 
@@ -47,21 +47,23 @@ export const endpointFullAccess: Rule = {
     const doc = subject.policy.document;
     if (!doc) return [];
     const head = `arn:${partitionOf(subject.region?.value ?? "us-east-1")}:s3:::`;
-    const { verdict, witnesses } = askFor(
+    const keys = endpointKeys(subject, ctx);
+    const { verdict, witnesses } = askRemembered(
       RULE,
       ctx,
-      {
+      `${identityOf(doc)}|${head}|${JSON.stringify(keys)}`,
+      () => ({
         layers: [[doc]],
         space: {
           actions: READ_WRITE,
           resources: [{ prefix: head, free: true, level: "object" }],
-          keys: endpointKeys(subject, ctx),
+          keys,
           principalKinds: ["AWS"],
         },
         classify: (d) => (d[0] === "Allow" ? "allowed" : "refused"),
         // One refused request refutes "full access"; only "always allowed" needs the whole space.
         enough: (found) => found.has("refused"),
-      },
+      }),
       "allowed",
     );
     if (verdict !== "always") return [];

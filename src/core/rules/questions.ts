@@ -20,6 +20,7 @@ import {
 } from "../iam/symbolic.js";
 import type { Decision, PolicyDocument, Statement } from "../iam/types.js";
 import type { Endpoint } from "../model/types.js";
+import { RecentlyUsedMap } from "../util/recently-used-map.js";
 import { partitionOf } from "./consumers.js";
 import type { RuleContext } from "./rule.js";
 
@@ -190,6 +191,43 @@ export function askFor<L extends string>(rule: string, ctx: RuleContext, questio
   if (verdict === "undecided" && !answer.empty && !answer.settled) ctx.undecided?.(rule);
   return { verdict, witnesses: answer.witnesses };
 }
+
+/**
+ * A number per object (never reused), for the keys of remembered answers: a policy document or
+ * statement is the same object for the same policy text (the parse cache), so an answer is found
+ * again only for the very same statements. The numbers neither hold the objects nor keep them alive.
+ */
+export function identityOf(object: object): number {
+  let number = identities.get(object);
+  if (number === undefined) identities.set(object, (number = ++identified));
+  return number;
+}
+const identities = new WeakMap<object, number>();
+let identified = 0;
+
+/**
+ * askFor, remembered under `key`, which must name everything the question depends on (the
+ * statements by identityOf, the region, the keys a request carries): a controller updates an
+ * object many times without touching its policy, and each update is reviewed again. Undecided
+ * answers are not kept (each one is counted). Bounded by characters: the key plus a generous
+ * estimate per witness (a request and its evaluations).
+ */
+export function askRemembered<L extends string>(
+  rule: string,
+  ctx: RuleContext,
+  key: string,
+  question: () => Question<L>,
+  label: L,
+): Asked<L> {
+  const entry = `${rule}|${label}|${key}`;
+  const kept = rememberedAnswers.get(entry);
+  if (kept !== undefined) return kept as Asked<L>;
+  const asked = askFor(rule, ctx, question(), label);
+  if (asked.verdict !== "undecided") rememberedAnswers.set(entry, asked, entry.length + ANSWER_WITNESS_CHARS * (asked.witnesses.size + 1));
+  return asked;
+}
+const ANSWER_WITNESS_CHARS = 1024;
+const rememberedAnswers = new RecentlyUsedMap<string, Asked<string>>(2 * 1024 * 1024);
 
 /** "s3:GetObject on arn:…/x by … is denied by Statement[1] (Sid DenyOutsideOrg)". */
 export function explainWitness(

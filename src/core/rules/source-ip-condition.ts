@@ -8,7 +8,8 @@ import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
 import {
   actionsOf,
   anyEndpointKeys,
-  askFor,
+  askRemembered,
+  identityOf,
   coveredBy,
   statementResources,
   endpointKeys,
@@ -90,6 +91,9 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   const actions = actionsOf(statement);
   if (actions.length === 0) return [];
   const keys = scope.kind === "endpoint" && subject.type === "Endpoint" ? endpointKeys(subject, ctx) : anyEndpointKeys();
+  // Everything the questions below depend on: the statement (its conditions decide which one is
+  // asked), the bucket's region (its ARNs) and the keys a request carries.
+  const asked = `${identityOf(statement)}|${scope.bucketRegion}|${JSON.stringify(keys)}`;
   const question = {
     layers: [[single(statement)]],
     space: { actions, resources: statementResources(statement, scope.bucketRegion), keys, within: coveredBy(statement) },
@@ -100,10 +104,11 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   if (statement.effect === "Deny") {
     // Deny+IpAddress alone only asks "never denied?": one denied request settles it.
     const enough = notIp ? undefined : (found: ReadonlySet<string>) => found.has("denied");
-    const { verdict, witnesses } = askFor(
+    const { verdict, witnesses } = askRemembered(
       RULE,
       ctx,
-      { ...question, ...byExplicitDeny, focus: "denied", ...(enough ? { enough } : {}) },
+      asked,
+      () => ({ ...question, ...byExplicitDeny, focus: "denied", ...(enough ? { enough } : {}) }),
       "denied",
     );
     if (notIp && verdict === "always") {
@@ -147,10 +152,11 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
       : notIp && !ip
         ? (found: ReadonlySet<string>) => found.has("refused")
         : undefined;
-  const { verdict, witnesses } = askFor(
+  const { verdict, witnesses } = askRemembered(
     RULE,
     ctx,
-    { ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) },
+    asked,
+    () => ({ ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) }),
     "allowed",
   );
   if (ip && verdict === "never") {

@@ -4,7 +4,7 @@ import type { ModelObject, PolicyField } from "../model/types.js";
 import { conditionsOnKey } from "../iam/policy-query.js";
 import { hasPolicyVariable, hasWildcard } from "../iam/wildcard.js";
 import { bucketPolicyView, carriedPolicies } from "./policy-views.js";
-import { ALL_S3_ACTIONS, askFor, bucketResources, explainWitness, byExplicitDeny } from "./questions.js";
+import { ALL_S3_ACTIONS, askRemembered, bucketResources, explainWitness, byExplicitDeny, identityOf } from "./questions.js";
 import type { Rule, RuleContext, RuleFinding } from "./rule.js";
 import { keptPerObject } from "../util/kept-per-object.js";
 
@@ -92,10 +92,11 @@ function lockoutNote(
   ctx: RuleContext,
 ): string {
   const { bucketName, bucketRegion } = scope;
-  const { verdict, witnesses } = askFor(
+  const { verdict, witnesses } = askRemembered(
     RULE,
     ctx,
-    {
+    `${identityOf(statement)}|${identityOf(condition)}|${kind.key}|${bucketName}|${bucketRegion}`,
+    () => ({
       layers: [[{ version: undefined, id: undefined, statements: [statement] }]],
       // A real request carries a well-formed id or none: never one of the malformed values.
       space: {
@@ -105,7 +106,7 @@ function lockoutNote(
       },
       ...byExplicitDeny,
       focus: "denied",
-    },
+    }),
     "denied",
   );
   const target = scope.endpoint ? "S3 through this endpoint" : bucketName ? `bucket ${bucketName}` : "the bucket";
