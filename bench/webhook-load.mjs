@@ -19,23 +19,24 @@
 import { execSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
-import { Agent, request } from "node:https";
+import { request } from "node:https";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
 import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
 import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
 import { breakdownTable } from "./profile-breakdown.mjs";
 import {
   IMAGE_NODE_FLAGS,
   admissionReviewFor,
+  bareServerScript,
   builtCli,
+  cannonAt,
   cpuSeconds,
   heapMiB,
   inProcessAdmission,
   mainThreadCpuSeconds,
+  pacedLatencyAt,
   preloadedServe,
   root,
   rssMiB,
@@ -218,132 +219,22 @@ const files = await writeCertificates(join(work.dir, "pki"), bundle);
 const inventoryFile = join(work.dir, "inventory.json");
 writeFileSync(inventoryFile, JSON.stringify({ apiVersion: "v1", kind: "List", items: inventoryObjects() }));
 const requests = args.mix === "light" ? corpus().filter((r) => r.name === "upjet Bucket CREATE") : corpus();
-const bareResponse = JSON.stringify({
-  apiVersion: "admission.k8s.io/v1",
-  kind: "AdmissionReview",
-  response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true },
-});
-
-// The first argument, if any: microseconds of busy loop per request before answering (the
-// --layers calibration row: what time spent in a handler costs a server on this machine).
-const bareScript = `
-const https = require("node:https"); const fs = require("node:fs");
-const body = ${JSON.stringify(bareResponse)};
-const busyMs = Number(process.argv[1] ?? 0) / 1000;
-const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(files.cert)}), key: fs.readFileSync(${JSON.stringify(files.key)}), minVersion: "TLSv1.2" }, (req, res) => {
-  const chunks = []; req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    if (busyMs > 0) { const until = performance.now() + busyMs; while (performance.now() < until); }
-    JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body);
-  });
-});
-server.keepAliveTimeout = 65000;
-process.on("SIGTERM", () => process.exit(0));
-server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
-`;
+const bareScript = bareServerScript(files.cert, files.key);
 
 // --- measurements ------------------------------------------------------------------
+/** Where the load goes: a server's port, with this run's bodies, connections and CA. */
+const at = (/** @type {number} */ port) => ({ port, bodies: requests.map((r) => r.body), connections, ca: bundle.caPem });
 /**
  * @param {number} port
  * @param {{ duration?: number; amount?: number }} options
- * @returns {Promise<import("autocannon").Result>}
  */
-function cannon(port, options) {
-  return new Promise((resolveRun, reject) => {
-    autocannon(
-      {
-        url: `https://127.0.0.1:${port}`,
-        connections,
-        pipelining: 1,
-        requests: requests.map((r) => ({
-          method: "POST",
-          path: "/validate",
-          headers: { "content-type": "application/json" },
-          body: r.body,
-        })),
-        ...options,
-      },
-      (error, result) => (error ? reject(error) : resolveRun(result)),
-    );
-  });
-}
-
+const cannon = (port, options) => cannonAt(at(port), options);
 /**
- * Open loop at `rate` requests/s for `durationS`, across keep-alive connections; latency from the scheduled send time.
- * The first `warmUpS` seconds run at the same rate but are not counted: they open the client's
- * connections (a TLS handshake each, tens of ms of CPU in a burst), which an API server does once
- * per connection it keeps alive, not per review.
  * @param {number} port
  * @param {number} rate
  * @param {number} durationS
- * @param {number} [warmUpS]
  */
-async function pacedLatency(port, rate, durationS, warmUpS = 2) {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections * 4, ca: bundle.caPem });
-  /** @type {number[]} */
-  const latencies = [];
-  /** How late the client itself sent each measured request (its own stalls: GC, descheduling). */
-  /** @type {number[]} */
-  const lateness = [];
-  let errors = 0;
-  const warmUp = Math.floor(rate * warmUpS);
-  const total = warmUp + Math.floor(rate * durationS);
-  const start = performance.now() + 50;
-  const pending = [];
-  for (let i = 0; i < total; i++) {
-    const scheduled = start + (i * 1000) / rate;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    // A timer fires up to a millisecond early or late: a request sent late counts from its
-    // scheduled time (the open loop's point), one sent early from when it was sent.
-    const origin = Math.min(scheduled, performance.now());
-    if (i >= warmUp) lateness.push(Math.max(0, performance.now() - scheduled));
-    const body = /** @type {{ body: string }} */ (requests[i % requests.length]).body;
-    pending.push(
-      new Promise((/** @type {(value?: unknown) => void} */ done) => {
-        const req = request(
-          {
-            host: "127.0.0.1",
-            port,
-            method: "POST",
-            path: "/validate",
-            agent,
-            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          },
-          (res) => {
-            res.resume();
-            res.on("end", () => {
-              if (res.statusCode !== 200) errors++;
-              else if (i >= warmUp) latencies.push(performance.now() - origin);
-              done();
-            });
-          },
-        );
-        req.on("error", () => {
-          errors++;
-          done();
-        });
-        req.end(body);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  lateness.sort((a, b) => a - b);
-  /** @type {(values: number[], p: number) => number | undefined} */
-  const pct = (values, p) => values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
-  return {
-    rate,
-    requests: total,
-    errors,
-    p50: pct(latencies, 50),
-    p99: pct(latencies, 99),
-    max: latencies[latencies.length - 1],
-    lateP99: pct(lateness, 99),
-    lateMax: lateness[lateness.length - 1],
-  };
-}
+const pacedLatency = (port, rate, durationS) => pacedLatencyAt(at(port), rate, durationS);
 
 /**
  * The sum of the values of every sample line of a metrics text that `pattern` matches.

@@ -1,13 +1,16 @@
 // @ts-check
 // Shared by the webhook benchmarks: a scratch directory, the built CLI and its TLS files,
-// `serve` (and other Node programs) as child processes, RSS and /metrics readings, and the
-// AdmissionReview envelope the API server sends.
+// `serve` (and other Node programs) as child processes, RSS and /metrics readings, the
+// AdmissionReview envelope the API server sends, and the two load generators (full speed, paced).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
-import { createServer } from "node:https";
+import { Buffer } from "node:buffer";
+import { Agent, createServer, request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import autocannon from "autocannon";
 
 export const root = resolve(import.meta.dirname, "..");
 
@@ -229,4 +232,145 @@ export function admissionReviewFor(object, operation = "CREATE", oldObject = nul
       dryRun: false,
     },
   };
+}
+
+/**
+ * Where a load goes: https://127.0.0.1:port + path (default /validate, serve's), the bodies sent
+ * in turn, the number of keep-alive connections, and the CA the paced client verifies with.
+ * @typedef {{ port: number; path?: string; bodies: string[]; connections: number; ca: string }} LoadTarget
+ */
+
+/**
+ * autocannon at full speed (or for `amount` requests), POSTing the bodies in turn.
+ * @param {LoadTarget} target
+ * @param {{ duration?: number; amount?: number }} options
+ * @returns {Promise<import("autocannon").Result>}
+ */
+export function cannonAt(target, options) {
+  return new Promise((resolveRun, reject) => {
+    autocannon(
+      {
+        url: `https://127.0.0.1:${target.port}`,
+        connections: target.connections,
+        pipelining: 1,
+        requests: target.bodies.map((body) => ({
+          method: "POST",
+          path: target.path ?? "/validate",
+          headers: { "content-type": "application/json" },
+          body,
+        })),
+        ...options,
+      },
+      (error, result) => (error ? reject(error) : resolveRun(result)),
+    );
+  });
+}
+
+/**
+ * Open loop at `rate` requests/s for `durationS`, across keep-alive connections; latency from the scheduled send time.
+ * The first `warmUpS` seconds run at the same rate but are not counted: they open the client's
+ * connections (a TLS handshake each, tens of ms of CPU in a burst), which an API server does once
+ * per connection it keeps alive, not per review.
+ * @param {LoadTarget} target
+ * @param {number} rate
+ * @param {number} durationS
+ * @param {number} [warmUpS]
+ */
+export async function pacedLatencyAt(target, rate, durationS, warmUpS = 2) {
+  const agent = new Agent({ keepAlive: true, maxSockets: target.connections * 4, ca: target.ca });
+  /** @type {number[]} */
+  const latencies = [];
+  /** How late the client itself sent each measured request (its own stalls: GC, descheduling). */
+  /** @type {number[]} */
+  const lateness = [];
+  let errors = 0;
+  const warmUp = Math.floor(rate * warmUpS);
+  const total = warmUp + Math.floor(rate * durationS);
+  const start = performance.now() + 50;
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = start + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // A timer fires up to a millisecond early or late: a request sent late counts from its
+    // scheduled time (the open loop's point), one sent early from when it was sent.
+    const origin = Math.min(scheduled, performance.now());
+    if (i >= warmUp) lateness.push(Math.max(0, performance.now() - scheduled));
+    const body = /** @type {string} */ (target.bodies[i % target.bodies.length]);
+    pending.push(
+      new Promise((/** @type {(value?: unknown) => void} */ done) => {
+        const req = httpsRequest(
+          {
+            host: "127.0.0.1",
+            port: target.port,
+            method: "POST",
+            path: target.path ?? "/validate",
+            agent,
+            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => {
+              if (res.statusCode !== 200) errors++;
+              else if (i >= warmUp) latencies.push(performance.now() - origin);
+              done();
+            });
+          },
+        );
+        req.on("error", () => {
+          errors++;
+          done();
+        });
+        req.end(body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  lateness.sort((a, b) => a - b);
+  /** @type {(values: number[], p: number) => number | undefined} */
+  const pct = (values, p) => values[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+  return {
+    rate,
+    requests: total,
+    errors,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    max: latencies[latencies.length - 1],
+    lateP99: pct(lateness, 99),
+    lateMax: lateness[lateness.length - 1],
+  };
+}
+
+/**
+ * Source for `node -e` of the bare HTTPS server, the ceiling the webhook benches compare with:
+ * TLS, HTTP, the body read, `JSON.parse` and one fixed AdmissionReview, nothing else. Its first
+ * argument, if any: microseconds of busy loop per request before answering (webhook-load.mjs's
+ * --layers calibration row: what time spent in a handler costs a server on this machine).
+ * Prints {"msg":"ports","port":N} as serve does.
+ * @param {string} certFile
+ * @param {string} keyFile
+ */
+export function bareServerScript(certFile, keyFile) {
+  const response = JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    response: { uid: "2b1c6e3a-0b8e-4b8e-9f5e-2f1f3c8a7d10", allowed: true },
+  });
+  return `
+const https = require("node:https"); const fs = require("node:fs");
+const body = ${JSON.stringify(response)};
+const busyMs = Number(process.argv[1] ?? 0) / 1000;
+const server = https.createServer({ cert: fs.readFileSync(${JSON.stringify(certFile)}), key: fs.readFileSync(${JSON.stringify(keyFile)}), minVersion: "TLSv1.2" }, (req, res) => {
+  const chunks = []; req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    if (busyMs > 0) { const until = performance.now() + busyMs; while (performance.now() < until); }
+    JSON.parse(Buffer.concat(chunks).toString()); res.writeHead(200, { "content-type": "application/json" }); res.end(body);
+  });
+});
+server.keepAliveTimeout = 65000;
+process.on("SIGTERM", () => process.exit(0));
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
+`;
 }

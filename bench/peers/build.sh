@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the peers of the side-by-side benchmark (bench/peers/run.mjs) from Go modules:
-# gator, conftest, opa and the Kyverno CLI. Each lands in
+# Builds the peers of the side-by-side benchmarks from Go modules: gator, conftest, opa and the
+# Kyverno CLI for `check` (bench/peers/run.mjs), Gatekeeper's controller manager for the webhook
+# (bench/peers/webhook.sh; with it its deploy/gatekeeper.yaml, for the CRDs). Each lands in
 # $S3VG_CACHE/peers/<name>-<version>/<binary> (default cache ~/.cache/s3-vpce-guard) and is
 # built only when missing. Run by hand or by the benchmark's operator, never by the test suite.
 #
-#   bench/peers/build.sh [gator] [conftest] [opa] [kyverno]     (default: all four, in that order)
+#   bench/peers/build.sh [gator] [conftest] [opa] [kyverno] [gatekeeper]
+#   (default: the first four, in that order; gatekeeper only when named)
 #
 # Builds are niced and run with one compile job (S3VG_PEERS_JOBS, default 1) so they leave the
 # CPU to other work; a cold build takes ~4-8 min per fast peer and ~20-40 min for Kyverno.
@@ -43,6 +45,19 @@ build_gator() {
   if [[ -x "$dir/gator" ]]; then log "gator: cached ($dir)"; return; fi
   go_install "$dir" gator github.com/open-policy-agent/gatekeeper/v3/cmd/gator "$GATOR_VERSION" \
     "-s -w -X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=$GATOR_VERSION"
+}
+
+# The manager, built from the module root (main.go), and the release manifest of the same tag
+# from the module source: its CRDs are what the manager needs in the API server.
+build_gatekeeper() {
+  local dir="$peers_root/gatekeeper-$GATEKEEPER_VERSION"
+  if [[ -x "$dir/gatekeeper" && -f "$dir/gatekeeper.yaml" ]]; then log "gatekeeper: cached ($dir)"; return; fi
+  go_install "$dir" gatekeeper github.com/open-policy-agent/gatekeeper/v3 "$GATEKEEPER_VERSION" \
+    "-s -w -X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=$GATEKEEPER_VERSION"
+  local module_dir
+  module_dir="$(go mod download -json "github.com/open-policy-agent/gatekeeper/v3@$GATEKEEPER_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [[ -f "$module_dir/deploy/gatekeeper.yaml" ]] || fail "gatekeeper download" "no deploy/gatekeeper.yaml in $module_dir"
+  cp "$module_dir/deploy/gatekeeper.yaml" "$dir/gatekeeper.yaml"
 }
 
 build_conftest() {
@@ -95,7 +110,8 @@ for peer in "${peers[@]}"; do
     conftest) with_lock conftest build_conftest ;;
     opa) with_lock opa build_opa ;;
     kyverno) with_lock kyverno build_kyverno ;;
-    *) fail "arguments" "unknown peer '$peer' (expected gator, conftest, opa or kyverno)" ;;
+    gatekeeper) with_lock gatekeeper build_gatekeeper ;;
+    *) fail "arguments" "unknown peer '$peer' (expected gator, conftest, opa, kyverno or gatekeeper)" ;;
   esac
 done
 
@@ -105,6 +121,7 @@ for peer in "${peers[@]}"; do
     conftest) log "ready: $("$peers_root/conftest-$CONFTEST_VERSION/conftest" --version 2>&1 | head -1)" ;;
     opa) log "ready: opa $("$peers_root/opa-$OPA_VERSION/opa" version 2>&1 | head -1)" ;;
     kyverno) log "ready: $("$peers_root/kyverno-$KYVERNO_VERSION/kyverno" version 2>&1 | head -1)" ;;
+    gatekeeper) log "ready: gatekeeper $GATEKEEPER_VERSION ($peers_root/gatekeeper-$GATEKEEPER_VERSION)" ;;
   esac
 done
 echo "$peers_root"
