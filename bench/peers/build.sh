@@ -57,7 +57,7 @@ build_gatekeeper() {
   local module_dir
   module_dir="$(go mod download -json "github.com/open-policy-agent/gatekeeper/v3@$GATEKEEPER_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
   [[ -f "$module_dir/deploy/gatekeeper.yaml" ]] || fail "gatekeeper download" "no deploy/gatekeeper.yaml in $module_dir"
-  cp "$module_dir/deploy/gatekeeper.yaml" "$dir/gatekeeper.yaml"
+  install -m 0644 "$module_dir/deploy/gatekeeper.yaml" "$dir/gatekeeper.yaml"
 }
 
 build_conftest() {
