@@ -94,10 +94,11 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
   // Everything the questions below depend on: the statement (its conditions decide which one is
   // asked), the bucket's region (its ARNs) and the keys a request carries.
   const asked = `${identityOf(statement)}|${scope.bucketRegion}|${JSON.stringify(keys)}`;
-  const question = {
+  // Made only when the answer is not remembered.
+  const question = () => ({
     layers: [[single(statement)]],
     space: { actions, resources: statementResources(statement, scope.bucketRegion), keys, within: coveredBy(statement) },
-  };
+  });
   const sid = statement.sid ? ` (Sid ${statement.sid})` : "";
   const who = describeRef(subject.ref);
   const statements = [statement];
@@ -108,7 +109,7 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
       RULE,
       ctx,
       asked,
-      () => ({ ...question, ...byExplicitDeny, focus: "denied", ...(enough ? { enough } : {}) }),
+      () => ({ ...question(), ...byExplicitDeny, focus: "denied", ...(enough ? { enough } : {}) }),
       "denied",
     );
     if (notIp && verdict === "always") {
@@ -156,7 +157,7 @@ function statementFindings(subject: ModelObject, scope: Scope, statement: Statem
     RULE,
     ctx,
     asked,
-    () => ({ ...question, classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) }),
+    () => ({ ...question(), classify: allowed, focus: "allowed", ...(enough ? { enough } : {}) }),
     "allowed",
   );
   if (ip && verdict === "never") {
