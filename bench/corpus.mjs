@@ -58,3 +58,26 @@ export function endpointManifest(i) {
     },
   };
 }
+
+/**
+ * Adds a read grant per team prefix to `document` until its JSON text reaches `bytes`
+ * characters: the policy sizes platforms write (2–20 KB). Returns `document`.
+ * @template {{ Statement: unknown[] }} D
+ * @param {D} document
+ * @param {string} bucket
+ * @param {number} bytes
+ * @param {Record<string, unknown>} [condition] each grant's Condition, if any
+ * @returns {D}
+ */
+export function growWithGrants(document, bucket, bytes, condition) {
+  for (let j = 0; JSON.stringify(document).length < bytes; j++)
+    document.Statement.push({
+      Sid: `ReadPrefix${j}`,
+      Effect: "Allow",
+      Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: `arn:aws:s3:::${bucket}/team-${j}/*`,
+      ...(condition ? { Condition: condition } : {}),
+    });
+  return document;
+}

@@ -24,7 +24,7 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { setInterval, clearInterval } from "node:timers";
 import { parseArgs } from "node:util";
-import { denyUnlessEndpoint, endpointManifest, regionOf, vpce } from "./corpus.mjs";
+import { denyUnlessEndpoint, endpointManifest, growWithGrants, regionOf, vpce } from "./corpus.mjs";
 import { breakdownTable } from "./profile-breakdown.mjs";
 import {
   IMAGE_NODE_FLAGS,
@@ -133,18 +133,7 @@ function inventoryObjects() {
  * @param {number} bytes
  */
 function sizedPolicy(bucket, bytes, extra = {}) {
-  const policy = denyUnlessEndpoint(bucket, vpce(1));
-  for (let j = 0; JSON.stringify(policy).length < bytes; j++) {
-    policy.Statement.push({
-      Sid: `ReadPrefix${j}`,
-      Effect: "Allow",
-      Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
-      Action: ["s3:GetObject", "s3:GetObjectVersion"],
-      Resource: `arn:aws:s3:::${bucket}/team-${j}/*`,
-      Condition: { StringEquals: { "aws:SourceVpce": vpce(1) }, ...extra },
-    });
-  }
-  return policy;
+  return growWithGrants(denyUnlessEndpoint(bucket, vpce(1)), bucket, bytes, { StringEquals: { "aws:SourceVpce": vpce(1) }, ...extra });
 }
 /**
  * @param {any} object

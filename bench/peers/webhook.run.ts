@@ -32,7 +32,7 @@ import {
   type ControlPlane,
   type ManagedProcess,
 } from "../../test/harness/control-plane.js";
-import { hex } from "../corpus.mjs";
+import { growWithGrants, hex } from "../corpus.mjs";
 import {
   IMAGE_NODE_FLAGS,
   admissionReviewFor,
@@ -85,18 +85,10 @@ async function apply(controlPlane: ControlPlane, doc: KubeDoc, plural: string): 
   return response.statusCode;
 }
 
-/** A grant statement per prefix until the policy text reaches `bytes`: the sizes platforms write (2–20 KB). */
+/** The policy grown with a grant per prefix to `bytes` characters (bench/corpus.mjs). */
 function grown(policy: KubeDoc & { spec: { forProvider: { policy: string; bucket: string } } }, bytes: number) {
-  const document = JSON.parse(policy.spec.forProvider.policy) as { Statement: unknown[] };
-  const bucket = policy.spec.forProvider.bucket;
-  for (let j = 0; JSON.stringify(document).length < bytes; j++)
-    document.Statement.push({
-      Sid: `ReadPrefix${j}`,
-      Effect: "Allow",
-      Principal: { AWS: `arn:aws:iam::123456789012:role/reader-${j}` },
-      Action: ["s3:GetObject", "s3:GetObjectVersion"],
-      Resource: `arn:aws:s3:::${bucket}/team-${j}/*`,
-    });
+  const { bucket } = policy.spec.forProvider;
+  const document = growWithGrants(JSON.parse(policy.spec.forProvider.policy) as { Statement: unknown[] }, bucket, bytes);
   return { ...policy, spec: { forProvider: { ...policy.spec.forProvider, policy: JSON.stringify(document) } } };
 }
 
