@@ -19,7 +19,6 @@
 import { execSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
-import { request } from "node:https";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { setInterval, clearInterval } from "node:timers";
@@ -32,11 +31,11 @@ import {
   bareServerScript,
   builtCli,
   cannonAt,
-  cpuSeconds,
   heapMiB,
   inProcessAdmission,
-  mainThreadCpuSeconds,
+  measuredAt,
   pacedLatencyAt,
+  postOnce,
   preloadedServe,
   root,
   rssMiB,
@@ -406,26 +405,8 @@ console.log(
 /** @type {Record<string, unknown>} */
 const answers = {};
 for (const r of requests) {
-  /** @type {{ status: number | undefined; body: any }} */
-  const reply = await new Promise((done, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port: service.port,
-        method: "POST",
-        path: "/validate",
-        ca: bundle.caPem,
-        headers: { "content-type": "application/json" },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c) => (text += c));
-        res.on("end", () => done({ status: res.statusCode, body: JSON.parse(text) }));
-      },
-    );
-    req.on("error", reject);
-    req.end(r.body);
-  });
+  const posted = await postOnce(at(service.port), r.body);
+  const reply = { status: posted.status, body: JSON.parse(posted.text) };
   const response = reply.body.response ?? {};
   const sent = JSON.parse(r.body).request;
   answers[`${sent.kind.kind}/${sent.name}/${sent.operation}`] = reply.body;
@@ -435,27 +416,10 @@ for (const r of requests) {
 await cannon(service.port, { duration: 3 }); // warm-up (JIT)
 await cannon(bare.port, { duration: 3 });
 /**
- * autocannon at full speed, with the server's CPU time per answered request (µs, user + system).
+ * autocannon at full speed, with the server's CPU time per request (µs, user + system).
  * @param {{ child: import("node:child_process").ChildProcess; port: number }} target
  */
-async function measured(target) {
-  const before = cpuSeconds(target.child.pid);
-  const mainBefore = mainThreadCpuSeconds(target.child.pid);
-  const fromUs = Number(process.hrtime.bigint() / 1000n);
-  const result = await cannon(target.port, { duration: seconds });
-  const toUs = Number(process.hrtime.bigint() / 1000n);
-  const after = cpuSeconds(target.child.pid);
-  const mainAfter = mainThreadCpuSeconds(target.child.pid);
-  const perRequest = (/** @type {number} */ s) => (s * 1e6) / Math.max(1, result.requests.total);
-  return Object.assign(result, {
-    cpuUser: perRequest(after.user - before.user),
-    cpuSystem: perRequest(after.system - before.system),
-    // The JavaScript thread alone; the rest is V8's collector helpers (and libuv's pool).
-    cpuMain: perRequest(mainAfter.user + mainAfter.system - mainBefore.user - mainBefore.system),
-    // The run's span on the monotonic clock V8's CPU profiles use too: the profile breakdown below.
-    window: { fromUs, toUs },
-  });
-}
+const measured = (target) => measuredAt(at(target.port), target.child.pid, seconds);
 const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number; cpuMain: number }} */ r) =>
   `server CPU per request ${fmt(r.cpuUser + r.cpuSystem, 0)} µs (user ${fmt(r.cpuUser, 0)}, system ${fmt(r.cpuSystem, 0)}; main thread ${fmt(r.cpuMain, 0)}, other threads ${fmt(r.cpuUser + r.cpuSystem - r.cpuMain, 0)})`;
 /**

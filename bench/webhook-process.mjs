@@ -374,3 +374,57 @@ process.on("SIGTERM", () => process.exit(0));
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ msg: "ports", port: server.address().port })));
 `;
 }
+
+/**
+ * cannonAt for `seconds`, with the server's CPU time per request (µs: user, system, and its main
+ * thread alone, the JavaScript thread; the rest is V8's collector helpers and libuv's pool) and
+ * the run's span on the monotonic clock V8's CPU profiles use too.
+ * @param {LoadTarget} target
+ * @param {number | undefined} pid the server's process
+ * @param {number} seconds
+ */
+export async function measuredAt(target, pid, seconds) {
+  const before = cpuSeconds(pid);
+  const mainBefore = mainThreadCpuSeconds(pid);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  const result = await cannonAt(target, { duration: seconds });
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  const after = cpuSeconds(pid);
+  const mainAfter = mainThreadCpuSeconds(pid);
+  const perRequest = (/** @type {number} */ s) => (s * 1e6) / Math.max(1, result.requests.total);
+  return Object.assign(result, {
+    cpuUser: perRequest(after.user - before.user),
+    cpuSystem: perRequest(after.system - before.system),
+    cpuMain: perRequest(mainAfter.user + mainAfter.system - mainBefore.user - mainBefore.system),
+    window: { fromUs, toUs },
+  });
+}
+
+/**
+ * One POST of `body` to the target, verified with its CA; the HTTP status and the response text.
+ * @param {LoadTarget} target
+ * @param {string} body
+ * @returns {Promise<{ status: number; text: string }>}
+ */
+export function postOnce(target, body) {
+  return new Promise((done, reject) => {
+    const req = httpsRequest(
+      {
+        host: "127.0.0.1",
+        port: target.port,
+        method: "POST",
+        path: target.path ?? "/validate",
+        ca: target.ca,
+        headers: { "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => done({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}

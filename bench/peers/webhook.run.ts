@@ -13,7 +13,6 @@
 // S3VG_PEER_SECONDS s, the servers taking turns); latency p50/p99 of an open-loop client at one
 // rate for all (half the slower webhook's maximum); RSS at the end.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { it } from "vitest";
@@ -38,8 +37,9 @@ import {
   admissionReviewFor,
   bareServerScript,
   cannonAt,
-  cpuSeconds,
+  measuredAt,
   pacedLatencyAt,
+  postOnce,
   preloadedServe,
   rssMiB,
   scratch,
@@ -120,34 +120,14 @@ function corpus(): Array<{ name: string; body: string }> {
   ];
 }
 
-/** POSTs one body; the response's decision in a few words (and the HTTP status when not 200). */
-function decisionOf(target: LoadTarget, body: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port: target.port,
-        method: "POST",
-        path: target.path,
-        ca: target.ca,
-        headers: { "content-type": "application/json" },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => {
-          if (res.statusCode !== 200) return resolve(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
-          const answer = (JSON.parse(text) as { response?: { allowed?: boolean; warnings?: string[]; status?: { message?: string } } })
-            .response;
-          if (answer?.allowed === false) resolve(`denied (${(answer.status?.message ?? "").split("\n").length} message lines)`);
-          else resolve(answer?.warnings?.length ? `allowed, ${answer.warnings.length} warnings` : "allowed");
-        });
-      },
-    );
-    req.on("error", (error) => resolve(`no answer: ${error.message}`));
-    req.end(body);
-  });
+/** The response's decision to one body in a few words (and the HTTP status when not 200). */
+async function decisionOf(target: LoadTarget, body: string): Promise<string> {
+  const posted = await postOnce(target, body).catch((error: Error) => ({ status: 0, text: `no answer: ${error.message}` }));
+  if (posted.status !== 200) return `HTTP ${posted.status}: ${posted.text.slice(0, 200)}`;
+  const answer = (JSON.parse(posted.text) as { response?: { allowed?: boolean; warnings?: string[]; status?: { message?: string } } })
+    .response;
+  if (answer?.allowed === false) return `denied (${(answer.status?.message ?? "").split("\n").length} message lines)`;
+  return answer?.warnings?.length ? `allowed, ${answer.warnings.length} warnings` : "allowed";
 }
 
 it(
@@ -173,9 +153,7 @@ it(
     let serve: Started | undefined;
     try {
       // Gatekeeper's CRDs and namespace, from the release manifest of the built tag.
-      const docs = parseAllDocuments(readFileSync(manifest, "utf8")).map(
-        (d) => d.toJS() as KubeDoc & { spec?: { names?: { plural?: string } } },
-      );
+      const docs = parseAllDocuments(readFileSync(manifest, "utf8")).map((d) => d.toJS() as KubeDoc);
       for (const doc of docs) {
         if (doc?.kind === "Namespace") await apply(controlPlane, doc, "namespaces");
         if (doc?.kind === "CustomResourceDefinition") await apply(controlPlane, doc, "customresourcedefinitions");
@@ -270,13 +248,9 @@ it(
         // Each server first in turn: none always follows the same one.
         const order = servers.map((_, i) => (i + round) % servers.length);
         for (const index of order) {
-          const server = servers[index]!;
-          const before = cpuSeconds(server.pid);
-          const result = await cannonAt(server.target, { duration: SECONDS });
-          const used = cpuSeconds(server.pid);
-          const answered = result.requests.total - result.non2xx - result.errors;
+          const result = await measuredAt(servers[index]!.target, servers[index]!.pid, SECONDS);
           rounds[index]!.rps.push(result.requests.average);
-          rounds[index]!.cpuUs.push(((used.user + used.system - before.user - before.system) * 1e6) / Math.max(1, answered));
+          rounds[index]!.cpuUs.push(result.cpuUser + result.cpuSystem);
           rounds[index]!.errors += result.non2xx + result.errors;
         }
       }
