@@ -555,7 +555,7 @@ if (args.layers) {
     `\ncalibration: ${busyUs} µs of busy loop in the bare server's handler added ${fmt(busyAdded, 0)} µs of server CPU per request (×${fmt(perHandlerUs, 2)}).`,
   );
   console.log(
-    `in process, on the same corpus and inventory (this script's process, a loop, no HTTP): JSON.parse ${fmt(inLoop.parse, 0)} µs, serve's handler beyond it (nesting scan, envelope, review, answer) ${fmt(inLoop.beyondParse, 0)} µs per request;`,
+    `in process, on the same corpus and inventory (this script's process, a loop, no HTTP, serve's heap policy): JSON.parse ${fmt(inLoop.parse, 0)} µs, serve's handler beyond it (nesting scan, envelope, review, answer) ${fmt(inLoop.beyondParse, 0)} µs per request;`,
   );
   console.log(
     `  × ${fmt(perHandlerUs, 2)} = ${fmt(inLoop.beyondParse * perHandlerUs, 0)} µs expected in the server; serve added ${fmt(cpuOf(service) - cpuOf(bare), 0)} µs over the bare server (its HTTP layers, answers, log lines and review).`,
