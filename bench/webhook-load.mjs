@@ -547,6 +547,15 @@ if (args.layers) {
       `serve minus serve with ${c.what}, round by round: median ${signed(median(differences))} µs per request; serve was the cheaper in ${differences.filter((d) => d < 0).length} of ${differences.length} rounds`,
     );
   }
+  // The goal's ratio, from the same rounds: one plain run's ratio rests on two 5 s runs minutes
+  // apart, and here the bare server alone varies by a third from round to round.
+  const bareRow = targets.find((t) => t.process === bare);
+  if (reviewing && bareRow) {
+    const ratios = reviewing.rate.map((rate, round) => rate / (bareRow.rate[round] ?? NaN));
+    console.log(
+      `ratio of serve's rate to the bare server's, round by round: median ${fmt(median(ratios), 2)} [${ratios.map((r) => fmt(r, 2)).join(", ")}] (goal ≥ 0.7)`,
+    );
+  }
   const cpuOf = (/** @type {{ port: number }} */ server) => median(targets.find((t) => t.process === server)?.cpu ?? []);
   const busyAdded = cpuOf(bareBusy) - cpuOf(bare);
   const perHandlerUs = busyAdded / busyUs;
