@@ -103,7 +103,7 @@ export async function inProcessAdmission(dist, objects) {
   const { fillInventory } = await import(join(distDir, "src/core/adapters/inventory-adapter.js"));
   const { disableAllocationSitePretenuring } = await import(join(distDir, "src/platform/util/heap-policy.js"));
   // As serve does before its inventory fills (src/cli/services.ts): without it a loop of
-  // reviews here sent about 10 KB of each to the old generation and spent twice serve's CPU.
+  // reviews here sent about 10 KB of each to the old generation and took about twice the CPU.
   disableAllocationSitePretenuring();
   const config = defaultConfig();
   const inventory = new Inventory();
