@@ -910,6 +910,19 @@ describeIntegration(
           );
           if (failed.length > 0)
             logOnFailure(`[fault] ${scenario} failed probes: ${describeCounts(countBy(failed, (r) => r.reason ?? "?"))}`);
+          // A baseline probe that was not "known" means the facts lapsed while EC2 was healthy:
+          // when, beside when EC2 was asked, tells a late refresh from a slow listing.
+          const notKnown = baseline.filter((r) => r.state !== "known");
+          if (notKnown.length > 0)
+            logOnFailure(
+              `[fault] ${scenario} baseline probes not known: ${describeCounts(countBy(notKnown, (r) => r.state))}; the first at ${notKnown
+                .slice(0, 5)
+                .map((r) => Math.round(faultOn - r.at))
+                .join(", ")} ms before the fault; EC2 asked ${ec2Proxy.arrivals
+                .filter((a) => a.at < faultOn)
+                .map((a) => Math.round(faultOn - a.at))
+                .join(", ")} ms before it`,
+            );
 
           // Before the fault the endpoint was always known.
           expect(baseline.length).toBeGreaterThan(10);
