@@ -12,6 +12,7 @@ import type { Finding } from "../core/model/findings.js";
 import { describeRef } from "../core/model/refs.js";
 import type { ModelObject, Operation } from "../core/model/types.js";
 import { isRecord } from "../core/util/record.js";
+import { startsWithText } from "../core/util/text.js";
 
 export const ADMISSION_API_VERSION = "admission.k8s.io/v1";
 /** kubectl prints each warning on one line; the API server shortens longer ones anyway. */
@@ -234,13 +235,13 @@ function isWhitespace(code: number): boolean {
 
 function withoutResourcePrefix(finding: Finding): string {
   const prefix = `${describeRef(finding.resource)}: `;
-  return finding.message.startsWith(prefix) ? finding.message.slice(prefix.length) : finding.message;
+  return startsWithText(finding.message, prefix) ? finding.message.slice(prefix.length) : finding.message;
 }
 
 /** "<path>: <message>", without repeating the path when the message already starts with it. */
 function locatedMessage(finding: Finding): string {
   const message = withoutResourcePrefix(finding);
-  if (!finding.path || message.startsWith(finding.path)) return message;
+  if (!finding.path || startsWithText(message, finding.path)) return message;
   return `${finding.path}: ${message}`;
 }
 

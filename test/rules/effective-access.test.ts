@@ -15,6 +15,7 @@ import { adapterContext, fillInventory } from "../../src/core/adapters/inventory
 import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import { config } from "../helpers/check.js";
+import { withWorkBudget } from "../../src/core/iam/work-budget.js";
 
 const rule = "effective-access" as const;
 const VPCE = "vpce-0a1b2c3d4e5f67890";
@@ -319,6 +320,23 @@ describe("effective-access", () => {
         ],
       };
       expect(check([upjetEndpoint({ awsId: VPCE, policy })], {}, rule)).toEqual([]);
+    });
+
+    it("asks once when the first allowed request settles it: a repeat review works as little as one that asks none", () => {
+      const policy = {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::allows-something/*" }],
+      };
+      const onlyThisRule = { rules: { "endpoint-full-access": { action: "off" } } };
+      const reviewSpending = (withPolicy: Record<string, unknown> | undefined) =>
+        withWorkBudget(1e9, () => check([upjetEndpoint({ name: "gw-allows", awsId: VPCE, policy: withPolicy })], onlyThisRule, rule));
+      const first = reviewSpending(policy);
+      const repeat = reviewSpending(policy);
+      // Without a policy there is nothing to ask.
+      const asksNothing = reviewSpending(undefined);
+      for (const review of [first, repeat, asksNothing]) expect(review.value).toEqual([]);
+      expect(first.spent).toBeGreaterThan(asksNothing.spent);
+      expect(repeat.spent).toBeLessThanOrEqual(asksNothing.spent);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withWorkBudget } from "../../src/core/iam/work-budget.js";
 import { check } from "../helpers/check.js";
 import { GUIDE, ackEndpoint, bucketGrant, communityEndpoint, upjetEndpoint } from "../helpers/manifests.js";
 
@@ -188,5 +189,28 @@ describe("endpoint-full-access: answers remembered across reviews", () => {
     expect(first[0]!.message).toMatch(/lets any principal of any account read and write every bucket/);
     expect(review("us-east-1")).toEqual(first);
     expect(review("cn-north-1")).toEqual(china);
+  });
+
+  it("asks a question settled by its first refused request once: a repeat review works as little as one that asks none", () => {
+    // Not full access: the search stops at the first refused request, short of a verdict for
+    // "allowed". Asking again would find the same request, so the answer is kept too.
+    const restricted = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::settled-once/*" }],
+    };
+    const onlyThisRule = { rules: { "effective-access": { action: "off" } } };
+    const reviewSpending = (policy?: Record<string, unknown>) =>
+      withWorkBudget(1e9, () =>
+        check([upjetEndpoint({ name: "gw-settled", region: "us-east-1", policy })], onlyThisRule, "endpoint-full-access"),
+      );
+    const first = reviewSpending(restricted);
+    const repeat = reviewSpending(restricted);
+    // Without a policy the rule makes its finding without asking anything.
+    const asksNothing = reviewSpending(undefined);
+    expect(first.value).toEqual([]);
+    expect(repeat.value).toEqual([]);
+    expect(asksNothing.value).toHaveLength(1);
+    expect(first.spent).toBeGreaterThan(asksNothing.spent);
+    expect(repeat.spent).toBeLessThanOrEqual(asksNothing.spent);
   });
 });

@@ -108,3 +108,46 @@ describe("webhook handler: reviews of one turn", () => {
     expect(JSON.parse(answers[1]!.body).message).toContain("internal error while reviewing BucketPolicy uid-2");
   });
 });
+
+describe("webhook handler: findings counted", () => {
+  it("counts every finding once per rule and action, runs and interleaved ones alike", async () => {
+    const real = admissionHandler({ config: config(), inventory: new Inventory(), inventoryComplete: () => true });
+    const finding = (rule: string, action: string) => ({ rule, action });
+    const findings = [
+      finding("source-ip-condition", "deny"),
+      finding("source-ip-condition", "deny"),
+      finding("source-ip-condition", "deny"),
+      finding("source-ip-condition", "warn"),
+      finding("policy-invalid", "deny"),
+      finding("source-ip-condition", "deny"),
+    ];
+    const admission: AdmissionHandler<AdmissionRequest> = {
+      ...real,
+      decide: (request) => ({ ...real.decide(request), findings }),
+    };
+    const metrics = createMetrics({ inventoryCounts: () => [] });
+    const handle = createWebhookHandler({
+      admission,
+      metrics,
+      logger: createLogger({ destination: new PassThrough(), level: "info" }),
+      ready: () => ({ ready: true }),
+    });
+    for (const uid of ["uid-1", "uid-2"]) {
+      const body = reviewBody(uid);
+      const req = new FakeRequest({ "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
+      handle(req as unknown as IncomingMessage, new FakeResponse(() => undefined) as unknown as ServerResponse);
+      req.emit("data", Buffer.from(body));
+      req.emit("end");
+    }
+    await nextTurn();
+    const counted = (await metrics.admissionFindings.get()).values.map(({ labels, value }) => [labels.rule, labels.action, value]);
+    expect(counted).toEqual(
+      expect.arrayContaining([
+        ["source-ip-condition", "deny", 8],
+        ["source-ip-condition", "warn", 2],
+        ["policy-invalid", "deny", 2],
+      ]),
+    );
+    expect(counted.reduce((sum, [, , value]) => sum + Number(value), 0)).toBe(12);
+  });
+});

@@ -304,9 +304,10 @@ function checkEndpointSide(endpoint: Endpoint, ctx: RuleContext): RuleFinding[] 
 
 /**
  * allowsNothing's question: is any S3 request through the endpoint allowed by its policy? Asked
- * in every review of the endpoint, so decided answers are kept as askPair's are, for the same
- * document, region and keys (the actions are always all of S3's); only a "never" keeps its
- * witnesses, the one answer that makes a finding. An undecided answer is asked (and counted) again.
+ * in every review of the endpoint, so decided and settled answers are kept as askPair's are, for
+ * the same document, region and keys (the actions are always all of S3's); only a "never" keeps
+ * its witnesses, the one answer that makes a finding. An answer left undecided by the budget is
+ * asked (and counted) again.
  */
 function allowsAnything(doc: PolicyDocument, region: string, keys: RequestSpace["keys"], ctx: RuleContext): Asked<string> {
   const key = `${documentsKey([doc])}|${region}|${JSON.stringify(keys)}`;
@@ -324,7 +325,8 @@ function allowsAnything(doc: PolicyDocument, region: string, keys: RequestSpace[
     "allowed",
   );
   if (asked.verdict === "never") allowsAnswers.set(key, asked, key.length + WITNESS_CHARS * (asked.witnesses.size + 1));
-  else if (asked.verdict !== "undecided")
+  // Settled (an allowed request found first) answers "not never" as surely as a decided verdict.
+  else if (asked.verdict !== "undecided" || asked.settled === true)
     allowsAnswers.set(key, { verdict: asked.verdict, witnesses: NO_WITNESSES }, key.length + ENTRY_CHARS);
   return asked;
 }

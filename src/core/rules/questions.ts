@@ -179,6 +179,12 @@ export const allowed = (decisions: readonly Decision[]) => (decisions[0] === "Al
 export interface Asked<L extends string> {
   verdict: Verdict;
   witnesses: Map<L, Witness<L>>;
+  /**
+   * The search stopped once the question's `enough` was met: the verdict may read "undecided"
+   * (not every label was looked for), yet the question asked is answered, and the search, being
+   * deterministic, would stop at the same witnesses again.
+   */
+  settled?: boolean;
 }
 
 /**
@@ -189,7 +195,7 @@ export function askFor<L extends string>(rule: string, ctx: RuleContext, questio
   const answer = ask(question);
   const verdict = verdictOf(answer, label);
   if (verdict === "undecided" && !answer.empty && !answer.settled) ctx.undecided?.(rule);
-  return { verdict, witnesses: answer.witnesses };
+  return answer.settled ? { verdict, witnesses: answer.witnesses, settled: true } : { verdict, witnesses: answer.witnesses };
 }
 
 /**
@@ -208,8 +214,9 @@ let identified = 0;
 /**
  * askFor, remembered under `key`, which must name everything the question depends on (the
  * statements by identityOf, the region, the keys a request carries): a controller updates an
- * object many times without touching its policy, and each update is reviewed again. Undecided
- * answers are not kept (each one is counted). Bounded by characters: the key plus a generous
+ * object many times without touching its policy, and each update is reviewed again. The key
+ * must also fix the question's `enough` (a settled answer is kept). Answers left undecided by
+ * the budget are not kept (each one is counted). Bounded by characters: the key plus a generous
  * estimate per witness (a request and its evaluations).
  */
 export function askRemembered<L extends string>(
@@ -223,7 +230,10 @@ export function askRemembered<L extends string>(
   const kept = rememberedAnswers.get(entry);
   if (kept !== undefined) return kept as Asked<L>;
   const asked = askFor(rule, ctx, question(), label);
-  if (asked.verdict !== "undecided") rememberedAnswers.set(entry, asked, entry.length + ANSWER_WITNESS_CHARS * (asked.witnesses.size + 1));
+  // A settled answer is kept too: endpoint-full-access's "always allowed?" is settled by the
+  // first refused request, and asking it again cost every review of an endpoint a search.
+  if (asked.verdict !== "undecided" || asked.settled === true)
+    rememberedAnswers.set(entry, asked, entry.length + ANSWER_WITNESS_CHARS * (asked.witnesses.size + 1));
   return asked;
 }
 const ANSWER_WITNESS_CHARS = 1024;

@@ -172,8 +172,22 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
    * not the request: at most rules × 4 entries.
    */
   const findingCounters = new Map<string, ReturnType<Metrics["admissionFindings"]["labels"]>>();
-  const countFinding = (rule: string, action: string) =>
-    childOf(findingCounters, `${rule}\u0000${action}`, () => metrics.admissionFindings.labels({ rule, action })).inc();
+  const countFinding = (rule: string, action: string, count: number) =>
+    childOf(findingCounters, `${rule}\u0000${action}`, () => metrics.admissionFindings.labels({ rule, action })).inc(count);
+  /**
+   * One inc() per run of findings with the same rule and action (a rule's findings come
+   * together): an inc() costs about 250 ns, and a denied policy may carry a finding per statement.
+   */
+  const countFindings = (findings: AdmittedResult["findings"]) => {
+    let start = 0;
+    while (start < findings.length) {
+      const { rule, action } = findings[start]!;
+      let end = start + 1;
+      while (end < findings.length && findings[end]!.rule === rule && findings[end]!.action === action) end += 1;
+      countFinding(rule, action, end - start);
+      start = end;
+    }
+  };
 
   const reject = (res: ServerResponse, started: bigint, status: number, message: string, headers: Record<string, string> = {}) => {
     recordError(started);
@@ -229,7 +243,7 @@ export function createWebhookHandler<Request extends AdmittedRequest>(
     }
     const elapsed = seconds(started);
     record(kind, request.operation, result.decision, elapsed);
-    for (const finding of result.findings) countFinding(finding.rule, finding.action);
+    countFindings(result.findings);
     if (result.undecided) for (const rule of result.undecided) metrics.undecided.inc({ rule });
     if (result.limitExceeded) {
       metrics.reviewLimitExceeded.inc({ decision: result.decision === "denied" ? "denied" : "allowed" });
