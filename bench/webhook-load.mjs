@@ -427,18 +427,52 @@ const cpuText = (/** @type {{ cpuUser: number; cpuSystem: number; cpuMain: numbe
  * and what the handler does beyond it (nesting scan, envelope, decide over the same 10k
  * inventory, stringified answer). Medians of 3 runs after a warm-up.
  */
-async function inProcessReview() {
-  const { MAX_BODY_DEPTH } = await import(join(resolve(root, args.dist), "src/platform/http/webhook-server.js"));
-  const handler = await inProcessAdmission(args.dist, inventoryObjects());
-  const bodies = requests.map((r) => Buffer.from(r.body));
-  const textOf = (/** @type {number} */ i) => /** @type {Buffer} */ (bodies[i % bodies.length]).toString("utf8");
-  /** What serve's handler does with one body: nesting scan, JSON.parse, envelope, review, answer. */
-  const answer = (/** @type {string} */ text) => {
+const loopBodies = requests.map((r) => Buffer.from(r.body));
+const loopTextOf = (/** @type {number} */ i) => /** @type {Buffer} */ (loopBodies[i % loopBodies.length]).toString("utf8");
+
+/**
+ * What serve's handler does with one body, in this process with the build in `dist`: nesting
+ * scan, JSON.parse, envelope, review over the same 10k inventory, stringified answer.
+ * @param {string} dist
+ */
+async function inProcessAnswer(dist) {
+  const { MAX_BODY_DEPTH } = await import(join(resolve(root, dist), "src/platform/http/webhook-server.js"));
+  const handler = await inProcessAdmission(dist, inventoryObjects());
+  return (/** @type {string} */ text) => {
     if (handler.nestingBeyond(text, MAX_BODY_DEPTH) !== undefined) throw new Error("corpus body nests too deep");
     const parsed = handler.parse(JSON.parse(text));
     if (!parsed.ok) throw new Error(parsed.message);
     if (JSON.stringify(handler.decide(parsed.request).review).length === 0) throw new Error("empty answer");
   };
+}
+
+/**
+ * With --compare-dist: the whole handler in a loop, this build and the other in turn, 20 rounds
+ * of 16,000 requests (the corpus in turn, as the server gets it), which runs first alternating.
+ * Round by round differences show what minutes-apart runs on a noisy machine cannot.
+ * @param {string} otherDist
+ */
+async function inProcessCompared(otherDist) {
+  const answers = [await inProcessAnswer(args.dist), await inProcessAnswer(otherDist)];
+  const wallPerRequest = (/** @type {(text: string) => void} */ answer, /** @type {number} */ n) => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) answer(loopTextOf(i));
+    return Number(process.hrtime.bigint() - started) / 1000 / n;
+  };
+  for (const answer of answers) wallPerRequest(answer, 16_000);
+  /** @type {number[][]} */
+  const times = [[], []];
+  for (let round = 0; round < 20; round++) {
+    for (const k of round % 2 === 0 ? [0, 1] : [1, 0])
+      times[k]?.push(wallPerRequest(/** @type {(text: string) => void} */ (answers[k]), 16_000));
+  }
+  const [ours = [], other = []] = times;
+  return { ours, other };
+}
+
+async function inProcessReview() {
+  const answer = await inProcessAnswer(args.dist);
+  const textOf = loopTextOf;
   const loop = (/** @type {boolean} */ review, /** @type {number} */ n) => {
     const before = process.cpuUsage();
     for (let i = 0; i < n; i++) {
@@ -572,6 +606,14 @@ if (args.layers) {
   console.log(
     `  the whole handler (nesting scan and JSON.parse included), wall time per request: ${fmt(inLoop.alone, 0)} µs back to back, ${fmt(inLoop.touched, 0)} µs with ${touchMiB} MiB of other memory touched between reviews (×${fmt(inLoop.touched / inLoop.alone, 2)}).`,
   );
+  for (const dist of args["compare-dist"] ?? []) {
+    const { ours, other } = await inProcessCompared(dist);
+    const differences = ours.map((t, round) => t - (other[round] ?? NaN));
+    const difference = median(differences);
+    console.log(
+      `  the whole handler in process, this build and ${dist} in turn, 20 rounds: ${fmt(median(ours), 1)} vs ${fmt(median(other), 1)} µs per request (medians); this build minus the other, round by round: median ${difference >= 0 ? "+" : "−"}${fmt(Math.abs(difference), 1)} µs, this build the cheaper in ${differences.filter((d) => d < 0).length} of ${differences.length} rounds.`,
+    );
+  }
   process.exit(0);
 }
 const ours = await measured(service);
