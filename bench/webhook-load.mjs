@@ -472,12 +472,11 @@ async function inProcessCompared(otherDist) {
 
 async function inProcessReview() {
   const answer = await inProcessAnswer(args.dist);
-  const textOf = loopTextOf;
   const loop = (/** @type {boolean} */ review, /** @type {number} */ n) => {
     const before = process.cpuUsage();
     for (let i = 0; i < n; i++) {
-      if (review) answer(textOf(i));
-      else JSON.parse(textOf(i));
+      if (review) answer(loopTextOf(i));
+      else JSON.parse(loopTextOf(i));
     }
     const used = process.cpuUsage(before);
     return (used.user + used.system) / n;
@@ -489,7 +488,7 @@ async function inProcessReview() {
     for (let i = 0; i < n; i++) {
       other?.fill(i);
       const started = process.hrtime.bigint();
-      answer(textOf(i));
+      answer(loopTextOf(i));
       spent += process.hrtime.bigint() - started;
     }
     return Number(spent) / 1000 / n;

@@ -250,7 +250,7 @@ export function warningLine(finding: Finding): string {
 }
 
 function issueWarning(issue: AdapterIssue, checked: boolean): string {
-  const location = issue.path && !issue.message.startsWith(issue.path) ? `${issue.path}: ` : "";
+  const location = issue.path && !startsWithText(issue.message, issue.path) ? `${issue.path}: ` : "";
   // "not checked" first: the line is cut at 120 characters.
   return shortLine(`[s3-vpce-guard]${checked ? "" : " not checked:"} ${location}${issue.message}`);
 }

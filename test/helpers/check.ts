@@ -8,6 +8,8 @@ import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
 import type { Finding, RuleId } from "../../src/core/model/findings.js";
 import type { ModelObject, Operation } from "../../src/core/model/types.js";
+import { ALL_RULES } from "../../src/core/rules/rule-registry.js";
+import { withWorkBudget } from "../../src/core/iam/work-budget.js";
 
 export function config(input: Record<string, unknown> = {}): Config {
   const result = parseConfig(input);
@@ -23,6 +25,12 @@ export function check(objects: KubeObject[], cfg: Record<string, unknown> = {}, 
   );
   if (report.errors.length > 0) throw new Error(`input errors: ${JSON.stringify(report.errors)}`);
   return rule ? report.findings.filter((f) => f.rule === rule) : report.findings;
+}
+
+/** check() of `rule` alone (every other rule off), and the work steps it spent (src/core/iam/work-budget.ts). */
+export function checkOneRuleSpending(objects: KubeObject[], rule: RuleId): { value: Finding[]; spent: number } {
+  const othersOff = Object.fromEntries(ALL_RULES.filter((r) => r.id !== rule).map((r) => [r.id, { action: "off" }]));
+  return withWorkBudget(1e9, () => check(objects, { rules: othersOff }, rule));
 }
 
 function toModel(o: KubeObject, inventory: Inventory, cfg: Config): ModelObject {

@@ -14,8 +14,7 @@ import { adapt } from "../../src/core/adapters/index.js";
 import { adapterContext, fillInventory } from "../../src/core/adapters/inventory-adapter.js";
 import { review } from "../../src/core/engine/engine.js";
 import { Inventory } from "../../src/core/inventory/inventory.js";
-import { config } from "../helpers/check.js";
-import { withWorkBudget } from "../../src/core/iam/work-budget.js";
+import { checkOneRuleSpending, config } from "../helpers/check.js";
 
 const rule = "effective-access" as const;
 const VPCE = "vpce-0a1b2c3d4e5f67890";
@@ -327,9 +326,8 @@ describe("effective-access", () => {
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::allows-something/*" }],
       };
-      const onlyThisRule = { rules: { "endpoint-full-access": { action: "off" } } };
       const reviewSpending = (withPolicy: Record<string, unknown> | undefined) =>
-        withWorkBudget(1e9, () => check([upjetEndpoint({ name: "gw-allows", awsId: VPCE, policy: withPolicy })], onlyThisRule, rule));
+        checkOneRuleSpending([upjetEndpoint({ name: "gw-allows", awsId: VPCE, policy: withPolicy })], rule);
       const first = reviewSpending(policy);
       const repeat = reviewSpending(policy);
       // Without a policy there is nothing to ask.

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { withWorkBudget } from "../../src/core/iam/work-budget.js";
-import { check } from "../helpers/check.js";
+import { check, checkOneRuleSpending } from "../helpers/check.js";
 import { GUIDE, ackEndpoint, bucketGrant, communityEndpoint, upjetEndpoint } from "../helpers/manifests.js";
 
 const rule = "endpoint-full-access" as const;
@@ -198,11 +197,8 @@ describe("endpoint-full-access: answers remembered across reviews", () => {
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::settled-once/*" }],
     };
-    const onlyThisRule = { rules: { "effective-access": { action: "off" } } };
     const reviewSpending = (policy?: Record<string, unknown>) =>
-      withWorkBudget(1e9, () =>
-        check([upjetEndpoint({ name: "gw-settled", region: "us-east-1", policy })], onlyThisRule, "endpoint-full-access"),
-      );
+      checkOneRuleSpending([upjetEndpoint({ name: "gw-settled", region: "us-east-1", policy })], "endpoint-full-access");
     const first = reviewSpending(restricted);
     const repeat = reviewSpending(restricted);
     // Without a policy the rule makes its finding without asking anything.

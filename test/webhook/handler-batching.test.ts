@@ -57,6 +57,21 @@ function reviewBody(uid: string): string {
   });
 }
 
+/** Hands `handle` one review's request, its body in one chunk; `onEnd` hears of the answer. */
+function deliver(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  uid: string,
+  onEnd: (response: FakeResponse) => void,
+): FakeResponse {
+  const body = reviewBody(uid);
+  const req = new FakeRequest({ "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
+  const res = new FakeResponse(onEnd);
+  handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  req.emit("data", Buffer.from(body));
+  req.emit("end");
+  return res;
+}
+
 describe("webhook handler: reviews of one turn", () => {
   function handlerRecording(events: string[], failOn?: string) {
     const real = admissionHandler({ config: config(), inventory: new Inventory(), inventoryComplete: () => true });
@@ -74,15 +89,7 @@ describe("webhook handler: reviews of one turn", () => {
       logger: createLogger({ destination: new PassThrough(), level: "info" }),
       ready: () => ({ ready: true }),
     });
-    return (uid: string): FakeResponse => {
-      const body = reviewBody(uid);
-      const req = new FakeRequest({ "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
-      const res = new FakeResponse(() => events.push(`answer ${uid}`));
-      handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-      req.emit("data", Buffer.from(body));
-      req.emit("end");
-      return res;
-    };
+    return (uid: string): FakeResponse => deliver(handle, uid, () => events.push(`answer ${uid}`));
   }
 
   it("decides bodies completed in one turn after that turn, back to back, each answered with its own uid", async () => {
@@ -132,13 +139,7 @@ describe("webhook handler: findings counted", () => {
       logger: createLogger({ destination: new PassThrough(), level: "info" }),
       ready: () => ({ ready: true }),
     });
-    for (const uid of ["uid-1", "uid-2"]) {
-      const body = reviewBody(uid);
-      const req = new FakeRequest({ "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) });
-      handle(req as unknown as IncomingMessage, new FakeResponse(() => undefined) as unknown as ServerResponse);
-      req.emit("data", Buffer.from(body));
-      req.emit("end");
-    }
+    for (const uid of ["uid-1", "uid-2"]) deliver(handle, uid, () => undefined);
     await nextTurn();
     const counted = (await metrics.admissionFindings.get()).values.map(({ labels, value }) => [labels.rule, labels.action, value]);
     expect(counted).toEqual(

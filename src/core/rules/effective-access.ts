@@ -12,6 +12,7 @@ import {
   allowed,
   askFor,
   identityOf,
+  isAnswered,
   bucketResources,
   bucketResourcesIn,
   endpointKeys,
@@ -326,8 +327,7 @@ function allowsAnything(doc: PolicyDocument, region: string, keys: RequestSpace[
   );
   if (asked.verdict === "never") allowsAnswers.set(key, asked, key.length + WITNESS_CHARS * (asked.witnesses.size + 1));
   // Settled (an allowed request found first) answers "not never" as surely as a decided verdict.
-  else if (asked.verdict !== "undecided" || asked.settled === true)
-    allowsAnswers.set(key, { verdict: asked.verdict, witnesses: NO_WITNESSES }, key.length + ENTRY_CHARS);
+  else if (isAnswered(asked)) allowsAnswers.set(key, { verdict: asked.verdict, witnesses: NO_WITNESSES }, key.length + ENTRY_CHARS);
   return asked;
 }
 

@@ -195,7 +195,15 @@ export function askFor<L extends string>(rule: string, ctx: RuleContext, questio
   const answer = ask(question);
   const verdict = verdictOf(answer, label);
   if (verdict === "undecided" && !answer.empty && !answer.settled) ctx.undecided?.(rule);
-  return answer.settled ? { verdict, witnesses: answer.witnesses, settled: true } : { verdict, witnesses: answer.witnesses };
+  return { verdict, witnesses: answer.witnesses, settled: answer.settled };
+}
+
+/**
+ * Whether an answer can be kept for its question: decided, or settled by the question's
+ * `enough`. Only one cut short by the work budget must be asked (and counted) again.
+ */
+export function isAnswered(asked: Asked<string>): boolean {
+  return asked.verdict !== "undecided" || asked.settled === true;
 }
 
 /**
@@ -232,8 +240,7 @@ export function askRemembered<L extends string>(
   const asked = askFor(rule, ctx, question(), label);
   // A settled answer is kept too: endpoint-full-access's "always allowed?" is settled by the
   // first refused request, and asking it again cost every review of an endpoint a search.
-  if (asked.verdict !== "undecided" || asked.settled === true)
-    rememberedAnswers.set(entry, asked, entry.length + ANSWER_WITNESS_CHARS * (asked.witnesses.size + 1));
+  if (isAnswered(asked)) rememberedAnswers.set(entry, asked, entry.length + ANSWER_WITNESS_CHARS * (asked.witnesses.size + 1));
   return asked;
 }
 const ANSWER_WITNESS_CHARS = 1024;
