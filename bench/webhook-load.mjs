@@ -31,6 +31,7 @@ import {
   bareServerScript,
   builtCli,
   cannonAt,
+  goalBudget,
   heapMiB,
   inProcessAdmission,
   measuredAt,
@@ -604,6 +605,14 @@ if (args.layers) {
   );
   console.log(
     `  the whole handler (nesting scan and JSON.parse included), wall time per request: ${fmt(inLoop.alone, 0)} µs back to back, ${fmt(inLoop.touched, 0)} µs with ${touchMiB} MiB of other memory touched between reviews (×${fmt(inLoop.touched / inLoop.alone, 2)}).`,
+  );
+  const budget = goalBudget({ bare: cpuOf(bare), recalled: cpuOf(fixedRecorded), reviewing: cpuOf(service) });
+  console.log(
+    [
+      `goal's budget: at 0.7 of the bare rate a server may spend ${fmt(budget.perRequest, 0)} µs per request here, ${fmt(budget.beyondBare, 0)} beyond the bare server's ${fmt(cpuOf(bare), 0)};`,
+      `  sending serve's answers without reviewing takes ${fmt(budget.answers, 0)} of it, which leaves ${fmt(budget.forReview, 0)} µs for the review;`,
+      `  reviewing took ${fmt(budget.review, 0)} µs more in the server (serve's handler beyond JSON.parse in the loop above, × the calibration: ${fmt(inLoop.beyondParse * perHandlerUs, 0)}).`,
+    ].join("\n"),
   );
   for (const dist of args["compare-dist"] ?? []) {
     const { ours, other } = await inProcessCompared(dist);

@@ -432,3 +432,18 @@ export function postOnce(target, body) {
     req.end(body);
   });
 }
+
+/**
+ * What the webhook goal (0.7 of the bare server's rate) leaves for the review, from CPU per
+ * request (µs) of the bare server, our server sending serve's answers without reviewing, and
+ * serve reviewing. Throughput on one busy core goes as 1 / CPU per request, so at `ratio` a
+ * server may spend bare / ratio; the answers take their share of what that leaves beyond the
+ * bare server's own work, and the review gets the rest.
+ * @param {{ bare: number; recalled: number; reviewing: number; ratio?: number }} cpu
+ */
+export function goalBudget({ bare, recalled, reviewing, ratio = 0.7 }) {
+  const perRequest = bare / ratio;
+  const beyondBare = perRequest - bare;
+  const answers = recalled - bare;
+  return { perRequest, beyondBare, answers, forReview: beyondBare - answers, review: reviewing - recalled };
+}
