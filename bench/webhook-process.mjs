@@ -433,15 +433,18 @@ export function postOnce(target, body) {
   });
 }
 
+/** The webhook goal: serve's rate at least this fraction of the bare HTTPS server's (issue #18). */
+export const WEBHOOK_GOAL_RATIO = 0.7;
+
 /**
- * What the webhook goal (0.7 of the bare server's rate) leaves for the review, from CPU per
+ * What the webhook goal (WEBHOOK_GOAL_RATIO of the bare server's rate) leaves for the review, from CPU per
  * request (µs) of the bare server, our server sending serve's answers without reviewing, and
  * serve reviewing. Throughput on one busy core goes as 1 / CPU per request, so at `ratio` a
  * server may spend bare / ratio; the answers take their share of what that leaves beyond the
  * bare server's own work, and the review gets the rest.
  * @param {{ bare: number; recalled: number; reviewing: number; ratio?: number }} cpu
  */
-export function goalBudget({ bare, recalled, reviewing, ratio = 0.7 }) {
+export function goalBudget({ bare, recalled, reviewing, ratio = WEBHOOK_GOAL_RATIO }) {
   const perRequest = bare / ratio;
   const beyondBare = perRequest - bare;
   const answers = recalled - bare;
